@@ -1,0 +1,363 @@
+/*
+ * util.c: byte buffers, hex, constant-time compare, atomic file writes,
+ * time parsing and device-name checks. No global state.
+ */
+#include "common/util.h"
+
+#include <openssl/crypto.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void buf_init(struct buf *b) { memset(b, 0, sizeof *b); }
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+}
+
+static int buf_reserve(struct buf *b, size_t more)
+{
+	size_t want, cap;
+	uint8_t *p;
+
+	if (b->failed)
+		return -1;
+	if (more > SIZE_MAX - b->len) {
+		b->failed = 1;
+		return -1;
+	}
+	want = b->len + more;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < want)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p) {
+		b->failed = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (n == 0 || buf_reserve(b, n) < 0)
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void buf_put_u8(struct buf *b, uint8_t v) { buf_put(b, &v, 1); }
+
+void buf_put_u16(struct buf *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	buf_put(b, x, 2);
+}
+
+void buf_put_u32(struct buf *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	buf_put(b, x, 4);
+}
+
+void buf_set_u16(struct buf *b, size_t at, uint16_t v)
+{
+	if (b->failed || at + 2 > b->len)
+		return;
+	b->data[at] = (uint8_t)(v >> 8);
+	b->data[at + 1] = (uint8_t)v;
+}
+
+uint16_t get_u16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+uint32_t get_u32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void hex_encode_sep(const uint8_t *in, size_t n, char sep, int upper, char *out)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out[o++] = sep;
+		out[o++] = digits[in[i] >> 4];
+		out[o++] = digits[in[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+ssize_t hex_decode(const char *hex, uint8_t *out, size_t outcap)
+{
+	size_t n = 0;
+
+	while (*hex) {
+		int hi, lo;
+		if (*hex == ':' || *hex == ' ') {
+			hex++;
+			continue;
+		}
+		hi = hexval((unsigned char)hex[0]);
+		lo = hex[1] ? hexval((unsigned char)hex[1]) : -1;
+		if (hi < 0 || lo < 0 || n >= outcap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		hex += 2;
+	}
+	return (ssize_t)n;
+}
+
+int ct_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (alen != blen)
+		return 0;
+	if (alen == 0)
+		return 1;
+	return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char copy[4096];
+	int fd;
+
+	snprintf(copy, sizeof copy, "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      char *err, size_t errlen)
+{
+	char tmp[4200];
+	const uint8_t *p = data;
+	int fd;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		seterr(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	fsync_dir_of(path);
+	return 0;
+fail:
+	seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
+	      char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *data = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+		if (len == cap) {
+			uint8_t *p;
+			cap = cap ? cap * 2 : 8192;
+			p = realloc(data, cap + 1);
+			if (!p) {
+				seterr(err, errlen, "out of memory reading %s", path);
+				goto fail;
+			}
+			data = p;
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (len > max) {
+			seterr(err, errlen, "%s is larger than %zu bytes", path, max);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	if (!data) {
+		data = malloc(1);
+		if (!data) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	data[len] = '\0';
+	*out = data;
+	*outlen = len;
+	return 0;
+fail:
+	fclose(f);
+	free(data);
+	return -1;
+}
+
+int path_join(char *out, size_t outcap, const char *a, const char *b)
+{
+	int n = snprintf(out, outcap, "%s/%s", a, b);
+	return (n < 0 || (size_t)n >= outcap) ? -1 : 0;
+}
+
+void fmt_time_utc(int64_t t, char *out, size_t outcap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, outcap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+int parse_time_utc(const char *s, int64_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec = 0, n = 0;
+	char sep;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &n) != 6 ||
+	    (sep != ' ' && sep != 'T'))
+		return -1;
+	s += n;
+	if (*s == ':') {
+		if (sscanf(s, ":%2d%n", &sec, &n) != 1)
+			return -1;
+		s += n;
+	}
+	if (*s == 'Z')
+		s++;
+	else if (strcmp(s, " UTC") == 0)
+		s += 4;
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int64_t now_utc(void) { return (int64_t)time(NULL); }
+
+int devname_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n != 15 || strncmp(name, "SEP", 3) != 0)
+		return 0;
+	for (size_t i = 3; i < n; i++)
+		if (!isxdigit((unsigned char)name[i]) || islower((unsigned char)name[i]))
+			return 0;
+	return 1;
+}

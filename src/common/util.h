@@ -1,0 +1,68 @@
+/*
+ * util.h: small helpers every layer uses: a growable byte buffer, hex,
+ * constant-time comparison, files written atomically with a given mode,
+ * directories, time formatting, and the error-text convention.
+ *
+ * Error convention: functions that can fail for a reason a user must read take
+ * `char *err, size_t errlen` and fill it with one clear sentence (no trailing
+ * newline); they return 0 on success and -1 on failure.
+ */
+#ifndef OPENCAPF_UTIL_H
+#define OPENCAPF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ERRLEN 256
+
+void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A growable byte buffer. On allocation failure `failed` is set and every
+ * later put is ignored, so encoders check once at the end. */
+struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_put_u8(struct buf *b, uint8_t v);
+void buf_put_u16(struct buf *b, uint16_t v);     /* big-endian */
+void buf_put_u32(struct buf *b, uint32_t v);     /* big-endian */
+void buf_set_u16(struct buf *b, size_t at, uint16_t v); /* patch a length */
+
+uint16_t get_u16(const uint8_t *p);  /* big-endian */
+uint32_t get_u32(const uint8_t *p);  /* big-endian */
+
+/* Hex: lower-case, no separators. hex_decode returns bytes written or -1. */
+void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
+void hex_encode_sep(const uint8_t *in, size_t n, char sep, int upper, char *out /* 3n */);
+ssize_t hex_decode(const char *hex, uint8_t *out, size_t outcap);
+
+/* Constant-time equality of two byte strings (length is not secret). */
+int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Write to PATH.tmp.PID, fsync, chmod, rename over PATH, fsync the folder. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      char *err, size_t errlen);
+/* Read a whole file of at most `max` bytes; *out is malloc'd and NUL-terminated. */
+int read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
+	      char *err, size_t errlen);
+int path_join(char *out, size_t outcap, const char *a, const char *b);
+
+/* "2026-11-24 18:23:30 UTC" */
+void fmt_time_utc(int64_t t, char *out, size_t outcap);
+/* Parse "YYYY-MM-DD HH:MM[:SS]" (UTC) or "YYYY-MM-DDTHH:MM[:SS]Z"; -1 on error. */
+int parse_time_utc(const char *s, int64_t *out);
+int64_t now_utc(void);
+
+/* Device names: "SEP" + 12 upper-case hex digits (other vendor forms: see
+ * devname.c). Returns 1 if valid. */
+int devname_valid(const char *name);
+
+#endif

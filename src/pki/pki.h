@@ -1,0 +1,151 @@
+/*
+ * pki.h: X.509 work for opencapf on OpenSSL 3 EVP APIs only.
+ *
+ * Keys (RSA 512-4096, EC P-256/384/521), the CAPF CA certificate, LSCs
+ * issued through the signer interface, the bare-hash signatures of CAPF
+ * authentication, chain checks against a set of trusted certificates, and
+ * the text forms administrators read (names, fingerprints, summaries).
+ *
+ * Nothing here touches sockets or the database. Errors: 0 / -1 with an
+ * `err` sentence (see common/util.h) unless a comment says otherwise.
+ */
+#ifndef OPENCAPF_PKI_H
+#define OPENCAPF_PKI_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- keys ---- */
+
+enum pki_key_kind { PKI_KEY_RSA = 0, PKI_KEY_EC = 1 }; /* same values as CAPF KEY_TYPE */
+
+/* spec: "rsa:512".."rsa:4096" (512, 1024, 2048, 3072, 4096) or "ec:p256", "ec:p384", "ec:p521". */
+int pki_key_parse_spec(const char *spec, enum pki_key_kind *kind, int *bits, char *err, size_t errlen);
+/* bits: RSA modulus bits, or EC curve size 256/384/521. */
+EVP_PKEY *pki_key_generate(enum pki_key_kind kind, int bits, char *err, size_t errlen);
+/* Kind and size (RSA modulus bits / EC curve bits) of a key; -1 for other key types. */
+int pki_key_info(const EVP_PKEY *key, enum pki_key_kind *kind, int *bits);
+/* "RSA 2048" / "EC P-256" */
+void pki_key_describe(const EVP_PKEY *key, char *out, size_t outcap);
+
+/* DER SubjectPublicKeyInfo in and out (CAPF PUBLIC_KEY element). */
+EVP_PKEY *pki_pubkey_from_der(const uint8_t *der, size_t len, char *err, size_t errlen);
+int pki_pubkey_to_der(EVP_PKEY *key, uint8_t **der, size_t *len); /* *der: OPENSSL_free */
+
+/* Private key files: PEM (PKCS#8), written atomically with mode 0600. */
+int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen);
+EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen);
+
+/* ---- certificates in and out ---- */
+
+X509 *pki_cert_from_der(const uint8_t *der, size_t len, char *err, size_t errlen);
+int pki_cert_to_der(X509 *cert, uint8_t **der, size_t *len);        /* *der: OPENSSL_free */
+int pki_cert_to_pem(X509 *cert, char **pem, size_t *len);           /* *pem: OPENSSL_free */
+/* A file with one or more PEM certificates, or one DER certificate. */
+STACK_OF(X509) *pki_certs_load(const char *path, char *err, size_t errlen);
+/* Same, from memory. */
+STACK_OF(X509) *pki_certs_parse(const uint8_t *data, size_t len, char *err, size_t errlen);
+int pki_cert_save_pem(const char *path, X509 *cert, char *err, size_t errlen); /* mode 0644 */
+
+/* ---- what an administrator reads ---- */
+
+enum pki_name_form { PKI_NAME_RFC4514, PKI_NAME_VENDOR /* "CN=..;OU=..;O=.." CN first */ };
+int pki_name_text(const X509_NAME *name, enum pki_name_form form, char *out, size_t outcap);
+/* Value of the CN (or another NID) of a name; -1 if absent. */
+int pki_name_entry(const X509_NAME *name, int nid, char *out, size_t outcap);
+
+/* Hex fingerprint of the DER: "sha1" or "sha256". colons=1 gives "AB:CD:..". */
+int pki_fingerprint(X509 *cert, const char *alg, int colons, char *out, size_t outcap);
+void pki_fingerprint_der(const uint8_t *der, size_t len, const char *alg, int colons,
+			 char *out, size_t outcap);
+
+struct pki_cert_info {
+	char subject[512];       /* RFC 4514 */
+	char issuer[512];
+	char cn[128];
+	char issuer_cn[128];
+	char serial[130];        /* lower-case hex, no separators */
+	int64_t not_before;
+	int64_t not_after;
+	char key[32];            /* "RSA 2048" */
+	char sha1[64];           /* lower-case hex */
+	char sha256[80];
+	int is_ca;
+	int self_signed;
+};
+int pki_cert_info(X509 *cert, struct pki_cert_info *info);
+
+/* ---- the CAPF certificate ---- */
+
+/* Organisation fields copied into CAPF and LSC subjects. */
+struct pki_org {
+	char o[65], ou[65], l[129], st[129], c[3];
+};
+/* "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" or "/O=Example/OU=Voice/...". */
+int pki_org_parse(const char *text, struct pki_org *org, char *err, size_t errlen);
+
+/* Self-signed CAPF CA: CN "CAPF-" + 8 random hex digits + org fields,
+ * basicConstraints critical CA:TRUE pathlen:0, keyUsage critical
+ * digitalSignature+keyCertSign, subject key identifier, 16-byte positive
+ * serial, SHA-256, validity `days` from now. */
+X509 *pki_capf_cert_create(EVP_PKEY *key, const struct pki_org *org, int days, char *err, size_t errlen);
+
+/* ---- signing LSCs: the narrow signer interface ---- */
+
+/* The only way the CAPF private key is used to sign certificates. The local
+ * implementation holds the key in this process; another could live in a
+ * separate process or a PKCS#11 token. Thread-safe: sign may be called from
+ * several threads at once. */
+struct signer {
+	/* Sign `cert` (issuer name, AKI already set) with SHA-256. */
+	int (*sign_cert)(struct signer *s, X509 *cert, char *err, size_t errlen);
+	void (*destroy)(struct signer *s);
+	X509 *issuer;   /* the CAPF certificate (owned by the signer) */
+	void *impl;
+};
+struct signer *signer_local_new(X509 *capf_cert, EVP_PKEY *capf_key); /* takes references */
+void signer_free(struct signer *s);
+
+/* LSC per capf-protocol.md: subject CN=devname + O, OU, L, ST, C of the CAPF
+ * subject; issuer = CAPF subject; 16-byte positive random serial; validity
+ * `days` from now (backdated 5 minutes for clock skew is NOT done: not_before
+ * = now); basicConstraints critical CA:FALSE; keyUsage critical
+ * digitalSignature+keyEncipherment; EKU serverAuth, clientAuth,
+ * 1.3.6.1.5.5.7.3.5; subjectAltName URI:devname; AKI from the CAPF cert; SHA-256. */
+X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
+		    char *err, size_t errlen);
+
+/* ---- CAPF authentication signatures ---- */
+
+/* RSA: raw private-key operation on 00 01 FF..FF 00 || hash (no DigestInfo).
+ * EC: DER ECDSA over the hash. *sig: OPENSSL_free. */
+int pki_bare_sign(EVP_PKEY *key, const uint8_t *hash, size_t hashlen, uint8_t **sig, size_t *siglen);
+/* 1 = valid, 0 = invalid (strict: for RSA the whole recovered block must be
+ * exactly the type-1 padding and the hash), -1 = error. */
+int pki_bare_verify(EVP_PKEY *pub, const uint8_t *hash, size_t hashlen, const uint8_t *sig, size_t siglen);
+
+/* auth_data = devname + NUL + cert DER. Produces SIGNED_DATA (over SHA-1)
+ * and the SHA-512 signature of SHA2_SIGNED_DATA (hash id 3). */
+int pki_capf_auth_sign(EVP_PKEY *key, const char *devname, const uint8_t *der, size_t derlen,
+		       uint8_t **sig_sha1, size_t *sig_sha1_len, uint8_t **sig_sha512, size_t *sig_sha512_len);
+/* Verify one signature over auth_data with hash id 1 (SHA-1), 2, or 3 (SHA-512). 1/0/-1. */
+int pki_capf_auth_verify(EVP_PKEY *pub, const char *devname, const uint8_t *der, size_t derlen,
+			 int hash_id, const uint8_t *sig, size_t siglen);
+/* SUDI signatures: over session id (4 bytes little-endian) + SUDI cert DER. 1/0/-1. */
+int pki_sudi_verify(EVP_PKEY *pub, uint32_t session_id, const uint8_t *der, size_t derlen,
+		    int hash_id, const uint8_t *sig, size_t siglen);
+int pki_sudi_sign(EVP_PKEY *key, uint32_t session_id, const uint8_t *der, size_t derlen,
+		  int hash_id, uint8_t **sig, size_t *siglen);
+
+/* ---- chains ---- */
+
+/* Does `leaf` chain to one of `trusted` (each a trust anchor) at time `at`
+ * (0 = now)? 0 = yes. -1 with err naming the reason in the words a TLS alert
+ * would use ("unknown CA", "certificate expired", "certificate not yet valid",
+ * "bad signature"). `which` (optional) receives the anchor used (no new reference). */
+int pki_verify_chain(X509 *leaf, STACK_OF(X509) *trusted, int64_t at, X509 **which,
+		     char *err, size_t errlen);
+
+#endif

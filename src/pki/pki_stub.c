@@ -1,0 +1,2 @@
+/* placeholder until pki lands */
+#include "pki/pki.h"

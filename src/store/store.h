@@ -1,0 +1,210 @@
+/*
+ * store.h: the state directory and its SQLite database, behind one narrow
+ * interface (so a PostgreSQL backend can serve several daemon nodes later).
+ *
+ * Layout of a state directory:
+ *   DIR/opencapf.db      SQLite, WAL mode, versioned schema (PRAGMA user_version)
+ *   DIR/keys/            0700; private keys 0600 (capf-<id>.key, ...)
+ *   DIR/certs/           0755; public PEMs for convenience
+ *
+ * Invariants:
+ *  - issued_certs rows are never updated or deleted (triggers refuse it):
+ *    every LSC ever issued stays on record.
+ *  - an LSC is recorded in the same transaction that marks the operation done
+ *    (store_capf_complete_install).
+ *  - the audit log never holds secrets (authentication strings, keys).
+ *  - one `struct store` per thread; SQLite's busy timeout serialises writers.
+ *
+ * Errors: 0 / -1 with an err sentence; lookups return 1 for "not found".
+ */
+#ifndef OPENCAPF_STORE_H
+#define OPENCAPF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DB_NAME "opencapf.db"
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_open_mode {
+	STORE_OPEN_EXISTING,   /* fail with a clear error if there is no initialised state */
+	STORE_OPEN_CREATE,     /* create DIR, keys/, the database and schema (must not exist yet) */
+};
+int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_dir(const struct store *st);
+/* Path of a file in keys/ (no check that it exists). */
+int store_key_path(const struct store *st, const char *name, char *out, size_t outcap);
+
+int store_begin(struct store *st);      /* BEGIN IMMEDIATE */
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+const char *store_errmsg(struct store *st);
+
+/* ---- settings (key/value, e.g. "lsc_days", "org") ---- */
+int store_setting_get(struct store *st, const char *key, char *out, size_t outcap); /* 1 = absent */
+int store_setting_set(struct store *st, const char *key, const char *value);
+
+/* ---- phones ---- */
+
+enum auth_mode { AUTH_NULL, AUTH_STRING, AUTH_LSC_FIRST, AUTH_MIC_FIRST };
+enum key_order { KEY_ORDER_RSA, KEY_ORDER_EC, KEY_ORDER_EC_RSA };
+enum capf_op { OP_NONE, OP_INSTALL, OP_DELETE, OP_TROUBLESHOOT };
+
+const char *auth_mode_name(enum auth_mode m);     /* "null", "string", "lsc-first", "mic-first" */
+const char *auth_mode_label(enum auth_mode m);    /* "By Null String", ... vendor words */
+int auth_mode_parse(const char *s, enum auth_mode *m);
+const char *key_order_name(enum key_order k);     /* "rsa", "ec", "ec-rsa" */
+const char *key_order_label(enum key_order k);    /* "RSA Only", "EC Only", "EC Preferred, RSA Backup" */
+int key_order_parse(const char *s, enum key_order *k);
+const char *capf_op_name(enum capf_op o);         /* "none", "install", "delete", "troubleshoot" */
+const char *capf_op_label(enum capf_op o);        /* "No Pending Operation", "Install/Upgrade", ... */
+int capf_op_parse(const char *s, enum capf_op *o);
+
+/* Vendor status words (phone-certificates.md §4). */
+#define STATUS_PENDING "Pending"
+#define STATUS_UPGRADE_SUCCESS "Upgrade Success"
+#define STATUS_DELETE_SUCCESS "Delete Success"
+#define STATUS_TROUBLESHOOT_SUCCESS "Troubleshoot Success"
+#define STATUS_LATE "Upgrade Failed: User Initiated Request Late/Timeout"
+
+struct phone {
+	char name[64];
+	char model[32];
+	char description[128];
+	enum auth_mode auth;
+	char auth_string[33];        /* secret: never log, never audit */
+	enum key_order key_order;
+	int rsa_bits;                /* 512..4096 */
+	int ec_bits;                 /* 256, 384, 521 */
+	enum capf_op op;
+	int64_t deadline;            /* 0 = none */
+	char status[128];            /* "" when nothing happened yet */
+	int auth_failures;           /* consecutive failed authentications */
+	int64_t locked_until;        /* lockout after repeated failures */
+	int64_t last_contact;
+	int64_t created;
+	int64_t updated;
+};
+void phone_defaults(struct phone *p, const char *name);
+
+int store_phone_insert(struct store *st, const struct phone *p);   /* -1 if it exists */
+int store_phone_update(struct store *st, const struct phone *p);   /* -1 if it does not */
+int store_phone_get(struct store *st, const char *name, struct phone *out); /* 1 = not found */
+int store_phone_delete(struct store *st, const char *name);
+/* Calls fn for each phone, ordered by name; stops early if fn returns non-zero. */
+int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *arg), void *arg);
+
+/* ---- attempt history (every CAPF session about a known phone) ---- */
+
+struct history_entry {
+	int64_t time;
+	char peer[64];
+	char operation[16];
+	char auth_mode[16];
+	char outcome[128];      /* the status word it led to, or "Failed" */
+	char reason[256];
+};
+int store_history_add(struct store *st, const char *phone, const struct history_entry *h);
+int store_history_each(struct store *st, const char *phone, int limit,
+		       int (*fn)(const struct history_entry *h, void *arg), void *arg);
+
+/* ---- certificates ---- */
+
+/* Every LSC issued (never overwritten). capf_sha256 names the CAPF cert that signed it. */
+struct cert_row {
+	int64_t id;
+	char phone[64];
+	char kind[8];            /* "lsc" or "mic" */
+	char serial[130];
+	char subject[512];
+	char issuer[512];
+	int64_t not_before, not_after;
+	char sha256[80];
+	char issuer_sha256[80];  /* issued_certs: the CAPF cert used */
+	int64_t time;            /* issued / seen */
+	uint8_t *der;            /* malloc'd when requested, else NULL */
+	size_t derlen;
+};
+void cert_row_free(struct cert_row *r);
+
+/* The phone's current LSC as far as we know (installed by us, or seen in a
+ * troubleshoot / authentication), 1 if none. with_der: fill der. */
+int store_phone_lsc(struct store *st, const char *phone, int with_der, struct cert_row *out);
+/* Last MIC seen for the phone, 1 if none. */
+int store_phone_mic(struct store *st, const char *phone, int with_der, struct cert_row *out);
+int store_issued_each(struct store *st, const char *phone,
+		      int (*fn)(const struct cert_row *r, void *arg), void *arg);
+
+/* Record a certificate presented by the phone (troubleshoot or authentication). */
+int store_seen_cert(struct store *st, const char *phone, const char *kind, const uint8_t *der, size_t len);
+
+/* ---- completing CAPF operations (each one transaction) ---- */
+
+/* The LSC is recorded (issued_certs + current LSC), the operation cleared,
+ * status "Upgrade Success", history appended, audit appended: all or nothing. */
+int store_capf_complete_install(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
+				const char *capf_sha256, const struct history_entry *h);
+/* The LSC is forgotten as current (stays in issued_certs), status "Delete Success". */
+int store_capf_complete_delete(struct store *st, const char *phone, const struct history_entry *h);
+/* Certificate(s) recorded as seen, status "Troubleshoot Success". der may be NULL. */
+int store_capf_complete_troubleshoot(struct store *st, const char *phone, const char *kind,
+				     const uint8_t *der, size_t len, const struct history_entry *h);
+/* A failed or interrupted attempt: history appended; status set when `status`
+ * is not NULL; auth failure counter bumped when auth_failed (lockout after
+ * `max_failures` within the window, for `lockout_seconds`); last_contact set. */
+int store_capf_attempt_failed(struct store *st, const char *phone, const struct history_entry *h,
+			      const char *status, int auth_failed, int max_failures, int lockout_seconds);
+
+/* ---- CAPF certificates (current and previous) ---- */
+
+struct capf_row {
+	int64_t id;
+	char state[12];          /* "current", "previous", "retired" */
+	char key_file[128];      /* name inside keys/ */
+	char sha256[80];
+	int64_t created;
+	uint8_t *der;
+	size_t derlen;
+};
+void capf_row_free(struct capf_row *r);
+int store_capf_current(struct store *st, struct capf_row *out);       /* 1 = none */
+/* Add a new current CAPF certificate; the old current becomes "previous". */
+int store_capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256);
+int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *arg), void *arg);
+
+/* ---- trust stores ---- */
+
+#define TRUST_CALLMANAGER "CallManager-trust"
+#define TRUST_CAPF "CAPF-trust"
+#define TRUST_MANUFACTURING "manufacturing"
+#define TRUST_PHONE_VPN "phone-vpn-trust"
+#define TRUST_8021X "802.1x"
+
+int store_trust_create(struct store *st, const char *name, const char *description);
+/* 0 added, 1 already there. */
+int store_trust_add(struct store *st, const char *store_name, const uint8_t *der, size_t len,
+		    const char *sha256, const char *subject, const char *note);
+int store_trust_remove(struct store *st, const char *store_name, const char *sha256); /* 1 = absent */
+/* Each certificate of a store (der filled). */
+int store_trust_each(struct store *st, const char *store_name,
+		     int (*fn)(const struct cert_row *r, void *arg), void *arg);
+int store_trust_names(struct store *st, int (*fn)(const char *name, const char *desc, void *arg), void *arg);
+
+/* ---- audit log (no secrets) ---- */
+
+struct audit_entry {
+	int64_t id;
+	int64_t time;
+	char actor[64];          /* "cli:root", "capf", "api:token-3" */
+	char action[64];         /* "phone.add", "capf.session", "init" */
+	char object[128];
+	char detail[1024];       /* JSON: before/after, outcome */
+};
+int store_audit(struct store *st, const char *actor, const char *action, const char *object,
+		const char *detail);
+int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg);
+
+#endif
