@@ -53,6 +53,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Read a whole file of at most `max` bytes; *out is malloc'd and NUL-terminated. */
 int read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
 	      char *err, size_t errlen);
+/* Remove a folder and everything in it (no symlinks followed). */
+int remove_tree(const char *path);
 int path_join(char *out, size_t outcap, const char *a, const char *b);
 
 /* "2026-11-24 18:23:30 UTC" */

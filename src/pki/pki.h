@@ -25,7 +25,8 @@ enum pki_key_kind { PKI_KEY_RSA = 0, PKI_KEY_EC = 1 }; /* same values as CAPF KE
 int pki_key_parse_spec(const char *spec, enum pki_key_kind *kind, int *bits, char *err, size_t errlen);
 /* bits: RSA modulus bits, or EC curve size 256/384/521. */
 EVP_PKEY *pki_key_generate(enum pki_key_kind kind, int bits, char *err, size_t errlen);
-/* Kind and size (RSA modulus bits / EC curve bits) of a key; -1 for other key types. */
+/* Kind and size (RSA modulus bits / EC curve bits) of a key; -1 for other key types
+ * (and for EC keys not on P-256/384/521 by name). kind and bits may be NULL. */
 int pki_key_info(const EVP_PKEY *key, enum pki_key_kind *kind, int *bits);
 /* "RSA 2048" / "EC P-256" */
 void pki_key_describe(const EVP_PKEY *key, char *out, size_t outcap);
@@ -37,6 +38,8 @@ int pki_pubkey_to_der(EVP_PKEY *key, uint8_t **der, size_t *len); /* *der: OPENS
 /* Private key files: PEM (PKCS#8), written atomically with mode 0600. */
 int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen);
 EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen);
+/* 1 if `key` is the private (or public) key of `cert`, else 0. */
+int pki_cert_key_match(X509 *cert, EVP_PKEY *key);
 
 /* ---- certificates in and out ---- */
 
@@ -51,9 +54,16 @@ int pki_cert_save_pem(const char *path, X509 *cert, char *err, size_t errlen); /
 
 /* ---- what an administrator reads ---- */
 
+/* PKI_NAME_RFC4514: RFC 4514 escaping and ',' separators, RDNs in encoding
+ * order (not reversed), UTF-8 unescaped; this is what the independent tools
+ * print, e.g. "CN=CAPF-0a1b2c3d,OU=Voice,O=Example,L=Wellington,ST=WGN,C=NZ"
+ * for tests/vectors/keys/capf.crt. PKI_NAME_VENDOR: CN, OU, O, L, ST, C, then
+ * other attributes, ';'-separated, unescaped, whatever the encoding order. */
 enum pki_name_form { PKI_NAME_RFC4514, PKI_NAME_VENDOR /* "CN=..;OU=..;O=.." CN first */ };
+/* 0, or -1 if it does not fit (out then holds a truncated string). */
 int pki_name_text(const X509_NAME *name, enum pki_name_form form, char *out, size_t outcap);
-/* Value of the CN (or another NID) of a name; -1 if absent. */
+/* Value (UTF-8) of the first CN (or another NID) of a name: 0, or -1 if
+ * absent or too long for out (out is then ""/truncated). */
 int pki_name_entry(const X509_NAME *name, int nid, char *out, size_t outcap);
 
 /* Hex fingerprint of the DER: "sha1" or "sha256". colons=1 gives "AB:CD:..". */
@@ -105,7 +115,11 @@ struct signer {
 	X509 *issuer;   /* the CAPF certificate (owned by the signer) */
 	void *impl;
 };
-struct signer *signer_local_new(X509 *capf_cert, EVP_PKEY *capf_key); /* takes references */
+/* Takes its own references (up_ref): the caller still frees its copies.
+ * NULL if the key does not belong to the certificate or out of memory. The
+ * local signer refuses certificates whose issuer is not the CAPF subject and
+ * certificates with basicConstraints CA:TRUE. */
+struct signer *signer_local_new(X509 *capf_cert, EVP_PKEY *capf_key);
 void signer_free(struct signer *s);
 
 /* LSC per capf-protocol.md: subject CN=devname + O, OU, L, ST, C of the CAPF
@@ -127,13 +141,18 @@ int pki_bare_sign(EVP_PKEY *key, const uint8_t *hash, size_t hashlen, uint8_t **
 int pki_bare_verify(EVP_PKEY *pub, const uint8_t *hash, size_t hashlen, const uint8_t *sig, size_t siglen);
 
 /* auth_data = devname + NUL + cert DER. Produces SIGNED_DATA (over SHA-1)
- * and the SHA-512 signature of SHA2_SIGNED_DATA (hash id 3). */
+ * and the SHA-512 signature of SHA2_SIGNED_DATA (hash id 3). An RSA-512 key
+ * cannot carry a SHA-512 hash: then *sig_sha512 is NULL and *sig_sha512_len 0
+ * (send no SHA2_SIGNED_DATA). */
 int pki_capf_auth_sign(EVP_PKEY *key, const char *devname, const uint8_t *der, size_t derlen,
 		       uint8_t **sig_sha1, size_t *sig_sha1_len, uint8_t **sig_sha512, size_t *sig_sha512_len);
-/* Verify one signature over auth_data with hash id 1 (SHA-1), 2, or 3 (SHA-512). 1/0/-1. */
+/* Verify one signature over auth_data with hash id 1 (SHA-1), 2, or 3 (SHA-512).
+ * 1 valid / 0 invalid (including malformed or wrong-length signatures) /
+ * -1 our error (unknown hash id, unsupported key type). */
 int pki_capf_auth_verify(EVP_PKEY *pub, const char *devname, const uint8_t *der, size_t derlen,
 			 int hash_id, const uint8_t *sig, size_t siglen);
-/* SUDI signatures: over session id (4 bytes little-endian) + SUDI cert DER. 1/0/-1. */
+/* SUDI signatures: over session id (4 bytes little-endian) + SUDI cert DER,
+ * hash ids as above (SUDI_DATA tags 1 and 3). 1/0/-1. */
 int pki_sudi_verify(EVP_PKEY *pub, uint32_t session_id, const uint8_t *der, size_t derlen,
 		    int hash_id, const uint8_t *sig, size_t siglen);
 int pki_sudi_sign(EVP_PKEY *key, uint32_t session_id, const uint8_t *der, size_t derlen,
@@ -143,8 +162,9 @@ int pki_sudi_sign(EVP_PKEY *key, uint32_t session_id, const uint8_t *der, size_t
 
 /* Does `leaf` chain to one of `trusted` (each a trust anchor) at time `at`
  * (0 = now)? 0 = yes. -1 with err naming the reason in the words a TLS alert
- * would use ("unknown CA", "certificate expired", "certificate not yet valid",
- * "bad signature"). `which` (optional) receives the anchor used (no new reference). */
+ * would use (exactly "unknown CA", "certificate expired", "certificate not yet
+ * valid", "bad certificate signature"; rarer failures in OpenSSL's words).
+ * `which` (optional) receives the element of `trusted` used (no new reference). */
 int pki_verify_chain(X509 *leaf, STACK_OF(X509) *trusted, int64_t at, X509 **which,
 		     char *err, size_t errlen);
 

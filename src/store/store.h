@@ -16,6 +16,9 @@
  *  - one `struct store` per thread; SQLite's busy timeout serialises writers.
  *
  * Errors: 0 / -1 with an err sentence; lookups return 1 for "not found".
+ * Iterators (*_each): rows are valid only during the callback; they return 0
+ * after the last row, the callback's value if it returned non-zero (which
+ * stops the walk), -1 on a database error. fn may be NULL.
  */
 #ifndef OPENCAPF_STORE_H
 #define OPENCAPF_STORE_H
@@ -42,6 +45,9 @@ int store_begin(struct store *st);      /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 const char *store_errmsg(struct store *st);
+/* PRAGMA quick_check + foreign_key_check (cost grows with the database:
+ * for `opencapf diagnose`, not for every open). */
+int store_check(struct store *st, char *err, size_t errlen);
 
 /* ---- settings (key/value, e.g. "lsc_days", "org") ---- */
 int store_setting_get(struct store *st, const char *key, char *out, size_t outcap); /* 1 = absent */
@@ -93,7 +99,7 @@ void phone_defaults(struct phone *p, const char *name);
 int store_phone_insert(struct store *st, const struct phone *p);   /* -1 if it exists */
 int store_phone_update(struct store *st, const struct phone *p);   /* -1 if it does not */
 int store_phone_get(struct store *st, const char *name, struct phone *out); /* 1 = not found */
-int store_phone_delete(struct store *st, const char *name);
+int store_phone_delete(struct store *st, const char *name);          /* 1 = not found */
 /* Calls fn for each phone, ordered by name; stops early if fn returns non-zero. */
 int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *arg), void *arg);
 
@@ -108,6 +114,7 @@ struct history_entry {
 	char reason[256];
 };
 int store_history_add(struct store *st, const char *phone, const struct history_entry *h);
+/* Newest first; limit <= 0: all. */
 int store_history_each(struct store *st, const char *phone, int limit,
 		       int (*fn)(const struct history_entry *h, void *arg), void *arg);
 
@@ -127,6 +134,7 @@ struct cert_row {
 	int64_t time;            /* issued / seen */
 	uint8_t *der;            /* malloc'd when requested, else NULL */
 	size_t derlen;
+	char note[128];          /* trust_certs: the note given when added */
 };
 void cert_row_free(struct cert_row *r);
 
@@ -135,6 +143,7 @@ void cert_row_free(struct cert_row *r);
 int store_phone_lsc(struct store *st, const char *phone, int with_der, struct cert_row *out);
 /* Last MIC seen for the phone, 1 if none. */
 int store_phone_mic(struct store *st, const char *phone, int with_der, struct cert_row *out);
+/* Oldest first; phone NULL or "": every phone. der filled (valid during the call). */
 int store_issued_each(struct store *st, const char *phone,
 		      int (*fn)(const struct cert_row *r, void *arg), void *arg);
 
@@ -171,8 +180,10 @@ struct capf_row {
 };
 void capf_row_free(struct capf_row *r);
 int store_capf_current(struct store *st, struct capf_row *out);       /* 1 = none */
-/* Add a new current CAPF certificate; the old current becomes "previous". */
+/* Add a new current CAPF certificate; the old current becomes "previous",
+ * the old previous "retired". sha256 NULL or "": computed from der. */
 int store_capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256);
+/* Newest first (der filled, valid during the call). */
 int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *arg), void *arg);
 
 /* ---- trust stores ---- */
@@ -183,12 +194,12 @@ int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *
 #define TRUST_PHONE_VPN "phone-vpn-trust"
 #define TRUST_8021X "802.1x"
 
-int store_trust_create(struct store *st, const char *name, const char *description);
+int store_trust_create(struct store *st, const char *name, const char *description); /* 1 = already there */
 /* 0 added, 1 already there. */
 int store_trust_add(struct store *st, const char *store_name, const uint8_t *der, size_t len,
 		    const char *sha256, const char *subject, const char *note);
 int store_trust_remove(struct store *st, const char *store_name, const char *sha256); /* 1 = absent */
-/* Each certificate of a store (der filled). */
+/* Each certificate of a store (der filled), in the order added; 1 = no such store. */
 int store_trust_each(struct store *st, const char *store_name,
 		     int (*fn)(const struct cert_row *r, void *arg), void *arg);
 int store_trust_names(struct store *st, int (*fn)(const char *name, const char *desc, void *arg), void *arg);
@@ -205,6 +216,7 @@ struct audit_entry {
 };
 int store_audit(struct store *st, const char *actor, const char *action, const char *object,
 		const char *detail);
+/* Newest first; limit <= 0: all. */
 int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg);
 
 #endif

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# demo.sh: opencapf on its embedded defaults, end to end, on this machine.
+#
+# Installs and builds (scripts/setup.sh), creates a state folder in
+# ./demo-state (ignored by git), starts opencapfd on loopback, enrolls an
+# emulated phone and shows the LSC it received. The daemon keeps running;
+# the last lines say how to stop it. Run it again to enroll another phone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+STATE=${OPENCAPF_STATE:-$PWD/demo-state}
+PORT=${CAPF_PORT:-3804}
+B=$PWD/build
+export OPENCAPF_STATE=$STATE
+
+if [ ! -f "$STATE/opencapf.db" ]; then
+	"$B/opencapf" init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ"
+	"$B/phonesim" mfg-ca create "$STATE/demo-mfg" >/dev/null
+	"$B/opencapf" trust add manufacturing "$STATE/demo-mfg/mfg.crt" >/dev/null
+fi
+"$B/opencapf" capf show
+
+if [ -f "$STATE/opencapfd.pid" ] && kill -0 "$(cat "$STATE/opencapfd.pid")" 2>/dev/null; then
+	echo "opencapfd already running (pid $(cat "$STATE/opencapfd.pid"))"
+else
+	"$B/opencapfd" --capf-listen "127.0.0.1:$PORT" --pidfile "$STATE/opencapfd.pid" \
+		>>"$STATE/opencapfd.log" 2>&1 &
+	for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+	echo "opencapfd started on 127.0.0.1:$PORT (log: $STATE/opencapfd.log)"
+fi
+
+# A new emulated phone each run: SEP + 12 hex digits.
+N=$(ls -d "$STATE"/phones/SEP* 2>/dev/null | wc -l)
+NAME=$(printf 'SEP00DEC0DE%04X' "$((N + 1))")
+PHONE="$STATE/phones/$NAME"
+mkdir -p "$STATE/phones"
+"$B/phonesim" init "$PHONE" --name "$NAME" --mfg-ca "$STATE/demo-mfg" --model 7962 >/dev/null
+"$B/opencapf" capf cert >"$STATE/capf.pem"
+"$B/phonesim" trust "$PHONE" "$STATE/capf.pem" >/dev/null
+"$B/opencapf" phone add "$NAME" --model 7962 --auth mic-first --key-order ec-rsa
+"$B/opencapf" phone op "$NAME" install
+echo
+echo "--- the phone enrolls (phonesim $NAME -> 127.0.0.1:$PORT)"
+"$B/phonesim" capf "$PHONE" "127.0.0.1:$PORT"
+echo
+echo "--- what opencapf recorded"
+"$B/opencapf" phone show "$NAME"
+echo
+echo "--- the LSC the phone now holds"
+openssl x509 -in "$PHONE/lsc.crt" -noout -subject -issuer -serial -dates -ext subjectAltName,extendedKeyUsage
+echo
+echo "State: $STATE   Stop the daemon: kill \$(cat $STATE/opencapfd.pid)"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# setup.sh: install what opencapf needs on Debian 12 (as root) and build it.
+#
+#   bash scripts/setup.sh            # packages + release build in ./build
+#   bash scripts/setup.sh --asan     # also the ASan+UBSan build in ./build-asan
+#   bash scripts/setup.sh --test     # also the packages the test suite uses
+#
+# Idempotent: packages already installed are not fetched again, and an
+# existing build directory is reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev
+	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev openssl sqlite3)
+TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl)
+
+want_asan=0 want_test=0
+for a in "$@"; do
+	case "$a" in
+	--asan) want_asan=1 ;;
+	--test) want_test=1; want_asan=1 ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+
+pkgs=("${BUILD_PKGS[@]}")
+[ "$want_test" = 1 ] && pkgs+=("${TEST_PKGS[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+		exit 1
+	fi
+	echo "setup.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+if [ "$want_asan" = 1 ]; then
+	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	ninja -C build-asan >/dev/null
+fi
+echo "setup.sh: built ./build$([ "$want_asan" = 1 ] && echo ' and ./build-asan')"

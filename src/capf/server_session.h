@@ -1,0 +1,90 @@
+/*
+ * server_session.h: the server side of one CAPF session as a state machine.
+ *
+ * Feed it whole messages; it appends its replies (each one whole message)
+ * to a buffer, makes the store changes, and says when the session is over.
+ * No sockets: the net layer owns I/O and timeouts, and asks the session which
+ * timeout its current state wants.
+ *
+ *   WAIT_AUTH --auth ok--> WAIT_KEY --key--> WAIT_STORE --stored--> DONE
+ *             \-> WAIT_FETCH / WAIT_DELETE --answer--> DONE
+ *             \-> DONE (no operation, unknown device, failure)
+ */
+#ifndef OPENCAPF_CAPF_SERVER_SESSION_H
+#define OPENCAPF_CAPF_SERVER_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "pki/pki.h"
+#include "store/store.h"
+
+struct capf_server_cfg {
+	int lockout_failures;     /* failed authentications before a lockout (0 = never) */
+	int lockout_seconds;      /* how long a lockout lasts */
+	int auth_timeout;         /* seconds to wait for AUTH_RESPONSE / short answers */
+	int keygen_timeout;       /* seconds a phone may take to generate its key */
+	int lsc_days;             /* LSC validity */
+};
+void capf_server_cfg_defaults(struct capf_server_cfg *cfg);
+
+/* What a session needs from the worker that runs it. */
+struct capf_server_env {
+	struct store *st;                 /* this thread's store handle */
+	struct signer *signer;            /* the current CAPF certificate's signer */
+	const char *capf_sha256;          /* fingerprint of signer->issuer */
+	const struct capf_server_cfg *cfg;
+};
+
+enum capf_srv_state {
+	SRV_WAIT_AUTH,
+	SRV_WAIT_KEY,
+	SRV_WAIT_STORE,
+	SRV_WAIT_FETCH,
+	SRV_WAIT_DELETE,
+	SRV_DONE,
+};
+
+struct capf_server_session {
+	enum capf_srv_state state;
+	uint32_t session_id;
+	char peer[64];
+	char device[64];
+	int known;                  /* device found in the store */
+	struct phone phone;         /* as loaded when it authenticated */
+	int key_kind;               /* what we asked for: PKI_KEY_RSA / PKI_KEY_EC */
+	int key_bits;
+	int fell_back_to_rsa;       /* EC preferred, RSA backup: second request sent */
+	uint8_t *lsc_der;           /* issued, waiting for the phone to store it */
+	size_t lsc_len;
+	int64_t started;
+	char auth_used[16];         /* "null", "string", "lsc", "mic" */
+	char outcome[128];          /* status word the session led to */
+	char reason[256];           /* why, for failures */
+	int end_reason;             /* REASON sent in END_SESSION, -1 before */
+};
+
+void capf_server_session_init(struct capf_server_session *s, uint32_t session_id, const char *peer);
+void capf_server_session_free(struct capf_server_session *s);
+
+/* The server speaks first: AUTH_REQUEST {VERSION 3, AUTH_TYPE 0}. */
+int capf_server_session_start(struct capf_server_session *s, struct buf *out);
+
+/* One whole message in (header + body). Replies are appended to `out`.
+ * Returns 1 when the session is over (send `out`, then close), 0 otherwise. */
+int capf_server_session_on_message(struct capf_server_session *s, const struct capf_server_env *env,
+				   const uint8_t *msg, size_t len, struct buf *out);
+
+/* The connection closed or timed out before DONE: record the attempt (the
+ * operation stays pending) when the device is known. */
+void capf_server_session_abort(struct capf_server_session *s, const struct capf_server_env *env,
+			       const char *why);
+
+/* Seconds the current state may wait for the phone. */
+int capf_server_session_timeout(const struct capf_server_session *s, const struct capf_server_cfg *cfg);
+
+/* One log line for the outcome: device, peer, operation, mode, result, reason. */
+void capf_server_session_log(const struct capf_server_session *s);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * cli.c: option parsing, dispatch and store opening shared by the
+ * `opencapf` subcommands, so each one reports errors the same way.
+ */
+#include "cmd/opencapf/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("opencapf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *cmds,
+		 int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		fprintf(out, "usage: opencapf %s SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", group);
+		for (const struct cli_command *c = cmds; c->name; c++)
+			fprintf(out, "  %-14s %s\n", c->name, c->summary);
+		fprintf(out, "\n'opencapf %s SUBCOMMAND --help' describes one.\n", group);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (const struct cli_command *c = cmds; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0) {
+			optind = 0; /* the subcommand parses its own options afresh */
+			return c->run(cli, argc - 1, argv + 1);
+		}
+	cli_error("unknown subcommand '%s %s' (see 'opencapf %s --help')", group, argv[1], group);
+	return EXIT_USAGE;
+}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *usage, int *help)
+{
+	struct option all[48];
+	size_t n = 0;
+	int c;
+
+	for (; longopts && longopts[n].name && n < 44; n++)
+		all[n] = longopts[n];
+	all[n++] = (struct option){ "state", required_argument, NULL, 0x1000 };
+	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	all[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	for (;;) {
+		char so[64];
+		snprintf(so, sizeof so, "h%s", shortopts ? shortopts : "");
+		opterr = 0;
+		c = getopt_long(argc, argv, so, all, NULL);
+		if (c == 0x1000) {
+			cli->state_dir = optarg;
+			continue;
+		}
+		if (c == 'h') {
+			fputs(usage, stdout);
+			*help = 1;
+			return -1;
+		}
+		if (c == '?' || c == ':') {
+			if (optopt)
+				cli_error("%s: unknown option or missing value '-%c'", argv[0], optopt);
+			else
+				cli_error("%s: unknown option or missing value '%s'", argv[0], argv[optind - 1]);
+			fputs(usage, stderr);
+			return '?';
+		}
+		return c;
+	}
+}
+
+int cli_expect_args(int argc, char **argv, int want_min, int want_max, const char *usage)
+{
+	int n = argc - optind;
+
+	if (n < want_min || n > want_max) {
+		cli_error("%s: expected %s argument%s, got %d", argv[0],
+			  want_min == want_max ? (want_min == 0 ? "no" : want_min == 1 ? "one" : "two")
+					       : "one or more", want_max == 1 ? "" : "s", n);
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_open_store(struct cli *cli, struct store **st)
+{
+	char err[ERRLEN];
+
+	if (store_open(cli->state_dir, STORE_OPEN_EXISTING, st, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	return 0;
+}

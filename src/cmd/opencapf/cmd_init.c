@@ -1,0 +1,215 @@
+/*
+ * cmd_init.c: `opencapf init` creates a state directory and the CAPF CA.
+ *
+ * Crash safety: everything is built in a hidden sibling folder
+ * (.NAME.init-PID) and renamed into place as the very last step, so killing
+ * init at any point leaves either no state at DIR or a complete one. An
+ * existing state is never overwritten: with --force it is moved aside to
+ * DIR.old-TIMESTAMP (keys included), never deleted.
+ */
+#include "cmd/opencapf/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capf/ca.h"
+#include "pki/pki.h"
+
+static const char init_usage[] =
+	"usage: opencapf init [--state DIR] [--subject FIELDS] [--key SPEC] [--days N]\n"
+	"                     [--lsc-days N] [--force]\n\n"
+	"Create the state directory (SQLite database, keys/) and a self-signed CAPF\n"
+	"CA certificate: CN=CAPF-xxxxxxxx plus the organisation fields, CA:TRUE\n"
+	"pathlen:0, keyUsage digitalSignature+keyCertSign, SHA-256. The certificate\n"
+	"is placed in the CAPF-trust, CallManager-trust, phone-vpn-trust and 802.1x\n"
+	"trust stores.\n\n"
+	"  --subject FIELDS  organisation fields, e.g. \"O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ\"\n"
+	"  --key SPEC        CAPF key: rsa:2048 (default), rsa:3072, rsa:4096, ec:p256, ec:p384\n"
+	"  --days N          CAPF certificate validity in days (default 1825, 5 years)\n"
+	"  --lsc-days N      validity of the LSCs it will issue (default 1825)\n"
+	"  --force           if DIR already holds a state, move it aside to DIR.old-TIMESTAMP\n"
+	"                    (nothing is deleted) and create a new one\n";
+
+struct init_opts {
+	struct pki_org org;
+	enum pki_key_kind kind;
+	int bits;
+	int days;
+	int lsc_days;
+	int force;
+};
+
+static int parse_days(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 1 || v > 36500)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *o, int *help)
+{
+	static const struct option longopts[] = {
+		{ "subject", required_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "lsc-days", required_argument, NULL, 'l' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[ERRLEN];
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->kind = PKI_KEY_RSA;
+	o->bits = 2048;
+	o->days = o->lsc_days = 1825;
+	while ((c = cli_getopt(cli, argc, argv, "", longopts, init_usage, help)) != -1) {
+		switch (c) {
+		case 'S':
+			if (pki_org_parse(optarg, &o->org, err, sizeof err) < 0) {
+				cli_error("init: --subject: %s", err);
+				return -1;
+			}
+			break;
+		case 'k':
+			if (pki_key_parse_spec(optarg, &o->kind, &o->bits, err, sizeof err) < 0 ||
+			    (o->kind == PKI_KEY_RSA && o->bits < 2048) || (o->kind == PKI_KEY_EC && o->bits > 384)) {
+				cli_error("init: --key %s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, "
+					  "ec:p256 or ec:p384", optarg);
+				return -1;
+			}
+			break;
+		case 'd':
+		case 'l':
+			if (parse_days(optarg, c == 'd' ? &o->days : &o->lsc_days) < 0) {
+				cli_error("init: --%s %s: expected a number of days from 1 to 36500",
+					  c == 'd' ? "days" : "lsc-days", optarg);
+				return -1;
+			}
+			break;
+		case 'f': o->force = 1; break;
+		default: return -1;
+		}
+	}
+	if (*help)
+		return 0;
+	return cli_expect_args(argc, argv, 0, 0, init_usage);
+}
+
+/* 1 if `dir` exists and holds anything, 0 if absent or empty, -1 if unreadable. */
+static int dir_nonempty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			found = 1;
+			break;
+		}
+	closedir(d);
+	return found;
+}
+
+static int tmp_sibling(const char *dir, const char *tag, char *out, size_t outcap)
+{
+	char a[4096], b[4096];
+	int n;
+
+	snprintf(a, sizeof a, "%s", dir);
+	snprintf(b, sizeof b, "%s", dir);
+	n = snprintf(out, outcap, "%s/.%s.%s-%ld", dirname(a), basename(b), tag, (long)getpid());
+	return (n < 0 || (size_t)n >= outcap) ? -1 : 0;
+}
+
+/* Move an existing state aside (never deleting it). */
+static int move_aside(const char *dir, char *moved, size_t movedcap)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(moved, movedcap, "%s.old-%s", dir, stamp);
+	if (rename(dir, moved) < 0) {
+		cli_error("init: cannot move %s aside to %s: %s", dir, moved, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int build_state(const char *tmp, const struct init_opts *o, const char *actor,
+		       struct capf_ca_summary *summary)
+{
+	struct capf_ca_params params = {
+		.org = o->org, .kind = o->kind, .bits = o->bits, .days = o->days, .lsc_days = o->lsc_days,
+	};
+	char err[ERRLEN];
+
+	if (capf_ca_create_state(tmp, &params, actor, summary, err, sizeof err) < 0) {
+		cli_error("init: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	struct init_opts o;
+	struct capf_ca_summary summary;
+	char tmp[4200], moved[4200] = "";
+	int help = 0, state;
+
+	if (init_parse(cli, argc, argv, &o, &help) < 0)
+		return EXIT_USAGE;
+	if (help)
+		return EXIT_OK;
+
+	state = dir_nonempty(cli->state_dir);
+	if (state < 0) {
+		cli_error("init: cannot read %s: %s", cli->state_dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (state > 0 && !o.force) {
+		cli_error("init: %s already exists and is not empty (an existing state is never "
+			  "overwritten; use --force to move it aside and start over)", cli->state_dir);
+		return EXIT_FAIL;
+	}
+	if (tmp_sibling(cli->state_dir, "init", tmp, sizeof tmp) < 0) {
+		cli_error("init: state path too long");
+		return EXIT_FAIL;
+	}
+	if (build_state(tmp, &o, cli->actor, &summary) < 0) {
+		remove_tree(tmp);
+		return EXIT_FAIL;
+	}
+	if (state > 0 && move_aside(cli->state_dir, moved, sizeof moved) < 0) {
+		remove_tree(tmp);
+		return EXIT_FAIL;
+	}
+	if (rename(tmp, cli->state_dir) < 0) {
+		cli_error("init: cannot move the new state into %s: %s", cli->state_dir, strerror(errno));
+		remove_tree(tmp);
+		return EXIT_FAIL;
+	}
+	if (*moved)
+		printf("previous state moved to %s\n", moved);
+	printf("state created in %s\n", cli->state_dir);
+	printf("CAPF certificate %s (%s), valid until %s\n", summary.cn, summary.key, summary.not_after);
+	printf("SHA-256 fingerprint %s\n", summary.sha256);
+	return EXIT_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * main.c: `opencapf`, the administrator's command line. Git-style
+ * subcommands over the same state directory the daemon uses (SQLite WAL lets
+ * both work at once).
+ */
+#include "cmd/opencapf/cli.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static const struct cli_command commands[] = {
+	{ "init", cmd_init, "create the state directory and the CAPF CA" },
+	{ "capf", cmd_capf, "show the CAPF certificate, print its PEM" },
+	{ "phone", cmd_phone, "add, change, list and show phones; schedule CAPF operations" },
+	{ "trust", cmd_trust, "trust stores: list, show, add certificates" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: opencapf [--state DIR] COMMAND [ARGS...]\n\n"
+		"The open certificate authority for Cisco IP phones: administration.\n\n"
+		"Commands:\n");
+	for (const struct cli_command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nOptions:\n"
+		"  --state DIR   state directory (default $OPENCAPF_STATE, else %s)\n"
+		"  -h, --help    this help; 'opencapf COMMAND --help' for a command\n"
+		"  --version     print the version\n", DEFAULT_STATE_DIR);
+}
+
+static void cli_set_actor(struct cli *cli)
+{
+	const char *user = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (!user || !*user) {
+		pw = getpwuid(getuid());
+		user = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(cli->actor, sizeof cli->actor, "cli:%s", user);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { 0 };
+	int c;
+
+	log_init("opencapf", 0);
+	cli.state_dir = getenv("OPENCAPF_STATE");
+	if (!cli.state_dir || !*cli.state_dir)
+		cli.state_dir = DEFAULT_STATE_DIR;
+	cli_set_actor(&cli);
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.state_dir = optarg; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("opencapf %s\n", OPENCAPF_VERSION); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (const struct cli_command *cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, argv[optind]) == 0) {
+			int first = optind;
+			optind = 0; /* the command parses its own options afresh */
+			return cmd->run(&cli, argc - first, argv + first);
+		}
+	cli_error("unknown command '%s' (see 'opencapf --help')", argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,177 @@
+/*
+ * config.c: parsing the daemon's INI configuration with inih. Every key is
+ * known and checked: an unknown key or a bad value is an error naming the
+ * line, never silently ignored.
+ */
+#include "cmd/opencapfd/config.h"
+
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+void daemon_config_defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	snprintf(cfg->state_dir, sizeof cfg->state_dir, "/var/lib/opencapf");
+	cfg->max_connections = 20000;
+	cfg->log_level = LOG_LVL_INFO;
+	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
+	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
+	capf_server_cfg_defaults(&cfg->capf);
+}
+
+static int parse_int(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= cap)
+		return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int set_log_level(struct daemon_config *cfg, const char *v)
+{
+	static const char *const names[] = { "debug", "info", "warning", "error" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(v, names[i]) == 0) {
+			cfg->log_level = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "state") == 0)
+		return copy_str(cfg->state_dir, sizeof cfg->state_dir, v);
+	if (strcmp(key, "workers") == 0)
+		return parse_int(v, 0, 256, &cfg->workers);
+	if (strcmp(key, "max_connections") == 0)
+		return parse_int(v, 1, 1000000, &cfg->max_connections);
+	if (strcmp(key, "log_level") == 0)
+		return set_log_level(cfg, v);
+	if (strcmp(key, "pidfile") == 0)
+		return copy_str(cfg->pidfile, sizeof cfg->pidfile, v);
+	return -2;
+}
+
+static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
+{
+	struct capf_server_cfg *c = &cfg->capf;
+
+	if (strcmp(key, "listen") == 0)
+		return copy_str(cfg->capf_listen, sizeof cfg->capf_listen, v);
+	if (strcmp(key, "tls_profile") == 0)
+		return tls_profile_parse(v, &cfg->capf_tls_profile);
+	if (strcmp(key, "tls_ciphers") == 0)
+		return copy_str(cfg->capf_tls_ciphers, sizeof cfg->capf_tls_ciphers, v);
+	if (strcmp(key, "auth_timeout") == 0)
+		return parse_int(v, 1, 3600, &c->auth_timeout);
+	if (strcmp(key, "keygen_timeout") == 0)
+		return parse_int(v, 1, 86400, &c->keygen_timeout);
+	if (strcmp(key, "lockout_failures") == 0)
+		return parse_int(v, 0, 1000, &c->lockout_failures);
+	if (strcmp(key, "lockout_seconds") == 0)
+		return parse_int(v, 1, 86400 * 30, &c->lockout_seconds);
+	if (strcmp(key, "lsc_days") == 0) {
+		cfg->lsc_days_set = 1;
+		return parse_int(v, 1, 36500, &c->lsc_days);
+	}
+	return -2;
+}
+
+int daemon_config_set(struct daemon_config *cfg, const char *section, const char *key, const char *value,
+		      char *err, size_t errlen)
+{
+	int rc;
+
+	if (strcmp(section, "daemon") == 0)
+		rc = set_daemon(cfg, key, value);
+	else if (strcmp(section, "capf") == 0)
+		rc = set_capf(cfg, key, value);
+	else {
+		seterr(err, errlen, "unknown section [%s]", section);
+		return -1;
+	}
+	if (rc == -2)
+		seterr(err, errlen, "unknown setting '%s' in [%s]", key, section);
+	else if (rc < 0)
+		seterr(err, errlen, "bad value for %s.%s: '%s'", section, key, value);
+	return rc < 0 ? -1 : 0;
+}
+
+struct ini_ctx {
+	struct daemon_config *cfg;
+	char err[ERRLEN];
+	int failed;
+};
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = user;
+
+	if (ctx->failed)
+		return 0;
+	if (!name) /* a section header alone (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
+		return 1;
+	if (daemon_config_set(ctx->cfg, section, name, value, ctx->err, sizeof ctx->err) < 0) {
+		ctx->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int daemon_config_parse_string(struct daemon_config *cfg, const char *text, char *err, size_t errlen)
+{
+	struct ini_ctx ctx = { .cfg = cfg };
+	int line = ini_parse_string(text, config_ini_line, &ctx);
+
+	if (line == 0)
+		return 0;
+	if (ctx.failed)
+		seterr(err, errlen, "line %d: %s", line, ctx.err);
+	else
+		seterr(err, errlen, "line %d: syntax error (expected [section] or key = value)", line);
+	return -1;
+}
+
+int daemon_config_load(struct daemon_config *cfg, const char *path, char *err, size_t errlen)
+{
+	uint8_t *text;
+	size_t len;
+	char inner[ERRLEN];
+	int rc;
+
+	if (read_file(path, CONFIG_MAX_BYTES, &text, &len, err, errlen) < 0)
+		return -1;
+	if (memchr(text, '\0', len)) {
+		seterr(err, errlen, "%s: not a text file", path);
+		free(text);
+		return -1;
+	}
+	rc = daemon_config_parse_string(cfg, (const char *)text, inner, sizeof inner);
+	if (rc < 0)
+		seterr(err, errlen, "%s: %s", path, inner);
+	free(text);
+	return rc;
+}

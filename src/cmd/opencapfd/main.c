@@ -1,0 +1,246 @@
+/*
+ * main.c: `opencapfd`, the opencapf daemon. Reads its configuration, opens
+ * the state, starts one worker event loop per core and the configured
+ * listeners (CAPF on 3804 so far), and runs until SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capf/ca.h"
+#include "cmd/opencapfd/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "net/capf_listener.h"
+#include "net/tls.h"
+#include "net/workers.h"
+
+static const char usage_text[] =
+	"usage: opencapfd [--config FILE] [--state DIR] [OPTIONS]\n\n"
+	"The opencapf daemon: the CAPF service phones enroll with (TLS port 3804).\n"
+	"Settings come from built-in defaults, then --config FILE, then these options.\n\n"
+	"  --config FILE          INI configuration file (see opencapfd(8))\n"
+	"  --state DIR            state directory (default $OPENCAPF_STATE, else /var/lib/opencapf)\n"
+	"  --capf-listen ADDR:PORT  CAPF listener (default 0.0.0.0:3804; 'off' disables it)\n"
+	"  --tls-profile P        legacy (TLS 1.0+, AES128-SHA/AES256-SHA for old phones; default)\n"
+	"                         or modern (TLS 1.2+)\n"
+	"  --workers N            worker threads (default: one per core)\n"
+	"  --max-connections N    cap on open connections (default 20000)\n"
+	"  --auth-timeout S       seconds to wait for the handshake and short answers (default 30)\n"
+	"  --keygen-timeout S     seconds a phone may take to generate its key (default 600)\n"
+	"  --lockout-failures N   failed authentications before a lockout (default 5, 0 = never)\n"
+	"  --lockout-seconds S    lockout length (default 900)\n"
+	"  --lsc-days N           LSC validity (default: the state's setting, 1825)\n"
+	"  --pidfile FILE         write the process id there\n"
+	"  --log-level L          debug, info (default), warning, error\n"
+	"  -h, --help             this help\n"
+	"  --version              print the version\n";
+
+enum {
+	OPT_CONFIG = 0x100, OPT_STATE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
+	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
+	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "capf-listen", required_argument, NULL, OPT_CAPF_LISTEN },
+	{ "tls-profile", required_argument, NULL, OPT_TLS_PROFILE },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
+	{ "auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT },
+	{ "keygen-timeout", required_argument, NULL, OPT_KEYGEN_TIMEOUT },
+	{ "lockout-failures", required_argument, NULL, OPT_LOCKOUT_FAILURES },
+	{ "lockout-seconds", required_argument, NULL, OPT_LOCKOUT_SECONDS },
+	{ "lsc-days", required_argument, NULL, OPT_LSC_DAYS },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Command-line option -> (section, key) of the configuration. */
+static const struct { int opt; const char *section, *key; } opt_keys[] = {
+	{ OPT_STATE, "daemon", "state" }, { OPT_WORKERS, "daemon", "workers" },
+	{ OPT_MAX_CONN, "daemon", "max_connections" }, { OPT_PIDFILE, "daemon", "pidfile" },
+	{ OPT_LOG_LEVEL, "daemon", "log_level" }, { OPT_CAPF_LISTEN, "capf", "listen" },
+	{ OPT_TLS_PROFILE, "capf", "tls_profile" }, { OPT_AUTH_TIMEOUT, "capf", "auth_timeout" },
+	{ OPT_KEYGEN_TIMEOUT, "capf", "keygen_timeout" }, { OPT_LOCKOUT_FAILURES, "capf", "lockout_failures" },
+	{ OPT_LOCKOUT_SECONDS, "capf", "lockout_seconds" }, { OPT_LSC_DAYS, "capf", "lsc_days" },
+	{ 0, NULL, NULL },
+};
+
+/* Two passes: find --config first so that every other option overrides the file. */
+static int load_config(int argc, char **argv, struct daemon_config *cfg)
+{
+	const char *config = NULL, *env_state = getenv("OPENCAPF_STATE");
+	char err[ERRLEN];
+	int c;
+
+	daemon_config_defaults(cfg);
+	if (env_state && *env_state)
+		snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", env_state);
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (c == OPT_VERSION) {
+			printf("opencapfd %s\n", OPENCAPF_VERSION);
+			exit(0);
+		}
+		if (c == '?') {
+			fputs(usage_text, stderr);
+			return -1;
+		}
+		if (c == OPT_CONFIG)
+			config = optarg;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -1;
+	}
+	if (config && daemon_config_load(cfg, config, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1)
+		for (int i = 0; opt_keys[i].key; i++)
+			if (opt_keys[i].opt == c &&
+			    daemon_config_set(cfg, opt_keys[i].section, opt_keys[i].key, optarg, err, sizeof err) < 0) {
+				log_err("--%s: %s", long_opts[c - OPT_CONFIG].name, err);
+				return -1;
+			}
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	char text[32], err[ERRLEN];
+
+	if (!*path)
+		return 0;
+	snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	if (write_file_atomic(path, text, strlen(text), 0644, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+struct daemon {
+	struct daemon_config cfg;
+	struct worker_pool pool;
+	struct capf_service capf;
+	SSL_CTX *capf_ctx;
+	struct signer *signer;
+};
+
+static int start_capf(struct daemon *d)
+{
+	struct store *st;
+	struct pki_cert_info info;
+	char err[ERRLEN];
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = -1;
+
+	if (!d->cfg.capf_listen[0] || strcmp(d->cfg.capf_listen, "off") == 0)
+		return 0;
+	st = d->pool.workers[0].st;
+	if (capf_ca_load(st, &cert, &key, err, sizeof err) < 0)
+		goto out;
+	if (!d->cfg.lsc_days_set)
+		d->cfg.capf.lsc_days = capf_ca_lsc_days(st);
+	if (!(d->capf_ctx = tls_server_ctx(d->cfg.capf_tls_profile, d->cfg.capf_tls_ciphers, cert, key,
+					   err, sizeof err)))
+		goto out;
+	if (!(d->signer = signer_local_new(cert, key))) {
+		seterr(err, sizeof err, "cannot create the CAPF signer");
+		goto out;
+	}
+	pki_cert_info(cert, &info);
+	snprintf(d->capf.capf_sha256, sizeof d->capf.capf_sha256, "%s", info.sha256);
+	if (capf_service_start(&d->capf, &d->pool, d->cfg.capf_listen, d->capf_ctx, d->signer, &d->cfg.capf,
+			       err, sizeof err) < 0)
+		goto out;
+	log_info("CAPF listening on %s (certificate %s, TLS profile %s)", d->cfg.capf_listen, info.cn,
+		 d->cfg.capf_tls_profile == TLS_PROFILE_LEGACY ? "legacy" : "modern");
+	rc = 0;
+out:
+	if (rc < 0)
+		log_err("CAPF: %s", err);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static void daemon_cleanup(struct daemon *d)
+{
+	capf_service_close(&d->capf);
+	worker_pool_free(&d->pool);
+	SSL_CTX_free(d->capf_ctx);
+	signer_free(d->signer);
+	if (d->cfg.pidfile[0])
+		unlink(d->cfg.pidfile);
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	return sig;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	char err[ERRLEN];
+	sigset_t set;
+	int workers, rc = 1;
+
+	log_init("opencapfd", 1);
+	signal(SIGPIPE, SIG_IGN);
+	if (load_config(argc, argv, &d.cfg) < 0)
+		return 2;
+	log_set_level((enum log_level)d.cfg.log_level);
+	workers = d.cfg.workers > 0 ? d.cfg.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1)
+		workers = 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it; main waits with sigwait */
+
+	if (worker_pool_init(&d.pool, workers, d.cfg.state_dir, d.cfg.max_connections, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (start_capf(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
+		goto out;
+	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("ready: state %s, %d worker%s", d.cfg.state_dir, workers, workers == 1 ? "" : "s");
+	log_info("stopping on signal %d", wait_for_signal());
+	worker_pool_stop(&d.pool);
+	rc = 0;
+out:
+	daemon_cleanup(&d);
+	return rc;
+}

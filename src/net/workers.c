@@ -1,0 +1,96 @@
+/*
+ * workers.c: starting, running and stopping the worker event loops.
+ */
+#include "net/workers.h"
+
+#include <event2/thread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
+		     char *err, size_t errlen)
+{
+	memset(pool, 0, sizeof *pool);
+	if (evthread_use_pthreads() < 0) {
+		seterr(err, errlen, "libevent has no thread support");
+		return -1;
+	}
+	pool->workers = calloc((size_t)count, sizeof *pool->workers);
+	if (!pool->workers) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	pool->count = count;
+	pool->max_connections = max_connections;
+	atomic_init(&pool->open_connections, 0);
+	for (int i = 0; i < count; i++) {
+		struct worker *w = &pool->workers[i];
+		w->index = i;
+		if (!(w->base = event_base_new())) {
+			seterr(err, errlen, "cannot create an event loop");
+			return -1;
+		}
+		if (store_open(state_dir, STORE_OPEN_EXISTING, &w->st, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+int worker_pool_run(struct worker_pool *pool, char *err, size_t errlen)
+{
+	for (int i = 0; i < pool->count; i++)
+		if (pthread_create(&pool->workers[i].thread, NULL, worker_main, &pool->workers[i]) != 0) {
+			seterr(err, errlen, "cannot start worker thread %d", i);
+			return -1;
+		}
+	return 0;
+}
+
+void worker_pool_stop(struct worker_pool *pool)
+{
+	for (int i = 0; i < pool->count; i++)
+		if (pool->workers[i].base)
+			event_base_loopbreak(pool->workers[i].base);
+	for (int i = 0; i < pool->count; i++)
+		if (pool->workers[i].thread)
+			pthread_join(pool->workers[i].thread, NULL);
+}
+
+void worker_pool_free(struct worker_pool *pool)
+{
+	for (int i = 0; i < pool->count; i++) {
+		struct worker *w = &pool->workers[i];
+		if (w->base)
+			event_base_free(w->base);
+		store_close(w->st);
+	}
+	free(pool->workers);
+	memset(pool, 0, sizeof *pool);
+}
+
+int worker_pool_take_slot(struct worker_pool *pool)
+{
+	int now = atomic_fetch_add(&pool->open_connections, 1);
+
+	if (pool->max_connections > 0 && now >= pool->max_connections) {
+		atomic_fetch_sub(&pool->open_connections, 1);
+		return -1;
+	}
+	return 0;
+}
+
+void worker_pool_release_slot(struct worker_pool *pool)
+{
+	atomic_fetch_sub(&pool->open_connections, 1);
+}

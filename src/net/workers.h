@@ -1,0 +1,43 @@
+/*
+ * workers.h: the daemon's worker threads. Each worker is one event loop on
+ * one thread with its own store handle; listeners are opened once per worker
+ * with SO_REUSEPORT so the kernel spreads connections (and so TLS handshakes
+ * and LSC signing) over every core, and a slow phone only ever occupies a
+ * socket, never a thread.
+ */
+#ifndef OPENCAPF_NET_WORKERS_H
+#define OPENCAPF_NET_WORKERS_H
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/store.h"
+
+struct worker {
+	int index;
+	pthread_t thread;
+	struct event_base *base;
+	struct store *st;
+};
+
+struct worker_pool {
+	int count;
+	struct worker *workers;
+	atomic_int open_connections;   /* across all workers and listeners */
+	int max_connections;
+};
+
+/* Event bases and store handles for `count` workers (threads not started). */
+int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
+		     char *err, size_t errlen);
+int worker_pool_run(struct worker_pool *pool, char *err, size_t errlen);
+/* Ask every loop to stop and join the threads. */
+void worker_pool_stop(struct worker_pool *pool);
+void worker_pool_free(struct worker_pool *pool);
+
+/* Connection slots: 0 and one taken, or -1 when the cap is reached. */
+int worker_pool_take_slot(struct worker_pool *pool);
+void worker_pool_release_slot(struct worker_pool *pool);
+
+#endif

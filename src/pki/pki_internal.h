@@ -1,0 +1,38 @@
+/*
+ * pki_internal.h: helpers shared by the files of the pki layer and by nobody
+ * else: OpenSSL error text, random serials, validity, extensions built from
+ * constant configuration strings, the hash ids of the CAPF protocol.
+ */
+#ifndef OPENCAPF_PKI_INTERNAL_H
+#define OPENCAPF_PKI_INTERNAL_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Largest input the certificate and key readers accept. */
+#define PKI_MAX_INPUT (1024 * 1024)
+/* Most certificates one bundle may hold. */
+#define PKI_MAX_CERTS 1000
+/* Longest validity accepted for a certificate we issue (100 years). */
+#define PKI_MAX_DAYS 36500
+
+/* "what: <OpenSSL reason>" into err, then empty the thread's error queue.
+ * OpenSSL reasons never carry key material. */
+void pki_ossl_err(char *err, size_t errlen, const char *what);
+
+/* 16 random bytes, first byte in 0x01..0x7f: positive, and DER keeps all 16. */
+int pki_set_random_serial(X509 *x);
+
+/* notBefore = now, notAfter = now + days (both from the same `now`). */
+int pki_set_validity(X509 *x, time_t now, int days, char *err, size_t errlen);
+
+/* Add an extension given in OpenSSL configuration syntax (constant strings
+ * only: never pass text from outside). `issuer` may be `x` itself. */
+int pki_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value, char *err, size_t errlen);
+
+/* EVP_MD for a CAPF hash id (1 SHA-1, 2 SHA-256, 3 SHA-512), NULL if unknown. */
+const EVP_MD *pki_hash_md(int hash_id);
+
+#endif

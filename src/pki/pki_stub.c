@@ -1,2 +1,0 @@
-/* placeholder until pki lands */
-#include "pki/pki.h"

@@ -1,0 +1,94 @@
+/*
+ * store_audit.c: the audit log: who changed what, when.
+ *
+ * Invariants:
+ *  - Rows are appended, never updated (schema trigger); ids grow with time,
+ *    so "newest first" is ORDER BY id DESC.
+ *  - No secrets: callers pass names, serials and fingerprints. The store's
+ *    own rows (CAPF completions) are built from fields that cannot hold an
+ *    authentication string.
+ *  - detail is JSON; store_json_str is the one escaper the store uses to
+ *    put text into it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/store_internal.h"
+
+void store_json_str(char *out, size_t outcap, const char *s)
+{
+	size_t o = 0;
+
+	if (outcap < 3) {
+		if (outcap)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		char esc[8];
+		size_t n;
+
+		if (*p == '"' || *p == '\\')
+			n = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+		else if (*p < 0x20)
+			n = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+		else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n + 2 > outcap)
+			break;           /* truncated, but still valid JSON */
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+int store_audit(struct store *st, const char *actor, const char *action, const char *object,
+		const char *detail)
+{
+	sqlite3_stmt *s;
+
+	if (!actor || !actor[0] || !action || !action[0])
+		return store_fail(st, "an audit entry needs an actor and an action");
+	s = store_prepare(st, "INSERT INTO audit_log (time, actor, action, object, detail) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_utc());
+	store_bind_text(s, 2, actor);
+	store_bind_text(s, 3, action);
+	store_bind_text(s, 4, object);
+	store_bind_text(s, 5, detail);
+	return store_run(st, s, "cannot write the audit log");
+}
+
+int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, time, actor, action, object, detail FROM audit_log "
+					    "ORDER BY id DESC LIMIT ?1");
+	struct audit_entry e;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof e);
+		e.id = sqlite3_column_int64(s, 0);
+		e.time = sqlite3_column_int64(s, 1);
+		store_col_text(s, 2, e.actor, sizeof e.actor);
+		store_col_text(s, 3, e.action, sizeof e.action);
+		store_col_text(s, 4, e.object, sizeof e.object);
+		store_col_text(s, 5, e.detail, sizeof e.detail);
+		if (fn && (stop = fn(&e, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot read the audit log");
+	sqlite3_finalize(s);
+	return stop;
+}

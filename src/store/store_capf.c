@@ -1,0 +1,129 @@
+/*
+ * store_capf.c: the CAPF certificates: the current one (which signs LSCs),
+ * the previous one (still trusted while phones move over, see
+ * phone-certificates.md §6) and retired ones (kept for the record).
+ *
+ * Invariants:
+ *  - At most one 'current' and one 'previous' row (partial unique indexes).
+ *  - store_capf_add is one step: current -> previous, previous -> retired,
+ *    new row current; nothing is ever deleted.
+ *  - key_file is a plain file name inside keys/ (no '/'), so a database
+ *    edited by hand cannot point the daemon at an arbitrary path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/store_internal.h"
+
+static int read_capf(struct store *st, sqlite3_stmt *s, struct capf_row *r, int copy_der)
+{
+	const void *der = sqlite3_column_blob(s, 5);
+	int n = sqlite3_column_bytes(s, 5);
+
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, r->state, sizeof r->state);
+	store_col_text(s, 2, r->key_file, sizeof r->key_file);
+	store_col_text(s, 3, r->sha256, sizeof r->sha256);
+	r->created = sqlite3_column_int64(s, 4);
+	r->derlen = (size_t)n;
+	if (!copy_der) {
+		r->der = (uint8_t *)der;    /* valid until the next step */
+		return 0;
+	}
+	r->der = malloc(n > 0 ? (size_t)n : 1);
+	if (!r->der)
+		return store_fail(st, "out of memory");
+	if (n > 0)
+		memcpy(r->der, der, (size_t)n);
+	return 0;
+}
+
+void capf_row_free(struct capf_row *r)
+{
+	if (!r)
+		return;
+	free(r->der);
+	r->der = NULL;
+	r->derlen = 0;
+}
+
+int store_capf_current(struct store *st, struct capf_row *out)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, state, key_file, sha256, created, der "
+					    "FROM capf_certs WHERE state = 'current'");
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_capf(st, s, out, 1);
+	else if (rc == SQLITE_DONE)
+		rc = 1;
+	else
+		rc = store_sqlfail(st, "cannot read the CAPF certificate");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256)
+{
+	sqlite3_stmt *s;
+
+	if (store_exec(st, "UPDATE capf_certs SET state = 'retired' WHERE state = 'previous'",
+		       "cannot retire the previous CAPF certificate") < 0 ||
+	    store_exec(st, "UPDATE capf_certs SET state = 'previous' WHERE state = 'current'",
+		       "cannot keep the current CAPF certificate as previous") < 0)
+		return -1;
+	s = store_prepare(st, "INSERT INTO capf_certs (state, key_file, sha256, created, der) "
+			      "VALUES ('current', ?1, ?2, ?3, ?4)");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, key_file);
+	store_bind_text(s, 2, sha256);
+	sqlite3_bind_int64(s, 3, now_utc());
+	sqlite3_bind_blob(s, 4, der, (int)len, SQLITE_TRANSIENT);
+	return store_run(st, s, "cannot record the CAPF certificate");
+}
+
+int store_capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256)
+{
+	char computed[65];
+	struct store_tx tx;
+
+	if (!der || len == 0 || len > 1 << 20)
+		return store_fail(st, "no CAPF certificate to record");
+	if (!key_file || !key_file[0] || strchr(key_file, '/') || !strcmp(key_file, ".") ||
+	    !strcmp(key_file, ".."))
+		return store_fail(st, "the CAPF key file must be a plain name inside keys/");
+	if (!sha256 || !sha256[0]) {
+		store_sha256_hex(der, len, computed);
+		sha256 = computed;
+	}
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, capf_add(st, der, len, key_file, sha256));
+}
+
+int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, state, key_file, sha256, created, der "
+					    "FROM capf_certs ORDER BY id DESC");
+	struct capf_row r;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_capf(st, s, &r, 0);
+		if (fn && (stop = fn(&r, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list CAPF certificates");
+	sqlite3_finalize(s);
+	return stop;
+}

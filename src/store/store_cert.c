@@ -1,0 +1,438 @@
+/*
+ * store_cert.c: the certificates of phones (every LSC we issued, the
+ * current LSC and last MIC of each phone, every certificate a phone
+ * presented) and the completion of CAPF operations.
+ *
+ * Invariants:
+ *  - issued_certs is append-only (schema triggers). An LSC goes into it in
+ *    the same transaction that marks the phone's operation done, so a crash
+ *    can never leave a phone holding a certificate we have no record of,
+ *    nor a recorded "Upgrade Success" without the certificate.
+ *  - phone_certs holds at most one row per phone and kind: the LSC the phone
+ *    holds as far as we know (installed by us, or presented by the phone)
+ *    and the last MIC it presented. A presented certificate that is one we
+ *    issued keeps source 'issued' and the CAPF fingerprint it was signed by.
+ *  - Each store_capf_complete_* / store_capf_attempt_failed call is one
+ *    transaction (a SAVEPOINT when the caller already holds one): phone
+ *    row, certificate rows, history row and audit row, all or nothing.
+ *  - Audit details carry outcome, reason and serial, never the
+ *    authentication string (the history entry has no field for it).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/store_internal.h"
+
+#define CERT_COLUMNS                                                                            \
+	"id, phone, kind, serial, subject, issuer, not_before, not_after, sha256, issuer_sha256, " \
+	"time, der"
+
+enum der_mode { DER_NONE, DER_BORROW, DER_COPY };
+
+static int read_cert(struct store *st, sqlite3_stmt *s, struct cert_row *r, enum der_mode mode)
+{
+	const void *der;
+	int n;
+
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, r->phone, sizeof r->phone);
+	store_col_text(s, 2, r->kind, sizeof r->kind);
+	store_col_text(s, 3, r->serial, sizeof r->serial);
+	store_col_text(s, 4, r->subject, sizeof r->subject);
+	store_col_text(s, 5, r->issuer, sizeof r->issuer);
+	r->not_before = sqlite3_column_int64(s, 6);
+	r->not_after = sqlite3_column_int64(s, 7);
+	store_col_text(s, 8, r->sha256, sizeof r->sha256);
+	store_col_text(s, 9, r->issuer_sha256, sizeof r->issuer_sha256);
+	r->time = sqlite3_column_int64(s, 10);
+	if (mode == DER_NONE)
+		return 0;
+	der = sqlite3_column_blob(s, 11);
+	n = sqlite3_column_bytes(s, 11);
+	if (mode == DER_BORROW) {
+		r->der = (uint8_t *)der;     /* valid until the next step */
+		r->derlen = (size_t)n;
+		return 0;
+	}
+	r->der = malloc(n > 0 ? (size_t)n : 1);
+	if (!r->der)
+		return store_fail(st, "out of memory");
+	if (n > 0)
+		memcpy(r->der, der, (size_t)n);
+	r->derlen = (size_t)n;
+	return 0;
+}
+
+void cert_row_free(struct cert_row *r)
+{
+	if (!r)
+		return;
+	free(r->der);
+	r->der = NULL;
+	r->derlen = 0;
+}
+
+static int phone_cert(struct store *st, const char *phone, const char *kind, int with_der, struct cert_row *out)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time, der "
+					    "FROM phone_certs WHERE phone = ?1 AND kind = ?2");
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, kind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_cert(st, s, out, with_der ? DER_COPY : DER_NONE);
+	else if (rc == SQLITE_DONE)
+		rc = 1;
+	else
+		rc = store_sqlfail(st, "cannot read the phone's certificate");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_phone_lsc(struct store *st, const char *phone, int with_der, struct cert_row *out)
+{
+	return phone_cert(st, phone, "lsc", with_der, out);
+}
+
+int store_phone_mic(struct store *st, const char *phone, int with_der, struct cert_row *out)
+{
+	return phone_cert(st, phone, "mic", with_der, out);
+}
+
+int store_issued_each(struct store *st, const char *phone,
+		      int (*fn)(const struct cert_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time, der FROM issued_certs "
+					    "WHERE ?1 = '' OR phone = ?1 ORDER BY id");
+	struct cert_row r;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_cert(st, s, &r, DER_BORROW);
+		if (fn && (stop = fn(&r, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list issued certificates");
+	sqlite3_finalize(s);
+	return stop;
+}
+
+/* ---- recording certificates ---- */
+
+static int set_phone_cert(struct store *st, const char *phone, const char *kind, const char *source,
+			  const struct store_certinfo *ci, const char *issuer_sha256, int64_t when,
+			  const uint8_t *der, size_t len)
+{
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO phone_certs (phone, kind, source, serial, subject, issuer, "
+					    "not_before, not_after, sha256, issuer_sha256, time, der) "
+					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+					    "ON CONFLICT (phone, kind) DO UPDATE SET source = excluded.source, "
+					    "serial = excluded.serial, subject = excluded.subject, "
+					    "issuer = excluded.issuer, not_before = excluded.not_before, "
+					    "not_after = excluded.not_after, sha256 = excluded.sha256, "
+					    "issuer_sha256 = excluded.issuer_sha256, time = excluded.time, "
+					    "der = excluded.der");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, kind);
+	store_bind_text(s, 3, source);
+	store_bind_text(s, 4, ci->serial);
+	store_bind_text(s, 5, ci->subject);
+	store_bind_text(s, 6, ci->issuer);
+	sqlite3_bind_int64(s, 7, ci->not_before);
+	sqlite3_bind_int64(s, 8, ci->not_after);
+	store_bind_text(s, 9, ci->sha256);
+	store_bind_text(s, 10, issuer_sha256);
+	sqlite3_bind_int64(s, 11, when);
+	sqlite3_bind_blob(s, 12, der, (int)len, SQLITE_TRANSIENT);
+	return store_run(st, s, "cannot record the phone's certificate");
+}
+
+/* 1 and the signing CAPF's fingerprint if we issued the certificate. */
+static int issued_by_us(struct store *st, const char *sha256, char *capf_sha256, size_t cap)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT issuer_sha256 FROM issued_certs WHERE sha256 = ?1");
+	int rc;
+
+	capf_sha256[0] = '\0';
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		store_col_text(s, 0, capf_sha256, cap);
+	else if (rc != SQLITE_DONE)
+		store_sqlfail(st, "cannot look up issued certificates");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int valid_kind(const char *kind)
+{
+	return kind && (!strcmp(kind, "lsc") || !strcmp(kind, "mic"));
+}
+
+int store_seen_cert_locked(struct store *st, const char *phone, const char *kind, const uint8_t *der,
+			   size_t len, int64_t when, struct store_certinfo *ci)
+{
+	char capf_sha256[80];
+	sqlite3_stmt *s;
+	int ours, rc;
+
+	if (!valid_kind(kind))
+		return store_fail(st, "certificate kind must be lsc or mic, not %s", kind ? kind : "(none)");
+	if (store_cert_parse(der, len, ci) < 0)
+		return store_fail(st, "the %s presented by %s is not an X.509 certificate", kind, phone);
+	s = store_prepare(st, "INSERT INTO seen_certs (phone, kind, sha256, first_seen, time, der) "
+			      "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (phone, kind, sha256) "
+			      "DO UPDATE SET time = excluded.time, count = count + 1");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, kind);
+	store_bind_text(s, 3, ci->sha256);
+	sqlite3_bind_int64(s, 4, when);
+	sqlite3_bind_blob(s, 5, der, (int)len, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return store_fail(st, "no phone named %s", phone);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot record the presented certificate: %s", sqlite3_errstr(rc));
+	ours = issued_by_us(st, ci->sha256, capf_sha256, sizeof capf_sha256);
+	if (ours < 0)
+		return -1;
+	return set_phone_cert(st, phone, kind, ours ? "issued" : "seen", ci, capf_sha256, when, der, len);
+}
+
+int store_seen_cert(struct store *st, const char *phone, const char *kind, const uint8_t *der, size_t len)
+{
+	struct store_certinfo ci;
+	struct store_tx tx;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, store_seen_cert_locked(st, phone, kind, der, len, now_utc(), &ci));
+}
+
+/* ---- completing CAPF operations ---- */
+
+/* The pieces every completion shares: the history entry it appends (with
+ * the outcome defaulted to the status word) and the audit row. */
+struct completion {
+	struct history_entry h;
+	struct phone p;
+	int64_t when;
+};
+
+static int completion_start(struct store *st, const char *phone, const struct history_entry *h,
+			    const char *outcome, struct completion *c, int need_phone)
+{
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if (h)
+		c->h = *h;
+	if (!c->h.outcome[0] && outcome)
+		snprintf(c->h.outcome, sizeof c->h.outcome, "%s", outcome);
+	c->when = c->h.time ? c->h.time : now_utc();
+	c->h.time = c->when;
+	rc = store_phone_get(st, phone, &c->p);
+	if (rc > 0 && need_phone)
+		return store_fail(st, "no phone named %s", phone);
+	return rc;
+}
+
+/* A finished operation: nothing pending, authentication counter cleared. */
+static void operation_done(struct completion *c, const char *status)
+{
+	c->p.op = OP_NONE;
+	c->p.deadline = 0;
+	snprintf(c->p.status, sizeof c->p.status, "%s", status);
+	c->p.auth_failures = 0;
+	c->p.last_contact = c->when;
+}
+
+static int completion_audit(struct store *st, const char *phone, const char *action, const char *outcome,
+			    const struct completion *c, const char *serial, const char *extra)
+{
+	char o[300], r[600], sn[300], detail[1400];
+
+	store_json_str(o, sizeof o, outcome);
+	store_json_str(r, sizeof r, c->h.reason);
+	store_json_str(sn, sizeof sn, serial ? serial : "");
+	snprintf(detail, sizeof detail, "{\"outcome\":%s,\"reason\":%s,\"serial\":%s%s}", o, r, sn,
+		 extra ? extra : "");
+	return store_audit(st, "capf", action, phone, detail);
+}
+
+static int complete_install(struct store *st, const char *phone, const uint8_t *der, size_t len,
+			    const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci)
+{
+	struct completion c;
+	sqlite3_stmt *s;
+	int rc = completion_start(st, phone, h, STATUS_UPGRADE_SUCCESS, &c, 0);
+
+	if (rc < 0)
+		return -1;
+	/* ON CONFLICT: recording the same certificate twice is not an error. */
+	s = store_prepare(st, "INSERT INTO issued_certs (phone, serial, subject, issuer, not_before, not_after, "
+			      "sha256, issuer_sha256, time, der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			      "ON CONFLICT (sha256) DO NOTHING");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, ci->serial);
+	store_bind_text(s, 3, ci->subject);
+	store_bind_text(s, 4, ci->issuer);
+	sqlite3_bind_int64(s, 5, ci->not_before);
+	sqlite3_bind_int64(s, 6, ci->not_after);
+	store_bind_text(s, 7, ci->sha256);
+	store_bind_text(s, 8, capf_sha256);
+	sqlite3_bind_int64(s, 9, c.when);
+	sqlite3_bind_blob(s, 10, der, (int)len, SQLITE_TRANSIENT);
+	if (store_run(st, s, "cannot record the issued certificate") < 0)
+		return -1;
+	if (rc > 0)
+		/* The phone was removed while its session ran: the certificate
+		 * it now holds is still on record, and the audit says why
+		 * nothing else changed. */
+		return completion_audit(st, phone, "capf.install", "phone removed during the session", &c,
+					ci->serial, NULL);
+	operation_done(&c, STATUS_UPGRADE_SUCCESS);
+	if (set_phone_cert(st, phone, "lsc", "issued", ci, capf_sha256, c.when, der, len) < 0 ||
+	    store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+		return -1;
+	return completion_audit(st, phone, "capf.install", c.h.outcome, &c, ci->serial, NULL);
+}
+
+int store_capf_complete_install(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
+				const char *capf_sha256, const struct history_entry *h)
+{
+	struct store_certinfo ci;
+	struct store_tx tx;
+
+	if (store_cert_parse(lsc_der, len, &ci) < 0)
+		return store_fail(st, "the LSC for %s is not an X.509 certificate", phone);
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, complete_install(st, phone, lsc_der, len, capf_sha256, h, &ci));
+}
+
+static int complete_delete(struct store *st, const char *phone, const struct history_entry *h)
+{
+	struct completion c;
+	struct cert_row lsc;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (completion_start(st, phone, h, STATUS_DELETE_SUCCESS, &c, 1) != 0)
+		return -1;
+	rc = store_phone_lsc(st, phone, 0, &lsc);
+	if (rc < 0)
+		return -1;
+	s = store_prepare(st, "DELETE FROM phone_certs WHERE phone = ?1 AND kind = 'lsc'");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	if (store_run(st, s, "cannot forget the phone's LSC") < 0)
+		return -1;
+	operation_done(&c, STATUS_DELETE_SUCCESS);
+	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+		return -1;
+	return completion_audit(st, phone, "capf.delete", c.h.outcome, &c, rc == 0 ? lsc.serial : "", NULL);
+}
+
+int store_capf_complete_delete(struct store *st, const char *phone, const struct history_entry *h)
+{
+	struct store_tx tx;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, complete_delete(st, phone, h));
+}
+
+static int complete_troubleshoot(struct store *st, const char *phone, const char *kind, const uint8_t *der,
+				 size_t len, const struct history_entry *h)
+{
+	struct completion c;
+	struct store_certinfo ci;
+	char extra[64] = "";
+
+	memset(&ci, 0, sizeof ci);
+	if (completion_start(st, phone, h, STATUS_TROUBLESHOOT_SUCCESS, &c, 1) != 0)
+		return -1;
+	if (der && len) {
+		if (store_seen_cert_locked(st, phone, kind, der, len, c.when, &ci) < 0)
+			return -1;
+		snprintf(extra, sizeof extra, ",\"kind\":\"%s\"", kind);   /* kind is lsc or mic */
+	}
+	operation_done(&c, STATUS_TROUBLESHOOT_SUCCESS);
+	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+		return -1;
+	return completion_audit(st, phone, "capf.troubleshoot", c.h.outcome, &c, ci.serial, extra);
+}
+
+int store_capf_complete_troubleshoot(struct store *st, const char *phone, const char *kind,
+				     const uint8_t *der, size_t len, const struct history_entry *h)
+{
+	struct store_tx tx;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, complete_troubleshoot(st, phone, kind, der, len, h));
+}
+
+static int attempt_failed(struct store *st, const char *phone, const struct history_entry *h,
+			  const char *status, int auth_failed, int max_failures, int lockout_seconds)
+{
+	struct completion c;
+	char extra[96] = "";
+
+	if (completion_start(st, phone, h, status ? status : "Failed", &c, 1) != 0)
+		return -1;
+	if (status)
+		snprintf(c.p.status, sizeof c.p.status, "%s", status);
+	if (auth_failed) {
+		c.p.auth_failures++;
+		if (max_failures > 0 && c.p.auth_failures >= max_failures) {
+			c.p.locked_until = now_utc() + (lockout_seconds > 0 ? lockout_seconds : 0);
+			c.p.auth_failures = 0;
+			snprintf(extra, sizeof extra, ",\"auth_failed\":true,\"locked_until\":%lld",
+				 (long long)c.p.locked_until);
+		} else {
+			snprintf(extra, sizeof extra, ",\"auth_failed\":true,\"auth_failures\":%d", c.p.auth_failures);
+		}
+	}
+	c.p.last_contact = c.when;
+	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+		return -1;
+	return completion_audit(st, phone, "capf.failed", c.h.outcome, &c, "", extra);
+}
+
+int store_capf_attempt_failed(struct store *st, const char *phone, const struct history_entry *h,
+			      const char *status, int auth_failed, int max_failures, int lockout_seconds)
+{
+	struct store_tx tx;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, attempt_failed(st, phone, h, status, auth_failed, max_failures,
+						      lockout_seconds));
+}

@@ -1,0 +1,578 @@
+/*
+ * store_db.c: opening and creating a state directory, the SQLite connection
+ * settings, schema migrations, transactions and the settings table.
+ *
+ * Invariants:
+ *  - A failed STORE_OPEN_EXISTING changes nothing: the directory, the key
+ *    folder and the database are only looked at until every check passed
+ *    (the file header is read with plain read(2) before SQLite touches it, so
+ *    a garbage file is never "recovered" into something else).
+ *  - A database is ours when PRAGMA application_id is STORE_APPLICATION_ID;
+ *    PRAGMA user_version is its schema version. A newer version than
+ *    STORE_SCHEMA_VERSION is refused; an older one is migrated in a single
+ *    BEGIN IMMEDIATE transaction (so two processes opening an old database at
+ *    once migrate it once).
+ *  - Every connection runs with journal_mode=WAL, synchronous=FULL,
+ *    foreign_keys=ON and a 10 s busy timeout: the daemon and the CLI share
+ *    the file and SQLite serialises their writers.
+ *  - The database file is created 0600 (it holds authentication strings);
+ *    keys/ is 0700, and is tightened back to 0700 on every open.
+ *  - store_begin opens a BEGIN IMMEDIATE transaction: a writer takes the
+ *    write lock up front, so it waits on the busy timeout instead of failing
+ *    later with a stale snapshot. Internal multi-row writes nest inside it
+ *    with SAVEPOINTs (store_tx_open).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "common/util.h"
+#include "store/store_internal.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define SQLITE_MAGIC "SQLite format 3"   /* 16 bytes with its NUL */
+
+/* ---- errors and statements ---- */
+
+int store_fail(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof st->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int store_sqlfail(struct store *st, const char *what)
+{
+	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+sqlite3_stmt *store_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlfail(st, "cannot prepare a statement");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+int store_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_sqlfail(st, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int store_exec(struct store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlfail(st, what);
+	return 0;
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+void store_col_text(sqlite3_stmt *s, int col, char *out, size_t outcap)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(out, outcap, "%s", t ? (const char *)t : "");
+}
+
+/* ---- transactions ---- */
+
+int store_tx_open(struct store *st, struct store_tx *tx)
+{
+	tx->savepoint = !sqlite3_get_autocommit(st->db);
+	return store_exec(st, tx->savepoint ? "SAVEPOINT store_op" : "BEGIN IMMEDIATE",
+			  "cannot start a transaction");
+}
+
+/* Undo without losing the message of the error that caused it. If SQLite
+ * already rolled the whole transaction back (some errors do), there is
+ * nothing left to undo. */
+static void quiet_exec(struct store *st, const char *sql)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+int store_tx_close(struct store *st, struct store_tx *tx, int rc)
+{
+	if (rc == 0) {
+		if (store_exec(st, tx->savepoint ? "RELEASE store_op" : "COMMIT",
+			       "cannot commit") == 0)
+			return 0;
+	}
+	quiet_exec(st, tx->savepoint ? "ROLLBACK TO store_op; RELEASE store_op" : "ROLLBACK");
+	return -1;
+}
+
+int store_begin(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return store_fail(st, "a transaction is already open on this connection");
+	return store_exec(st, "BEGIN IMMEDIATE", "cannot start a transaction");
+}
+
+int store_commit(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return store_fail(st, "no transaction to commit");
+	return store_exec(st, "COMMIT", "cannot commit");
+}
+
+void store_rollback(struct store *st)
+{
+	if (st)
+		quiet_exec(st, "ROLLBACK");
+}
+
+const char *store_errmsg(struct store *st)
+{
+	if (!st)
+		return "no store";
+	return st->err[0] ? st->err : "no error";
+}
+
+const char *store_dir(const struct store *st)
+{
+	return st->dir;
+}
+
+int store_key_path(const struct store *st, const char *name, char *out, size_t outcap)
+{
+	char keys[4200];
+
+	if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -1;
+	if (path_join(keys, sizeof keys, st->dir, "keys") < 0)
+		return -1;
+	return path_join(out, outcap, keys, name);
+}
+
+/* ---- opening ---- */
+
+static int single_int(sqlite3 *db, const char *sql, int64_t *out, int *sqlrc)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	*sqlrc = rc;
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int configure(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int ok;
+
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	/* journal_mode answers with the mode in force: anything but "wal"
+	 * means WAL could not be enabled (e.g. a file system without shared
+	 * memory), and two processes would then block each other badly. */
+	ok = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) == SQLITE_OK &&
+	     sqlite3_step(s) == SQLITE_ROW && s &&
+	     sqlite3_column_text(s, 0) && !strcmp((const char *)sqlite3_column_text(s, 0), "wal");
+	if (!ok) {
+		seterr(err, errlen, "%s/%s: cannot enable WAL mode: %s", st->dir, STORE_DB_NAME,
+		       sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
+		seterr(err, errlen, "%s/%s: cannot configure the connection: %s", st->dir, STORE_DB_NAME,
+		       sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct store *st, char *err, size_t errlen)
+{
+	int64_t version = 0;
+	int sqlrc;
+	char sql[64];
+
+	if (store_exec(st, "BEGIN IMMEDIATE", "cannot start the schema migration") < 0)
+		goto fail;
+	/* Read again under the write lock: another process may have migrated. */
+	if (single_int(st->db, "PRAGMA user_version", &version, &sqlrc) < 0) {
+		store_sqlfail(st, "cannot read the schema version");
+		goto fail;
+	}
+	if (version > store_migration_count) {
+		store_fail(st, "schema version %lld is newer than this program supports (%d)",
+			   (long long)version, store_migration_count);
+		goto fail;
+	}
+	for (int64_t v = version; v < store_migration_count; v++) {
+		if (sqlite3_exec(st->db, store_migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
+			store_fail(st, "migration to schema version %lld failed: %s", (long long)v + 1,
+				   sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	/* PRAGMA takes no bound parameters; the number is ours, not user text. */
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_migration_count);
+	if (store_exec(st, sql, "cannot set the schema version") < 0 ||
+	    store_exec(st, "COMMIT", "cannot commit the schema migration") < 0)
+		goto fail;
+	return 0;
+fail:
+	quiet_exec(st, "ROLLBACK");
+	seterr(err, errlen, "%s/%s: %s", st->dir, STORE_DB_NAME, st->err);
+	return -1;
+}
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return errno == ENOENT;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+/* The 16-byte header of every SQLite database, read without SQLite. */
+static int has_sqlite_header(const char *path, int *errnum)
+{
+	char head[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*errnum = 0;
+	if (fd < 0) {
+		*errnum = errno;
+		return 0;
+	}
+	n = read(fd, head, sizeof head);
+	if (n < 0)
+		*errnum = errno;
+	close(fd);
+	return n == (ssize_t)sizeof head && memcmp(head, SQLITE_MAGIC, sizeof head) == 0;
+}
+
+static void subdirs_on_open(const struct store *st)
+{
+	char path[4200];
+	struct stat sb;
+
+	/* keys/ holds private keys: keep it 0700 even if someone loosened it. */
+	if (path_join(path, sizeof path, st->dir, "keys") == 0) {
+		if (stat(path, &sb) < 0)
+			(void)mkdir(path, 0700);
+		else if (S_ISDIR(sb.st_mode) && (sb.st_mode & 077))
+			(void)chmod(path, 0700);
+	}
+	if (path_join(path, sizeof path, st->dir, "certs") == 0 && stat(path, &sb) < 0)
+		(void)mkdir(path, 0755);
+}
+
+static int open_existing(struct store *st, const char *dbpath, char *err, size_t errlen)
+{
+	struct stat sb;
+	int64_t app_id = 0, version = 0;
+	int sqlrc, errnum = 0;
+
+	if (stat(st->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		seterr(err, errlen, "no opencapf state at %s: run 'opencapf init --state %s' first", st->dir, st->dir);
+		return -1;
+	}
+	if (stat(dbpath, &sb) < 0) {
+		if (errno == ENOENT)
+			seterr(err, errlen, "%s has no opencapf database (%s): run 'opencapf init --state %s' first",
+			       st->dir, dbpath, st->dir);
+		else
+			seterr(err, errlen, "cannot read %s: %s", dbpath, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || !has_sqlite_header(dbpath, &errnum)) {
+		if (errnum)
+			seterr(err, errlen, "cannot read %s: %s", dbpath, strerror(errnum));
+		else
+			seterr(err, errlen, "%s is not an opencapf database (corrupt?)", dbpath);
+		return -1;
+	}
+	if (sqlite3_open_v2(dbpath, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		seterr(err, errlen, "cannot open %s: %s", dbpath, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (single_int(st->db, "PRAGMA application_id", &app_id, &sqlrc) < 0 ||
+	    single_int(st->db, "PRAGMA user_version", &version, &sqlrc) < 0) {
+		if ((sqlrc & 0xff) == SQLITE_NOTADB || (sqlrc & 0xff) == SQLITE_CORRUPT)
+			seterr(err, errlen, "%s is not an opencapf database (corrupt?)", dbpath);
+		else
+			seterr(err, errlen, "cannot read %s: %s", dbpath, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (app_id != STORE_APPLICATION_ID) {
+		seterr(err, errlen, "%s is not an opencapf database (corrupt?)", dbpath);
+		return -1;
+	}
+	if (version > STORE_SCHEMA_VERSION || version > store_migration_count) {
+		seterr(err, errlen, "%s has schema version %lld, newer than this opencapf supports (%d): "
+		       "upgrade opencapf", dbpath, (long long)version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (configure(st, err, errlen) < 0)
+		return -1;
+	if (version < store_migration_count && migrate(st, err, errlen) < 0)
+		return -1;
+	subdirs_on_open(st);
+	return 0;
+}
+
+/* Undo a failed create: the database and its side files are ours alone. */
+static void remove_db_files(const char *dbpath)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char path[4300];
+
+	unlink(dbpath);
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if ((size_t)snprintf(path, sizeof path, "%s%s", dbpath, suffixes[i]) < sizeof path)
+			unlink(path);
+}
+
+static int create_dirs(const struct store *st, char *err, size_t errlen)
+{
+	char path[4200];
+
+	if (mkdir_p(st->dir, 0755) < 0) {
+		seterr(err, errlen, "cannot create %s: %s", st->dir, strerror(errno));
+		return -1;
+	}
+	if (path_join(path, sizeof path, st->dir, "keys") < 0 ||
+	    (mkdir(path, 0700) < 0 && errno != EEXIST) || chmod(path, 0700) < 0) {
+		seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (path_join(path, sizeof path, st->dir, "certs") < 0 || (mkdir(path, 0755) < 0 && errno != EEXIST)) {
+		seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_create(struct store *st, const char *dbpath, char *err, size_t errlen)
+{
+	struct stat sb;
+	char path[4200];
+	int fd;
+
+	if (stat(st->dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			seterr(err, errlen, "%s exists and is not a directory", st->dir);
+			return -1;
+		}
+		if (lstat(dbpath, &sb) == 0) {
+			seterr(err, errlen, "%s already holds an opencapf state (%s)", st->dir, dbpath);
+			return -1;
+		}
+		/* Never write a new CAPF key next to an old one. */
+		if (path_join(path, sizeof path, st->dir, "keys") == 0 && !dir_is_empty(path)) {
+			seterr(err, errlen, "%s is not empty (left from an earlier state?): move it away first", path);
+			return -1;
+		}
+	}
+	if (create_dirs(st, err, errlen) < 0)
+		return -1;
+	/* Created here, 0600 and exclusively, so SQLite (whose default is 0644)
+	 * never widens it and two concurrent inits cannot both win. */
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			seterr(err, errlen, "%s already holds an opencapf state (%s)", st->dir, dbpath);
+		else
+			seterr(err, errlen, "cannot create %s: %s", dbpath, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dbpath, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		seterr(err, errlen, "cannot open %s: %s", dbpath, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (configure(st, err, errlen) < 0 || migrate(st, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	st->db = NULL;
+	remove_db_files(dbpath);
+	return -1;
+}
+
+int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen)
+{
+	struct store *st;
+	char dbpath[4200];
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!dir || !dir[0]) {
+		seterr(err, errlen, "no state directory given");
+		return -1;
+	}
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	st = calloc(1, sizeof *st);
+	if (!st) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (n >= sizeof st->dir - 32) {
+		seterr(err, errlen, "state directory path too long");
+		free(st);
+		return -1;
+	}
+	memcpy(st->dir, dir, n);
+	st->dir[n] = '\0';
+	if (path_join(dbpath, sizeof dbpath, st->dir, STORE_DB_NAME) < 0) {
+		seterr(err, errlen, "state directory path too long");
+		free(st);
+		return -1;
+	}
+	rc = mode == STORE_OPEN_CREATE ? open_create(st, dbpath, err, errlen) : open_existing(st, dbpath, err, errlen);
+	if (rc < 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		quiet_exec(st, "ROLLBACK");
+		sqlite3_close(st->db);
+	}
+	free(st);
+}
+
+int store_check(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_prepare(st, "PRAGMA quick_check");
+	const unsigned char *t;
+	int rc;
+
+	if (!s) {
+		seterr(err, errlen, "%s", st->err);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	t = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+	if (!t || strcmp((const char *)t, "ok")) {
+		seterr(err, errlen, "%s/%s fails its integrity check: %s", st->dir, STORE_DB_NAME,
+		       t ? (const char *)t : sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	s = store_prepare(st, "PRAGMA foreign_key_check");
+	if (!s) {
+		seterr(err, errlen, "%s", st->err);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		seterr(err, errlen, "%s/%s: %s", st->dir, STORE_DB_NAME,
+		       rc == SQLITE_ROW ? "rows point at missing rows (foreign keys)" : sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- settings ---- */
+
+int store_setting_get(struct store *st, const char *key, char *out, size_t outcap)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT value FROM settings WHERE key = ?1");
+	const unsigned char *v;
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_sqlfail(st, "cannot read a setting");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	v = sqlite3_column_text(s, 0);
+	if ((size_t)snprintf(out, outcap, "%s", v ? (const char *)v : "") >= outcap) {
+		sqlite3_finalize(s);
+		return store_fail(st, "setting %s is too long", key);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int store_setting_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s;
+
+	if (!key || !key[0])
+		return store_fail(st, "empty setting name");
+	s = store_prepare(st, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+			      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, value);
+	return store_run(st, s, "cannot write a setting");
+}

@@ -1,0 +1,90 @@
+/*
+ * store_internal.h: what the files of store/ share and nobody else sees.
+ *
+ * The store is split by role:
+ *   store_db.c        open/create, pragmas, migrations, transactions, settings
+ *   store_schema.c    the migration scripts (index = schema version - 1)
+ *   store_enums.c     names, vendor labels and parsing of the phone enums
+ *   store_phone.c     phones and their attempt history
+ *   store_cert.c      issued / seen certificates, completing CAPF operations
+ *   store_capf.c      the CAPF certificates (current, previous, retired)
+ *   store_trust.c     trust stores and their certificates
+ *   store_audit.c     the append-only audit log
+ *   store_certparse.c the one place the store looks inside a certificate
+ *
+ * Conventions kept by every file:
+ *  - SQL text is constant; every value goes through sqlite3_bind_*.
+ *  - A failing function leaves one sentence in st->err (store_errmsg) and
+ *    returns -1; SQLite's own message is copied at the moment of failure,
+ *    because a later ROLLBACK would replace it.
+ *  - Anything that writes more than one row runs inside store_tx_open /
+ *    store_tx_close, which is a BEGIN IMMEDIATE transaction when the caller
+ *    has none and a SAVEPOINT inside the caller's transaction otherwise.
+ */
+#ifndef OPENCAPF_STORE_INTERNAL_H
+#define OPENCAPF_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* PRAGMA application_id of an opencapf database: "OCAP". */
+#define STORE_APPLICATION_ID 0x4f434150
+
+struct store {
+	sqlite3 *db;
+	char dir[4096];
+	char err[512];
+};
+
+/* The migration scripts: store_migrations[v - 1] brings version v-1 to v. */
+extern const char *const store_migrations[];
+extern const int store_migration_count;
+
+/* Errors. store_fail sets st->err and returns -1; store_sqlfail appends
+ * SQLite's current message to `what`. */
+int store_fail(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int store_sqlfail(struct store *st, const char *what);
+
+/* Statements. store_prepare returns NULL (error set) on failure.
+ * store_run steps a statement that returns no row, finalizes it, and
+ * returns 0 or -1; `what` names the operation in the error sentence. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql);
+int store_run(struct store *st, sqlite3_stmt *s, const char *what);
+int store_exec(struct store *st, const char *sql, const char *what);
+
+/* Binding helpers: NULL text binds as ''. */
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+void store_col_text(sqlite3_stmt *s, int col, char *out, size_t outcap);
+
+/* Multi-row writes, nesting-safe (see the top of this file). */
+struct store_tx {
+	int savepoint;
+};
+int store_tx_open(struct store *st, struct store_tx *tx);
+/* Commits (or releases) when rc == 0, rolls back otherwise; returns 0 or -1. */
+int store_tx_close(struct store *st, struct store_tx *tx, int rc);
+
+/* store_phone.c, for the CAPF completions in store_cert.c. */
+int store_phone_write(struct store *st, const struct phone *p);
+
+/* store_cert.c: record a presented certificate (no transaction of its own). */
+struct store_certinfo;
+int store_seen_cert_locked(struct store *st, const char *phone, const char *kind, const uint8_t *der,
+			   size_t len, int64_t when, struct store_certinfo *info);
+
+/* store_certparse.c */
+struct store_certinfo {
+	char serial[130];        /* lower-case hex */
+	char subject[512];       /* same text form as pki_cert_info() */
+	char issuer[512];
+	int64_t not_before, not_after;
+	char sha256[80];         /* lower-case hex of the DER as given */
+};
+int store_cert_parse(const uint8_t *der, size_t len, struct store_certinfo *out);
+void store_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+
+/* store_audit.c: a JSON string value, escaped, into a bounded buffer. */
+void store_json_str(char *out, size_t outcap, const char *s);
+
+#endif

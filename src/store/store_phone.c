@@ -1,0 +1,241 @@
+/*
+ * store_phone.c: phones (their CAPF settings and operation state) and the
+ * history of CAPF sessions about each of them.
+ *
+ * Invariants:
+ *  - The phone name is the key; there is no rename (delete and add).
+ *  - `created` is written once, on insert; every later write of the row
+ *    sets `updated` to the time of the write.
+ *  - Deleting a phone deletes its history and its current-certificate
+ *    pointers (ON DELETE CASCADE) but never the issued_certs rows.
+ *  - Rows handed to callbacks live on the stack of the iterator: they are
+ *    valid only during the call.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/store_internal.h"
+
+#define PHONE_COLUMNS                                                                          \
+	"name, model, description, auth_mode, auth_string, key_order, rsa_bits, ec_bits, "      \
+	"operation, deadline, status, auth_failures, locked_until, last_contact, created, updated"
+
+void phone_defaults(struct phone *p, const char *name)
+{
+	memset(p, 0, sizeof *p);
+	if (name)
+		snprintf(p->name, sizeof p->name, "%s", name);
+	p->auth = AUTH_NULL;
+	p->key_order = KEY_ORDER_RSA;
+	p->rsa_bits = 2048;
+	p->ec_bits = 256;
+	p->op = OP_NONE;
+}
+
+/* Binds ?1..?16 in PHONE_COLUMNS order. */
+static void bind_phone(sqlite3_stmt *s, const struct phone *p, int64_t created, int64_t updated)
+{
+	store_bind_text(s, 1, p->name);
+	store_bind_text(s, 2, p->model);
+	store_bind_text(s, 3, p->description);
+	store_bind_text(s, 4, auth_mode_name(p->auth));
+	store_bind_text(s, 5, p->auth_string);
+	store_bind_text(s, 6, key_order_name(p->key_order));
+	sqlite3_bind_int(s, 7, p->rsa_bits);
+	sqlite3_bind_int(s, 8, p->ec_bits);
+	store_bind_text(s, 9, capf_op_name(p->op));
+	sqlite3_bind_int64(s, 10, p->deadline);
+	store_bind_text(s, 11, p->status);
+	sqlite3_bind_int(s, 12, p->auth_failures);
+	sqlite3_bind_int64(s, 13, p->locked_until);
+	sqlite3_bind_int64(s, 14, p->last_contact);
+	sqlite3_bind_int64(s, 15, created);
+	sqlite3_bind_int64(s, 16, updated);
+}
+
+static int read_phone(struct store *st, sqlite3_stmt *s, struct phone *p)
+{
+	char auth[16], order[16], op[16];
+
+	memset(p, 0, sizeof *p);
+	store_col_text(s, 0, p->name, sizeof p->name);
+	store_col_text(s, 1, p->model, sizeof p->model);
+	store_col_text(s, 2, p->description, sizeof p->description);
+	store_col_text(s, 3, auth, sizeof auth);
+	store_col_text(s, 4, p->auth_string, sizeof p->auth_string);
+	store_col_text(s, 5, order, sizeof order);
+	p->rsa_bits = sqlite3_column_int(s, 6);
+	p->ec_bits = sqlite3_column_int(s, 7);
+	store_col_text(s, 8, op, sizeof op);
+	p->deadline = sqlite3_column_int64(s, 9);
+	store_col_text(s, 10, p->status, sizeof p->status);
+	p->auth_failures = sqlite3_column_int(s, 11);
+	p->locked_until = sqlite3_column_int64(s, 12);
+	p->last_contact = sqlite3_column_int64(s, 13);
+	p->created = sqlite3_column_int64(s, 14);
+	p->updated = sqlite3_column_int64(s, 15);
+	if (auth_mode_parse(auth, &p->auth) < 0 || key_order_parse(order, &p->key_order) < 0 ||
+	    capf_op_parse(op, &p->op) < 0)
+		return store_fail(st, "phone %s has a setting this program does not know", p->name);
+	return 0;
+}
+
+int store_phone_insert(struct store *st, const struct phone *p)
+{
+	sqlite3_stmt *s;
+	int64_t now = now_utc(), created = p->created ? p->created : now;
+	int rc;
+
+	if (!p->name[0])
+		return store_fail(st, "a phone needs a name");
+	s = store_prepare(st, "INSERT INTO phones (" PHONE_COLUMNS ") VALUES "
+			      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+	if (!s)
+		return -1;
+	bind_phone(s, p, created, p->updated ? p->updated : created);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		sqlite3_finalize(s);
+		return store_fail(st, "phone %s already exists", p->name);
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlfail(st, "cannot add the phone");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int store_phone_write(struct store *st, const struct phone *p)
+{
+	sqlite3_stmt *s = store_prepare(st, "UPDATE phones SET model = ?2, description = ?3, auth_mode = ?4, "
+					    "auth_string = ?5, key_order = ?6, rsa_bits = ?7, ec_bits = ?8, "
+					    "operation = ?9, deadline = ?10, status = ?11, auth_failures = ?12, "
+					    "locked_until = ?13, last_contact = ?14, updated = ?16 WHERE name = ?1");
+
+	if (!s)
+		return -1;
+	bind_phone(s, p, 0, now_utc());
+	if (store_run(st, s, "cannot update the phone") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return store_fail(st, "no phone named %s", p->name);
+	return 0;
+}
+
+int store_phone_update(struct store *st, const struct phone *p)
+{
+	return store_phone_write(st, p);
+}
+
+int store_phone_get(struct store *st, const char *name, struct phone *out)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_COLUMNS " FROM phones WHERE name = ?1");
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_phone(st, s, out);
+	else if (rc == SQLITE_DONE)
+		rc = 1;
+	else
+		rc = store_sqlfail(st, "cannot read the phone");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_phone_delete(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = store_prepare(st, "DELETE FROM phones WHERE name = ?1");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, name);
+	if (store_run(st, s, "cannot delete the phone") < 0)
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_COLUMNS " FROM phones ORDER BY name");
+	struct phone p;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_phone(st, s, &p) < 0) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+		if (fn && (stop = fn(&p, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list phones");
+	sqlite3_finalize(s);
+	return stop;
+}
+
+/* ---- history ---- */
+
+int store_history_add(struct store *st, const char *phone, const struct history_entry *h)
+{
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO phone_history "
+					    "(phone, time, peer, operation, auth_mode, outcome, reason) "
+					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int rc;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	sqlite3_bind_int64(s, 2, h->time ? h->time : now_utc());
+	store_bind_text(s, 3, h->peer);
+	store_bind_text(s, 4, h->operation);
+	store_bind_text(s, 5, h->auth_mode);
+	store_bind_text(s, 6, h->outcome);
+	store_bind_text(s, 7, h->reason);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		store_fail(st, "no phone named %s", phone);
+	else if (rc != SQLITE_DONE)
+		store_sqlfail(st, "cannot record the attempt");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_history_each(struct store *st, const char *phone, int limit,
+		       int (*fn)(const struct history_entry *h, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT time, peer, operation, auth_mode, outcome, reason "
+					    "FROM phone_history WHERE phone = ?1 "
+					    "ORDER BY time DESC, id DESC LIMIT ?2");
+	struct history_entry h;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&h, 0, sizeof h);
+		h.time = sqlite3_column_int64(s, 0);
+		store_col_text(s, 1, h.peer, sizeof h.peer);
+		store_col_text(s, 2, h.operation, sizeof h.operation);
+		store_col_text(s, 3, h.auth_mode, sizeof h.auth_mode);
+		store_col_text(s, 4, h.outcome, sizeof h.outcome);
+		store_col_text(s, 5, h.reason, sizeof h.reason);
+		if (fn && (stop = fn(&h, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot read the history");
+	sqlite3_finalize(s);
+	return stop;
+}

@@ -1,0 +1,163 @@
+/*
+ * store_schema.c: the database schema, as a list of migrations.
+ *
+ * store_migrations[v - 1] turns a version v-1 database into version v; the
+ * opener (store_db.c) runs the missing ones in one transaction and then sets
+ * PRAGMA user_version. Rules for whoever adds version 2:
+ *  - never edit a script that has shipped: append a new one;
+ *  - bump STORE_SCHEMA_VERSION in store.h to the new length of the list;
+ *  - a migration must not need user input, and must leave issued_certs
+ *    rows untouched (the triggers below refuse UPDATE and DELETE).
+ *
+ * Enums are stored as their text names (auth_mode_name() etc.) with CHECK
+ * constraints, so the database is readable with the sqlite3 shell and a bad
+ * value cannot get in by a side door. Times are unix seconds (UTC).
+ */
+#include "store/store_internal.h"
+
+static const char schema_v1[] =
+	/* "OCAP": how store_open recognises its own databases. */
+	"PRAGMA application_id = 1329807696;\n"
+
+	"CREATE TABLE settings (\n"
+	"  key   TEXT PRIMARY KEY NOT NULL,\n"
+	"  value TEXT NOT NULL\n"
+	");\n"
+
+	"CREATE TABLE phones (\n"
+	"  name          TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 63),\n"
+	"  model         TEXT NOT NULL DEFAULT '' CHECK (length(model) < 32),\n"
+	"  description   TEXT NOT NULL DEFAULT '' CHECK (length(description) < 128),\n"
+	"  auth_mode     TEXT NOT NULL DEFAULT 'null'\n"
+	"                CHECK (auth_mode IN ('null', 'string', 'lsc-first', 'mic-first')),\n"
+	"  auth_string   TEXT NOT NULL DEFAULT '' CHECK (length(auth_string) <= 32),\n"
+	"  key_order     TEXT NOT NULL DEFAULT 'rsa' CHECK (key_order IN ('rsa', 'ec', 'ec-rsa')),\n"
+	"  rsa_bits      INTEGER NOT NULL DEFAULT 2048 CHECK (rsa_bits BETWEEN 512 AND 4096),\n"
+	"  ec_bits       INTEGER NOT NULL DEFAULT 256 CHECK (ec_bits IN (256, 384, 521)),\n"
+	"  operation     TEXT NOT NULL DEFAULT 'none'\n"
+	"                CHECK (operation IN ('none', 'install', 'delete', 'troubleshoot')),\n"
+	"  deadline      INTEGER NOT NULL DEFAULT 0,\n"
+	"  status        TEXT NOT NULL DEFAULT '' CHECK (length(status) < 128),\n"
+	"  auth_failures INTEGER NOT NULL DEFAULT 0 CHECK (auth_failures >= 0),\n"
+	"  locked_until  INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_contact  INTEGER NOT NULL DEFAULT 0,\n"
+	"  created       INTEGER NOT NULL,\n"
+	"  updated       INTEGER NOT NULL\n"
+	");\n"
+
+	/* Every CAPF session about a known phone. */
+	"CREATE TABLE phone_history (\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  phone     TEXT NOT NULL REFERENCES phones (name) ON DELETE CASCADE,\n"
+	"  time      INTEGER NOT NULL,\n"
+	"  peer      TEXT NOT NULL DEFAULT '',\n"
+	"  operation TEXT NOT NULL DEFAULT '',\n"
+	"  auth_mode TEXT NOT NULL DEFAULT '',\n"
+	"  outcome   TEXT NOT NULL DEFAULT '',\n"
+	"  reason    TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX phone_history_phone_time ON phone_history (phone, time);\n"
+
+	/* Every LSC ever issued. No foreign key to phones on purpose: the
+	 * record outlives the phone's configuration. */
+	"CREATE TABLE issued_certs (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  phone         TEXT NOT NULL,\n"
+	"  serial        TEXT NOT NULL,\n"
+	"  subject       TEXT NOT NULL,\n"
+	"  issuer        TEXT NOT NULL,\n"
+	"  not_before    INTEGER NOT NULL,\n"
+	"  not_after     INTEGER NOT NULL,\n"
+	"  sha256        TEXT NOT NULL UNIQUE,\n"
+	"  issuer_sha256 TEXT NOT NULL DEFAULT '',\n"
+	"  time          INTEGER NOT NULL,\n"
+	"  der           BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX issued_certs_phone ON issued_certs (phone, id);\n"
+	"CREATE INDEX issued_certs_serial ON issued_certs (serial);\n"
+	"CREATE TRIGGER issued_certs_no_update BEFORE UPDATE ON issued_certs\n"
+	"BEGIN SELECT RAISE(ABORT, 'issued certificates are permanent'); END;\n"
+	"CREATE TRIGGER issued_certs_no_delete BEFORE DELETE ON issued_certs\n"
+	"BEGIN SELECT RAISE(ABORT, 'issued certificates are permanent'); END;\n"
+
+	/* The phone's current LSC and last seen MIC: one row per phone and kind.
+	 * source 'issued': we installed it (also when a seen certificate is one
+	 * of ours); 'seen': the phone presented it. */
+	"CREATE TABLE phone_certs (\n"
+	"  phone         TEXT NOT NULL REFERENCES phones (name) ON DELETE CASCADE,\n"
+	"  kind          TEXT NOT NULL CHECK (kind IN ('lsc', 'mic')),\n"
+	"  source        TEXT NOT NULL CHECK (source IN ('issued', 'seen')),\n"
+	"  serial        TEXT NOT NULL,\n"
+	"  subject       TEXT NOT NULL,\n"
+	"  issuer        TEXT NOT NULL,\n"
+	"  not_before    INTEGER NOT NULL,\n"
+	"  not_after     INTEGER NOT NULL,\n"
+	"  sha256        TEXT NOT NULL,\n"
+	"  issuer_sha256 TEXT NOT NULL DEFAULT '',\n"
+	"  time          INTEGER NOT NULL,\n"
+	"  der           BLOB NOT NULL,\n"
+	"  PRIMARY KEY (phone, kind)\n"
+	");\n"
+
+	/* Distinct certificates each phone presented, with first and last sight. */
+	"CREATE TABLE seen_certs (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  phone      TEXT NOT NULL REFERENCES phones (name) ON DELETE CASCADE,\n"
+	"  kind       TEXT NOT NULL CHECK (kind IN ('lsc', 'mic')),\n"
+	"  sha256     TEXT NOT NULL,\n"
+	"  first_seen INTEGER NOT NULL,\n"
+	"  time       INTEGER NOT NULL,\n"
+	"  count      INTEGER NOT NULL DEFAULT 1,\n"
+	"  der        BLOB NOT NULL,\n"
+	"  UNIQUE (phone, kind, sha256)\n"
+	");\n"
+
+	"CREATE TABLE capf_certs (\n"
+	"  id       INTEGER PRIMARY KEY,\n"
+	"  state    TEXT NOT NULL CHECK (state IN ('current', 'previous', 'retired')),\n"
+	"  key_file TEXT NOT NULL CHECK (length(key_file) BETWEEN 1 AND 127 AND instr(key_file, '/') = 0),\n"
+	"  sha256   TEXT NOT NULL UNIQUE,\n"
+	"  created  INTEGER NOT NULL,\n"
+	"  der      BLOB NOT NULL\n"
+	");\n"
+	"CREATE UNIQUE INDEX capf_certs_one_current ON capf_certs (state) WHERE state = 'current';\n"
+	"CREATE UNIQUE INDEX capf_certs_one_previous ON capf_certs (state) WHERE state = 'previous';\n"
+
+	"CREATE TABLE trust_stores (\n"
+	"  name        TEXT PRIMARY KEY NOT NULL,\n"
+	"  description TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE TABLE trust_certs (\n"
+	"  store      TEXT NOT NULL REFERENCES trust_stores (name) ON DELETE CASCADE,\n"
+	"  sha256     TEXT NOT NULL,\n"
+	"  subject    TEXT NOT NULL,\n"
+	"  issuer     TEXT NOT NULL DEFAULT '',\n"
+	"  serial     TEXT NOT NULL DEFAULT '',\n"
+	"  not_before INTEGER NOT NULL DEFAULT 0,\n"
+	"  not_after  INTEGER NOT NULL DEFAULT 0,\n"
+	"  der        BLOB NOT NULL,\n"
+	"  note       TEXT NOT NULL DEFAULT '',\n"
+	"  added      INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (store, sha256)\n"
+	");\n"
+
+	/* Append-only in practice: no UPDATE (pruning old rows stays possible). */
+	"CREATE TABLE audit_log (\n"
+	"  id     INTEGER PRIMARY KEY,\n"
+	"  time   INTEGER NOT NULL,\n"
+	"  actor  TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  object TEXT NOT NULL DEFAULT '',\n"
+	"  detail TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
+	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
+
+const char *const store_migrations[] = {
+	schema_v1,
+};
+
+const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
+
+_Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
+	       "STORE_SCHEMA_VERSION must equal the number of migrations");

@@ -1,0 +1,427 @@
+/*
+ * capf_msg.c: the CAPF v3 message codec (capf_msg.h,
+ * ../shared/docs/capf-protocol.md).
+ *
+ * Invariants:
+ * - The decoder never allocates and never reads outside [data, data + len):
+ *   every element is bounds-checked by wire_tlv_next before it is stored, and
+ *   stored elements point into the caller's buffer.
+ * - A decoded message accounts for every byte of its input (header, then
+ *   elements back to back to the end of the body), so capf_msg_encode of a
+ *   decoded message reproduces the input exactly.
+ * - The tables below are the only place command, tag and reason names live.
+ */
+#include "wire/capf_msg.h"
+
+#include <string.h>
+
+#include "wire/tlv.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct wire_name cmd_names[] = {
+	{ CAPF_CMD_AUTH_REQUEST, "AUTH_REQUEST" },
+	{ CAPF_CMD_AUTH_RESPONSE, "AUTH_RESPONSE" },
+	{ CAPF_CMD_KEY_GENERATE_REQUEST, "KEY_GENERATE_REQUEST" },
+	{ CAPF_CMD_KEY_GENERATE_RESPONSE, "KEY_GENERATE_RESPONSE" },
+	{ CAPF_CMD_ENCRYPT_RESPONSE, "ENCRYPT_RESPONSE" },
+	{ CAPF_CMD_ENCRYPT_REQUEST, "ENCRYPT_REQUEST" },
+	{ CAPF_CMD_DECRYPT_REQUEST, "DECRYPT_REQUEST" },
+	{ CAPF_CMD_DECRYPT_RESPONSE, "DECRYPT_RESPONSE" },
+	{ CAPF_CMD_STORE_CERTIFICATE_REQUEST, "STORE_CERTIFICATE_REQUEST" },
+	{ CAPF_CMD_STORE_CERTIFICATE_RESPONSE, "STORE_CERTIFICATE_RESPONSE" },
+	{ CAPF_CMD_FETCH_CERTIFICATE_REQUEST, "FETCH_CERTIFICATE_REQUEST" },
+	{ CAPF_CMD_FETCH_CERTIFICATE_RESPONSE, "FETCH_CERTIFICATE_RESPONSE" },
+	{ CAPF_CMD_DELETE_CERTIFICATE_REQUEST, "DELETE_CERTIFICATE_REQUEST" },
+	{ CAPF_CMD_DELETE_CERTIFICATE_RESPONSE, "DELETE_CERTIFICATE_RESPONSE" },
+	{ CAPF_CMD_END_SESSION, "END_SESSION" },
+	{ CAPF_CMD_RETRY_LATER, "RETRY_LATER" },
+	{ CAPF_CMD_REQUEST_IN_PROGRESS, "REQUEST_IN_PROGRESS" },
+	{ CAPF_CMD_STATUS_REQUEST, "STATUS_REQUEST" },
+	{ CAPF_CMD_STATUS_RESPONSE, "STATUS_RESPONSE" },
+	{ CAPF_CMD_ABORT_REQUEST, "ABORT_REQUEST" },
+	{ CAPF_CMD_ABORT_RESPONSE, "ABORT_RESPONSE" },
+	{ CAPF_CMD_SIGN_CERTIFICATE_REQUEST, "SIGN_CERTIFICATE_REQUEST" },
+	{ CAPF_CMD_SIGN_CERTIFICATE_RESPONSE, "SIGN_CERTIFICATE_RESPONSE" },
+};
+
+static const struct wire_name tag_names[] = {
+	{ CAPF_TAG_REASON, "REASON" },
+	{ CAPF_TAG_REASON_INFO, "REASON_INFO" },
+	{ CAPF_TAG_CERTIFICATE_TYPE, "CERTIFICATE_TYPE" },
+	{ CAPF_TAG_CERTIFICATE, "CERTIFICATE" },
+	{ CAPF_TAG_CERTIFICATE_ID, "CERTIFICATE_ID" },
+	{ CAPF_TAG_SIGNED_DATA, "SIGNED_DATA" },
+	{ CAPF_TAG_VERSION, "VERSION" },
+	{ CAPF_TAG_AUTH_TYPE, "AUTH_TYPE" },
+	{ CAPF_TAG_PUBLIC_KEY, "PUBLIC_KEY" },
+	{ CAPF_TAG_KEY_SIZE, "KEY_SIZE" },
+	{ CAPF_TAG_PASSWORD, "PASSWORD" },
+	{ CAPF_TAG_RETRY_DELAY, "RETRY_DELAY" },
+	{ CAPF_TAG_DEVICE_NAME, "DEVICE_NAME" },
+	{ CAPF_TAG_SUDI_DATA, "SUDI_DATA" },
+	{ CAPF_TAG_KEY_TYPE, "KEY_TYPE" },
+	{ CAPF_TAG_CURVE, "CURVE" },
+	{ CAPF_TAG_DIGEST_TYPE, "DIGEST_TYPE" },
+	{ CAPF_TAG_SHA2_SIGNED_DATA, "SHA2_SIGNED_DATA" },
+};
+
+static const struct wire_name reason_names[] = {
+	{ CAPF_REASON_NO_ACTION, "NO_ACTION" },
+	{ CAPF_REASON_UPDATE_CERTIFICATE, "UPDATE_CERTIFICATE" },
+	{ CAPF_REASON_INVALID_ELEMENT, "INVALID_ELEMENT" },
+	{ CAPF_REASON_UNKNOWN_DEVICE, "UNKNOWN_DEVICE" },
+};
+
+/* SUDI_DATA inner tags (capf-protocol.md, Authentication). */
+enum { SUDI_TAG_CERT = 0, SUDI_TAG_SIG_SHA1 = 1, SUDI_TAG_SIG_SHA512 = 3 };
+
+/* Wrapped certificate inner header: 0x01, u16 DER length + 2, 0x00, type. */
+#define WRAP_HDR 5
+#define WRAP_MAGIC 0x01
+
+const char *capf_cmd_name(uint8_t cmd)
+{
+	return wire_name_lookup(cmd_names, NELEMS(cmd_names), cmd, "UNKNOWN");
+}
+
+const char *capf_tag_name(uint8_t tag)
+{
+	return wire_name_lookup(tag_names, NELEMS(tag_names), tag, "UNKNOWN");
+}
+
+const char *capf_reason_name(uint8_t reason)
+{
+	return wire_name_lookup(reason_names, NELEMS(reason_names), reason, "UNKNOWN");
+}
+
+/* ---- framing and decoding ---- */
+
+int capf_frame_length(const uint8_t *data, size_t avail, size_t *total, char *err, size_t errlen)
+{
+	if (avail >= 1 && data[0] != CAPF_PROTOCOL_ID) {
+		seterr(err, errlen, "not a CAPF message: protocol id 0x%02x, expected 0x%02x",
+		       data[0], CAPF_PROTOCOL_ID);
+		return -1;
+	}
+	if (avail < CAPF_HEADER_LEN)
+		return 0;
+	*total = CAPF_HEADER_LEN + (size_t)get_u16(data + 6);
+	return avail >= *total ? 1 : 0;
+}
+
+static int decode_header(struct capf_msg *m, const uint8_t *data, size_t len, char *err,
+			 size_t errlen)
+{
+	size_t bodylen;
+
+	if (len < CAPF_HEADER_LEN) {
+		seterr(err, errlen, "CAPF message of %zu bytes is shorter than the %d-byte header",
+		       len, CAPF_HEADER_LEN);
+		return -1;
+	}
+	if (data[0] != CAPF_PROTOCOL_ID) {
+		seterr(err, errlen, "not a CAPF message: protocol id 0x%02x, expected 0x%02x",
+		       data[0], CAPF_PROTOCOL_ID);
+		return -1;
+	}
+	bodylen = get_u16(data + 6);
+	if (bodylen > len - CAPF_HEADER_LEN) {
+		seterr(err, errlen, "CAPF body length %zu runs past the %zu bytes received",
+		       bodylen, len - CAPF_HEADER_LEN);
+		return -1;
+	}
+	if (bodylen < len - CAPF_HEADER_LEN) {
+		seterr(err, errlen, "CAPF message has %zu bytes after its %zu-byte body",
+		       len - CAPF_HEADER_LEN - bodylen, bodylen);
+		return -1;
+	}
+	m->cmd = data[1];
+	m->session_id = get_u32(data + 2);
+	return 0;
+}
+
+static int decode_body(struct capf_msg *m, const uint8_t *body, size_t bodylen, char *err,
+		       size_t errlen)
+{
+	size_t pos = 0;
+	uint8_t tag = 0;
+	uint16_t vlen = 0;
+	const uint8_t *val = NULL;
+	enum wire_tlv_status st;
+
+	while ((st = wire_tlv_next(body, bodylen, &pos, &tag, &vlen, &val)) == WIRE_TLV_OK) {
+		if (m->nelems == CAPF_MAX_ELEMS) {
+			seterr(err, errlen, "CAPF message has more than %d elements", CAPF_MAX_ELEMS);
+			return -1;
+		}
+		m->elems[m->nelems++] = (struct capf_elem){ .tag = tag, .len = vlen, .val = val };
+	}
+	if (st == WIRE_TLV_SHORT_HEADER) {
+		seterr(err, errlen, "truncated CAPF element header at byte %zu",
+		       CAPF_HEADER_LEN + pos);
+		return -1;
+	}
+	if (st == WIRE_TLV_SHORT_VALUE) {
+		seterr(err, errlen,
+		       "CAPF element %s (tag %u) at byte %zu has length %u, past the end of the body",
+		       capf_tag_name(tag), tag, CAPF_HEADER_LEN + pos, vlen);
+		return -1;
+	}
+	return 0;
+}
+
+int capf_msg_decode(struct capf_msg *m, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+	capf_msg_init(m, 0, 0);
+	if (decode_header(m, data, len, err, errlen) < 0)
+		return -1;
+	return decode_body(m, data + CAPF_HEADER_LEN, len - CAPF_HEADER_LEN, err, errlen);
+}
+
+/* ---- building and encoding ---- */
+
+void capf_msg_init(struct capf_msg *m, uint8_t cmd, uint32_t session_id)
+{
+	m->cmd = cmd;
+	m->session_id = session_id;
+	m->nelems = 0;
+}
+
+int capf_msg_add(struct capf_msg *m, uint8_t tag, const void *val, size_t len)
+{
+	if (m->nelems >= CAPF_MAX_ELEMS || len > UINT16_MAX || (len > 0 && !val))
+		return -1;
+	m->elems[m->nelems++] = (struct capf_elem){ .tag = tag, .len = (uint16_t)len, .val = val };
+	return 0;
+}
+
+int capf_msg_add_u8(struct capf_msg *m, uint8_t tag, const uint8_t *val)
+{
+	return capf_msg_add(m, tag, val, 1);
+}
+
+static size_t body_length(const struct capf_msg *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nelems; i++)
+		n += WIRE_TLV_HDR + m->elems[i].len;
+	return n;
+}
+
+int capf_msg_encode(const struct capf_msg *m, struct buf *out)
+{
+	size_t bodylen = body_length(m);
+
+	if (m->nelems > CAPF_MAX_ELEMS || bodylen > CAPF_MAX_BODY || out->failed)
+		return -1;
+	buf_put_u8(out, CAPF_PROTOCOL_ID);
+	buf_put_u8(out, m->cmd);
+	buf_put_u32(out, m->session_id);
+	buf_put_u16(out, (uint16_t)bodylen);
+	for (size_t i = 0; i < m->nelems; i++) {
+		buf_put_u8(out, m->elems[i].tag);
+		buf_put_u16(out, m->elems[i].len);
+		buf_put(out, m->elems[i].val, m->elems[i].len);
+	}
+	return out->failed ? -1 : 0;
+}
+
+/* ---- accessors ---- */
+
+const struct capf_elem *capf_msg_find(const struct capf_msg *m, uint8_t tag)
+{
+	for (size_t i = 0; i < m->nelems; i++)
+		if (m->elems[i].tag == tag)
+			return &m->elems[i];
+	return NULL;
+}
+
+int capf_msg_get_u8(const struct capf_msg *m, uint8_t tag, uint8_t *v)
+{
+	const struct capf_elem *e = capf_msg_find(m, tag);
+
+	if (!e || e->len != 1)
+		return -1;
+	*v = e->val[0];
+	return 0;
+}
+
+int capf_msg_get_u16(const struct capf_msg *m, uint8_t tag, uint16_t *v)
+{
+	const struct capf_elem *e = capf_msg_find(m, tag);
+
+	if (!e || e->len != 2)
+		return -1;
+	*v = get_u16(e->val);
+	return 0;
+}
+
+int capf_msg_get_cstr(const struct capf_msg *m, uint8_t tag, char *out, size_t outcap)
+{
+	const struct capf_elem *e = capf_msg_find(m, tag);
+
+	if (!e)
+		return -1;
+	return wire_cstr_copy(e->val, e->len, out, outcap);
+}
+
+/* ---- wrapped certificate ---- */
+
+int capf_cert_unwrap(const uint8_t *val, size_t len, const uint8_t **der, size_t *derlen,
+		     uint8_t *type, char *err, size_t errlen)
+{
+	size_t inner;
+
+	if (len <= WRAP_HDR) {
+		seterr(err, errlen, "wrapped certificate of %zu bytes has no room for a certificate "
+		       "after its %d-byte header", len, WRAP_HDR);
+		return -1;
+	}
+	if (val[0] != WRAP_MAGIC) {
+		seterr(err, errlen, "wrapped certificate starts with 0x%02x, expected 0x%02x",
+		       val[0], WRAP_MAGIC);
+		return -1;
+	}
+	/* The inner length counts the DER plus the 0x00 and type bytes. */
+	inner = get_u16(val + 1);
+	if (inner != len - WRAP_HDR + 2) {
+		seterr(err, errlen, "wrapped certificate says %zu bytes of certificate but the "
+		       "element holds %zu", inner >= 2 ? inner - 2 : 0, len - WRAP_HDR);
+		return -1;
+	}
+	/* val[3] is 0x00 in every capture; it is not checked so that a peer
+	 * writing something else there still interoperates. */
+	if (type)
+		*type = val[4];
+	*der = val + WRAP_HDR;
+	*derlen = len - WRAP_HDR;
+	return 0;
+}
+
+void capf_cert_wrap(struct buf *out, const uint8_t *der, size_t derlen, uint8_t type)
+{
+	if (derlen > UINT16_MAX - WRAP_HDR) {
+		out->failed = 1; /* cannot fit one element; the encoder sees this */
+		return;
+	}
+	buf_put_u8(out, WRAP_MAGIC);
+	buf_put_u16(out, (uint16_t)(derlen + 2));
+	buf_put_u8(out, 0x00);
+	buf_put_u8(out, type);
+	buf_put(out, der, derlen);
+}
+
+/* ---- SHA2_SIGNED_DATA ---- */
+
+int capf_sha2_signed_parse(const uint8_t *val, size_t len, uint8_t *hash_id,
+			   const uint8_t **sig, size_t *siglen, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (len < 3) {
+		seterr(err, errlen, "SHA2_SIGNED_DATA of %zu bytes is shorter than its 3-byte header",
+		       len);
+		return -1;
+	}
+	n = get_u16(val + 1);
+	if (n != len - 3) {
+		seterr(err, errlen, "SHA2_SIGNED_DATA says %zu signature bytes but holds %zu",
+		       n, len - 3);
+		return -1;
+	}
+	if (n == 0) {
+		seterr(err, errlen, "SHA2_SIGNED_DATA holds an empty signature");
+		return -1;
+	}
+	*hash_id = val[0];
+	*sig = val + 3;
+	*siglen = n;
+	return 0;
+}
+
+void capf_sha2_signed_build(struct buf *out, uint8_t hash_id, const uint8_t *sig, size_t siglen)
+{
+	if (siglen > UINT16_MAX - 3) {
+		out->failed = 1;
+		return;
+	}
+	buf_put_u8(out, hash_id);
+	buf_put_u16(out, (uint16_t)siglen);
+	buf_put(out, sig, siglen);
+}
+
+/* ---- SUDI_DATA ---- */
+
+static int sudi_store(struct capf_sudi *s, uint8_t tag, const uint8_t *val, size_t vlen,
+		      size_t at, char *err, size_t errlen)
+{
+	const uint8_t **slot;
+	size_t *slotlen;
+
+	switch (tag) {
+	case SUDI_TAG_CERT: slot = &s->cert; slotlen = &s->certlen; break;
+	case SUDI_TAG_SIG_SHA1: slot = &s->sig_sha1; slotlen = &s->sig_sha1_len; break;
+	case SUDI_TAG_SIG_SHA512: slot = &s->sig_sha512; slotlen = &s->sig_sha512_len; break;
+	default:
+		seterr(err, errlen, "SUDI_DATA has unknown part %u at byte %zu", tag, at);
+		return -1;
+	}
+	if (*slot) {
+		seterr(err, errlen, "SUDI_DATA repeats part %u at byte %zu", tag, at);
+		return -1;
+	}
+	if (vlen == 0) {
+		seterr(err, errlen, "SUDI_DATA part %u at byte %zu is empty", tag, at);
+		return -1;
+	}
+	*slot = val;
+	*slotlen = vlen;
+	return 0;
+}
+
+int capf_sudi_parse(const uint8_t *val, size_t len, struct capf_sudi *out, char *err, size_t errlen)
+{
+	size_t pos = 0, at = 0;
+	uint8_t tag = 0;
+	uint16_t vlen = 0;
+	const uint8_t *v = NULL;
+	enum wire_tlv_status st;
+
+	memset(out, 0, sizeof *out);
+	while ((st = wire_tlv_next(val, len, &pos, &tag, &vlen, &v)) == WIRE_TLV_OK) {
+		if (sudi_store(out, tag, v, vlen, at, err, errlen) < 0)
+			return -1;
+		at = pos;
+	}
+	if (st != WIRE_TLV_END) {
+		seterr(err, errlen, "SUDI_DATA is truncated: part at byte %zu runs past its %zu bytes",
+		       pos, len);
+		return -1;
+	}
+	if (!out->cert || !out->sig_sha1 || !out->sig_sha512) {
+		seterr(err, errlen, "SUDI_DATA lacks its %s", !out->cert ? "certificate" :
+		       !out->sig_sha1 ? "SHA-1 signature" : "SHA-512 signature");
+		return -1;
+	}
+	return 0;
+}
+
+static void sudi_put(struct buf *out, uint8_t tag, const uint8_t *v, size_t n)
+{
+	if (n > UINT16_MAX) {
+		out->failed = 1;
+		return;
+	}
+	buf_put_u8(out, tag);
+	buf_put_u16(out, (uint16_t)n);
+	buf_put(out, v, n);
+}
+
+void capf_sudi_build(struct buf *out, const struct capf_sudi *s)
+{
+	sudi_put(out, SUDI_TAG_CERT, s->cert, s->certlen);
+	sudi_put(out, SUDI_TAG_SIG_SHA1, s->sig_sha1, s->sig_sha1_len);
+	sudi_put(out, SUDI_TAG_SIG_SHA512, s->sig_sha512, s->sig_sha512_len);
+}
