@@ -11,20 +11,20 @@ bash scripts/setup.sh
 
 STATE=${OPENCAPF_STATE:-$PWD/demo-state}
 PORT=${CAPF_PORT:-3804}
-B=$PWD/build
+B=$PWD/build/src/cmd
 export OPENCAPF_STATE=$STATE
 
 if [ ! -f "$STATE/opencapf.db" ]; then
-	"$B/opencapf" init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ"
-	"$B/phonesim" mfg-ca create "$STATE/demo-mfg" >/dev/null
-	"$B/opencapf" trust add manufacturing "$STATE/demo-mfg/mfg.crt" >/dev/null
+	"$B/opencapf/opencapf" init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ"
+	"$B/phonesim/phonesim" mfg-ca create "$STATE/demo-mfg" >/dev/null
+	"$B/opencapf/opencapf" trust add manufacturing "$STATE/demo-mfg/mfg.crt" >/dev/null
 fi
-"$B/opencapf" capf show
+"$B/opencapf/opencapf" capf show
 
 if [ -f "$STATE/opencapfd.pid" ] && kill -0 "$(cat "$STATE/opencapfd.pid")" 2>/dev/null; then
 	echo "opencapfd already running (pid $(cat "$STATE/opencapfd.pid"))"
 else
-	"$B/opencapfd" --capf-listen "127.0.0.1:$PORT" --pidfile "$STATE/opencapfd.pid" \
+	"$B/opencapfd/opencapfd" --capf-listen "127.0.0.1:$PORT" --pidfile "$STATE/opencapfd.pid" \
 		>>"$STATE/opencapfd.log" 2>&1 &
 	for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 	echo "opencapfd started on 127.0.0.1:$PORT (log: $STATE/opencapfd.log)"
@@ -35,17 +35,17 @@ N=$(ls -d "$STATE"/phones/SEP* 2>/dev/null | wc -l)
 NAME=$(printf 'SEP00DEC0DE%04X' "$((N + 1))")
 PHONE="$STATE/phones/$NAME"
 mkdir -p "$STATE/phones"
-"$B/phonesim" init "$PHONE" --name "$NAME" --mfg-ca "$STATE/demo-mfg" --model 7962 >/dev/null
-"$B/opencapf" capf cert >"$STATE/capf.pem"
-"$B/phonesim" trust "$PHONE" "$STATE/capf.pem" >/dev/null
-"$B/opencapf" phone add "$NAME" --model 7962 --auth mic-first --key-order ec-rsa
-"$B/opencapf" phone op "$NAME" install
+"$B/phonesim/phonesim" init "$PHONE" --name "$NAME" --mfg-ca "$STATE/demo-mfg" --model 7962 >/dev/null
+"$B/opencapf/opencapf" capf cert >"$STATE/capf.pem"
+"$B/phonesim/phonesim" trust "$PHONE" "$STATE/capf.pem" >/dev/null
+"$B/opencapf/opencapf" phone add "$NAME" --model 7962 --auth mic-first --key-order ec-rsa
+"$B/opencapf/opencapf" phone op "$NAME" install
 echo
 echo "--- the phone enrolls (phonesim $NAME -> 127.0.0.1:$PORT)"
-"$B/phonesim" capf "$PHONE" "127.0.0.1:$PORT"
+"$B/phonesim/phonesim" capf "$PHONE" "127.0.0.1:$PORT"
 echo
 echo "--- what opencapf recorded"
-"$B/opencapf" phone show "$NAME"
+"$B/opencapf/opencapf" phone show "$NAME"
 echo
 echo "--- the LSC the phone now holds"
 openssl x509 -in "$PHONE/lsc.crt" -noout -subject -issuer -serial -dates -ext subjectAltName,extendedKeyUsage

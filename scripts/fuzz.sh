@@ -16,7 +16,13 @@ case "$secs" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a number" >&2; exit 
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed for libFuzzer" >&2; exit 2; }
 
 if [ ! -f build-fuzz/build.ninja ]; then
-	CC=clang meson setup build-fuzz -Dfuzzing=true >/dev/null || {
+	# Every object gets libFuzzer's coverage instrumentation and the
+	# sanitizers, so that targets of other layers (linked from their
+	# libraries) are guided too. -Wno-unknown-warning-option: gcc-only
+	# warning flags in the project arguments must not stop a clang build.
+	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -Wno-unknown-warning-option' \
+		>/dev/null || {
 		echo "fuzz.sh: meson setup of build-fuzz failed" >&2; exit 1; }
 fi
 targets=$(cd build-fuzz && meson introspect --targets | python3 -c '

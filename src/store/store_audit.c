@@ -38,8 +38,15 @@ void store_json_str(char *out, size_t outcap, const char *s)
 			esc[0] = (char)*p;
 			n = 1;
 		}
-		if (o + n + 2 > outcap)
-			break;           /* truncated, but still valid JSON */
+		if (o + n + 2 > outcap) {
+			/* Truncated, but still valid JSON: do not leave half
+			 * of a UTF-8 sequence behind. */
+			while (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+				o--;
+			if (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+				o--;
+			break;
+		}
 		memcpy(out + o, esc, n);
 		o += n;
 	}

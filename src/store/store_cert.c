@@ -272,7 +272,8 @@ static void operation_done(struct completion *c, const char *status)
 static int completion_audit(struct store *st, const char *phone, const char *action, const char *outcome,
 			    const struct completion *c, const char *serial, const char *extra)
 {
-	char o[300], r[600], sn[300], detail[1400];
+	/* Sized so that the whole detail fits struct audit_entry (1024). */
+	char o[200], r[520], sn[140], detail[1024];
 
 	store_json_str(o, sizeof o, outcome);
 	store_json_str(r, sizeof r, c->h.reason);

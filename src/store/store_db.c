@@ -36,7 +36,6 @@
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 10000
-#define SQLITE_MAGIC "SQLite format 3"   /* 16 bytes with its NUL */
 
 /* ---- errors and statements ---- */
 
@@ -274,23 +273,35 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-/* The 16-byte header of every SQLite database, read without SQLite. */
+/* Is `path` an SQLite database? Asked through a read-only SQLite connection,
+ * never with open(2)/close(2) of our own: closing any descriptor of the file
+ * drops every POSIX lock this process holds on it, including those of the
+ * other connections (another worker's), and a CLI would then delete the WAL
+ * under the daemon. A read-only connection writes nothing, even to garbage. */
 static int has_sqlite_header(const char *path, int *errnum)
 {
-	char head[16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	struct stat sb;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc;
 
 	*errnum = 0;
-	if (fd < 0) {
+	if (stat(path, &sb) < 0) {
 		*errnum = errno;
 		return 0;
 	}
-	n = read(fd, head, sizeof head);
-	if (n < 0)
-		*errnum = errno;
-	close(fd);
-	return n == (ssize_t)sizeof head && memcmp(head, SQLITE_MAGIC, sizeof head) == 0;
+	if (sb.st_size < 16)
+		return 0;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	if (rc == SQLITE_CANTOPEN)
+		*errnum = EACCES;
+	return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
 static void subdirs_on_open(const struct store *st)

@@ -86,18 +86,36 @@ static int is_cstr(const struct itl_bytes *b)
 	       memchr(b->p, '\0', b->len - 1) == NULL;
 }
 
+/* The first header field the builder needs that f lacks, or NULL. */
+static const char *missing_field(const struct itl_header *h)
+{
+	if (!h->has_signer_version)
+		return "SIGNER_VERSION";
+	if (!is_cstr(&h->signer_name))
+		return "SIGNER_NAME (NUL-terminated text)";
+	if (!is_cstr(&h->issuer_name))
+		return "ISSUER_NAME (NUL-terminated text)";
+	if (!h->serial.p)
+		return "SERIAL_NUMBER";
+	if (h->hash_alg < 0)
+		return "HASH_ALGORITHM";
+	if (h->sig_alg < 0)
+		return "SIGNATURE_ALGORITHM";
+	if (h->modulus_index < 0)
+		return "SIGNATURE_MODULUS";
+	if (!is_cstr(&h->filename))
+		return "FILENAME (NUL-terminated text)";
+	return h->has_timestamp ? NULL : "TIMESTAMP";
+}
+
 int itl_header_spec_from(const struct itl_file *f, struct itl_header_spec *s, char *err,
 			 size_t errlen)
 {
 	const struct itl_header *h = &f->hdr;
+	const char *missing = missing_field(h);
 
-	if (!h->has_signer_version || !h->serial.p || h->hash_alg < 0 || h->sig_alg < 0 ||
-	    h->modulus_index < 0 || !h->has_timestamp) {
-		seterr(err, errlen, "the ITL header lacks a field the builder needs");
-		return -1;
-	}
-	if (!is_cstr(&h->signer_name) || !is_cstr(&h->issuer_name) || !is_cstr(&h->filename)) {
-		seterr(err, errlen, "an ITL header name is absent or not NUL-terminated text");
+	if (missing) {
+		seterr(err, errlen, "the ITL header lacks %s, which the builder needs", missing);
 		return -1;
 	}
 	*s = (struct itl_header_spec){

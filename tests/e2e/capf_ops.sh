@@ -125,8 +125,6 @@ CAPF_PORT=${saved[0]} DAEMON_PID=${saved[1]} DAEMON_LOG=${saved[2]}
 add $P --auth lsc-first; op $P install
 expect_exit 2 "LSC from another cluster's CAPF: refused" session $P --auth-cert lsc-first
 equal "status Invalid LSC" "$(status_of $P)" "Upgrade Failed: Invalid LSC"
-expect_exit 3 "phone refuses a CAPF server that is not in its trust" \
-	"$PHONESIM" capf "$TEST_TMP/$P" "$CAPF" --timeout 10 >/dev/null
 "$PHONESIM" trust "$TEST_TMP/$P" "$TEST_TMP/capf2.pem" >/dev/null
 expect_exit 3 "phone trusting another CAPF certificate: LSC: Connection failed" session $P
 expect_output "LSC: Connection failed" "phone prints LSC: Connection failed"

@@ -289,7 +289,7 @@ static void test_attempt_failed_lockout(void **state)
 	assert_true(p.locked_until >= before + 600 && p.locked_until <= now_utc() + 600);
 
 	/* Not an authentication failure, no status: counter and status kept. */
-	hist(&h, 1800000900, "", "connection closed");
+	hist(&h, 1800000900, "", "connection \"closed\"\n");
 	assert_int_equal(store_capf_attempt_failed(f->st, PHONE, &h, NULL, 0, 3, 600), 0);
 	assert_int_equal(store_phone_get(f->st, PHONE, &p), 0);
 	assert_string_equal(p.status, "Upgrade Failed: Authentication Failed");
@@ -299,7 +299,7 @@ static void test_attempt_failed_lockout(void **state)
 	assert_int_equal(store_audit_each(f->st, 2, collect_audit, &au), 0);
 	assert_int_equal(au.n, 2);
 	assert_string_equal(au.e[0].action, "capf.failed");
-	assert_non_null(strstr(au.e[0].detail, "\"reason\":\"connection closed\""));
+	assert_non_null(strstr(au.e[0].detail, "\"reason\":\"connection \\\"closed\\\"\\u000a\""));
 	assert_non_null(strstr(au.e[1].detail, "\"locked_until\":"));
 
 	/* A successful operation clears the counter. */

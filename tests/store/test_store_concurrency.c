@@ -82,26 +82,13 @@ static void test_writer_waits_for_other_process(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* Child: a second process; its write must wait, then succeed. */
-		struct store *st = NULL;
-		char err[ERRLEN];
-		int64_t t0;
-		int ok;
+		char fd[16];
 
-		if (store_open(f->dir, STORE_OPEN_EXISTING, &st, err, sizeof err) < 0)
-			_exit(10);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(11);
-		t0 = ms_now();
-		ok = store_begin(st) == 0;
-		if (!ok)
-			_exit(12);
-		if (ms_now() - t0 < 200)
-			_exit(13);     /* did not wait for the parent's transaction */
-		ok = store_audit(st, "child", "test", "", NULL) == 0 && store_commit(st) == 0;
-		store_close(st);
-		_exit(ok ? 0 : 14);
+		snprintf(fd, sizeof fd, "%d", ready[1]);
+		execl("/proc/self/exe", "test-store-concurrency", "--child-wait", f->dir, fd, (char *)NULL);
+		_exit(127);
 	}
+	close(ready[1]);     /* a child that dies early ends the read below */
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	usleep(400 * 1000);
 	assert_int_equal(store_commit(f->st), 0);
@@ -111,11 +98,11 @@ static void test_writer_waits_for_other_process(void **state)
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM audit_log WHERE actor = 'child'"), 1);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phones"), 1);
 	close(ready[0]);
-	close(ready[1]);
 }
 
-/* Each process adds phones PREFIX000..PREFIX099 with history and audit,
- * half in its own transactions, half through the nesting-safe calls. */
+/* Each process adds phones PREFIX000000..PREFIX000099 with an audit row,
+ * each in a transaction of its own, then a failed attempt recorded through
+ * the standalone (BEGIN IMMEDIATE) path. */
 static int hammer(struct store *st, const char *prefix)
 {
 	struct history_entry h;
@@ -149,15 +136,8 @@ static void test_two_processes_write_at_once(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct store *st = NULL;
-		char err[ERRLEN];
-		int rc;
-
-		if (store_open(f->dir, STORE_OPEN_EXISTING, &st, err, sizeof err) < 0)
-			_exit(10);
-		rc = hammer(st, "SEP111");
-		store_close(st);
-		_exit(rc == 0 ? 0 : 11);
+		execl("/proc/self/exe", "test-store-concurrency", "--child-hammer", f->dir, (char *)NULL);
+		_exit(127);
 	}
 	assert_int_equal(hammer(f->st, "SEP222"), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -168,8 +148,64 @@ static void test_two_processes_write_at_once(void **state)
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM audit_log"), 400);
 }
 
-int main(void)
+/*
+ * The second process of each test is this program again, started with exec:
+ * a forked child must not use SQLite with the state it inherited from a
+ * parent that has the database open (SQLite's lock bookkeeping is per
+ * process), and the daemon and CLI are separate programs anyway.
+ */
+
+/* Signal readiness on fd, then write: must wait for the parent's transaction. */
+static int child_wait(const char *dir, int fd)
 {
+	struct store *st = NULL;
+	char err[ERRLEN];
+	int64_t t0;
+	int ok;
+
+	if (store_open(dir, STORE_OPEN_EXISTING, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "child: %s\n", err);
+		return 10;
+	}
+	if (write(fd, "r", 1) != 1)
+		return 11;
+	t0 = ms_now();
+	if (store_begin(st) < 0) {
+		fprintf(stderr, "child: %s\n", store_errmsg(st));
+		store_close(st);
+		return 12;
+	}
+	if (ms_now() - t0 < 200) {
+		store_close(st);
+		return 13;     /* did not wait for the parent's transaction */
+	}
+	ok = store_audit(st, "child", "test", "", NULL) == 0 && store_commit(st) == 0;
+	store_close(st);
+	return ok ? 0 : 14;
+}
+
+static int child_hammer(const char *dir)
+{
+	struct store *st = NULL;
+	char err[ERRLEN];
+	int rc;
+
+	if (store_open(dir, STORE_OPEN_EXISTING, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "child: %s\n", err);
+		return 10;
+	}
+	rc = hammer(st, "SEP111");
+	store_close(st);
+	return rc == 0 ? 0 : 11;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "--child-wait"))
+		return child_wait(argv[2], atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "--child-hammer"))
+		return child_hammer(argv[2]);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_handles_alternate, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_waits_for_other_process, fixture_setup, fixture_teardown),

@@ -228,6 +228,49 @@ static void test_open_newer_schema(void **state)
 	assert_int_equal(raw_count(f->dir, "PRAGMA user_version"), 99);
 }
 
+/* An opencapf database at version 0 (marked, no tables): the open migrates
+ * it to the current schema. */
+static void test_open_migrates_older(void **state)
+{
+	struct fixture *f = *state;
+	char err[ERRLEN] = "", path[256];
+	struct phone p;
+	sqlite3 *db;
+
+	assert_int_equal(mkdir(f->dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/%s", f->dir, STORE_DB_NAME);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA application_id = 1329807696; PRAGMA journal_mode = WAL",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->dir, STORE_OPEN_EXISTING, &f->st, err, sizeof err), 0);
+	assert_int_equal(raw_count(f->dir, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	phone_defaults(&p, "SEP001122334455");
+	assert_int_equal(store_phone_insert(f->st, &p), 0);
+	assert_int_equal(mode_of(f->dir, "keys"), 0700);
+}
+
+/* A migration that fails leaves the database as it was. */
+static void test_failed_migration_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char err[ERRLEN] = "";
+	sqlite3 *db;
+
+	assert_int_equal(store_open(f->dir, STORE_OPEN_CREATE, &f->st, err, sizeof err), 0);
+	assert_int_equal(store_setting_set(f->st, "org", "Example"), 0);
+	store_close(f->st);
+	f->st = NULL;
+	db = raw_open(f->dir);
+	/* Claim version 0: re-running the v1 script collides with its tables. */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 0", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->dir, STORE_OPEN_EXISTING, &f->st, err, sizeof err), -1);
+	assert_non_null(strstr(err, "migration to schema version 1 failed"));
+	assert_int_equal(raw_count(f->dir, "PRAGMA user_version"), 0);
+	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM settings WHERE value = 'Example'"), 1);
+}
+
 static void test_keys_mode_tightened(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_empty_file, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_foreign_sqlite_db, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_newer_schema, fixture_setup_empty, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_open_migrates_older, fixture_setup_empty, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_migration_changes_nothing, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_keys_mode_tightened, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_slash, fixture_setup_empty, fixture_teardown),
 	};

@@ -594,6 +594,7 @@ static void test_small_headers(void **state)
 	assert_int_equal(itl_signed_data(&f, &b, err, sizeof err), -1);
 	assert_non_null(strstr(err, "no SIGNATURE"));
 	assert_int_equal(itl_header_spec_from(&f, &spec, err, sizeof err), -1);
+	assert_string_equal(err, "the ITL header lacks SIGNER_VERSION, which the builder needs");
 	assert_int_equal(itl_encode(&f, &b), 0);
 	assert_int_equal(b.len, sizeof bare);
 	assert_memory_equal(b.data, bare, sizeof bare);
