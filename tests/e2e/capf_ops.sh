@@ -226,4 +226,19 @@ echo | openssl s_client -connect "127.0.0.1:$CAPF_PORT" -tls1 -cipher 'AES128-SH
 expect_no_output "Cipher is AES128-SHA" "modern profile refuses TLS 1.0"
 stop_daemon
 
+# --- the connection cap: silent phones hold slots until their timeout frees them
+start_daemon "$S" --max-connections 2 --auth-timeout 3 || exit 1
+P=SEP000000000801; new_phone $P; add $P --rsa-bits 1024; op $P install
+"$PHONESIM" capf "$TEST_TMP/$P" "127.0.0.1:$CAPF_PORT" --timeout 20 --misbehave silent >/dev/null 2>&1 &
+s1=$!
+"$PHONESIM" capf "$TEST_TMP/$P" "127.0.0.1:$CAPF_PORT" --timeout 20 --misbehave silent >/dev/null 2>&1 &
+s2=$!
+sleep 1
+expect_exit 3 "a connection over the cap is refused" "$PHONESIM" capf "$TEST_TMP/$P" "127.0.0.1:$CAPF_PORT" --timeout 5
+grep -q "connection cap (2) reached" "$DAEMON_LOG" && ok "the refusal is logged" || not_ok "cap refusal not logged"
+wait $s1 $s2
+expect_exit 0 "after the silent phones time out their slots are free again" \
+	"$PHONESIM" capf "$TEST_TMP/$P" "127.0.0.1:$CAPF_PORT" --timeout 20
+stop_daemon
+
 finish
