@@ -31,7 +31,9 @@ else
 fi
 
 # A new emulated phone each run: SEP + 12 hex digits.
-N=$(ls -d "$STATE"/phones/SEP* 2>/dev/null | wc -l)
+shopt -s nullglob
+existing=("$STATE"/phones/SEP*)
+N=${#existing[@]}
 NAME=$(printf 'SEP00DEC0DE%04X' "$((N + 1))")
 PHONE="$STATE/phones/$NAME"
 mkdir -p "$STATE/phones"
