@@ -147,6 +147,18 @@ int store_phone_mic(struct store *st, const char *phone, int with_der, struct ce
 int store_issued_each(struct store *st, const char *phone,
 		      int (*fn)(const struct cert_row *r, void *arg), void *arg);
 
+/* Every phone's current certificates (LSC as far as we know, last MIC
+ * seen), by phone name then kind; kind NULL or "": both. der filled (valid
+ * during the call); issuer_sha256 is set for LSCs we issued. */
+int store_phone_certs_each(struct store *st, const char *kind,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg);
+/* Phones whose current LSC we issued under the CAPF certificate capf_sha256,
+ * by name (der not filled). */
+int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg);
+/* How many phones hold an LSC issued under capf_sha256; -1 on error. */
+int store_lsc_by_capf_count(struct store *st, const char *capf_sha256);
+
 /* Record a certificate presented by the phone (troubleshoot or authentication). */
 int store_seen_cert(struct store *st, const char *phone, const char *kind, const uint8_t *der, size_t len);
 
@@ -185,6 +197,13 @@ int store_capf_current(struct store *st, struct capf_row *out);       /* 1 = non
 int store_capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256);
 /* Newest first (der filled, valid during the call). */
 int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *arg), void *arg);
+/* The CAPF certificate with this fingerprint (der copied), 1 = none. */
+int store_capf_find(struct store *st, const char *sha256, struct capf_row *out);
+/* The previous CAPF certificate (der copied), 1 = none. */
+int store_capf_previous(struct store *st, struct capf_row *out);
+/* Mark a previous certificate retired (nothing is deleted). 0 done, 1 it
+ * was already retired; -1 for the current one or an unknown fingerprint. */
+int store_capf_retire(struct store *st, const char *sha256);
 
 /* ---- trust stores ---- */
 
@@ -203,6 +222,15 @@ int store_trust_remove(struct store *st, const char *store_name, const char *sha
 int store_trust_each(struct store *st, const char *store_name,
 		     int (*fn)(const struct cert_row *r, void *arg), void *arg);
 int store_trust_names(struct store *st, int (*fn)(const char *name, const char *desc, void *arg), void *arg);
+/* Number of certificates in a store (0 for an unknown one), -1 on error. */
+int store_trust_count(struct store *st, const char *store_name);
+/* The stores holding the certificate, by name. */
+int store_trust_stores_of(struct store *st, const char *sha256,
+			  int (*fn)(const char *store_name, void *arg), void *arg);
+/* Set the note of the certificate in every store that holds it. */
+int store_trust_set_note(struct store *st, const char *sha256, const char *note);
+/* Remove the certificate from every store; *removed (may be NULL) counts stores. */
+int store_trust_remove_everywhere(struct store *st, const char *sha256, int *removed);
 
 /* ---- audit log (no secrets) ---- */
 
@@ -216,6 +244,8 @@ struct audit_entry {
 };
 int store_audit(struct store *st, const char *actor, const char *action, const char *object,
 		const char *detail);
+/* A JSON string value (quoted, escaped, truncated to fit) for audit details. */
+void store_json_str(char *out, size_t outcap, const char *s);
 /* Newest first; limit <= 0: all. */
 int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg);
 

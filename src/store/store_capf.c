@@ -9,6 +9,8 @@
  *    new row current; nothing is ever deleted.
  *  - key_file is a plain file name inside keys/ (no '/'), so a database
  *    edited by hand cannot point the daemon at an arbitrary path.
+ *  - Only a previous certificate can be retired (store_capf_retire); the
+ *    current one is replaced by adding a new one, never retired directly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,15 +51,17 @@ void capf_row_free(struct capf_row *r)
 	r->derlen = 0;
 }
 
-int store_capf_current(struct store *st, struct capf_row *out)
+/* One row chosen by `where` (with ?1 bound to arg when given), der copied. */
+static int capf_one(struct store *st, const char *sql, const char *arg, struct capf_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, state, key_file, sha256, created, der "
-					    "FROM capf_certs WHERE state = 'current'");
+	sqlite3_stmt *s = store_prepare(st, sql);
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (!s)
 		return -1;
+	if (arg)
+		store_bind_text(s, 1, arg);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = read_capf(st, s, out, 1);
@@ -67,6 +71,44 @@ int store_capf_current(struct store *st, struct capf_row *out)
 		rc = store_sqlfail(st, "cannot read the CAPF certificate");
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int store_capf_current(struct store *st, struct capf_row *out)
+{
+	return capf_one(st, "SELECT id, state, key_file, sha256, created, der FROM capf_certs "
+			    "WHERE state = 'current'", NULL, out);
+}
+
+int store_capf_previous(struct store *st, struct capf_row *out)
+{
+	return capf_one(st, "SELECT id, state, key_file, sha256, created, der FROM capf_certs "
+			    "WHERE state = 'previous'", NULL, out);
+}
+
+int store_capf_find(struct store *st, const char *sha256, struct capf_row *out)
+{
+	return capf_one(st, "SELECT id, state, key_file, sha256, created, der FROM capf_certs "
+			    "WHERE sha256 = ?1", sha256 ? sha256 : "", out);
+}
+
+int store_capf_retire(struct store *st, const char *sha256)
+{
+	struct capf_row row;
+	sqlite3_stmt *s;
+	int rc = store_capf_find(st, sha256, &row);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : store_fail(st, "no CAPF certificate with fingerprint %s", sha256);
+	capf_row_free(&row);
+	if (!strcmp(row.state, "retired"))
+		return 1;
+	if (!strcmp(row.state, "current"))
+		return store_fail(st, "the current CAPF certificate cannot be retired");
+	s = store_prepare(st, "UPDATE capf_certs SET state = 'retired' WHERE sha256 = ?1 AND state = 'previous'");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	return store_run(st, s, "cannot retire the CAPF certificate");
 }
 
 static int capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256)

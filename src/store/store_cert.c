@@ -131,6 +131,71 @@ int store_issued_each(struct store *st, const char *phone,
 	return stop;
 }
 
+int store_phone_certs_each(struct store *st, const char *kind,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time, der FROM phone_certs "
+					    "WHERE ?1 = '' OR kind = ?1 ORDER BY phone, kind");
+	struct cert_row r;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, kind);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_cert(st, s, &r, DER_BORROW);
+		if (fn && (stop = fn(&r, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list the phones' certificates");
+	sqlite3_finalize(s);
+	return stop;
+}
+
+/* source = 'issued' keeps a phone's LSC that only looks like ours out. */
+#define LSC_BY_CAPF_WHERE "FROM phone_certs WHERE kind = 'lsc' AND source = 'issued' AND issuer_sha256 = ?1"
+
+int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time " LSC_BY_CAPF_WHERE
+					    " ORDER BY phone");
+	struct cert_row r;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, capf_sha256);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_cert(st, s, &r, DER_NONE);
+		if (fn && (stop = fn(&r, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list the phones holding LSCs");
+	sqlite3_finalize(s);
+	return stop;
+}
+
+int store_lsc_by_capf_count(struct store *st, const char *capf_sha256)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) " LSC_BY_CAPF_WHERE);
+	int n = -1;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, capf_sha256);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	else
+		store_sqlfail(st, "cannot count the phones holding LSCs");
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* ---- recording certificates ---- */
 
 static int set_phone_cert(struct store *st, const char *phone, const char *kind, const char *source,

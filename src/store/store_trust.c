@@ -9,6 +9,9 @@
  *    else refers to trust certificates.
  *  - Listing fields (issuer, serial, validity) are parsed once, on add, so
  *    only DER that parses as X.509 gets in.
+ *  - The note is the one field that changes after adding: it says what a
+ *    certificate is there for ("CAPF certificate", "CAPF certificate
+ *    (previous)", "CAPF issuing CA").
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,4 +150,68 @@ int store_trust_names(struct store *st, int (*fn)(const char *name, const char *
 		stop = store_sqlfail(st, "cannot list trust stores");
 	sqlite3_finalize(s);
 	return stop;
+}
+
+int store_trust_count(struct store *st, const char *store_name)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM trust_certs WHERE store = ?1");
+	int n = -1;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, store_name);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	else
+		store_sqlfail(st, "cannot count the trust store's certificates");
+	sqlite3_finalize(s);
+	return n;
+}
+
+int store_trust_stores_of(struct store *st, const char *sha256,
+			  int (*fn)(const char *store_name, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT store FROM trust_certs WHERE sha256 = ?1 ORDER BY store");
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+
+		if (fn && (stop = fn(name ? (const char *)name : "", arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot find the certificate's trust stores");
+	sqlite3_finalize(s);
+	return stop;
+}
+
+int store_trust_set_note(struct store *st, const char *sha256, const char *note)
+{
+	sqlite3_stmt *s = store_prepare(st, "UPDATE trust_certs SET note = ?2 WHERE sha256 = ?1");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	store_bind_text(s, 2, note);
+	return store_run(st, s, "cannot change the certificate's note");
+}
+
+int store_trust_remove_everywhere(struct store *st, const char *sha256, int *removed)
+{
+	sqlite3_stmt *s = store_prepare(st, "DELETE FROM trust_certs WHERE sha256 = ?1");
+
+	if (removed)
+		*removed = 0;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	if (store_run(st, s, "cannot remove the certificate from the trust stores") < 0)
+		return -1;
+	if (removed)
+		*removed = sqlite3_changes(st->db);
+	return 0;
 }

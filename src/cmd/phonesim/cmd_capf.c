@@ -147,6 +147,11 @@ static int parse_args(struct capf_run *r, int argc, char **argv)
 		return -1;
 	r->phonedir = argv[optind];
 	r->hostport = argv[optind + 1];
+	if (!tls_hostport_valid(r->hostport)) {
+		ps_error("capf: '%s' is not HOST[:PORT] (e.g. capf.example.net:3804 or [::1]:3804)",
+			 r->hostport);
+		return -1;
+	}
 	return 0;
 }
 

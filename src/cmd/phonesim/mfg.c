@@ -48,19 +48,19 @@ static int name_add_component(X509_NAME *name, char *comp, char *err, size_t err
 	char *eq = strchr(comp, '='), *key, *val;
 
 	if (!eq) {
-		seterr(err, errlen, "subject: \"%s\" is not of the form KEY=value", comp);
+		seterr(err, errlen, "\"%s\" is not of the form KEY=value", comp);
 		return -1;
 	}
 	*eq = '\0';
 	key = trim(comp);
 	val = trim(eq + 1);
 	if (!*val) {
-		seterr(err, errlen, "subject: %s is empty", key);
+		seterr(err, errlen, "%s is empty", key);
 		return -1;
 	}
 	if (X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val, -1, -1, 0) != 1) {
 		ERR_clear_error();
-		seterr(err, errlen, "subject: unknown attribute \"%s\" or bad value", key);
+		seterr(err, errlen, "unknown attribute \"%s\" or bad value", key);
 		return -1;
 	}
 	return 0;
@@ -75,7 +75,7 @@ X509_NAME *mfg_name_parse(const char *text, char *err, size_t errlen)
 	const char *p = text;
 
 	if (strlen(text) > NAME_TEXT_MAX) {
-		seterr(err, errlen, "subject longer than %d characters", NAME_TEXT_MAX);
+		seterr(err, errlen, "longer than %d characters", NAME_TEXT_MAX);
 		return NULL;
 	}
 	name = X509_NAME_new();
@@ -105,7 +105,7 @@ X509_NAME *mfg_name_parse(const char *text, char *err, size_t errlen)
 			break;
 	}
 	if (X509_NAME_entry_count(name) == 0) {
-		seterr(err, errlen, "subject is empty");
+		seterr(err, errlen, "empty");
 		X509_NAME_free(name);
 		return NULL;
 	}

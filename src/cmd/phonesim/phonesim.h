@@ -93,6 +93,8 @@ enum tls_max { TLS_MAX_DEFAULT = 0, TLS_MAX_1_0, TLS_MAX_1_2, TLS_MAX_1_3 };
 int tls_max_parse(const char *s, enum tls_max *out);
 
 struct tls_conn;
+/* 1 if the text is HOST, HOST:PORT or [IPV6]:PORT. */
+int tls_hostport_valid(const char *hostport);
 /* Connect to HOST:PORT (default port 3804), TLS handshake without a client
  * certificate, then accept the server only if its certificate is one of
  * `trusted` or chains to one of them. */

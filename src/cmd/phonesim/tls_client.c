@@ -93,6 +93,13 @@ static int split_hostport(const char *s, char *host, size_t hostcap, char *port,
 	return 0;
 }
 
+int tls_hostport_valid(const char *hostport)
+{
+	char host[256], port[32];
+
+	return split_hostport(hostport, host, sizeof host, port, sizeof port) == 0;
+}
+
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };

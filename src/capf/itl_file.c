@@ -1,0 +1,1 @@
+/* itl_file.c: placeholder, being written (see its issue). */

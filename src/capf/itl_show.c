@@ -1,0 +1,1 @@
+/* itl_show.c: placeholder, being written (see its issue). */

@@ -1,0 +1,1 @@
+/* cmd_audit.c: placeholder, being written (see its issue). */

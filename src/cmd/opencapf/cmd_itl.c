@@ -1,0 +1,1 @@
+/* cmd_itl.c: placeholder, being written (see its issue). */

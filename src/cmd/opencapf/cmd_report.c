@@ -1,0 +1,1 @@
+/* cmd_report.c: placeholder, being written (see its issue). */

@@ -1,0 +1,1 @@
+/* cmd_tvs.c: placeholder, being written (see its issue). */

@@ -1,0 +1,1 @@
+/* phone_csv.c: placeholder, being written (see its issue). */

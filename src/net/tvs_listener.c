@@ -1,0 +1,1 @@
+/* tvs_listener.c: placeholder, being written (see its issue). */

@@ -1,0 +1,1 @@
+/* store_search.c: placeholder, being written (see its issue). */

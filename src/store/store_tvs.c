@@ -1,0 +1,1 @@
+/* store_tvs.c: placeholder, being written (see its issue). */
