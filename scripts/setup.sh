@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev
 	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev openssl sqlite3)
 TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl)
+# Real servers and clients for the 'servers' tests (tests/e2e/servers_*.sh): installed
+# when they can be, without starting their system services; a test whose package is
+# missing says "skipped".
+SERVER_PKGS=(freeradius eapoltest ocserv openconnect kamailio kamailio-tls-modules)
 
 want_asan=0 want_test=0
 for a in "$@"; do
@@ -39,6 +43,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+server_missing=()
+[ "$want_test" = 1 ] && [ "$(id -u)" = 0 ] && for p in "${SERVER_PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || server_missing+=("$p")
+done
+if [ "${#server_missing[@]}" -gt 0 ]; then
+	echo "setup.sh: installing ${server_missing[*]} (servers for the tests; their services stay stopped)"
+	export DEBIAN_FRONTEND=noninteractive
+	policy=
+	[ -e /usr/sbin/policy-rc.d ] || { policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; }
+	apt-get update -qq || true
+	if ! apt-get install -y -qq --no-install-recommends "${server_missing[@]}" >/dev/null 2>&1; then
+		for p in "${server_missing[@]}"; do # one by one: install what can be
+			apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
+				echo "setup.sh: cannot install $p: the tests that need it will say skipped" >&2
+		done
+	fi
+	[ -z "$policy" ] || rm -f "$policy"
+	units=$(printf '%s\n' "${server_missing[@]}" | sed -n 's/^\(freeradius\|kamailio\)$/\1/p; s/^ocserv$/ocserv ocserv.socket/p')
+	[ -z "$units" ] || ! command -v systemctl >/dev/null || systemctl disable -q $units 2>/dev/null || true
 fi
 
 [ -f build/build.ninja ] || meson setup build >/dev/null

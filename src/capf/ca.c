@@ -6,6 +6,7 @@
  * names it, so a row never points at a missing key.
  */
 #include "capf/ca.h"
+#include "capf/service_certs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,8 @@ int capf_ca_create_state(const char *dir, const struct capf_ca_params *p, const 
 	    pki_cert_save_pem(path, cert, err, errlen) < 0)
 		goto out;
 	if (record_capf(st, cert, p, "capf-1.key", actor, err, errlen) < 0)
+		goto out;
+	if (service_certs_create(st, &p->org, p->days, actor, err, errlen) < 0) /* SAST/TFTP, TVS, ITL */
 		goto out;
 	summarise(cert, summary);
 	rc = 0;

@@ -44,4 +44,79 @@ struct signer *capf_ca_signer(struct store *st, char *err, size_t errlen);
 /* LSC validity in days from settings (default 1825). */
 int capf_ca_lsc_days(struct store *st);
 
+/* ---- the CAPF certificate's life (capf_lifecycle.c) ----
+ *
+ * Replacing the current CAPF certificate (regenerate, import) is one
+ * transaction: the current certificate becomes "previous" and stays in every
+ * trust store it was in (note "CAPF certificate (previous)"); the new one
+ * goes into those stores and always into CAPF-trust and CallManager-trust.
+ * A database holds one previous certificate: an older previous one is
+ * retired on the way, which (like capf_ca_retire) is refused while phones
+ * still hold LSCs it issued, unless `force`. Keys are never deleted. After
+ * the commit the public PEMs in DIR/certs are refreshed and the ITL is
+ * rebuilt; a running opencapfd notices the change by itself. */
+
+/* Phone names quoted in refusals and summaries. */
+#define CAPF_CHANGE_NAMES 5
+
+struct capf_change {
+	char new_cn[128], new_sha256[80], new_key[32], new_not_after[40];
+	char new_issuer[512];
+	int new_self_signed;
+	char old_cn[128], old_sha256[80];   /* now "previous" */
+	int old_lsc_phones;                 /* phones holding LSCs issued under it */
+	char retired_cn[128], retired_sha256[80]; /* an older previous retired on the way, or "" */
+	int retired_lsc_phones;             /* phones still on it (only with force) */
+	int chain_added;                    /* issuing CA certificates added to trust stores */
+	int itl_published;                  /* 0: see itl_err */
+	char itl_err[256];
+	char files_err[256];                /* DIR/certs could not be refreshed, or "" */
+};
+
+struct capf_regen_params {
+	enum pki_key_kind kind;
+	int bits;                           /* 0: same kind and size as the current key */
+	int days;                           /* 0: 1825 */
+	int force;                          /* retire an older previous certificate phones still use */
+};
+
+/* A new key and self-signed certificate (same organisation fields, new CN). */
+int capf_ca_regenerate(struct store *st, const struct capf_regen_params *p, const char *actor,
+		       struct capf_change *out, char *err, size_t errlen);
+
+/* A certificate signing request for an outside CA, in PEM (*pem: OPENSSL_free).
+ * new_key == 0: the current key and subject. new_key: a new key of `kind`/`bits`
+ * (bits 0: like the current key) and a new CAPF-xxxxxxxx subject; the key is
+ * kept in keys/ as the pending CSR key until a certificate for it is imported.
+ * subject (may be NULL) receives the requested subject in RFC 4514 form. */
+int capf_ca_csr(struct store *st, int new_key, enum pki_key_kind kind, int bits, const char *actor,
+		char **pem, size_t *pemlen, char *subject, size_t subjectcap, char *err, size_t errlen);
+
+/* Make `cert` (issued by an outside CA for the current key or the pending
+ * CSR key) the current CAPF certificate. It must pass pki_capf_cert_check.
+ * `chain` (may be NULL or empty): the issuing CA certificates; the CAPF
+ * certificate must chain to them, or to CAPF-trust when no chain is given.
+ * They go into every store that receives the CAPF certificate. */
+int capf_ca_import(struct store *st, X509 *cert, STACK_OF(X509) *chain, int force, const char *actor,
+		   struct capf_change *out, char *err, size_t errlen);
+
+struct capf_retire_result {
+	char cn[128], sha256[80];
+	int lsc_phones;                     /* phones that still held LSCs from it */
+	int stores;                         /* trust stores it was removed from */
+	int forced;
+	int itl_published;                  /* 0: see itl_err */
+	char itl_err[256];
+};
+/* Retire a previous CAPF certificate (sha256 NULL or "": the previous one;
+ * a unique prefix of at least 8 hex digits is enough): removed from every
+ * trust store, kept on record as "retired". Refused while phones hold LSCs
+ * issued under it unless `force` (the audit log records a forced retirement). */
+int capf_ca_retire(struct store *st, const char *sha256, int force, const char *actor,
+		   struct capf_retire_result *out, char *err, size_t errlen);
+
+/* "3 phones (SEP..., SEP..., SEP...)": the phones holding LSCs issued under
+ * capf_sha256, the first CAPF_CHANGE_NAMES by name. Returns the count or -1. */
+int capf_ca_lsc_holders(struct store *st, const char *capf_sha256, char *text, size_t textcap);
+
 #endif

@@ -7,6 +7,11 @@
  * record): phone firmware stalls on messages split over two writes.
  * Timeouts follow the session's state: short while waiting for the handshake
  * and short answers, long while the phone generates its key.
+ *
+ * Each connection holds a reference to the CAPF identity it was accepted
+ * with (certificate, chain, signer, fingerprint) until it closes; worker 0
+ * swaps in a new identity when the state's CAPF certificate changes (see
+ * capf_listener.h for why a session keeps the identity it started with).
  */
 #include "net/capf_listener.h"
 
@@ -15,10 +20,13 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "capf/ca.h"
+#include "capf/trust_load.h"
 #include "common/log.h"
 #include "net/addr.h"
 #include "wire/capf_msg.h"
@@ -31,6 +39,19 @@ struct capf_listener_arg {
 	struct capf_conn *conns;     /* open connections of this worker */
 };
 
+/* What a connection presents and signs with, from accept to close. */
+struct capf_identity {
+	atomic_int refs;
+	X509 *cert;                 /* NULL: the SSL_CTX's own certificate (the daemon's first) */
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;      /* issuing CAs of an outside-CA certificate, sent in the handshake */
+	struct signer *signer;
+	int owns_signer;
+	char sha256[80];
+	char cn[128];
+	int64_t not_after;
+};
+
 struct capf_conn {
 	struct capf_service *svc;
 	struct worker *worker;
@@ -39,15 +60,215 @@ struct capf_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	struct capf_server_session sess;
+	struct capf_identity *ident;
 	int closing;
 };
 
 static struct capf_server_env conn_env(const struct capf_conn *c)
 {
 	return (struct capf_server_env){
-		.st = c->worker->st, .signer = c->svc->signer,
-		.capf_sha256 = c->svc->capf_sha256, .cfg = &c->svc->cfg,
+		.st = c->worker->st, .signer = c->ident->signer,
+		.capf_sha256 = c->ident->sha256, .cfg = &c->svc->cfg,
 	};
+}
+
+/* ---- identities ---- */
+
+static void identity_unref(struct capf_identity *id)
+{
+	if (!id || atomic_fetch_sub(&id->refs, 1) != 1)
+		return;
+	X509_free(id->cert);
+	EVP_PKEY_free(id->key);
+	sk_X509_pop_free(id->chain, X509_free);
+	if (id->owns_signer)
+		signer_free(id->signer);
+	free(id);
+}
+
+/* The identity new connections take, with a reference for the caller. */
+static struct capf_identity *identity_take(struct capf_service *svc)
+{
+	struct capf_identity *id;
+
+	pthread_mutex_lock(&svc->ident_lock);
+	id = svc->ident;
+	atomic_fetch_add(&id->refs, 1);
+	pthread_mutex_unlock(&svc->ident_lock);
+	return id;
+}
+
+static void identity_describe(struct capf_identity *id, X509 *cert)
+{
+	struct pki_cert_info info;
+
+	if (pki_cert_info(cert, &info) < 0)
+		return;
+	snprintf(id->cn, sizeof id->cn, "%s", info.cn);
+	snprintf(id->sha256, sizeof id->sha256, "%s", info.sha256);
+	id->not_after = info.not_after;
+}
+
+/* Present this identity's certificate instead of the context's. Sessions of
+ * different identities never resume each other (session id context). */
+static int identity_apply(const struct capf_identity *id, SSL *ssl)
+{
+	if (!id->cert)
+		return 0;
+	SSL_certs_clear(ssl);
+	if (SSL_use_certificate(ssl, id->cert) != 1 || SSL_use_PrivateKey(ssl, id->key) != 1 ||
+	    (id->chain && SSL_set1_chain(ssl, id->chain) != 1) ||
+	    SSL_set_session_id_context(ssl, (const unsigned char *)id->sha256, 32) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+/* The issuing CAs of an outside-CA certificate found in CAPF-trust. */
+static STACK_OF(X509) *issuer_chain(struct store *st, X509 *cert)
+{
+	STACK_OF(X509) *pool = trust_load_stack(st, TRUST_CAPF), *chain = sk_X509_new_null();
+	X509 *cur = cert;
+
+	for (int depth = 0; pool && chain && depth < 8 && X509_check_issued(cur, cur) != X509_V_OK; depth++) {
+		X509 *next = NULL;
+
+		for (int i = 0; i < sk_X509_num(pool) && !next; i++)
+			if (X509_cmp(sk_X509_value(pool, i), cur) != 0 && pki_cert_signed_by(cur, sk_X509_value(pool, i)))
+				next = sk_X509_value(pool, i);
+		if (!next || X509_up_ref(next) != 1 || !sk_X509_push(chain, next))
+			break;
+		cur = next;
+	}
+	ERR_clear_error();
+	sk_X509_pop_free(pool, X509_free);
+	return chain;
+}
+
+/* A new identity from the state's current CAPF certificate and key. */
+static struct capf_identity *identity_load(struct store *st, char *err, size_t errlen)
+{
+	struct capf_identity *id = calloc(1, sizeof *id);
+
+	if (!id) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&id->refs, 1);
+	id->owns_signer = 1;
+	if (capf_ca_load(st, &id->cert, &id->key, err, errlen) < 0)
+		goto fail;
+	if (!(id->signer = signer_local_new(id->cert, id->key))) {
+		seterr(err, errlen, "the CAPF key does not belong to the CAPF certificate");
+		goto fail;
+	}
+	id->chain = issuer_chain(st, id->cert);
+	identity_describe(id, id->cert);
+	return id;
+fail:
+	identity_unref(id);
+	return NULL;
+}
+
+/* ---- watching the state: certificate changes and expiry ---- */
+
+static void expiry_check(struct capf_service *svc)
+{
+	const struct capf_identity *id = svc->ident;
+	int64_t now = now_utc(), days;
+
+	if (now < svc->next_expiry_check || id->not_after == 0)
+		return;
+	svc->next_expiry_check = now + 86400;
+	days = (id->not_after - now) / 86400;
+	if (id->not_after <= now)
+		log_err("capf: the CAPF certificate %s has EXPIRED: phones refuse it; regenerate it "
+			"('opencapf capf regenerate')", id->cn);
+	else if (days < CAPF_EXPIRY_WARN_DAYS)
+		log_warn("capf: the CAPF certificate %s expires in %lld day%s: regenerate it "
+			 "('opencapf capf regenerate') before issuing LSCs", id->cn, (long long)days,
+			 days == 1 ? "" : "s");
+}
+
+static void switch_identity(struct capf_service *svc, struct store *st, const char *sha256)
+{
+	struct capf_identity *id, *old;
+	char err[ERRLEN];
+
+	if (!(id = identity_load(st, err, sizeof err))) {
+		snprintf(svc->failed_sha256, sizeof svc->failed_sha256, "%s", sha256);
+		log_err("capf: cannot switch to the new CAPF certificate %.16s...: %s; still serving %s", sha256, err,
+			svc->ident->cn);
+		return;
+	}
+	pthread_mutex_lock(&svc->ident_lock);
+	old = svc->ident;
+	svc->ident = id;
+	pthread_mutex_unlock(&svc->ident_lock);
+	log_info("capf: CAPF certificate changed from %s to %s (SHA-256 %.16s...): new sessions use it, "
+		 "sessions in flight finish with %s", old->cn, id->cn, id->sha256, old->cn);
+	identity_unref(old);
+	svc->next_expiry_check = 0;
+}
+
+static void watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct capf_service *svc = arg;
+	struct store *st = svc->pool->workers[0].st;
+	struct capf_row row;
+
+	(void)fd;
+	(void)what;
+	if (store_capf_current(st, &row) == 0) {
+		if (strcmp(row.sha256, svc->ident->sha256) != 0 && strcmp(row.sha256, svc->failed_sha256) != 0)
+			switch_identity(svc, st, row.sha256);
+		capf_row_free(&row);
+	}
+	expiry_check(svc);
+}
+
+/* The first identity: loaded from the state like later ones (so an
+ * outside-CA certificate is sent with its chain from the start), or, if
+ * that fails, what the daemon started with (signer not owned). */
+static struct capf_identity *identity_first(struct capf_service *svc)
+{
+	struct capf_identity *id;
+	char err[ERRLEN];
+
+	id = identity_load(svc->pool->workers[0].st, err, sizeof err);
+	if (id && strcmp(id->sha256, svc->capf_sha256) == 0)
+		return id;
+	identity_unref(id);
+	if (!(id = calloc(1, sizeof *id)))
+		return NULL;
+	atomic_init(&id->refs, 1);
+	id->signer = svc->signer;
+	identity_describe(id, svc->signer->issuer);
+	snprintf(id->sha256, sizeof id->sha256, "%s", svc->capf_sha256);
+	return id;
+}
+
+static int identity_start(struct capf_service *svc, char *err, size_t errlen)
+{
+	struct timeval tv = { CAPF_WATCH_SECONDS, 0 };
+
+	if (pthread_mutex_init(&svc->ident_lock, NULL) != 0) {
+		seterr(err, errlen, "cannot create a lock");
+		return -1;
+	}
+	svc->lock_ready = 1;
+	if (!(svc->ident = identity_first(svc))) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	svc->watch = event_new(svc->pool->workers[0].base, -1, EV_PERSIST, watch_cb, svc);
+	if (!svc->watch || event_add(svc->watch, &tv) < 0) {
+		seterr(err, errlen, "cannot start the CAPF certificate watch");
+		return -1;
+	}
+	expiry_check(svc);
+	return 0;
 }
 
 static void conn_free(struct capf_conn *c)
@@ -66,6 +287,7 @@ static void conn_free(struct capf_conn *c)
 	bufferevent_free(c->bev);
 	event_free(c->timer);
 	capf_server_session_free(&c->sess);
+	identity_unref(c->ident);
 	worker_pool_release_slot(c->svc->pool);
 	free(c);
 }
@@ -252,7 +474,13 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	addr_host(sa, peer, sizeof peer);
 	c = calloc(1, sizeof *c);
 	ssl = SSL_new(svc->ssl_ctx);
-	if (!c || !ssl) {
+	if (c)
+		c->ident = identity_take(svc);
+	if (!c || !ssl || identity_apply(c->ident, ssl) < 0) {
+		if (c && ssl)
+			log_err("capf: cannot present the CAPF certificate %s, refusing a connection", c->ident->cn);
+		if (c)
+			identity_unref(c->ident);
 		free(c);
 		SSL_free(ssl);
 		close(fd);
@@ -291,6 +519,8 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 	svc->ssl_ctx = ssl_ctx;
 	svc->signer = signer;
 	svc->cfg = *cfg;
+	if (identity_start(svc, err, errlen) < 0)
+		return -1;
 	RAND_bytes((unsigned char *)&first, sizeof first);
 	atomic_init(&svc->next_session_id, first);
 	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
@@ -325,4 +555,12 @@ void capf_service_close(struct capf_service *svc)
 	free(svc->args);
 	svc->listeners = NULL;
 	svc->args = NULL;
+	if (svc->watch)
+		event_free(svc->watch);
+	svc->watch = NULL;
+	identity_unref(svc->ident);
+	svc->ident = NULL;
+	if (svc->lock_ready)
+		pthread_mutex_destroy(&svc->ident_lock);
+	svc->lock_ready = 0;
 }

@@ -2,26 +2,51 @@
  * capf_listener.h: the CAPF service on its TLS port (3804): accepts phones on
  * every worker, runs one server session per connection, enforces the
  * per-state timeouts and the connection cap.
+ *
+ * The CAPF certificate can change under a running daemon (`opencapf capf
+ * regenerate|import`): worker 0 looks at the state's current CAPF
+ * fingerprint every CAPF_WATCH_SECONDS and, when it changed, loads the new
+ * certificate and key into a new identity (TLS certificate, issuing chain,
+ * LSC signer). New connections take the new identity; a session in flight
+ * keeps the identity it started with to its end (its TLS handshake already
+ * showed the old certificate, and its LSC is signed by the matching key and
+ * recorded under that certificate's fingerprint), so no session is dropped.
+ * Identities are reference counted: the last connection using an old one
+ * frees it. The same timer logs a warning at start and once a day while the
+ * CAPF certificate is within CAPF_EXPIRY_WARN_DAYS of expiry.
  */
 #ifndef OPENCAPF_NET_CAPF_LISTENER_H
 #define OPENCAPF_NET_CAPF_LISTENER_H
 
 #include <event2/listener.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "capf/server_session.h"
 #include "net/workers.h"
 
+#define CAPF_WATCH_SECONDS 2
+#define CAPF_EXPIRY_WARN_DAYS 30
+
+struct capf_identity;
+
 struct capf_service {
 	struct worker_pool *pool;
 	SSL_CTX *ssl_ctx;
-	struct signer *signer;
-	char capf_sha256[80];
+	struct signer *signer;               /* the signer the daemon started with */
+	char capf_sha256[80];                /* its certificate's fingerprint (set before start) */
 	struct capf_server_cfg cfg;
 	atomic_uint next_session_id;
 	struct evconnlistener **listeners;   /* one per worker */
 	struct capf_listener_arg *args;
+	/* the identity new connections take; replaced only by worker 0 */
+	struct capf_identity *ident;
+	pthread_mutex_t ident_lock;
+	int lock_ready;
+	struct event *watch;                 /* worker 0: CAPF certificate changes, expiry */
+	int64_t next_expiry_check;
+	char failed_sha256[80];              /* a new certificate we could not load (logged once) */
 };
 
 /* Listen on `addr` in every worker. ssl_ctx and signer stay owned by the caller. */

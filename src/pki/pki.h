@@ -168,4 +168,55 @@ int pki_sudi_sign(EVP_PKEY *key, uint32_t session_id, const uint8_t *der, size_t
 int pki_verify_chain(X509 *leaf, STACK_OF(X509) *trusted, int64_t at, X509 **which,
 		     char *err, size_t errlen);
 
+/* ---- CAPF certificate signed by an outside CA (pki_csr.c) ---- */
+
+/* A CAPF subject: CN "CAPF-" + 8 random hex digits, then OU, O, L, ST, C. */
+X509_NAME *pki_capf_subject_new(const struct pki_org *org, char *err, size_t errlen);
+/* The organisation fields (O, OU, L, ST, C) of a name; absent ones empty. */
+void pki_org_from_name(const X509_NAME *name, struct pki_org *org);
+/* A request for `subject` and `key`, asking for basicConstraints critical
+ * CA:TRUE pathlen:0 and keyUsage critical digitalSignature+keyCertSign, SHA-256. */
+X509_REQ *pki_capf_csr_create(EVP_PKEY *key, const X509_NAME *subject, char *err, size_t errlen);
+int pki_csr_to_pem(X509_REQ *req, char **pem, size_t *len);         /* *pem: OPENSSL_free */
+/* May this certificate be the CAPF certificate? RSA or EC P-256/384/521 key,
+ * basicConstraints CA:TRUE pathlen:0, keyUsage digitalSignature+keyCertSign,
+ * valid now. 0, or -1 with err saying what is missing. */
+int pki_capf_cert_check(X509 *cert, char *err, size_t errlen);
+/* 1 if `issuer` issued `cert` (names, key identifiers, key usage and the
+ * signature all agree), else 0. */
+int pki_cert_signed_by(X509 *cert, X509 *issuer);
+
+/* ---- ITL / CTL files (pki_itl.c; ../shared/docs/tvs-and-itl.md) ---- */
+
+struct itl_file;
+struct itl_record;
+
+/* RSA PKCS#1 v1.5 with DigestInfo over data, hash by ITL id (1 SHA-1,
+ * 2 SHA-256, 3 SHA-512). *sig: OPENSSL_free. */
+int pki_itl_sign(EVP_PKEY *key, int hash_alg, const uint8_t *data, size_t len, uint8_t **sig,
+		 size_t *siglen, char *err, size_t errlen);
+/* 1 valid, 0 invalid, -1 unusable key (not RSA) or unknown hash id. */
+int pki_itl_verify_sig(EVP_PKEY *pub, int hash_alg, const uint8_t *data, size_t len, const uint8_t *sig,
+		       size_t siglen);
+/* Header SIGNATURE_MODULUS for an RSA key (64 << index bytes), -1 when the
+ * key is not RSA of 512, 1024, 2048 or 4096 bits. */
+int pki_itl_modulus_index(EVP_PKEY *key);
+/* A record's PUBLIC_KEY (RSAPublicKey DER / EC point) and SIGNATURE values:
+ * pointers into cert, valid while it lives. */
+int pki_itl_cert_parts(X509 *cert, const uint8_t **pubkey, size_t *pubkeylen, const uint8_t **sig,
+		       size_t *siglen);
+/* 1 when the record describes this certificate: its CERTIFICATE equals der,
+ * or (without one) its CERTIFICATE_HASH is the SHA-1 of der; else 0. */
+int pki_itl_record_matches(const struct itl_record *r, const uint8_t *der, size_t derlen);
+/* Check a decoded file's signature with the certificate of the SAST record
+ * whose serial number equals the header's. 0 and *signer (record index,
+ * may be NULL) when valid; -1 with the reason ("no SAST record matches ...",
+ * "bad signature: ...", a header problem). */
+int pki_itl_verify(const struct itl_file *f, size_t *signer, char *err, size_t errlen);
+/* A self-signed certificate for a service (SAST/TFTP signer, TVS): subject
+ * CN=cn + org fields, CA:TRUE pathlen:0, keyUsage digitalSignature +
+ * keyEncipherment + keyCertSign, EKU serverAuth + clientAuth, SHA-256. */
+X509 *pki_service_cert_create(EVP_PKEY *key, const char *cn, const struct pki_org *org, int days,
+			      char *err, size_t errlen);
+
 #endif

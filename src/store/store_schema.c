@@ -153,8 +153,43 @@ static const char schema_v1[] =
 	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
 	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
 
+/* Version 2 (TVS, ITL): the certificates the Trust Verification Service
+ * vouches for, and the service certificates of the state other than CAPF's.
+ *  - tvs_certs: one row per certificate (SHA-256 of its DER), with the roles
+ *    TVS answers (comma-separated decimal ids in ascending order, e.g.
+ *    "1,4" for CCM and CAPF) and the TTL phones may cache the answer for
+ *    (NULL: the daemon's [tvs] ttl). source 'service' marks the rows opencapf
+ *    keeps in step with its own CAPF, TVS and TFTP certificates; 'admin' the
+ *    ones added with `opencapf tvs add`.
+ *  - service_certs: the current SAST/TFTP signer ('sast') and TVS ('tvs')
+ *    certificates, their key files in keys/. */
+static const char schema_v2[] =
+	"CREATE TABLE tvs_certs (\n"
+	"  sha256     TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64),\n"
+	"  subject    TEXT NOT NULL,\n"
+	"  issuer     TEXT NOT NULL DEFAULT '',\n"
+	"  serial     TEXT NOT NULL DEFAULT '',\n"
+	"  not_before INTEGER NOT NULL DEFAULT 0,\n"
+	"  not_after  INTEGER NOT NULL DEFAULT 0,\n"
+	"  roles      TEXT NOT NULL CHECK (length(roles) BETWEEN 1 AND 255),\n"
+	"  ttl        INTEGER CHECK (ttl IS NULL OR ttl BETWEEN 0 AND 4294967295),\n"
+	"  source     TEXT NOT NULL DEFAULT 'admin' CHECK (source IN ('admin', 'service')),\n"
+	"  note       TEXT NOT NULL DEFAULT '',\n"
+	"  added      INTEGER NOT NULL,\n"
+	"  der        BLOB NOT NULL\n"
+	");\n"
+
+	"CREATE TABLE service_certs (\n"
+	"  name     TEXT PRIMARY KEY NOT NULL CHECK (name IN ('sast', 'tvs')),\n"
+	"  key_file TEXT NOT NULL CHECK (length(key_file) BETWEEN 1 AND 127 AND instr(key_file, '/') = 0),\n"
+	"  sha256   TEXT NOT NULL,\n"
+	"  created  INTEGER NOT NULL,\n"
+	"  der      BLOB NOT NULL\n"
+	");\n";
+
 const char *const store_migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

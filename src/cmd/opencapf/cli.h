@@ -49,5 +49,10 @@ int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_capf(struct cli *cli, int argc, char **argv);
 int cmd_phone(struct cli *cli, int argc, char **argv);
 int cmd_trust(struct cli *cli, int argc, char **argv);
+int cmd_itl(struct cli *cli, int argc, char **argv);
+int cmd_ctl(struct cli *cli, int argc, char **argv);
+int cmd_tvs(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 #endif

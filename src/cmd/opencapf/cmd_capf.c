@@ -1,8 +1,10 @@
 /*
  * cmd_capf.c: `opencapf capf show|cert`: the CAPF certificate as an
- * administrator reads it, and its PEM for phones, peers and trust exports.
+ * administrator reads it, and its PEM for phones, peers and trust exports;
+ * and the table of every `capf` subcommand (the others live in
+ * cmd_capf_life.c and cmd_rollover.c, see cmd_capf.h).
  */
-#include "cmd/opencapf/cli.h"
+#include "cmd/opencapf/cmd_capf.h"
 
 #include <string.h>
 
@@ -24,10 +26,32 @@ static int load_current(struct cli *cli, X509 **cert)
 	return rc;
 }
 
+/* The previous certificate, if any, and the phones still on it. */
+static void print_previous(struct cli *cli)
+{
+	struct capf_row prev;
+	struct pki_cert_info info;
+	struct store *st;
+	char err[ERRLEN], holders[512];
+	X509 *x;
+
+	if (cli_open_store(cli, &st) < 0)
+		return;
+	if (store_capf_previous(st, &prev) == 0) {
+		if ((x = pki_cert_from_der(prev.der, prev.derlen, err, sizeof err)) != NULL &&
+		    pki_cert_info(x, &info) == 0 && capf_ca_lsc_holders(st, prev.sha256, holders, sizeof holders) >= 0)
+			printf("Previous:     %s (still trusted; LSCs held by %s)\n", info.cn, holders);
+		X509_free(x);
+		capf_row_free(&prev);
+	}
+	store_close(st);
+}
+
 static const char show_usage[] =
 	"usage: opencapf capf show [--state DIR]\n\n"
 	"Print the current CAPF certificate: subject, issuer, serial, validity, key,\n"
-	"SHA-1 and SHA-256 fingerprints, and the days it has left.\n";
+	"SHA-1 and SHA-256 fingerprints, and the days it has left; and the previous\n"
+	"certificate with the phones still holding LSCs from it.\n";
 
 static void print_cert_summary(X509 *cert)
 {
@@ -72,6 +96,7 @@ static int capf_show(struct cli *cli, int argc, char **argv)
 	if (load_current(cli, &cert) < 0)
 		return EXIT_FAIL;
 	print_cert_summary(cert);
+	print_previous(cli);
 	X509_free(cert);
 	return EXIT_OK;
 }
@@ -112,6 +137,11 @@ int cmd_capf(struct cli *cli, int argc, char **argv)
 	static const struct cli_command cmds[] = {
 		{ "show", capf_show, "print the CAPF certificate for people" },
 		{ "cert", capf_cert, "print the CAPF certificate's PEM" },
+		{ "regenerate", capf_regenerate, "new key and certificate; the old one stays as previous" },
+		{ "csr", capf_csr, "certificate signing request for an outside CA" },
+		{ "import", capf_import, "make a certificate an outside CA issued the CAPF certificate" },
+		{ "rollover", capf_rollover, "status|schedule: move phones to the current certificate" },
+		{ "retire", capf_retire, "remove the previous certificate from the trust stores" },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "capf", cmds, argc, argv);

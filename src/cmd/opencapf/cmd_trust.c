@@ -1,21 +1,35 @@
 /*
- * cmd_trust.c: `opencapf trust list|show|add`: the named trust stores
- * (CallManager-trust, CAPF-trust, manufacturing, ...) and their certificates.
+ * cmd_trust.c: `opencapf trust list|show|add|remove|export`: the named trust
+ * stores (CallManager-trust, CAPF-trust, manufacturing, phone-vpn-trust,
+ * 802.1x) and their certificates.
+ *
+ * Removal is guarded (phone-certificates.md §6): a certificate that phones'
+ * LSCs or MICs still chain through (capf/trust_usage.c) is not removed
+ * without --force, nor the current CAPF certificate from CAPF-trust or
+ * CallManager-trust; a forced removal is its own audit action. Export lives
+ * in cmd_trust_export.c.
  */
-#include "cmd/opencapf/cli.h"
+#include "cmd/opencapf/cmd_trust.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "capf/trust_usage.h"
 #include "pki/pki.h"
+
+/* ---- list ---- */
 
 static int print_store_name(const char *name, const char *desc, void *arg)
 {
-	(void)arg;
-	printf("%-20s %s\n", name, desc);
-	return 0;
+	int n = store_trust_count(arg, name);
+
+	printf("%-20s %3d certificate%s  %s\n", name, n, n == 1 ? " " : "s", desc);
+	return n < 0 ? -1 : 0;
 }
 
-static const char list_usage[] = "usage: opencapf trust list\n\nList the trust stores.\n";
+static const char list_usage[] =
+	"usage: opencapf trust list\n\nList the trust stores, with how many certificates each holds.\n";
 
 static int trust_list(struct cli *cli, int argc, char **argv)
 {
@@ -31,41 +45,61 @@ static int trust_list(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	rc = store_trust_names(st, print_store_name, NULL) == 0 ? EXIT_OK : EXIT_FAIL;
+	rc = store_trust_names(st, print_store_name, st) == 0 ? EXIT_OK : EXIT_FAIL;
+	if (rc != EXIT_OK)
+		cli_error("trust list: %s", store_errmsg(st));
 	store_close(st);
 	return rc;
 }
 
+/* ---- show ---- */
+
 struct show_ctx {
 	int count;
+	const struct trust_usage *u;
+	int nu;
 };
+
+static void print_usage_line(const struct trust_usage *u)
+{
+	printf("  phones   %d LSC%s, %d MIC%s chain to it", u->lsc_phones, u->lsc_phones == 1 ? "" : "s",
+	       u->mic_phones, u->mic_phones == 1 ? "" : "s");
+	for (int i = 0; i < u->nnames; i++)
+		printf("%s%s", i ? ", " : " (", u->names[i]);
+	printf("%s\n", u->nnames ? (u->phones > u->nnames ? ", ...)" : ")") : "");
+}
 
 static int print_trust_cert(const struct cert_row *r, void *arg)
 {
 	struct show_ctx *ctx = arg;
-	char na[40];
+	char nb[40], na[40], sha1[80];
 
+	fmt_time_utc(r->not_before, nb, sizeof nb);
 	fmt_time_utc(r->not_after, na, sizeof na);
-	printf("%s\n  issuer   %s\n  serial   %s\n  valid to %s%s\n  sha256   %s\n", r->subject, r->issuer,
-	       r->serial, na, r->not_after < now_utc() ? " (EXPIRED)" : "", r->sha256);
+	pki_fingerprint_der(r->der, r->derlen, "sha1", 1, sha1, sizeof sha1);
+	printf("%s\n  issuer   %s\n  serial   %s\n  valid    %s to %s%s\n  sha1     %s\n  sha256   %s\n",
+	       r->subject, r->issuer, r->serial, nb, na, r->not_after < now_utc() ? " (EXPIRED)" : "", sha1,
+	       r->sha256);
+	if (r->note[0])
+		printf("  note     %s\n", r->note);
+	if (ctx->count < ctx->nu)
+		print_usage_line(&ctx->u[ctx->count]);
 	ctx->count++;
 	return 0;
 }
 
-static int trust_exists(struct store *st, const char *name)
-{
-	struct cert_row dummy;
-	(void)dummy;
-	return store_trust_each(st, name, NULL, NULL);
-}
-
 static const char show_usage[] =
-	"usage: opencapf trust show STORE\n\nThe certificates of a trust store.\n";
+	"usage: opencapf trust show STORE\n\n"
+	"The certificates of a trust store: subject, issuer, serial, validity, SHA-1 and\n"
+	"SHA-256 fingerprints, what each is there for, and how many phones' LSCs and MICs\n"
+	"chain to it (with the first phone names).\n";
 
 static int trust_show(struct cli *cli, int argc, char **argv)
 {
 	struct show_ctx ctx = { 0 };
+	struct trust_usage *u = NULL;
 	struct store *st;
+	char err[ERRLEN];
 	int help = 0, c, rc;
 
 	while ((c = cli_getopt(cli, argc, argv, "", NULL, show_usage, &help)) != -1)
@@ -77,18 +111,37 @@ static int trust_show(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	rc = store_trust_each(st, argv[optind], print_trust_cert, &ctx);
+	rc = trust_usage_compute(st, argv[optind], &u, &ctx.nu, err, sizeof err);
+	ctx.u = u;
+	if (rc == 0)
+		rc = store_trust_each(st, argv[optind], print_trust_cert, &ctx);
 	if (rc > 0)
 		cli_error("no trust store named '%s' (see 'opencapf trust list')", argv[optind]);
-	else if (rc == 0)
+	else if (rc < 0)
+		cli_error("trust show: %s", err[0] ? err : store_errmsg(st));
+	else
 		printf("%d certificate%s in %s\n", ctx.count, ctx.count == 1 ? "" : "s", argv[optind]);
+	free(u);
 	store_close(st);
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* ---- add ---- */
+
 static const char add_usage[] =
 	"usage: opencapf trust add STORE FILE\n\n"
-	"Add the certificates of FILE (PEM, one or a bundle, or DER) to a trust store.\n";
+	"Add the certificates of FILE (PEM, one or a bundle, or DER) to a trust store,\n"
+	"e.g. the vendor's manufacturing CA certificates to 'manufacturing'.\n";
+
+static int audit_cert(struct store *st, struct cli *cli, const char *action, const char *store_name,
+		      const char *sha256, const char *subject, const char *extra)
+{
+	char jsubject[600], detail[1024];
+
+	store_json_str(jsubject, sizeof jsubject, subject);
+	snprintf(detail, sizeof detail, "{\"sha256\":\"%s\",\"subject\":%s%s}", sha256, jsubject, extra ? extra : "");
+	return store_audit(st, cli->actor, action, store_name, detail);
+}
 
 static int add_certs(struct store *st, struct cli *cli, const char *store_name, STACK_OF(X509) *certs)
 {
@@ -96,7 +149,6 @@ static int add_certs(struct store *st, struct cli *cli, const char *store_name, 
 		struct pki_cert_info info;
 		uint8_t *der = NULL;
 		size_t len;
-		char detail[800];
 		int rc;
 
 		if (pki_cert_info(sk_X509_value(certs, i), &info) < 0 ||
@@ -106,8 +158,7 @@ static int add_certs(struct store *st, struct cli *cli, const char *store_name, 
 		OPENSSL_free(der);
 		if (rc < 0)
 			return -1;
-		snprintf(detail, sizeof detail, "{\"sha256\":\"%s\",\"subject\":\"%s\"}", info.sha256, info.subject);
-		if (rc == 0 && store_audit(st, cli->actor, "trust.add", store_name, detail) < 0)
+		if (rc == 0 && audit_cert(st, cli, "trust.add", store_name, info.sha256, info.subject, NULL) < 0)
 			return -1;
 		printf("%s %s\n", rc == 0 ? "added" : "already present:", info.subject);
 	}
@@ -134,7 +185,7 @@ static int trust_add(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open_store(cli, &st) < 0)
 		goto out;
-	if (trust_exists(st, argv[optind]) > 0) {
+	if (store_trust_each(st, argv[optind], NULL, NULL) > 0) {
 		cli_error("no trust store named '%s' (see 'opencapf trust list')", argv[optind]);
 	} else if (store_begin(st) == 0 && add_certs(st, cli, argv[optind], certs) == 0 &&
 		   store_commit(st) == 0) {
@@ -149,12 +200,232 @@ out:
 	return rc;
 }
 
+/* ---- remove ---- */
+
+static const char remove_usage[] =
+	"usage: opencapf trust remove STORE FINGERPRINT|FILE [--force]\n\n"
+	"Remove a certificate from a trust store: the one whose SHA-256 fingerprint\n"
+	"starts with FINGERPRINT (8 hex digits or more, ':' allowed), or every\n"
+	"certificate of FILE. Refused while phones' LSCs or MICs chain through it (the\n"
+	"count and the first phone names are printed: they would fail TLS with \"unknown\n"
+	"CA\" or CAPF authentication with \"Invalid LSC\"), and for the current CAPF\n"
+	"certificate in CAPF-trust or CallManager-trust.\n\n"
+	"  --force  remove it anyway (the audit log records the forced removal)\n";
+
+struct remove_target {
+	int index;               /* in the usage array / store order */
+	char sha256[80];
+	char subject[512];
+};
+
+/* Fingerprint text to lower-case hex without ':'; -1 if not hex or too short. */
+static int normalize_fp(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		if (*in == ':')
+			continue;
+		if (!strchr("0123456789abcdefABCDEF", *in) || n + 1 >= cap)
+			return -1;
+		out[n++] = (char)(*in >= 'A' && *in <= 'F' ? *in - 'A' + 'a' : *in);
+	}
+	out[n] = '\0';
+	return n >= 8 ? 0 : -1;
+}
+
+/* The wanted fingerprints: from FILE's certificates, or the argument itself. */
+static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
+{
+	STACK_OF(X509) *certs;
+	struct stat sb;
+	char err[ERRLEN];
+
+	*n = 0;
+	if (stat(arg, &sb) == 0) {
+		if (!(certs = pki_certs_load(arg, err, sizeof err))) {
+			cli_error("trust remove: %s", err);
+			return -1;
+		}
+		*fps = calloc((size_t)sk_X509_num(certs) + 1, sizeof **fps);
+		for (int i = 0; *fps && i < sk_X509_num(certs); i++)
+			pki_fingerprint(sk_X509_value(certs, i), "sha256", 0, (*fps)[(*n)++], sizeof **fps);
+		sk_X509_pop_free(certs, X509_free);
+		return *fps ? 0 : -1;
+	}
+	*fps = calloc(1, sizeof **fps);
+	if (!*fps)
+		return -1;
+	if (normalize_fp(arg, (*fps)[0], sizeof **fps) < 0) {
+		cli_error("trust remove: '%s' is neither a file nor a SHA-256 fingerprint (8 hex digits or more)", arg);
+		free(*fps);
+		*fps = NULL;
+		return -1;
+	}
+	*n = 1;
+	return 0;
+}
+
+/* Index of the one usage entry whose fingerprint starts with fp; -1 printed. */
+static int find_in_store(const struct trust_usage *u, int nu, const char *fp, const char *store_name)
+{
+	int found = -1, matches = 0;
+
+	for (int i = 0; i < nu; i++)
+		if (!strncmp(u[i].sha256, fp, strlen(fp))) {
+			found = i;
+			matches++;
+		}
+	if (matches == 1)
+		return found;
+	if (matches)
+		cli_error("trust remove: fingerprint %s matches %d certificates of %s: give more digits", fp, matches,
+			  store_name);
+	else
+		cli_error("trust remove: no certificate with fingerprint %s in %s", fp, store_name);
+	return -1;
+}
+
+static int is_current_capf(struct store *st, const char *store_name, const char *sha256)
+{
+	struct capf_row cur;
+	int same;
+
+	if (strcmp(store_name, TRUST_CAPF) && strcmp(store_name, TRUST_CALLMANAGER))
+		return 0;
+	if (store_capf_current(st, &cur) != 0)
+		return 0;
+	same = !strcmp(cur.sha256, sha256);
+	capf_row_free(&cur);
+	return same;
+}
+
+/* May this certificate go? Prints why not. */
+static int removal_allowed(struct store *st, const char *store_name, const struct trust_usage *u, int force)
+{
+	if (force)
+		return 1;
+	if (is_current_capf(st, store_name, u->sha256)) {
+		cli_error("trust remove: %s is the current CAPF certificate: without it in %s new LSCs fail "
+			  "(use --force to remove it anyway)", u->subject, store_name);
+		return 0;
+	}
+	if (u->phones == 0)
+		return 1;
+	fprintf(stderr, "opencapf: trust remove: refused: %s still anchors %d phone%s (%d LSC%s, %d MIC%s): ",
+		u->subject, u->phones, u->phones == 1 ? "" : "s", u->lsc_phones, u->lsc_phones == 1 ? "" : "s",
+		u->mic_phones, u->mic_phones == 1 ? "" : "s");
+	for (int i = 0; i < u->nnames; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", u->names[i]);
+	fprintf(stderr, "%s; they would fail TLS with \"unknown CA\" (use --force to remove it anyway)\n",
+		u->phones > u->nnames ? ", ..." : "");
+	return 0;
+}
+
+/* forced: --force overrode a refusal; the audit log says so. */
+static int remove_one(struct store *st, struct cli *cli, const char *store_name, const struct trust_usage *u,
+		      int forced)
+{
+	char extra[160];
+
+	snprintf(extra, sizeof extra, ",\"forced\":%s,\"lsc_phones\":%d,\"mic_phones\":%d",
+		 forced ? "true" : "false", u->lsc_phones, u->mic_phones);
+	if (store_trust_remove(st, store_name, u->sha256) != 0 ||
+	    audit_cert(st, cli, forced ? "trust.remove.forced" : "trust.remove", store_name, u->sha256,
+		       u->subject, extra) < 0)
+		return -1;
+	printf("removed %s from %s%s\n", u->subject, store_name, forced ? " (forced)" : "");
+	return 0;
+}
+
+struct remove_opts {
+	const char *store_name;
+	const char *what;
+	int force;
+};
+
+static int remove_all(struct store *st, struct cli *cli, const struct remove_opts *o,
+		      const struct trust_usage *u, int nu, char (*fps)[80], int nfp)
+{
+	int *idx = calloc((size_t)nfp + 1, sizeof *idx), rc = EXIT_FAIL;
+
+	if (!idx)
+		return EXIT_FAIL;
+	for (int i = 0; i < nfp; i++)
+		if ((idx[i] = find_in_store(u, nu, fps[i], o->store_name)) < 0 ||
+		    !removal_allowed(st, o->store_name, &u[idx[i]], o->force))
+			goto out;
+	if (store_begin(st) < 0)
+		goto fail;
+	for (int i = 0; i < nfp; i++) {
+		const struct trust_usage *t = &u[idx[i]];
+		int forced = o->force && (t->phones > 0 || is_current_capf(st, o->store_name, t->sha256)), dup = 0;
+
+		for (int j = 0; j < i; j++)
+			dup |= idx[j] == idx[i];   /* the same certificate twice in FILE */
+		if (!dup && remove_one(st, cli, o->store_name, t, forced) < 0) {
+			store_rollback(st);
+			goto fail;
+		}
+	}
+	if (store_commit(st) == 0) {
+		rc = EXIT_OK;
+		goto out;
+	}
+	store_rollback(st);
+fail:
+	cli_error("trust remove: %s", store_errmsg(st));
+out:
+	free(idx);
+	return rc;
+}
+
+static int trust_remove(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	struct remove_opts o = { 0 };
+	struct trust_usage *u = NULL;
+	char (*fps)[80] = NULL, err[ERRLEN];
+	struct store *st;
+	int help = 0, c, nu = 0, nfp = 0, rc = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, remove_usage, &help)) != -1) {
+		if (c == '?')
+			return EXIT_USAGE;
+		o.force = 1;
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 2, 2, remove_usage) < 0)
+		return EXIT_USAGE;
+	o.store_name = argv[optind];
+	o.what = argv[optind + 1];
+	if (wanted_fingerprints(o.what, &fps, &nfp) < 0)
+		return EXIT_FAIL;
+	if (cli_open_store(cli, &st) < 0)
+		goto out;
+	c = trust_usage_compute(st, o.store_name, &u, &nu, err, sizeof err);
+	if (c > 0)
+		cli_error("no trust store named '%s' (see 'opencapf trust list')", o.store_name);
+	else if (c < 0)
+		cli_error("trust remove: %s", err);
+	else
+		rc = remove_all(st, cli, &o, u, nu, fps, nfp);
+	store_close(st);
+out:
+	free(u);
+	free(fps);
+	return rc;
+}
+
 int cmd_trust(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
 		{ "list", trust_list, "list the trust stores" },
-		{ "show", trust_show, "the certificates of a trust store" },
+		{ "show", trust_show, "the certificates of a trust store and the phones chaining to each" },
 		{ "add", trust_add, "add certificates from a file to a trust store" },
+		{ "remove", trust_remove, "remove a certificate (refused while phones depend on it)" },
+		{ "export", trust_export, "write a store as a PEM bundle or a hashed directory" },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "trust", cmds, argc, argv);

@@ -18,6 +18,11 @@ static const struct cli_command commands[] = {
 	{ "capf", cmd_capf, "show the CAPF certificate, print its PEM" },
 	{ "phone", cmd_phone, "add, change, list and show phones; schedule CAPF operations" },
 	{ "trust", cmd_trust, "trust stores: list, show, add certificates" },
+	{ "itl", cmd_itl, "ITL files: build, show (verify), publish; the SAST/TFTP signer" },
+	{ "ctl", cmd_ctl, "CTL files: build, show (verify)" },
+	{ "tvs", cmd_tvs, "TVS: certificates with roles and TTL; the TVS certificate" },
+	{ "report", cmd_report, "the CAPF report: LSC, MIC, operation and status of phones" },
+	{ "audit", cmd_audit, "read the audit log: who changed what, when" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,1 +1,486 @@
-/* phone_csv.c: placeholder, being written (see its issue). */
+/*
+ * phone_csv.c: phones as CSV files for `opencapf phone import|export` and
+ * `phone auth-strings generate`.
+ *
+ * The reader parses outside bytes, so it is bounded and strict:
+ *  - RFC 4180 fields: separated by ',', records end with LF or CRLF; a field
+ *    in double quotes may hold ',', quotes (doubled) and line breaks.
+ *  - At most CSV_MAX_FIELDS fields and CSV_MAX_RECORD bytes of text per
+ *    record; a NUL byte, a quote inside an unquoted field, text after a
+ *    closing quote, a lone CR and an unterminated quote are errors.
+ *  - An error names the physical line where it was found; the reader then
+ *    skips to the next line, so the caller can report every bad line.
+ *  - A UTF-8 byte-order mark at the start is skipped; blank lines are skipped.
+ * Cell values are checked here (enums, sizes, digits, UTF-8 text without
+ * control characters, the schema's lengths), so nothing the store would
+ * refuse gets as far as the transaction.
+ *
+ * The writer quotes a field only when it must (',', '"', CR, LF, leading or
+ * trailing space, or an empty only field), so exported files read back to
+ * the same values.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd/opencapf/phone_view.h"
+
+/* ---- reader ---- */
+
+void csv_reader_init(struct csv_reader *r, const char *data, size_t len)
+{
+	r->data = data;
+	r->len = len;
+	r->pos = 0;
+	r->line = 1;
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		r->pos = 3;
+}
+
+/* Skip to the start of the next physical line after an error. */
+static void skip_line(struct csv_reader *r)
+{
+	while (r->pos < r->len && r->data[r->pos] != '\n')
+		r->pos++;
+	if (r->pos < r->len) {
+		r->pos++;
+		r->line++;
+	}
+}
+
+static int bad(struct csv_reader *r, struct csv_record *rec, int skip, char *err, size_t errlen,
+	       const char *what)
+{
+	rec->line = r->line;
+	seterr(err, errlen, "%s", what);
+	if (skip)
+		skip_line(r);
+	return -1;
+}
+
+int csv_read(struct csv_reader *r, struct csv_record *rec, char *err, size_t errlen)
+{
+	const char *d = r->data;
+	size_t o = 0;
+
+	/* Blank lines. */
+	for (;;) {
+		if (r->pos >= r->len)
+			return 0;
+		if (d[r->pos] == '\n') {
+			r->pos++;
+			r->line++;
+		} else if (d[r->pos] == '\r' && r->pos + 1 < r->len && d[r->pos + 1] == '\n') {
+			r->pos += 2;
+			r->line++;
+		} else
+			break;
+	}
+	rec->line = r->line;
+	rec->nfields = 0;
+	for (;;) {
+		if (rec->nfields == CSV_MAX_FIELDS)
+			return bad(r, rec, 1, err, errlen, "too many fields (at most 64)");
+		rec->field[rec->nfields++] = rec->text + o;
+		if (r->pos < r->len && d[r->pos] == '"') {
+			size_t opened = r->line;
+			r->pos++;
+			for (;;) {
+				char c;
+				if (r->pos >= r->len) {
+					char msg[96];
+					snprintf(msg, sizeof msg, "unterminated quoted field (opened on line %zu)", opened);
+					return bad(r, rec, 0, err, errlen, msg);
+				}
+				c = d[r->pos];
+				if (c == '"') {
+					if (r->pos + 1 < r->len && d[r->pos + 1] == '"') {
+						r->pos++;
+					} else {
+						r->pos++;
+						break;
+					}
+				} else if (c == '\0') {
+					return bad(r, rec, 1, err, errlen, "NUL byte in the file");
+				} else if (c == '\n') {
+					r->line++;
+				}
+				if (o + 2 > CSV_MAX_RECORD)
+					return bad(r, rec, 1, err, errlen, "record too long (at most 8192 bytes)");
+				rec->text[o++] = c;
+				r->pos++;
+			}
+			if (r->pos < r->len && d[r->pos] != ',' && d[r->pos] != '\n' && d[r->pos] != '\r')
+				return bad(r, rec, 1, err, errlen, "text after a closing quote");
+		} else {
+			while (r->pos < r->len && d[r->pos] != ',' && d[r->pos] != '\n' && d[r->pos] != '\r') {
+				if (d[r->pos] == '"')
+					return bad(r, rec, 1, err, errlen,
+						   "a quote inside an unquoted field (quote the whole field and "
+						   "double the quote)");
+				if (d[r->pos] == '\0')
+					return bad(r, rec, 1, err, errlen, "NUL byte in the file");
+				if (o + 2 > CSV_MAX_RECORD)
+					return bad(r, rec, 1, err, errlen, "record too long (at most 8192 bytes)");
+				rec->text[o++] = d[r->pos++];
+			}
+		}
+		rec->text[o++] = '\0';
+		if (r->pos >= r->len)
+			return 1;
+		switch (d[r->pos]) {
+		case ',':
+			r->pos++;
+			continue;
+		case '\n':
+			r->pos++;
+			r->line++;
+			return 1;
+		default: /* '\r' */
+			if (r->pos + 1 < r->len && d[r->pos + 1] == '\n') {
+				r->pos += 2;
+				r->line++;
+				return 1;
+			}
+			return bad(r, rec, 1, err, errlen, "carriage return not followed by a line feed");
+		}
+	}
+}
+
+/* ---- writer ---- */
+
+void csv_put(struct buf *b, const char *s, int first)
+{
+	size_t n;
+	int quote;
+
+	if (!s)
+		s = "";
+	n = strlen(s);
+	quote = strpbrk(s, ",\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' ')) || (first && n == 0);
+	if (!first)
+		buf_put_u8(b, ',');
+	if (!quote) {
+		buf_put(b, s, n);
+		return;
+	}
+	buf_put_u8(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_put_u8(b, '"');
+		buf_put_u8(b, (uint8_t)*s);
+	}
+	buf_put_u8(b, '"');
+}
+
+void csv_end(struct buf *b)
+{
+	buf_put_u8(b, '\n');
+}
+
+/* ---- values ---- */
+
+int text_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p;
+		int n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+int phone_valid_auth_string(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 10)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int parse_int_in(const char *s, const int *allowed, int *out)
+{
+	char *end;
+	long v;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	for (; *allowed; allowed++)
+		if (*allowed == v) {
+			*out = (int)v;
+			return 0;
+		}
+	return -1;
+}
+
+int phone_parse_rsa_bits(const char *s, int *out)
+{
+	static const int sizes[] = { 512, 1024, 2048, 3072, 4096, 0 };
+	return parse_int_in(s, sizes, out);
+}
+
+int phone_parse_ec_bits(const char *s, int *out)
+{
+	static const int sizes[] = { 256, 384, 521, 0 };
+	return parse_int_in(s, sizes, out);
+}
+
+/* ---- phone columns ---- */
+
+static const char *const column_names[PCSV_NCOLS] = {
+	"name", "model", "description", "auth", "auth_string", "key_order", "rsa_bits", "ec_bits",
+	"operation", "deadline",
+};
+
+/* Other spellings accepted in a header. */
+static const struct {
+	const char *alias;
+	enum phone_csv_column col;
+} column_aliases[] = {
+	{ "device_name", PCSV_NAME },  { "auth_mode", PCSV_AUTH },     { "authentication_mode", PCSV_AUTH },
+	{ "completes_by", PCSV_DEADLINE }, { "by", PCSV_DEADLINE },
+};
+
+static int column_lookup(const char *cell)
+{
+	char norm[40];
+	size_t n = 0;
+
+	while (*cell == ' ')
+		cell++;
+	for (; *cell && n + 1 < sizeof norm; cell++)
+		norm[n++] = *cell == '-' ? '_' : (char)tolower((unsigned char)*cell);
+	while (n && norm[n - 1] == ' ')
+		n--;
+	norm[n] = '\0';
+	if (*cell)
+		return -1;
+	for (int i = 0; i < PCSV_NCOLS; i++)
+		if (strcmp(norm, column_names[i]) == 0)
+			return i;
+	for (size_t i = 0; i < sizeof column_aliases / sizeof column_aliases[0]; i++)
+		if (strcmp(norm, column_aliases[i].alias) == 0)
+			return (int)column_aliases[i].col;
+	return -1;
+}
+
+int phone_csv_map_header(const struct csv_record *rec, struct phone_csv_map *m, char *err, size_t errlen)
+{
+	for (int i = 0; i < PCSV_NCOLS; i++)
+		m->field[i] = -1;
+	for (size_t f = 0; f < rec->nfields; f++) {
+		int col = column_lookup(rec->field[f]);
+		if (col < 0) {
+			char shown[48];
+			snprintf(shown, sizeof shown, "%s", rec->field[f]);
+			seterr(err, errlen, "unknown column '%s' in the header (known: name, model, description, "
+					    "auth, auth_string, key_order, rsa_bits, ec_bits, operation, deadline)",
+			       text_valid(shown) ? shown : "?");
+			return -1;
+		}
+		if (m->field[col] >= 0) {
+			seterr(err, errlen, "column %s appears twice in the header", column_names[col]);
+			return -1;
+		}
+		m->field[col] = (int)f;
+	}
+	if (m->field[PCSV_NAME] < 0) {
+		seterr(err, errlen, "the header has no 'name' column (the first line must name the columns, "
+				    "e.g. name,model,auth,auth_string)");
+		return -1;
+	}
+	return 0;
+}
+
+const char *phone_csv_cell(const struct phone_csv_map *m, const struct csv_record *rec, enum phone_csv_column col)
+{
+	int f = m->field[col];
+
+	if (f < 0 || (size_t)f >= rec->nfields)
+		return "";
+	return rec->field[f];
+}
+
+/* Copy a cell without surrounding spaces. */
+static void trimmed(const char *s, char *out, size_t cap)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	snprintf(out, cap, "%s", s);
+	n = strlen(out);
+	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = '\0';
+}
+
+/* Append a problem to err ('; '-separated): msg, with its "%s" (if any)
+ * replaced by val. A value that is not clean text is shown as '?'. */
+static void add_problem(char *err, size_t errlen, const char *msg, const char *val)
+{
+	const char *at = strstr(msg, "%s");
+	size_t n = strlen(err);
+	char shown[40];
+
+	if (n + 3 >= errlen)
+		return;
+	snprintf(shown, sizeof shown, "%s", val ? val : "");
+	if (!text_valid(shown))
+		snprintf(shown, sizeof shown, "?");
+	if (!at)
+		snprintf(err + n, errlen - n, "%s%s", n ? "; " : "", msg);
+	else
+		snprintf(err + n, errlen - n, "%s%.*s%s%s", n ? "; " : "", (int)(at - msg), msg, shown, at + 2);
+}
+
+int phone_csv_apply(const struct phone_csv_map *m, const struct csv_record *rec, struct phone *p,
+		    unsigned *given, char *err, size_t errlen)
+{
+	char v[CSV_MAX_RECORD < 256 ? CSV_MAX_RECORD : 256];
+
+	*given = 0;
+	err[0] = '\0';
+	if (rec->nfields > 0) {
+		size_t want = 0;
+		for (int i = 0; i < PCSV_NCOLS; i++)
+			if (m->field[i] >= 0 && (size_t)m->field[i] + 1 > want)
+				want = (size_t)m->field[i] + 1;
+		if (rec->nfields > want) {
+			char n[24];
+			snprintf(n, sizeof n, "%zu", rec->nfields);
+			add_problem(err, errlen, "%s fields, more than the header has", n);
+		}
+	}
+	for (int col = PCSV_MODEL; col < PCSV_NCOLS; col++) {
+		const char *cell = phone_csv_cell(m, rec, (enum phone_csv_column)col);
+		const char *problem = NULL;
+
+		if (col == PCSV_DESCRIPTION || col == PCSV_MODEL)
+			snprintf(v, sizeof v, "%s", cell);
+		else
+			trimmed(cell, v, sizeof v);
+		if (v[0] == '\0')
+			continue;
+		switch (col) {
+		case PCSV_MODEL:
+			if (!text_valid(cell))
+				problem = "model: control characters or invalid UTF-8";
+			else if (strlen(cell) >= sizeof p->model)
+				problem = "model too long (at most 31 bytes)";
+			else
+				snprintf(p->model, sizeof p->model, "%s", cell);
+			break;
+		case PCSV_DESCRIPTION:
+			if (!text_valid(cell))
+				problem = "description: control characters or invalid UTF-8";
+			else if (strlen(cell) >= sizeof p->description)
+				problem = "description too long (at most 127 bytes)";
+			else
+				snprintf(p->description, sizeof p->description, "%s", cell);
+			break;
+		case PCSV_AUTH:
+			if (auth_mode_parse(v, &p->auth) < 0)
+				problem = "auth '%s': expected null, string, lsc-first or mic-first";
+			break;
+		case PCSV_AUTH_STRING:
+			/* Never echoed: it is a secret. */
+			if (!phone_valid_auth_string(v))
+				problem = "auth_string: expected 4 to 10 digits";
+			else
+				snprintf(p->auth_string, sizeof p->auth_string, "%s", v);
+			break;
+		case PCSV_KEY_ORDER:
+			if (key_order_parse(v, &p->key_order) < 0)
+				problem = "key_order '%s': expected rsa, ec or ec-rsa";
+			break;
+		case PCSV_RSA_BITS:
+			if (phone_parse_rsa_bits(v, &p->rsa_bits) < 0)
+				problem = "rsa_bits '%s': expected 512, 1024, 2048, 3072 or 4096";
+			break;
+		case PCSV_EC_BITS:
+			if (phone_parse_ec_bits(v, &p->ec_bits) < 0)
+				problem = "ec_bits '%s': expected 256, 384 or 521";
+			break;
+		case PCSV_OPERATION:
+			if (capf_op_parse(v, &p->op) < 0)
+				problem = "operation '%s': expected none, install, delete or troubleshoot";
+			break;
+		case PCSV_DEADLINE:
+			if (parse_time_utc(v, &p->deadline) < 0)
+				problem = "deadline '%s': expected \"YYYY-MM-DD HH:MM\" (UTC)";
+			break;
+		}
+		if (problem)
+			add_problem(err, errlen, problem, v);
+		else
+			*given |= 1u << col;
+	}
+	return err[0] ? -1 : 0;
+}
+
+void phone_csv_write_header(struct buf *b, int with_auth_strings)
+{
+	(void)with_auth_strings; /* the column stays, so files keep one shape */
+	for (int i = 0; i < PCSV_NCOLS; i++)
+		csv_put(b, column_names[i], i == 0);
+	csv_end(b);
+}
+
+void phone_csv_write_row(struct buf *b, const struct phone *p, int with_auth_strings)
+{
+	char n[16], t[40] = "";
+
+	csv_put(b, p->name, 1);
+	csv_put(b, p->model, 0);
+	csv_put(b, p->description, 0);
+	csv_put(b, auth_mode_name(p->auth), 0);
+	csv_put(b, with_auth_strings ? p->auth_string : "", 0);
+	csv_put(b, key_order_name(p->key_order), 0);
+	snprintf(n, sizeof n, "%d", p->rsa_bits);
+	csv_put(b, n, 0);
+	snprintf(n, sizeof n, "%d", p->ec_bits);
+	csv_put(b, n, 0);
+	csv_put(b, capf_op_name(p->op), 0);
+	if (p->deadline)
+		fmt_time_utc(p->deadline, t, sizeof t);
+	csv_put(b, t, 0);
+	csv_end(b);
+}

@@ -1,13 +1,21 @@
 /*
- * phone_view.c: text and JSON views of phones for `opencapf phone show|list`
- * and the audit detail of phone changes.
+ * phone_view.c: text, table and JSON views of phones for `opencapf phone
+ * show|list` and `report`, the audit detail of phone changes, and the phone
+ * selector options every fleet command shares.
+ *
+ * Lists are one query (store_phone_select joins each phone's current
+ * certificates), streamed: JSON arrays are written element by element, and
+ * only tables are held in memory (to size their columns).
  */
 #include "cmd/opencapf/phone_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "cmd/opencapf/cli.h"
 #include "common/util.h"
 
 static json_t *time_json(int64_t t)
@@ -31,16 +39,26 @@ json_t *phone_settings_json(const struct phone *p)
 			 "last_contact", time_json(p->last_contact));
 }
 
-char *phone_audit_detail(const struct phone *before, const struct phone *after)
+char *phone_audit_detail_with(const struct phone *before, const struct phone *after, const char *key,
+			      json_t *value)
 {
 	json_t *o = json_object();
 	char *s;
 
 	json_object_set_new(o, "before", before ? phone_settings_json(before) : json_null());
 	json_object_set_new(o, "after", after ? phone_settings_json(after) : json_null());
+	if (key && value)
+		json_object_set_new(o, key, value);
+	else if (value)
+		json_decref(value);
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;
+}
+
+char *phone_audit_detail(const struct phone *before, const struct phone *after)
+{
+	return phone_audit_detail_with(before, after, NULL, NULL);
 }
 
 static json_t *cert_json(const struct cert_row *r)
@@ -152,44 +170,487 @@ int phone_print_text(struct store *st, const struct phone *p)
 	return store_history_each(st, p->name, 20, print_history_line, NULL);
 }
 
-struct list_ctx {
-	struct store *st;
-	json_t *arr;
+/* ---- tables ---- */
+
+struct table {
+	const struct table_col *cols;
+	int ncols;
+	char **cells;               /* nrows * ncols */
+	size_t nrows, cap;
+	int failed;
 };
 
-static int list_one(const struct phone *p, void *arg)
+struct table *table_new(const struct table_col *cols, int ncols)
 {
-	struct list_ctx *ctx = arg;
-	struct cert_row r;
-	int has_lsc = store_phone_lsc(ctx->st, p->name, 0, &r) == 0;
-	char na[40] = "-";
+	struct table *t = calloc(1, sizeof *t);
 
-	if (has_lsc)
-		fmt_time_utc(r.not_after, na, sizeof na);
-	if (ctx->arr) {
-		json_t *o = phone_settings_json(p);
-		json_object_set_new(o, "lsc", has_lsc ? cert_json(&r) : json_null());
-		json_array_append_new(ctx->arr, o);
-	} else
-		printf("%-16s %-10s %-13s %-28.28s %s\n", p->name, auth_mode_name(p->auth), capf_op_name(p->op),
-		       p->status[0] ? p->status : "-", has_lsc ? na : "none");
-	if (has_lsc)
-		cert_row_free(&r);
+	if (t) {
+		t->cols = cols;
+		t->ncols = ncols;
+	}
+	return t;
+}
+
+int table_add(struct table *t, const char *const *cells)
+{
+	if (t->failed)
+		return -1;
+	if (t->nrows == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 64;
+		char **nc = realloc(t->cells, ncap * (size_t)t->ncols * sizeof *nc);
+		if (!nc) {
+			t->failed = 1;
+			return -1;
+		}
+		t->cells = nc;
+		t->cap = ncap;
+	}
+	for (int i = 0; i < t->ncols; i++) {
+		char *c = strdup(cells[i] ? cells[i] : "-");
+		if (!c) {
+			for (int j = 0; j < i; j++)
+				free(t->cells[t->nrows * (size_t)t->ncols + (size_t)j]);
+			t->failed = 1;
+			return -1;
+		}
+		t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = c;
+	}
+	t->nrows++;
 	return 0;
 }
 
-int phone_print_list(struct store *st, int json)
+/* Display width: code points (UTF-8 continuation bytes do not count). */
+static int text_width(const char *s)
 {
-	struct list_ctx ctx = { st, json ? json_array() : NULL };
+	int n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Print s in exactly w columns (padded unless last), cut with '~'. */
+static void put_cell(FILE *out, const char *s, int w, int last)
+{
+	int n = text_width(s);
+
+	if (n <= w) {
+		fputs(s, out);
+		if (!last)
+			fprintf(out, "%*s", w - n, "");
+		return;
+	}
+	if (w <= 0)
+		return;
+	{
+		int cp = 0;
+		const char *p = s;
+		/* w-1 code points, then the marker. */
+		while (*p) {
+			if (((unsigned char)*p & 0xc0) != 0x80) {
+				if (cp == w - 1)
+					break;
+				cp++;
+			}
+			p++;
+		}
+		fwrite(s, 1, (size_t)(p - s), out);
+		fputc('~', out);
+	}
+}
+
+static int layout(const struct table *t, const int *visible, int *w, int width)
+{
+	int total = 0, nvis = 0;
+
+	for (int i = 0; i < t->ncols; i++) {
+		if (!visible[i])
+			continue;
+		w[i] = text_width(t->cols[i].title);
+		for (size_t r = 0; r < t->nrows; r++) {
+			int n = text_width(t->cells[r * (size_t)t->ncols + (size_t)i]);
+			if (n > w[i])
+				w[i] = n;
+		}
+		if (t->cols[i].max > 0 && w[i] > t->cols[i].max)
+			w[i] = t->cols[i].max;
+		total += w[i];
+		nvis++;
+	}
+	total += 2 * (nvis > 0 ? nvis - 1 : 0);
+	if (width <= 0)
+		return 1;
+	/* Shrink the widest shrinkable column, one column of text at a time. */
+	while (total > width) {
+		int best = -1;
+		for (int i = 0; i < t->ncols; i++)
+			if (visible[i] && w[i] > t->cols[i].min && (best < 0 || w[i] - t->cols[i].min > w[best] - t->cols[best].min))
+				best = i;
+		if (best < 0)
+			return 0;
+		w[best]--;
+		total--;
+	}
+	return 1;
+}
+
+void table_print_free(struct table *t, FILE *out, int width)
+{
+	int visible[32], w[32];
+
+	if (!t)
+		return;
+	if (!out || t->failed || t->ncols > 32)
+		goto out;
+	for (int i = 0; i < t->ncols; i++)
+		visible[i] = 1;
+	while (!layout(t, visible, w, width)) {
+		int drop = -1;
+		for (int i = 0; i < t->ncols; i++)
+			if (visible[i] && t->cols[i].drop > 0 && (drop < 0 || t->cols[i].drop > t->cols[drop].drop))
+				drop = i;
+		if (drop < 0)
+			break; /* nothing left to drop: the minimum widths it is */
+		visible[drop] = 0;
+	}
+	{
+		int last = -1;
+		for (int i = 0; i < t->ncols; i++)
+			if (visible[i])
+				last = i;
+		for (size_t r = 0; r <= t->nrows; r++) {
+			int first = 1;
+			for (int i = 0; i < t->ncols; i++) {
+				if (!visible[i])
+					continue;
+				if (!first)
+					fputs("  ", out);
+				first = 0;
+				put_cell(out, r == 0 ? t->cols[i].title : t->cells[(r - 1) * (size_t)t->ncols + (size_t)i],
+					 w[i], i == last);
+			}
+			fputc('\n', out);
+		}
+	}
+out:
+	for (size_t k = 0; k < t->nrows * (size_t)t->ncols; k++)
+		free(t->cells[k]);
+	free(t->cells);
+	free(t);
+}
+
+int terminal_width(void)
+{
+	struct winsize ws;
+	const char *c;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	c = getenv("COLUMNS");
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (*end == '\0' && v >= 20 && v <= 10000)
+			return (int)v;
+	}
+	return 0;
+}
+
+/* ---- lists ---- */
+
+json_t *phone_cert_brief_json(const struct phone_cert_brief *c)
+{
+	if (!c->present)
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:o}", "serial", c->serial,
+			 "subject", c->subject, "issuer", c->issuer, "source", c->source,
+			 "not_before", time_json(c->not_before), "not_after", time_json(c->not_after),
+			 "sha256", c->sha256, "issuer_sha256", c->issuer_sha256, "time", time_json(c->time));
+}
+
+struct list_ctx {
+	struct table *t;
+	int json;
+	size_t n;
+	int64_t now;
+};
+
+/* "none", "2027-01-31", "expired 2024-01-31" */
+static void lsc_cell(const struct phone_cert_brief *c, int64_t now, char *out, size_t cap)
+{
+	char t[40];
+
+	if (!c->present) {
+		snprintf(out, cap, "none");
+		return;
+	}
+	fmt_time_utc(c->not_after, t, sizeof t);
+	t[10] = '\0';
+	snprintf(out, cap, "%s%s", c->not_after < now ? "expired " : "", t);
+}
+
+static const char *lsc_state_of(const struct phone_cert_brief *c, int64_t now)
+{
+	if (!c->present)
+		return "none";
+	return c->not_after < now ? "expired" : "installed";
+}
+
+static int list_one(const struct phone_row *r, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	const struct phone *p = &r->phone;
+
+	if (ctx->json) {
+		json_t *o = phone_settings_json(p);
+		json_object_set_new(o, "lsc_state", json_string(lsc_state_of(&r->lsc, ctx->now)));
+		json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
+		fputs(ctx->n ? ",\n" : "\n", stdout);
+		if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+			json_decref(o);
+			return -1;
+		}
+		json_decref(o);
+	} else {
+		char lsc[40];
+		const char *cells[6];
+		lsc_cell(&r->lsc, ctx->now, lsc, sizeof lsc);
+		cells[0] = p->name;
+		cells[1] = p->model[0] ? p->model : "-";
+		cells[2] = auth_mode_name(p->auth);
+		cells[3] = capf_op_name(p->op);
+		cells[4] = p->status[0] ? p->status : "-";
+		cells[5] = lsc;
+		if (table_add(ctx->t, cells) < 0)
+			return -1;
+	}
+	ctx->n++;
+	return 0;
+}
+
+int phone_print_list(struct store *st, const struct phone_filter *f, int json)
+{
+	static const struct table_col cols[] = {
+		{ "NAME", 15, 0, 0 },   { "MODEL", 5, 16, 3 },     { "AUTH", 4, 9, 2 },
+		{ "OPERATION", 7, 12, 0 }, { "STATUS", 8, 60, 0 }, { "LSC", 4, 18, 1 },
+	};
+	struct list_ctx ctx = { .json = json, .now = f->now ? f->now : now_utc() };
 	int rc;
 
-	if (!json)
-		printf("%-16s %-10s %-13s %-28s %s\n", "NAME", "AUTH", "OPERATION", "STATUS", "LSC NOT AFTER");
-	rc = store_phone_each(st, list_one, &ctx);
-	if (json) {
-		json_dumpf(ctx.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(ctx.arr);
+	if (!json && !(ctx.t = table_new(cols, 6))) {
+		cli_error("out of memory");
+		return -1;
 	}
-	return rc;
+	if (json)
+		fputs("[", stdout);
+	rc = store_phone_select(st, f, list_one, &ctx);
+	if (json)
+		fputs(ctx.n ? "\n]\n" : "]\n", stdout);
+	else {
+		/* A failed walk prints no partial table. */
+		table_print_free(ctx.t, rc == 0 ? stdout : NULL, terminal_width());
+	}
+	if (rc != 0) {
+		cli_error("cannot list phones: %s", rc < 0 ? store_errmsg(st) : "out of memory");
+		return -1;
+	}
+	if (!json)
+		printf("%zu phone%s\n", ctx.n, ctx.n == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- selectors ---- */
+
+enum {
+	SEL_NAME = 0x2001, SEL_NAMES, SEL_MODEL, SEL_LSC_STATUS, SEL_EXPIRING_DAYS, SEL_LSC_ISSUER, SEL_AUTH,
+	SEL_OPERATION, SEL_STATUS, SEL_ALL,
+};
+
+const struct option phone_selector_opts[] = {
+	{ "name", required_argument, NULL, SEL_NAME },
+	{ "names", required_argument, NULL, SEL_NAMES },
+	{ "model", required_argument, NULL, SEL_MODEL },
+	{ "lsc-status", required_argument, NULL, SEL_LSC_STATUS },
+	{ "expiring-days", required_argument, NULL, SEL_EXPIRING_DAYS },
+	{ "lsc-issuer", required_argument, NULL, SEL_LSC_ISSUER },
+	{ "auth", required_argument, NULL, SEL_AUTH },
+	{ "operation", required_argument, NULL, SEL_OPERATION },
+	{ "status", required_argument, NULL, SEL_STATUS },
+	{ "all", no_argument, NULL, SEL_ALL },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char phone_selector_help[] =
+	"Selecting phones (conditions combine with AND):\n"
+	"  NAME...                 these phones (positional device names)\n"
+	"  --names A,B,C           these phones\n"
+	"  --name PATTERN          names matching a shell pattern, e.g. 'SEP0011*'\n"
+	"  --model MODEL           phones of this model, e.g. 7962\n"
+	"  --lsc-status STATE      none | installed | expired | expiring\n"
+	"                          (installed: an LSC that has not expired)\n"
+	"  --expiring-days N       window of 'expiring' (default 30; implies expiring)\n"
+	"  --lsc-issuer TEXT       LSC issued by this CAPF certificate: a SHA-256\n"
+	"                          fingerprint prefix (8+ hex digits), or text of the\n"
+	"                          LSC issuer name, e.g. CAPF-0a1b2c3d\n"
+	"  --auth MODE             null | string | lsc-first | mic-first\n"
+	"  --operation OP          none | install | delete | troubleshoot\n"
+	"  --status TEXT           status containing TEXT (e.g. Failed); 'none': no status\n"
+	"  --all                   every phone (needed where a change has no condition)\n";
+
+void phone_selector_init(struct phone_selector *sel)
+{
+	memset(sel, 0, sizeof *sel);
+	phone_filter_init(&sel->f);
+}
+
+void phone_selector_free(struct phone_selector *sel)
+{
+	for (size_t i = 0; i < sel->n_names; i++)
+		free(sel->names[i]);
+	free(sel->names);
+	sel->names = NULL;
+	sel->n_names = sel->cap_names = 0;
+	sel->f.names = NULL;
+	sel->f.n_names = 0;
+}
+
+static int selector_add_name(struct phone_selector *sel, const char *name, size_t len)
+{
+	char buf[64];
+
+	if (len == 0)
+		return 0;
+	if (len >= sizeof buf) {
+		cli_error("'%.20s...' is not a device name", name);
+		return -1;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (!devname_valid(buf)) {
+		cli_error("'%s' is not a device name: expected SEP followed by 12 upper-case hex digits",
+			  text_valid(buf) ? buf : "?");
+		return -1;
+	}
+	if (sel->n_names == sel->cap_names) {
+		size_t ncap = sel->cap_names ? sel->cap_names * 2 : 16;
+		char **nn = realloc(sel->names, ncap * sizeof *nn);
+		if (!nn) {
+			cli_error("out of memory");
+			return -1;
+		}
+		sel->names = nn;
+		sel->cap_names = ncap;
+	}
+	if (!(sel->names[sel->n_names] = strdup(buf))) {
+		cli_error("out of memory");
+		return -1;
+	}
+	sel->n_names++;
+	sel->f.names = (const char *const *)sel->names;
+	sel->f.n_names = sel->n_names;
+	return 0;
+}
+
+int phone_selector_add_names(struct phone_selector *sel, int n, char **names)
+{
+	for (int i = 0; i < n; i++)
+		if (selector_add_name(sel, names[i], strlen(names[i])) < 0)
+			return -1;
+	return 0;
+}
+
+static int selector_text(const char *opt, const char *arg, size_t max)
+{
+	if (!text_valid(arg) || strlen(arg) > max) {
+		cli_error("--%s: expected printable text of at most %zu bytes", opt, max);
+		return -1;
+	}
+	return 0;
+}
+
+int phone_selector_opt(struct phone_selector *sel, int c, const char *arg)
+{
+	struct phone_filter *f = &sel->f;
+	char *end;
+	long v;
+
+	switch (c) {
+	case SEL_NAME:
+		if (selector_text("name", arg, 63) < 0)
+			return -1;
+		f->name_glob = arg;
+		return 1;
+	case SEL_NAMES:
+		for (const char *p = arg; *p;) {
+			size_t len = strcspn(p, ", \t\n");
+			if (selector_add_name(sel, p, len) < 0)
+				return -1;
+			p += len;
+			p += strspn(p, ", \t\n");
+		}
+		return 1;
+	case SEL_MODEL:
+		if (selector_text("model", arg, 31) < 0)
+			return -1;
+		f->model = arg;
+		return 1;
+	case SEL_LSC_STATUS:
+		if (lsc_state_parse(arg, &f->lsc) < 0) {
+			cli_error("--lsc-status %s: expected none, installed, expired or expiring",
+				  text_valid(arg) ? arg : "?");
+			return -1;
+		}
+		return 1;
+	case SEL_EXPIRING_DAYS:
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < 1 || v > 36500) {
+			cli_error("--expiring-days: expected a number of days from 1 to 36500");
+			return -1;
+		}
+		f->expiring_days = (int)v;
+		if (f->lsc == LSC_ANY)
+			f->lsc = LSC_EXPIRING;
+		return 1;
+	case SEL_LSC_ISSUER:
+		if (selector_text("lsc-issuer", arg, 200) < 0 || !*arg)
+			return -1;
+		f->lsc_issuer = arg;
+		return 1;
+	case SEL_AUTH:
+		if (auth_mode_parse(arg, &f->auth) < 0) {
+			cli_error("--auth %s: expected null, string, lsc-first or mic-first", text_valid(arg) ? arg : "?");
+			return -1;
+		}
+		f->has_auth = 1;
+		return 1;
+	case SEL_OPERATION:
+		if (capf_op_parse(arg, &f->op) < 0) {
+			cli_error("--operation %s: expected none, install, delete or troubleshoot",
+				  text_valid(arg) ? arg : "?");
+			return -1;
+		}
+		f->has_op = 1;
+		return 1;
+	case SEL_STATUS:
+		if (selector_text("status", arg, 127) < 0)
+			return -1;
+		f->status = arg;
+		return 1;
+	case SEL_ALL:
+		sel->all = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void phone_selector_merge_opts(struct option *out, size_t cap, const struct option *opts)
+{
+	size_t n = 0;
+
+	for (; opts && opts[0].name && n + 1 < cap; opts++)
+		out[n++] = *opts;
+	for (const struct option *o = phone_selector_opts; o->name && n + 1 < cap; o++)
+		out[n++] = *o;
+	out[n] = (struct option){ NULL, 0, NULL, 0 };
 }

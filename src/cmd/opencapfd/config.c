@@ -25,6 +25,10 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
 	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
 	capf_server_cfg_defaults(&cfg->capf);
+	snprintf(cfg->tvs_listen, sizeof cfg->tvs_listen, "0.0.0.0:2445");
+	cfg->tvs_tls_profile = TLS_PROFILE_LEGACY;
+	cfg->tvs.default_ttl = TVS_TTL_DEFAULT;
+	cfg->tvs.idle_timeout = TVS_IDLE_TIMEOUT_DEFAULT;
 }
 
 static int parse_int(const char *v, int lo, int hi, int *out)
@@ -100,6 +104,36 @@ static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
 	return -2;
 }
 
+static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
+{
+	int ttl;
+
+	if (strcmp(key, "listen") == 0) {
+		cfg->tvs_listen_set = 1;
+		return copy_str(cfg->tvs_listen, sizeof cfg->tvs_listen, v);
+	}
+	if (strcmp(key, "tls_profile") == 0)
+		return tls_profile_parse(v, &cfg->tvs_tls_profile);
+	if (strcmp(key, "tls_ciphers") == 0)
+		return copy_str(cfg->tvs_tls_ciphers, sizeof cfg->tvs_tls_ciphers, v);
+	if (strcmp(key, "ttl") == 0) {
+		if (parse_int(v, 0, INT_MAX, &ttl) < 0)
+			return -1;
+		cfg->tvs.default_ttl = (uint32_t)ttl;
+		return 0;
+	}
+	if (strcmp(key, "idle_timeout") == 0)
+		return parse_int(v, 1, 86400, &cfg->tvs.idle_timeout);
+	return -2;
+}
+
+static int set_itl(struct daemon_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "tftp_dir") == 0)
+		return *v ? copy_str(cfg->tftp_dir, sizeof cfg->tftp_dir, v) : -1;
+	return -2;
+}
+
 int daemon_config_set(struct daemon_config *cfg, const char *section, const char *key, const char *value,
 		      char *err, size_t errlen)
 {
@@ -109,6 +143,10 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 		rc = set_daemon(cfg, key, value);
 	else if (strcmp(section, "capf") == 0)
 		rc = set_capf(cfg, key, value);
+	else if (strcmp(section, "tvs") == 0)
+		rc = set_tvs(cfg, key, value);
+	else if (strcmp(section, "itl") == 0)
+		rc = set_itl(cfg, key, value);
 	else {
 		seterr(err, errlen, "unknown section [%s]", section);
 		return -1;

@@ -9,6 +9,7 @@
 
 #include "capf/server_session.h"
 #include "net/tls.h"
+#include "net/tvs_listener.h"
 
 struct daemon_config {
 	char state_dir[1024];
@@ -22,10 +23,18 @@ struct daemon_config {
 	char capf_tls_ciphers[512];
 	struct capf_server_cfg capf;
 	int lsc_days_set;            /* lsc_days given in the file or on the command line */
+
+	char tvs_listen[128];        /* "" or "off" = disabled */
+	int tvs_listen_set;          /* given in the file or on the command line */
+	enum tls_profile tvs_tls_profile;
+	char tvs_tls_ciphers[512];
+	struct tvs_service_cfg tvs;
+
+	char tftp_dir[1024];         /* [itl] tftp_dir: "" = keep the state's setting */
 };
 
 void daemon_config_defaults(struct daemon_config *cfg);
-/* Apply one setting; section is "daemon" or "capf". -1 with err for an unknown
+/* Apply one setting; section is "daemon", "capf", "tvs" or "itl". -1 with err for an unknown
  * key or a bad value. */
 int daemon_config_set(struct daemon_config *cfg, const char *section, const char *key, const char *value,
 		      char *err, size_t errlen);

@@ -1,7 +1,7 @@
 /*
  * main.c: `opencapfd`, the opencapf daemon. Reads its configuration, opens
  * the state, starts one worker event loop per core and the configured
- * listeners (CAPF on 3804 so far), and runs until SIGINT or SIGTERM.
+ * listeners (CAPF on 3804, TVS on 2445), and runs until SIGINT or SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,22 +12,29 @@
 #include <unistd.h>
 
 #include "capf/ca.h"
+#include "capf/itl_file.h"
+#include "capf/service_certs.h"
 #include "cmd/opencapfd/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/capf_listener.h"
+#include "net/tvs_listener.h"
 #include "net/tls.h"
 #include "net/workers.h"
 
 static const char usage_text[] =
 	"usage: opencapfd [--config FILE] [--state DIR] [OPTIONS]\n\n"
-	"The opencapf daemon: the CAPF service phones enroll with (TLS port 3804).\n"
+	"The opencapf daemon: the CAPF service phones enroll with (TLS port 3804) and\n"
+	"the Trust Verification Service (TVS, TLS port 2445).\n"
 	"Settings come from built-in defaults, then --config FILE, then these options.\n\n"
 	"  --config FILE          INI configuration file (see opencapfd(8))\n"
 	"  --state DIR            state directory (default $OPENCAPF_STATE, else /var/lib/opencapf)\n"
 	"  --capf-listen ADDR:PORT  CAPF listener (default 0.0.0.0:3804; 'off' disables it)\n"
 	"  --tls-profile P        legacy (TLS 1.0+, AES128-SHA/AES256-SHA for old phones; default)\n"
 	"                         or modern (TLS 1.2+)\n"
+	"  --tvs-listen ADDR:PORT TVS listener (default 0.0.0.0:2445; 'off' disables it)\n"
+	"  --tftp-dir DIR         publish ITLFile.tlv there now and whenever a service\n"
+	"                         certificate changes (default: the state's setting, DIR/tftp)\n"
 	"  --workers N            worker threads (default: one per core)\n"
 	"  --max-connections N    cap on open connections (default 20000)\n"
 	"  --auth-timeout S       seconds to wait for the handshake and short answers (default 30)\n"
@@ -43,7 +50,7 @@ static const char usage_text[] =
 enum {
 	OPT_CONFIG = 0x100, OPT_STATE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
-	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_VERSION,
+	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +67,8 @@ static const struct option long_opts[] = {
 	{ "lsc-days", required_argument, NULL, OPT_LSC_DAYS },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "tvs-listen", required_argument, NULL, OPT_TVS_LISTEN },
+	{ "tftp-dir", required_argument, NULL, OPT_TFTP_DIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +82,7 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_TLS_PROFILE, "capf", "tls_profile" }, { OPT_AUTH_TIMEOUT, "capf", "auth_timeout" },
 	{ OPT_KEYGEN_TIMEOUT, "capf", "keygen_timeout" }, { OPT_LOCKOUT_FAILURES, "capf", "lockout_failures" },
 	{ OPT_LOCKOUT_SECONDS, "capf", "lockout_seconds" }, { OPT_LSC_DAYS, "capf", "lsc_days" },
+	{ OPT_TVS_LISTEN, "tvs", "listen" }, { OPT_TFTP_DIR, "itl", "tftp_dir" },
 	{ 0, NULL, NULL },
 };
 
@@ -142,6 +152,8 @@ struct daemon {
 	struct worker_pool pool;
 	struct capf_service capf;
 	SSL_CTX *capf_ctx;
+	struct tvs_service tvs;
+	SSL_CTX *tvs_ctx;
 	struct signer *signer;
 };
 
@@ -184,11 +196,77 @@ out:
 	return rc;
 }
 
+/* TVS on its port with the TVS certificate. A state without one (created
+ * before TVS existed) only stops the daemon when TVS was asked for. */
+static int start_tvs(struct daemon *d)
+{
+	struct store *st = d->pool.workers[0].st;
+	char err[ERRLEN], cn[128] = "";
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = -1;
+
+	if (!d->cfg.tvs_listen[0] || strcmp(d->cfg.tvs_listen, "off") == 0)
+		return 0;
+	if (service_cert_load(st, SERVICE_TVS, &cert, &key, err, sizeof err) < 0) {
+		if (!d->cfg.tvs_listen_set) {
+			log_warn("TVS not started: %s", err);
+			return 0;
+		}
+		goto out;
+	}
+	if (!(d->tvs_ctx = tls_server_ctx(d->cfg.tvs_tls_profile, d->cfg.tvs_tls_ciphers, cert, key, err,
+					  sizeof err)) ||
+	    tvs_service_start(&d->tvs, &d->pool, d->cfg.tvs_listen, d->tvs_ctx, &d->cfg.tvs, err, sizeof err) < 0)
+		goto out;
+	pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+	log_info("TVS listening on %s (certificate %s, default TTL %u s)", d->cfg.tvs_listen, cn,
+		 d->cfg.tvs.default_ttl);
+	rc = 0;
+out:
+	if (rc < 0)
+		log_err("TVS: %s", err);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* [itl] tftp_dir: remember the folder in the state (so the CLI publishes
+ * there too) and publish the ITL now. */
+static int publish_itl(struct daemon *d)
+{
+	struct store *st = d->pool.workers[0].st;
+	char err[ERRLEN], dir[4096], cwd[2048];
+
+	if (!d->cfg.tftp_dir[0])
+		return 0;
+	if (d->cfg.tftp_dir[0] == '/')
+		snprintf(dir, sizeof dir, "%s", d->cfg.tftp_dir);
+	else if (getcwd(cwd, sizeof cwd))
+		snprintf(dir, sizeof dir, "%s/%s", cwd, d->cfg.tftp_dir);
+	else {
+		log_err("ITL: cannot resolve the relative folder %s", d->cfg.tftp_dir);
+		return -1;
+	}
+	if (store_setting_set(st, ITL_SETTING_TFTP_DIR, dir) < 0) {
+		log_err("ITL: cannot record the TFTP folder: %s", store_errmsg(st));
+		return -1;
+	}
+	if (itl_publish_from_state(st, err, sizeof err) < 0) {
+		log_err("ITL: %s", err);
+		return -1;
+	}
+	log_info("ITL published to %s/%s", dir, ITL_FILE_NAME);
+	return 0;
+}
+
 static void daemon_cleanup(struct daemon *d)
 {
 	capf_service_close(&d->capf);
+	tvs_service_close(&d->tvs);
 	worker_pool_free(&d->pool);
 	SSL_CTX_free(d->capf_ctx);
+	SSL_CTX_free(d->tvs_ctx);
 	signer_free(d->signer);
 	if (d->cfg.pidfile[0])
 		unlink(d->cfg.pidfile);
@@ -230,7 +308,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (start_capf(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
+	if (publish_itl(&d) < 0 || start_capf(&d) < 0 || start_tvs(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
 		goto out;
 	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
 		log_err("%s", err);

@@ -15,6 +15,8 @@ static const struct ps_command commands[] = {
 	{ "capf", cmd_capf, "run one CAPF session against a server (install/fetch/delete LSC)" },
 	{ "show", cmd_show, "show a phone: name, model, MIC, LSC, trusted CAPF" },
 	{ "export", cmd_export, "write the phone's certificate, key and chain as PEM files" },
+	{ "load", cmd_load, "drive many emulated phones through CAPF (or TVS) sessions at once" },
+	{ "load-limit", cmd_load_limit, "measure a server's LSC signing and TLS handshake cost" },
 	{ NULL, NULL, NULL },
 };
 

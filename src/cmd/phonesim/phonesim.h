@@ -118,5 +118,7 @@ int cmd_trust(int argc, char **argv);
 int cmd_capf(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_load(int argc, char **argv);        /* cmd_load.c, load.h */
+int cmd_load_limit(int argc, char **argv);  /* cmd_load_limit.c */
 
 #endif

@@ -1,0 +1,354 @@
+/*
+ * api_phones.c: /api/v1/phones: list (the CLI's filters, paged), show,
+ * create, update, delete, schedule an operation on one phone or on every
+ * phone a filter selects, and a phone's CAPF history.
+ *
+ * The work is the CLI's: the same store calls (store_phone_select,
+ * store_phone_schedule, insert/update/delete in one transaction with the
+ * audit row), the same value checks (api_input.c -> phone_csv_apply) and
+ * the same JSON (phone_view.c). Phones are shown without their
+ * authentication string ("auth_string_set": true/false), always.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_input.h"
+#include "api/api_internal.h"
+#include "cmd/opencapf/phone_view.h"
+#include "common/util.h"
+#include "store/store_search.h"
+
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT 10000
+#define HISTORY_DEFAULT 50
+
+/* ---- one phone as JSON ---- */
+
+static int add_history(const struct history_entry *h, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", api_time_json(h->time),
+					     "peer", h->peer, "operation", h->operation, "auth", h->auth_mode,
+					     "outcome", h->outcome, "reason", h->reason));
+	return 0;
+}
+
+static json_t *row_json(const struct phone_row *r)
+{
+	json_t *o = phone_settings_json(&r->phone);
+
+	json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
+	json_object_set_new(o, "mic", phone_cert_brief_json(&r->mic));
+	return o;
+}
+
+static int keep_row(const struct phone_row *r, void *arg)
+{
+	*(json_t **)arg = row_json(r);
+	return 1;
+}
+
+/* Settings, labels, certificates and the last `history` sessions. */
+static json_t *phone_json(struct store *st, const struct phone *p, int history)
+{
+	const char *names[1] = { p->name };
+	struct phone_filter f;
+	json_t *o = NULL, *hist = json_array();
+
+	phone_filter_init(&f);
+	f.names = names;
+	f.n_names = 1;
+	if (store_phone_select(st, &f, keep_row, &o) < 0 || !o)
+		o = phone_settings_json(p);
+	json_object_set_new(o, "auth_label", json_string(auth_mode_label(p->auth)));
+	json_object_set_new(o, "key_order_label", json_string(key_order_label(p->key_order)));
+	json_object_set_new(o, "operation_label", json_string(capf_op_label(p->op)));
+	json_object_set_new(o, "locked_until",
+			    p->locked_until > now_utc() ? api_time_json(p->locked_until) : json_null());
+	store_history_each(st, p->name, history, add_history, hist);
+	json_object_set_new(o, "history", hist);
+	return o;
+}
+
+/* The phone named by the path; a reply (400/404/500) is sent otherwise. */
+static int load_phone(struct api_req *r, struct phone *p)
+{
+	const char *name = r->param[0];
+	int rc;
+
+	if (!devname_valid(name)) {
+		api_reply_error(r, 404, "no phone named '%.64s' (device names are SEP + 12 upper-case hex digits)",
+				name);
+		return -1;
+	}
+	rc = store_phone_get(r->st, name, p);
+	if (rc > 0)
+		api_reply_error(r, 404, "no phone named %s", name);
+	else if (rc < 0)
+		api_reply_store_error(r, "cannot read the phone");
+	return rc == 0 ? 0 : -1;
+}
+
+static int audit_phone(struct api_req *r, const char *action, const struct phone *before, const struct phone *after)
+{
+	char *detail = phone_audit_detail(before, after);
+	int rc = api_audit(r, action, after ? after->name : before->name, detail ? detail : "{}");
+
+	free(detail);
+	return rc;
+}
+
+/* ---- list ---- */
+
+struct page {
+	json_t *arr;
+	int64_t skip, left;
+};
+
+static int page_row(const struct phone_row *row, void *arg)
+{
+	struct page *pg = arg;
+
+	if (pg->skip > 0) {
+		pg->skip--;
+		return 0;
+	}
+	if (pg->left-- <= 0)
+		return 1;
+	json_array_append_new(pg->arr, row_json(row));
+	return 0;
+}
+
+/* The query's filter members as a JSON object of strings. */
+static json_t *query_object(struct api_req *r)
+{
+	json_t *o = json_object();
+	struct evkeyval *kv;
+
+	TAILQ_FOREACH(kv, &r->query, next)
+		if (strcmp(kv->key, "limit") != 0 && strcmp(kv->key, "offset") != 0)
+			json_object_set_new(o, kv->key, json_string(kv->value));
+	return o;
+}
+
+void api_phones_list(struct api_req *r)
+{
+	struct page pg = { 0 };
+	struct api_filter f;
+	json_t *q = query_object(r);
+	char err[ERRLEN];
+	int64_t limit, offset, total;
+	int rc;
+
+	rc = api_input_filter(q, &f, err, sizeof err);
+	json_decref(q);
+	if (rc < 0) {
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	if (api_query_int(r, "limit", 1, LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT, &limit) < 0 ||
+	    api_query_int(r, "offset", 0, INT64_MAX / 2, 0, &offset) < 0)
+		goto out;
+	pg.arr = json_array();
+	pg.skip = offset;
+	pg.left = limit;
+	total = store_phone_count(r->st, &f.f);
+	if (total < 0 || store_phone_select(r->st, &f.f, page_row, &pg) < 0) {
+		json_decref(pg.arr);
+		api_reply_store_error(r, "cannot list phones");
+		goto out;
+	}
+	api_reply_json(r, 200, json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
+					 (json_int_t)offset, "limit", (json_int_t)limit, "phones", pg.arr));
+out:
+	api_filter_free(&f);
+}
+
+/* ---- show, create, update, delete ---- */
+
+void api_phone_show(struct api_req *r)
+{
+	struct phone p;
+
+	if (load_phone(r, &p) == 0)
+		api_reply_json(r, 200, phone_json(r->st, &p, HISTORY_DEFAULT));
+}
+
+void api_phones_create(struct api_req *r)
+{
+	struct phone p, old;
+	char err[ERRLEN], loc[128];
+
+	phone_defaults(&p, "");
+	if (api_input_phone(r->body, 1, &p, err, sizeof err) < 0) {
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	if (store_begin(r->st) < 0) {
+		api_reply_store_error(r, "cannot add the phone");
+		return;
+	}
+	if (store_phone_get(r->st, p.name, &old) == 0) {
+		store_rollback(r->st);
+		api_reply_error(r, 409, "phone %s already exists (PATCH /api/v1/phones/%s changes it)", p.name, p.name);
+		return;
+	}
+	if (store_phone_insert(r->st, &p) < 0 || audit_phone(r, "phone.add", NULL, &p) < 0 ||
+	    store_commit(r->st) < 0) {
+		store_rollback(r->st);
+		api_reply_store_error(r, "cannot add the phone");
+		return;
+	}
+	store_phone_get(r->st, p.name, &p);
+	snprintf(loc, sizeof loc, "/api/v1/phones/%s", p.name);
+	api_header(r, "Location", loc);
+	api_reply_json(r, 201, phone_json(r->st, &p, HISTORY_DEFAULT));
+}
+
+void api_phone_update(struct api_req *r)
+{
+	struct phone before, p;
+	char err[ERRLEN];
+
+	if (store_begin(r->st) < 0) {
+		api_reply_store_error(r, "cannot update the phone");
+		return;
+	}
+	if (load_phone(r, &before) < 0) {
+		store_rollback(r->st);
+		return;
+	}
+	p = before;
+	if (api_input_phone(r->body, 0, &p, err, sizeof err) < 0) {
+		store_rollback(r->st);
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	if (store_phone_update(r->st, &p) < 0 || audit_phone(r, "phone.set", &before, &p) < 0 ||
+	    store_commit(r->st) < 0) {
+		store_rollback(r->st);
+		api_reply_store_error(r, "cannot update the phone");
+		return;
+	}
+	store_phone_get(r->st, p.name, &p);
+	api_reply_json(r, 200, phone_json(r->st, &p, HISTORY_DEFAULT));
+}
+
+void api_phone_delete(struct api_req *r)
+{
+	struct phone p;
+	int force;
+
+	if (api_query_bool(r, "force", &force) < 0)
+		return;
+	if (store_begin(r->st) < 0) {
+		api_reply_store_error(r, "cannot remove the phone");
+		return;
+	}
+	if (load_phone(r, &p) < 0) {
+		store_rollback(r->st);
+		return;
+	}
+	if (p.op != OP_NONE && !force) {
+		store_rollback(r->st);
+		api_reply_error(r, 409, "phone %s has a pending %s operation; add ?force=true to remove it anyway",
+				p.name, capf_op_name(p.op));
+		return;
+	}
+	if (store_phone_delete(r->st, p.name) != 0 || audit_phone(r, "phone.remove", &p, NULL) < 0 ||
+	    store_commit(r->st) < 0) {
+		store_rollback(r->st);
+		api_reply_store_error(r, "cannot remove the phone");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:b}", "name", p.name, "removed", 1));
+}
+
+/* ---- scheduling ---- */
+
+static json_t *schedule_warning(enum capf_op op, int64_t deadline)
+{
+	if (op == OP_NONE || deadline == 0 || deadline > now_utc())
+		return json_null();
+	return json_string("the deadline is already past: the operation will fail with \"" STATUS_LATE "\"");
+}
+
+void api_phone_operation(struct api_req *r)
+{
+	struct phone p;
+	struct phone_filter f;
+	struct phone_schedule ps = { 0 };
+	const char *names[1];
+	char err[ERRLEN];
+	size_t count = 0;
+	json_t *o;
+
+	if (api_input_operation(r->body, &ps.op, &ps.deadline, err, sizeof err) < 0) {
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	if (load_phone(r, &p) < 0)
+		return;
+	names[0] = p.name;
+	phone_filter_init(&f);
+	f.names = names;
+	f.n_names = 1;
+	ps.actor = r->actor;
+	ps.action = "phone.op";
+	if (store_phone_schedule(r->st, &f, &ps, NULL, NULL, &count) != 0 || store_phone_get(r->st, p.name, &p) != 0) {
+		api_reply_store_error(r, "cannot schedule the operation");
+		return;
+	}
+	o = phone_json(r->st, &p, HISTORY_DEFAULT);
+	json_object_set_new(o, "warning", schedule_warning(ps.op, p.deadline));
+	api_reply_json(r, 200, o);
+}
+
+static int collect_name(const struct phone_row *row, void *arg)
+{
+	json_array_append_new(arg, json_string(row->phone.name));
+	return 0;
+}
+
+void api_phones_schedule(struct api_req *r)
+{
+	struct api_schedule in;
+	struct phone_schedule ps = { 0 };
+	char err[ERRLEN], desc[512];
+	size_t count = 0;
+	json_t *names;
+
+	if (api_input_schedule(r->body, &in, err, sizeof err) < 0) {
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	ps = (struct phone_schedule){ .op = in.op, .deadline = in.deadline, .actor = r->actor,
+				      .action = "phone.op", .note = in.note, .dry_run = in.dry_run, .all = in.all };
+	names = json_array();
+	if (store_phone_schedule(r->st, &in.filter.f, &ps, collect_name, names, &count) != 0) {
+		json_decref(names);
+		api_reply_store_error(r, "cannot schedule the operation");
+	} else {
+		phone_filter_describe(&in.filter.f, desc, sizeof desc);
+		api_reply_json(r, 200, json_pack("{s:s, s:I, s:b, s:s, s:o, s:o}", "operation", capf_op_name(in.op),
+						 "count", (json_int_t)count, "dry_run", in.dry_run, "filter", desc,
+						 "phones", names, "warning", schedule_warning(in.op, in.deadline)));
+	}
+	api_schedule_free(&in);
+}
+
+void api_phone_history(struct api_req *r)
+{
+	struct phone p;
+	int64_t limit;
+	json_t *arr;
+
+	if (api_query_int(r, "limit", 1, 100000, HISTORY_DEFAULT, &limit) < 0 || load_phone(r, &p) < 0)
+		return;
+	arr = json_array();
+	if (store_history_each(r->st, p.name, (int)limit, add_history, arr) < 0) {
+		json_decref(arr);
+		api_reply_store_error(r, "cannot read the history");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:s, s:o}", "name", p.name, "history", arr));
+}

@@ -1,0 +1,346 @@
+/*
+ * cmd_trust_export.c: `opencapf trust export`: a trust store in the forms
+ * peers read: one PEM bundle (an ASA trustpoint, any ca_file setting), a
+ * hashed directory in c_rehash layout (`openssl verify -CApath`, FreeRADIUS
+ * ca_path), or a directory plus the configuration lines of a given server
+ * (FreeRADIUS, ocserv, Kamailio) that make it check phones' certificates
+ * against the store.
+ *
+ * Files appear whole: the bundle is written atomically; a directory is
+ * built in a hidden sibling and renamed into place, replacing an earlier
+ * export (recognised by its .opencapf-export marker) but never a folder
+ * that is not ours. A directory holds one PEM per certificate (named by
+ * fingerprint), HASH.N links to them, and ca.pem, the whole bundle.
+ */
+#include "cmd/opencapf/cmd_trust.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "pki/pki.h"
+#include "store/store.h"
+
+#define EXPORT_MARKER ".opencapf-export"
+#define MAX_SAME_HASH 100
+
+static const char export_usage[] =
+	"usage: opencapf trust export STORE [--format FORMAT] [--out PATH]\n\n"
+	"Write a trust store for a peer that checks phone certificates (802.1X server,\n"
+	"VPN head-end, SIP proxy, CallManager-style TLS):\n"
+	"  --format pem         one PEM bundle (default), to standard output or --out FILE\n"
+	"  --format dir         a hashed directory in c_rehash layout: one PEM per certificate,\n"
+	"                       HASH.N links to them (CApath, ca_path) and ca.pem, the bundle\n"
+	"  --format freeradius  the directory, and on standard output the EAP-TLS lines\n"
+	"                       (ca_file, ca_path, check_cert_cn) for mods-available/eap\n"
+	"  --format ocserv      the directory, and the ocserv.conf lines (auth, ca-cert,\n"
+	"                       cert-user-oid)\n"
+	"  --format kamailio    the directory, and a tls.cfg server profile (ca_list,\n"
+	"                       verify_certificate, require_certificate)\n"
+	"  --out PATH           where to write (required for every directory format). An\n"
+	"                       earlier export there is replaced; any other non-empty folder\n"
+	"                       is refused.\n";
+
+enum export_format { FMT_PEM, FMT_DIR, FMT_FREERADIUS, FMT_OCSERV, FMT_KAMAILIO };
+
+static const char *const format_names[] = { "pem", "dir", "freeradius", "ocserv", "kamailio", NULL };
+
+/* ---- PEM bundle ---- */
+
+struct pem_ctx {
+	struct buf out;
+	int count;
+};
+
+static int append_pem(const struct cert_row *r, void *arg)
+{
+	struct pem_ctx *c = arg;
+	char err[ERRLEN], head[700], *pem;
+	size_t len;
+	X509 *x = pki_cert_from_der(r->der, r->derlen, err, sizeof err);
+	int n;
+
+	if (!x || pki_cert_to_pem(x, &pem, &len) < 0) {
+		X509_free(x);
+		fprintf(stderr, "opencapf: warning: certificate %s skipped: cannot encode it\n", r->sha256);
+		return 0;
+	}
+	n = snprintf(head, sizeof head, "# %s\n# SHA-256 %s\n", r->subject, r->sha256);
+	buf_put(&c->out, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
+	buf_put(&c->out, pem, len);
+	OPENSSL_free(pem);
+	X509_free(x);
+	c->count++;
+	return 0;
+}
+
+/* The whole store as one bundle in c->out. */
+static int build_bundle(struct store *st, const char *store_name, struct pem_ctx *c)
+{
+	buf_init(&c->out);
+	c->count = 0;
+	if (store_trust_each(st, store_name, append_pem, c) != 0 || c->out.failed) {
+		cli_error("trust export: %s", c->out.failed ? "out of memory" : store_errmsg(st));
+		buf_free(&c->out);
+		return -1;
+	}
+	return 0;
+}
+
+static int export_pem(struct store *st, const char *store_name, const char *out)
+{
+	struct pem_ctx c;
+	char err[ERRLEN];
+	int rc = -1;
+
+	if (build_bundle(st, store_name, &c) < 0)
+		return -1;
+	if (!out) {
+		rc = c.out.len && fwrite(c.out.data, 1, c.out.len, stdout) != c.out.len ? -1 : 0;
+	} else if (write_file_atomic(out, c.out.data ? (const char *)c.out.data : "", c.out.len, 0644, err,
+				     sizeof err) < 0) {
+		cli_error("trust export: %s", err);
+	} else {
+		fprintf(stderr, "%d certificate%s of %s written to %s\n", c.count, c.count == 1 ? "" : "s", store_name,
+			out);
+		rc = 0;
+	}
+	if (rc == 0 && c.count == 0)
+		fprintf(stderr, "opencapf: warning: %s holds no certificate\n", store_name);
+	buf_free(&c.out);
+	return rc;
+}
+
+/* ---- hashed directory ---- */
+
+struct dir_ctx {
+	const char *dir;
+	unsigned long *hashes;   /* subject hash of each file written so far */
+	int count;
+	int failed;
+};
+
+/* HASH.N -> FILE, N the first free index for that hash. */
+static int link_hash(struct dir_ctx *c, X509 *x, const char *file)
+{
+	unsigned long h = X509_subject_name_hash(x), *grown;
+	char link[4200], name[32];
+	int n = 0;
+
+	for (int i = 0; i < c->count; i++)
+		n += c->hashes[i] == h;
+	if (n >= MAX_SAME_HASH || !(grown = realloc(c->hashes, (size_t)(c->count + 1) * sizeof *grown)))
+		return -1;
+	c->hashes = grown;
+	c->hashes[c->count++] = h;
+	snprintf(name, sizeof name, "%08lx.%d", h, n);
+	if (path_join(link, sizeof link, c->dir, name) < 0 || symlink(file, link) < 0) {
+		cli_error("trust export: cannot link %s: %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int write_one(const struct cert_row *r, void *arg)
+{
+	struct dir_ctx *c = arg;
+	char err[ERRLEN], file[40], path[4200], *pem = NULL;
+	size_t len;
+	X509 *x = pki_cert_from_der(r->der, r->derlen, err, sizeof err);
+	int rc = -1;
+
+	snprintf(file, sizeof file, "%.16s.pem", r->sha256);
+	if (!x || pki_cert_to_pem(x, &pem, &len) < 0)
+		cli_error("trust export: cannot encode certificate %s", r->sha256);
+	else if (path_join(path, sizeof path, c->dir, file) < 0 ||
+		 write_file_atomic(path, pem, len, 0644, err, sizeof err) < 0)
+		cli_error("trust export: %s", err);
+	else
+		rc = link_hash(c, x, file);
+	OPENSSL_free(pem);
+	X509_free(x);
+	if (rc < 0)
+		c->failed = 1;
+	return rc;
+}
+
+/* 1 if PATH is absent, an empty folder or an earlier export; 0 otherwise. */
+static int replaceable(const char *path)
+{
+	char marker[4200];
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(sb.st_mode))
+		return 0;
+	if (rmdir(path) == 0)
+		return 1;     /* it was empty */
+	return path_join(marker, sizeof marker, path, EXPORT_MARKER) == 0 && access(marker, F_OK) == 0;
+}
+
+/* Swap the built folder into place, then remove the earlier export. */
+static int swap_into_place(const char *tmp, const char *dir)
+{
+	char old[4200];
+
+	snprintf(old, sizeof old, "%s.old-%ld", tmp, (long)getpid());
+	if (access(dir, F_OK) == 0 && rename(dir, old) < 0) {
+		cli_error("trust export: cannot move the earlier export aside: %s", strerror(errno));
+		return -1;
+	}
+	if (rename(tmp, dir) < 0) {
+		cli_error("trust export: cannot move the export into %s: %s", dir, strerror(errno));
+		rename(old, dir);
+		return -1;
+	}
+	remove_tree(old);
+	return 0;
+}
+
+static int tmp_sibling(const char *dir, char *out, size_t outcap)
+{
+	char a[4096], b[4096];
+	int n;
+
+	snprintf(a, sizeof a, "%s", dir);
+	snprintf(b, sizeof b, "%s", dir);
+	n = snprintf(out, outcap, "%s/.%s.export-%ld", dirname(a), basename(b), (long)getpid());
+	return n < 0 || (size_t)n >= outcap ? -1 : 0;
+}
+
+/* ca.pem (the bundle) and the marker, next to the per-certificate files. */
+static int write_bundle_and_marker(struct store *st, const char *store_name, const char *tmp)
+{
+	char path[4300], err[ERRLEN];
+	struct pem_ctx c;
+	int rc;
+
+	if (build_bundle(st, store_name, &c) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/ca.pem", tmp);
+	rc = write_file_atomic(path, c.out.data ? (const char *)c.out.data : "", c.out.len, 0644, err, sizeof err);
+	buf_free(&c.out);
+	snprintf(path, sizeof path, "%s/%s", tmp, EXPORT_MARKER);
+	if (rc < 0 || write_file_atomic(path, store_name, strlen(store_name), 0644, err, sizeof err) < 0) {
+		cli_error("trust export: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int export_dir(struct store *st, const char *store_name, const char *dir)
+{
+	char tmp[4200];
+	struct dir_ctx c = { .dir = tmp };
+	int rc = -1;
+
+	if (!replaceable(dir)) {
+		cli_error("trust export: %s exists and is not an earlier export (no %s in it): refusing to "
+			  "replace it", dir, EXPORT_MARKER);
+		return -1;
+	}
+	if (tmp_sibling(dir, tmp, sizeof tmp) < 0 || mkdir(tmp, 0755) < 0) {
+		cli_error("trust export: cannot create a folder next to %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (store_trust_each(st, store_name, write_one, &c) != 0 || c.failed) {
+		if (!c.failed)
+			cli_error("trust export: %s", store_errmsg(st));
+	} else if (write_bundle_and_marker(st, store_name, tmp) == 0 && swap_into_place(tmp, dir) == 0) {
+		fprintf(stderr, "%d certificate%s of %s written to %s (c_rehash layout, bundle in ca.pem)\n", c.count,
+			c.count == 1 ? "" : "s", store_name, dir);
+		if (c.count == 0)
+			fprintf(stderr, "opencapf: warning: %s holds no certificate\n", store_name);
+		rc = 0;
+	}
+	if (rc < 0)
+		remove_tree(tmp);
+	free(c.hashes);
+	return rc;
+}
+
+/* The lines a server needs to check phones against the exported folder. */
+static void print_snippet(enum export_format f, const char *store_name, const char *dir)
+{
+	char abs[PATH_MAX];
+
+	if (dir[0] != '/' && realpath(dir, abs))
+		dir = abs;
+	switch (f) {
+	case FMT_FREERADIUS:
+		printf("# FreeRADIUS mods-available/eap, tls-config: EAP-TLS against %s (opencapf)\n"
+		       "ca_file = \"%s/ca.pem\"\nca_path = \"%s\"\n"
+		       "# the EAP identity must be the certificate's CN (the device name)\n"
+		       "check_cert_cn = %%{User-Name}\n", store_name, dir, dir);
+		break;
+	case FMT_OCSERV:
+		printf("# ocserv.conf: client certificates checked against %s (opencapf)\n"
+		       "auth = \"certificate\"\nca-cert = %s/ca.pem\n"
+		       "# the user name is the certificate's CN (the device name)\n"
+		       "cert-user-oid = 2.5.4.3\n", store_name, dir);
+		break;
+	case FMT_KAMAILIO:
+		printf("# Kamailio tls.cfg: phones' certificates checked against %s (opencapf)\n"
+		       "[server:default]\nverify_certificate = yes\nrequire_certificate = yes\n"
+		       "ca_list = %s/ca.pem\n", store_name, dir);
+		break;
+	default:
+		break;
+	}
+}
+
+static int parse_format(const char *s, enum export_format *f)
+{
+	for (int i = 0; format_names[i]; i++)
+		if (!strcmp(s, format_names[i])) {
+			*f = (enum export_format)i;
+			return 0;
+		}
+	cli_error("trust export: --format must be pem, dir, freeradius, ocserv or kamailio, not '%s'", s);
+	return -1;
+}
+
+int trust_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' }, { "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum export_format fmt = FMT_PEM;
+	const char *out = NULL;
+	struct store *st;
+	int help = 0, c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, export_usage, &help)) != -1) {
+		if (c == '?' || (c == 'F' && parse_format(optarg, &fmt) < 0))
+			return EXIT_USAGE;
+		if (c == 'o')
+			out = optarg;
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 1, 1, export_usage) < 0)
+		return EXIT_USAGE;
+	if (fmt != FMT_PEM && !out) {
+		cli_error("trust export: --format %s needs --out DIR", format_names[fmt]);
+		return EXIT_USAGE;
+	}
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	if (store_trust_each(st, argv[optind], NULL, NULL) != 0) {
+		cli_error("no trust store named '%s' (see 'opencapf trust list')", argv[optind]);
+		rc = -1;
+	} else if (fmt == FMT_PEM) {
+		rc = export_pem(st, argv[optind], out);
+	} else if ((rc = export_dir(st, argv[optind], out)) == 0) {
+		print_snippet(fmt, argv[optind], out);
+	}
+	store_close(st);
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+}
