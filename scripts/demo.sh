@@ -11,6 +11,7 @@ bash scripts/setup.sh
 
 STATE=${OPENCAPF_STATE:-$PWD/demo-state}
 PORT=${CAPF_PORT:-3804}
+REG_PORT=${REGISTER_PORT:-2443}
 B=$PWD/build/src/cmd
 export OPENCAPF_STATE=$STATE
 
@@ -24,7 +25,8 @@ fi
 if [ -f "$STATE/opencapfd.pid" ] && kill -0 "$(cat "$STATE/opencapfd.pid")" 2>/dev/null; then
 	echo "opencapfd already running (pid $(cat "$STATE/opencapfd.pid"))"
 else
-	"$B/opencapfd/opencapfd" --capf-listen "127.0.0.1:$PORT" --pidfile "$STATE/opencapfd.pid" \
+	"$B/opencapfd/opencapfd" --capf-listen "127.0.0.1:$PORT" --register-listen "127.0.0.1:$REG_PORT" \
+		--pidfile "$STATE/opencapfd.pid" \
 		>>"$STATE/opencapfd.log" 2>&1 &
 	for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 	echo "opencapfd started on 127.0.0.1:$PORT (log: $STATE/opencapfd.log)"
@@ -51,5 +53,10 @@ echo "--- what opencapf recorded"
 echo
 echo "--- the LSC the phone now holds"
 openssl x509 -in "$PHONE/lsc.crt" -noout -subject -issuer -serial -dates -ext subjectAltName,extendedKeyUsage
+echo
+echo "--- the phone registers with call control's TLS check (LSC if installed, else MIC)"
+"$B/phonesim/phonesim" register "$PHONE" "127.0.0.1:$REG_PORT" --tls-max 1.2 ||
+	echo "(the registration check on 127.0.0.1:$REG_PORT did not accept it: an older daemon? restart it)"
+"$B/opencapf/opencapf" register log "$NAME" --limit 1
 echo
 echo "State: $STATE   Stop the daemon: kill \$(cat $STATE/opencapfd.pid)"

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev
 	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev openssl sqlite3)
-TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl)
+TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl tcpdump)
 # Real servers and clients for the 'servers' tests (tests/e2e/servers_*.sh): installed
 # when they can be, without starting their system services; a test whose package is
 # missing says "skipped".

@@ -92,10 +92,10 @@ static void login_failed(struct api_req *r, const char *via, const char *why)
 			    "", detail);
 }
 
-static void reply_unauthorized(struct api_req *r, const char *fmt, const char *arg)
+static void reply_unauthorized(struct api_req *r, const char *msg)
 {
 	api_header(r, "WWW-Authenticate", "Bearer realm=\"opencapf\"");
-	api_reply_error(r, 401, fmt, arg);
+	api_reply_error(r, 401, "%s", msg);
 }
 
 /* ---- finding who is asking ---- */
@@ -140,12 +140,12 @@ static int identify(struct api_req *r, int quiet)
 		if (quiet)
 			return 1;
 		login_failed(r, "bearer", "invalid or revoked token");
-		reply_unauthorized(r, "%s", "the token is not valid (revoked, mistyped or unknown)");
+		reply_unauthorized(r, "the token is not valid (revoked, mistyped or unknown)");
 		return -1;
 	}
 	if (rc < 0) {
 		if (!quiet)
-			reply_unauthorized(r, "%s", "expected Authorization: Bearer TOKEN");
+			reply_unauthorized(r, "expected Authorization: Bearer TOKEN");
 		return quiet ? 1 : -1;
 	}
 	if (api_cookie(r, SESSION_COOKIE, r->cookie, sizeof r->cookie) != 0)
@@ -162,7 +162,7 @@ static int identify(struct api_req *r, int quiet)
 	}
 	r->cookie[0] = '\0';
 	if (!quiet)
-		reply_unauthorized(r, "%s", "the session has expired: log in again");
+		reply_unauthorized(r, "the session has expired: log in again");
 	return quiet ? 1 : -1;
 }
 
@@ -199,7 +199,7 @@ int api_authenticate(struct api_req *r, enum api_access access)
 	if (rc < 0)
 		return -1;
 	if (rc > 0) {
-		reply_unauthorized(r, "%s", "authentication required: send Authorization: Bearer TOKEN, or log in");
+		reply_unauthorized(r, "authentication required: send Authorization: Bearer TOKEN, or log in");
 		return -1;
 	}
 	if (r->via == API_VIA_COOKIE && !is_safe_method(r->method) && !csrf_ok(r)) {

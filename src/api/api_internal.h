@@ -22,6 +22,8 @@
 #ifndef OPENCAPF_API_INTERNAL_H
 #define OPENCAPF_API_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>

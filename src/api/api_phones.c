@@ -139,9 +139,10 @@ void api_phones_list(struct api_req *r)
 	int64_t limit, offset, total;
 	int rc;
 
+	/* The filter points into q: it lives until the end. */
 	rc = api_input_filter(q, &f, err, sizeof err);
-	json_decref(q);
 	if (rc < 0) {
+		json_decref(q);
 		api_reply_error(r, 400, "%s", err);
 		return;
 	}
@@ -161,6 +162,7 @@ void api_phones_list(struct api_req *r)
 					 (json_int_t)offset, "limit", (json_int_t)limit, "phones", pg.arr));
 out:
 	api_filter_free(&f);
+	json_decref(q);
 }
 
 /* ---- show, create, update, delete ---- */

@@ -114,6 +114,7 @@ static void dispatch_api(struct api_req *r)
 {
 	size_t body_len = evbuffer_get_length(evhttp_request_get_input_buffer(r->req));
 	const struct api_route *route;
+	enum api_access access;
 	char allow[96];
 	int known;
 
@@ -132,7 +133,10 @@ static void dispatch_api(struct api_req *r)
 		api_reply_error(r, 413, "the body is %zu bytes; the limit is %d", body_len, API_BODY_MAX);
 		return;
 	}
-	if (api_authenticate(r, route->access) < 0)
+	access = route->access;
+	if (route->fn == api_metrics && r->srv->cfg.metrics_public)
+		access = API_OPEN;
+	if (api_authenticate(r, access) < 0)
 		return;
 	if (route->wants_body && read_body(r) < 0)
 		return;
@@ -346,8 +350,8 @@ int api_server_start(const struct api_config *cfg, struct api_server **out, char
 		return -1;
 	}
 	srv->started = 1;
-	log_info("HTTP API and web UI on %s://%s%s%s", srv->ssl_ctx ? "https" : "http", cfg->listen,
-		 srv->web_dir[0] ? " (web UI from " : "", srv->web_dir[0] ? srv->web_dir : "");
+	log_info("HTTP API on %s://%s, web UI %s%s", srv->ssl_ctx ? "https" : "http", cfg->listen,
+		 srv->web_dir[0] ? "from " : "off", srv->web_dir);
 	*out = srv;
 	return 0;
 }

@@ -50,14 +50,25 @@ static void hex_upper(const uint8_t *p, size_t n, char sep, char *out, size_t ou
 		strcat(out, "...");
 }
 
+/* Text as written (NUL-terminated or not); NUL padding after the text,
+ * as in a vendor's empty DNSNAME of length 2, is accepted. */
 static void text_value(const struct itl_tlv *t, char *out, size_t outcap)
 {
-	struct itl_bytes b = { t->val, t->len };
+	const uint8_t *nul = t->len ? memchr(t->val, '\0', t->len) : NULL;
+	size_t n = nul ? (size_t)(nul - t->val) : t->len;
+	struct itl_bytes b = { t->val, n };
 
-	if (t->len == 0)
-		out[0] = '\0';
-	else if (itl_text(&b, out, outcap) < 0)
+	out[0] = '\0';
+	for (size_t i = n; i < t->len; i++)
+		if (t->val[i] != '\0') {
+			snprintf(out, outcap, "(not text)");
+			return;
+		}
+	if (n > 0 && itl_text(&b, out, outcap) < 0)
 		snprintf(out, outcap, "(not text)");
+	for (char *p = out; *p; p++) /* no terminal control sequences from a file */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 /* One table row: tag number, name, length, value (no trailing blanks). */
@@ -159,6 +170,8 @@ static void certificate_value(const struct itl_tlv *t, char *v, size_t vcap)
 	snprintf(v, vcap, "%s (SHA1 Hash HEX)", hex);
 }
 
+/* Record fields have no size check in the decoder (except the leading
+ * RECORD_LENGTH): every fixed-size value is checked here before use. */
 static void record_value(const struct itl_tlv *t, char *v, size_t vcap)
 {
 	v[0] = '\0';
@@ -167,7 +180,10 @@ static void record_value(const struct itl_tlv *t, char *v, size_t vcap)
 		return;
 	}
 	switch (t->tag) {
-	case ITL_R_RECORD_LENGTH: snprintf(v, vcap, "%u", get_u16(t->val)); break;
+	case ITL_R_RECORD_LENGTH:
+		if (t->len == 2)
+			snprintf(v, vcap, "%u", get_u16(t->val));
+		break;
 	case ITL_R_DNS_NAME:
 	case ITL_R_SUBJECT_NAME:
 	case ITL_R_ISSUER_NAME:

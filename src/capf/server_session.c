@@ -325,12 +325,28 @@ static int on_store_response(struct capf_server_session *s, const struct capf_se
 		return fail_session(s, env, 0, "Phone Could Not Store Certificate", out);
 	}
 	snprintf(s->outcome, sizeof s->outcome, STATUS_UPGRADE_SUCCESS);
-	fill_history(s, &h);
-	if (store_capf_complete_install(env->st, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0) {
-		snprintf(s->reason, sizeof s->reason, "cannot record the LSC: %s", store_errmsg(env->st));
-		return fail_session(s, env, 0, "Internal Error", out);
+	if (env->defer_install) {
+		s->state = SRV_WAIT_COMMIT;
+		return 0;
 	}
+	fill_history(s, &h);
+	if (store_capf_complete_install(env->st, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
+		return capf_server_session_install_done(s, env, -1, store_errmsg(env->st), out);
 	return end_session(s, CAPF_REASON_UPDATE_CERTIFICATE, out);
+}
+
+void capf_server_session_install_entry(const struct capf_server_session *s, struct history_entry *h)
+{
+	fill_history(s, h);
+}
+
+int capf_server_session_install_done(struct capf_server_session *s, const struct capf_server_env *env, int rc,
+				     const char *why, struct buf *out)
+{
+	if (rc == 0)
+		return end_session(s, CAPF_REASON_UPDATE_CERTIFICATE, out);
+	snprintf(s->reason, sizeof s->reason, "cannot record the LSC: %s", why ? why : "unknown error");
+	return fail_session(s, env, 0, "Internal Error", out);
 }
 
 static int on_fetch_response(struct capf_server_session *s, const struct capf_server_env *env,
@@ -408,6 +424,7 @@ int capf_server_session_on_message(struct capf_server_session *s, const struct c
 	case SRV_WAIT_STORE: return on_store_response(s, env, &m, out);
 	case SRV_WAIT_FETCH: return on_fetch_response(s, env, &m, out);
 	case SRV_WAIT_DELETE: return on_delete_response(s, env, &m, out);
+	case SRV_WAIT_COMMIT: return 0;  /* nothing is expected; END_SESSION follows the commit */
 	case SRV_DONE: break;
 	}
 	return 1;
@@ -418,7 +435,7 @@ void capf_server_session_abort(struct capf_server_session *s, const struct capf_
 {
 	struct history_entry h;
 
-	if (s->state == SRV_DONE)
+	if (s->state == SRV_DONE || s->state == SRV_WAIT_COMMIT) /* the committer records a stored LSC */
 		return;
 	snprintf(s->outcome, sizeof s->outcome, "Interrupted");
 	snprintf(s->reason, sizeof s->reason, "%s", why);

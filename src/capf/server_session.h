@@ -7,6 +7,8 @@
  * timeout its current state wants.
  *
  *   WAIT_AUTH --auth ok--> WAIT_KEY --key--> WAIT_STORE --stored--> DONE
+ *                                                    \-> WAIT_COMMIT --committed--> DONE
+ *                                                        (env.defer_install: group commit)
  *             \-> WAIT_FETCH / WAIT_DELETE --answer--> DONE
  *             \-> DONE (no operation, unknown device, failure)
  */
@@ -35,6 +37,7 @@ struct capf_server_env {
 	struct signer *signer;            /* the current CAPF certificate's signer */
 	const char *capf_sha256;          /* fingerprint of signer->issuer */
 	const struct capf_server_cfg *cfg;
+	int defer_install;                /* leave recording the install to the caller (WAIT_COMMIT) */
 };
 
 enum capf_srv_state {
@@ -43,6 +46,7 @@ enum capf_srv_state {
 	SRV_WAIT_STORE,
 	SRV_WAIT_FETCH,
 	SRV_WAIT_DELETE,
+	SRV_WAIT_COMMIT,            /* stored by the phone; the caller records the install */
 	SRV_DONE,
 };
 
@@ -75,6 +79,15 @@ int capf_server_session_start(struct capf_server_session *s, struct buf *out);
  * Returns 1 when the session is over (send `out`, then close), 0 otherwise. */
 int capf_server_session_on_message(struct capf_server_session *s, const struct capf_server_env *env,
 				   const uint8_t *msg, size_t len, struct buf *out);
+
+/* WAIT_COMMIT (env.defer_install): the history entry to record with the
+ * install, whose other arguments are s->device, s->lsc_der, s->lsc_len and
+ * env->capf_sha256. Then, once the transaction committed (rc 0) or failed
+ * (rc -1, why), install_done appends END_SESSION (REASON 1, or 7 on failure)
+ * and returns 1: the session is over. Never REASON 1 before the commit. */
+void capf_server_session_install_entry(const struct capf_server_session *s, struct history_entry *h);
+int capf_server_session_install_done(struct capf_server_session *s, const struct capf_server_env *env, int rc,
+				     const char *why, struct buf *out);
 
 /* The connection closed or timed out before DONE: record the attempt (the
  * operation stays pending) when the device is known. */

@@ -180,6 +180,29 @@ static void capf_org(struct store *st, struct pki_org *org)
 	X509_free(capf);
 }
 
+/* A state from before TVS and ITLs (schema 1) has neither service
+ * certificate: whichever is still missing is created with the first one, so
+ * the ITL can be built at once. */
+static int create_missing(struct store *st, const struct pki_org *org, int days, const char *actor, char *err,
+			  size_t errlen)
+{
+	static const char *const names[] = { SERVICE_SAST, SERVICE_TVS };
+	struct service_cert_row row;
+
+	for (size_t i = 0; i < 2; i++) {
+		int rc = store_service_cert_get(st, names[i], &row);
+
+		service_cert_row_free(&row);
+		if (rc < 0) {
+			seterr(err, errlen, "cannot read the service certificates: %s", store_errmsg(st));
+			return -1;
+		}
+		if (rc == 1 && generate(st, names[i], org, days, actor, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int service_cert_renew(struct store *st, const char *name, int days, const char *actor, char *err,
 		       size_t errlen)
 {
@@ -187,8 +210,11 @@ int service_cert_renew(struct store *st, const char *name, int days, const char 
 
 	if (valid_name(name, err, errlen) < 0)
 		return -1;
+	if (days <= 0)
+		days = SERVICE_DAYS_DEFAULT;
 	capf_org(st, &org);
-	if (generate(st, name, &org, days > 0 ? days : SERVICE_DAYS_DEFAULT, actor, err, errlen) < 0)
+	if (generate(st, name, &org, days, actor, err, errlen) < 0 ||
+	    create_missing(st, &org, days, actor, err, errlen) < 0)
 		return -1;
 	return itl_publish_from_state(st, err, errlen);
 }
@@ -213,6 +239,13 @@ int service_cert_import(struct store *st, const char *name, X509 *cert, EVP_PKEY
 	}
 	if (record(st, name, cert, key, actor, "imported", err, errlen) < 0)
 		return -1;
+	{
+		struct pki_org org;
+
+		capf_org(st, &org);
+		if (create_missing(st, &org, SERVICE_DAYS_DEFAULT, actor, err, errlen) < 0)
+			return -1;
+	}
 	return itl_publish_from_state(st, err, errlen);
 }
 

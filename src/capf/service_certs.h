@@ -38,7 +38,9 @@ int service_cert_load(struct store *st, const char *name, X509 **cert, EVP_PKEY 
 		      size_t errlen);
 
 /* A new key and certificate for one service (org fields from the CAPF
- * certificate), then TVS registration and the ITL published again. */
+ * certificate), then TVS registration and the ITL published again. A state
+ * from before TVS (schema 1) also gets the other service certificate if it
+ * lacks it, here and in service_cert_import. */
 int service_cert_renew(struct store *st, const char *name, int days, const char *actor, char *err,
 		       size_t errlen);
 

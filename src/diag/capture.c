@@ -193,6 +193,9 @@ static json_t *cert_json(const struct tls_cert *tc, int leaf_of_client, const st
 	json_object_set_new(o, "not_after", time_json(info.not_after * 1000000));
 	if (leaf_of_client) {
 		cert_classify(ctx, x, &cls);
+		char device[64];
+		cert_device_name(x, device, sizeof device);
+		json_object_set_new(o, "device", json_string(device));
 		json_object_set_new(o, "kind", json_string(cert_kind_name(cls.kind)));
 		json_object_set_new(o, "rule", json_integer(cls.rule));
 		json_object_set_new(o, "why", json_string(cls.why));

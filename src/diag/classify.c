@@ -8,6 +8,7 @@
  */
 #include "diag/classify.h"
 
+#include <ctype.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -37,6 +38,28 @@ int cert_issued_by(X509 *cert, X509 *issuer)
 	ok = key && X509_verify(cert, key) == 1;
 	ERR_clear_error();
 	return ok;
+}
+
+void cert_device_name(X509 *cert, char *out, size_t outcap)
+{
+	char cn[128];
+	const char *p;
+
+	if (outcap == 0)
+		return;
+	out[0] = '\0';
+	if (pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) < 0)
+		return;
+	for (p = cn; (p = strstr(p, "SEP")) != NULL; p++) {
+		size_t n = 0;
+		while (n < 12 && isxdigit((unsigned char)p[3 + n]))
+			n++;
+		if (n == 12 && !isxdigit((unsigned char)p[15])) {
+			snprintf(out, outcap, "%.15s", p);
+			return;
+		}
+	}
+	snprintf(out, outcap, "%s", cn);
 }
 
 struct capf_collect {

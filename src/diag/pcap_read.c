@@ -278,7 +278,9 @@ static int read_packets(pcap_t *p, uint16_t port, struct tcp_reasm *r, struct pc
 			continue;
 		}
 		c->tcp++;
-		seg.ts_usec = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		/* a corrupt record can hold any time: keep the arithmetic in range */
+		if (h->ts.tv_sec >= 0 && h->ts.tv_sec < ((int64_t)1 << 40) && h->ts.tv_usec >= 0 && h->ts.tv_usec < 1000000000)
+			seg.ts_usec = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 		if (tcp_reasm_add(r, &seg) < 0) {
 			seterr(err, errlen, "out of memory after %llu frames", (unsigned long long)c->frames);
 			*partial = 1;

@@ -6,8 +6,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -58,6 +60,25 @@ bad:
 	seterr(err, errlen, "'%s' is not a listen address: expected ADDR:PORT, e.g. 127.0.0.1:3804 or [::1]:3804",
 	       text);
 	return -1;
+}
+
+int addr_check_free(const struct sockaddr *sa, socklen_t len, const char *text, char *err, size_t errlen)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+
+	if (fd < 0) {
+		seterr(err, errlen, "cannot listen on %s: %s", text, strerror(errno));
+		return -1;
+	}
+	/* SO_REUSEADDR (not PORT) still allows restarting over TIME_WAIT sockets. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, sa, len) < 0) {
+		seterr(err, errlen, "cannot listen on %s: %s%s", text, strerror(errno),
+		       errno == EADDRINUSE ? " (another opencapfd or program listens there)" : "");
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }
 
 void addr_host(const struct sockaddr *sa, char *out, size_t outcap)

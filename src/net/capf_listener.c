@@ -134,9 +134,12 @@ static STACK_OF(X509) *issuer_chain(struct store *st, X509 *cert)
 	for (int depth = 0; pool && chain && depth < 8 && X509_check_issued(cur, cur) != X509_V_OK; depth++) {
 		X509 *next = NULL;
 
-		for (int i = 0; i < sk_X509_num(pool) && !next; i++)
-			if (X509_cmp(sk_X509_value(pool, i), cur) != 0 && pki_cert_signed_by(cur, sk_X509_value(pool, i)))
-				next = sk_X509_value(pool, i);
+		for (int i = 0; i < sk_X509_num(pool) && !next; i++) {
+			X509 *cand = sk_X509_value(pool, i);
+
+			if (X509_cmp(cand, cur) != 0 && pki_cert_signed_by(cur, cand))
+				next = cand;
+		}
 		if (!next || X509_up_ref(next) != 1 || !sk_X509_push(chain, next))
 			break;
 		cur = next;
@@ -513,7 +516,8 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 	socklen_t sslen;
 	uint32_t first;
 
-	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0)
+	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0 ||
+	    addr_check_free((struct sockaddr *)&ss, sslen, addr, err, errlen) < 0)
 		return -1;
 	svc->pool = pool;
 	svc->ssl_ctx = ssl_ctx;

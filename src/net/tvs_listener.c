@@ -278,6 +278,8 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
+	if (addr_check_free((struct sockaddr *)&ss, sslen, addr, err, errlen) < 0)
+		return -1;
 	for (int i = 0; i < pool->count; i++) {
 		svc->args[i] = (struct tvs_listener_arg){ svc, &pool->workers[i], NULL };
 		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define STORE_DB_NAME "opencapf.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

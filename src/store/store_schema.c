@@ -187,9 +187,74 @@ static const char schema_v2[] =
 	"  der      BLOB NOT NULL\n"
 	");\n";
 
+/* Version 3: the registration TLS check (issue 7, store_register.h).
+ *  - register_log: one row per TLS connection to the registration check
+ *    listener: which certificate the phone presented (kind by the rules of
+ *    src/diag/classify.h and the rule that matched), whether CallManager-trust
+ *    accepted it, and the TLS alert sent when not. No foreign key to phones:
+ *    a refused phone may be one this state does not know. The daemon prunes
+ *    old rows itself (store_register_add keeps the newest 100000). */
+static const char schema_v3[] =
+	"CREATE TABLE register_log (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  time        INTEGER NOT NULL,\n"
+	"  peer        TEXT NOT NULL DEFAULT '',\n"
+	"  phone       TEXT NOT NULL DEFAULT '',\n"
+	"  cert_kind   TEXT NOT NULL CHECK (cert_kind IN ('lsc', 'mic', 'unknown', 'none')),\n"
+	"  rule        TEXT NOT NULL DEFAULT '',\n"
+	"  subject     TEXT NOT NULL DEFAULT '',\n"
+	"  issuer      TEXT NOT NULL DEFAULT '',\n"
+	"  serial      TEXT NOT NULL DEFAULT '',\n"
+	"  sha256      TEXT NOT NULL DEFAULT '',\n"
+	"  result      TEXT NOT NULL CHECK (result IN ('accepted', 'refused', 'failed')),\n"
+	"  alert       TEXT NOT NULL DEFAULT '',\n"
+	"  reason      TEXT NOT NULL DEFAULT '',\n"
+	"  tls_version TEXT NOT NULL DEFAULT '',\n"
+	"  cipher      TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX register_log_phone ON register_log (phone, id);\n";
+
+/* Version 4 (admin API, issue 8): who may use the HTTP API (store_api.h).
+ *  - api_tokens: one row per token created with `opencapf token create`;
+ *    hash is the SHA-256 (hex) of the whole token text, never the token;
+ *    a revoked token stays listed and is never valid again.
+ *  - api_sessions: browser sessions opened with a token on the login page;
+ *    hash is the SHA-256 of the cookie value; they end with their token.
+ *  - login_failures: one row per failed login (client address, time), for
+ *    rate limiting; rows older than a day are pruned as new ones come. */
+static const char schema_v4[] =
+	"CREATE TABLE api_tokens (\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  hash      TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),\n"
+	"  role      TEXT NOT NULL CHECK (role IN ('admin', 'read')),\n"
+	"  label     TEXT NOT NULL DEFAULT '' CHECK (length(label) < 128),\n"
+	"  created   INTEGER NOT NULL,\n"
+	"  last_used INTEGER NOT NULL DEFAULT 0,\n"
+	"  revoked   INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))\n"
+	");\n"
+
+	"CREATE TABLE api_sessions (\n"
+	"  id       INTEGER PRIMARY KEY,\n"
+	"  hash     TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),\n"
+	"  token_id INTEGER NOT NULL REFERENCES api_tokens (id) ON DELETE CASCADE,\n"
+	"  created  INTEGER NOT NULL,\n"
+	"  expires  INTEGER NOT NULL,\n"
+	"  peer     TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX api_sessions_token ON api_sessions (token_id);\n"
+
+	"CREATE TABLE login_failures (\n"
+	"  id     INTEGER PRIMARY KEY,\n"
+	"  source TEXT NOT NULL,\n"
+	"  time   INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX login_failures_source_time ON login_failures (source, time);\n";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
+	schema_v4,
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -346,7 +346,8 @@ static void segment(struct writer *w, int from_client, uint32_t seq, uint8_t fla
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	put16(tcp + 14, 65535);
-	memcpy(tcp + 20, data, n);
+	if (n)
+		memcpy(tcp + 20, data, n);
 	write_frame(w, f.b, l + 20 + n);
 }
 

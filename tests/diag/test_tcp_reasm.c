@@ -259,5 +259,5 @@ int main(void)
 		cmocka_unit_test(test_endpoint_text),
 	};
 	setup_pattern();
-	return cmocka_run_tests(tests);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,10 @@ start_daemon() {
 	for _ in 1 2 3 4 5; do
 		CAPF_PORT=$(free_port)
 		DAEMON_LOG="$TEST_TMP/opencapfd.$CAPF_PORT.log"
-		"$OPENCAPFD" --state "$state" --capf-listen "127.0.0.1:$CAPF_PORT" --workers 2 "$@" \
+		# Listeners other than CAPF stay off unless the test asks for them
+		# (later options win), so parallel tests never share a default port.
+		"$OPENCAPFD" --state "$state" --capf-listen "127.0.0.1:$CAPF_PORT" --workers 2 \
+			--tvs-listen off --http-listen off "$@" \
 			>"$DAEMON_LOG" 2>&1 &
 		DAEMON_PID=$!
 		PIDS+=("$DAEMON_PID")

@@ -6,9 +6,12 @@
 #    --format freeradius` prints (ca_file), and with the hashed folder alone
 #    (ca_path): RSA and EC LSCs authenticate; a MIC is refused while the
 #    store holds only the CAPF certificate ("trust only LSCs"); an LSC does
-#    not pass for another device (check_cert_cn);
-#  - after `capf regenerate`, LSCs of the previous CAPF certificate keep
-#    working next to the new ones, until `capf retire`: then they fail;
+#    not pass for another device (check_cert_cn); an RSA-1024 LSC is
+#    refused at OpenSSL's default security level and passes at level 1;
+#  - after `capf regenerate` and `capf rollover schedule`, LSCs of the
+#    previous CAPF certificate keep working next to the new ones, until
+#    `capf retire` (refused while phones hold them, then forced): from the
+#    next export on they fail;
 #  - adding the manufacturing CA to the store is what lets MICs in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers_lib.sh"

@@ -47,6 +47,7 @@ kam_start() {
 		echo "private_key = $TEST_TMP/srv/server.key"
 		echo "certificate = $TEST_TMP/srv/server.crt"
 		echo "method = TLSv1.2+"
+		[ -z "${KAM_CIPHERS:-}" ] || echo "cipher_list = $KAM_CIPHERS"
 		echo
 		echo "[client:default]"
 		echo "verify_certificate = no"
@@ -131,7 +132,7 @@ S_OLD="$TEST_TMP/old-cluster"
 new_state "$S_OLD"
 PH="$TEST_TMP/phones"
 mkdir -p "$PH"
-PM=SEP00000000C0AA P1=SEP00000000C001 P2=SEP00000000C002
+PM=SEP00000000C0AA P1=SEP00000000C001 P2=SEP00000000C002 P4=SEP00000000C004
 start_daemon "$S_OLD" || exit 1
 new_phone "$PH/$PM" $PM "$S_OLD.capf.pem"
 check "phone $PM gets an LSC in the old cluster" enroll "$S_OLD" "$PH/$PM" $PM
@@ -143,6 +144,8 @@ new_phone "$PH/$P1" $P1 "$S.capf.pem"
 new_phone "$PH/$P2" $P2 "$S.capf.pem"
 check "phone $P1 gets an RSA LSC" enroll "$S" "$PH/$P1" $P1
 check "phone $P2 gets an EC LSC" enroll "$S" "$PH/$P2" $P2 --key-order ec --ec-bits 256
+new_phone "$PH/$P4" $P4 "$S.capf.pem"
+check "phone $P4 gets an RSA-1024 LSC" enroll "$S" "$PH/$P4" $P4 --rsa-bits 1024
 
 X1="$TEST_TMP/export1"
 check "trust export CallManager-trust --format kamailio" export_store "$S" CallManager-trust kamailio "$X1"
@@ -160,6 +163,7 @@ if kam_start main "$X1.snippet"; then
 		ok "Kamailio saw the LSC issued by $CAPF_CN" || { not_ok "no LSC line in Kamailio's log"; show_log "$KAM_LOG" 8; }
 	register "REGISTER over TLS with an EC LSC: 200 OK" "$PH/$P2" $P2 "^SIP/2.0 200 "
 	register "an LSC that names another device: 403" "$PH/$P1" $P2 "^SIP/2.0 403 "
+	register "RSA-1024 LSC: refused at OpenSSL's default security level" "$PH/$P4" $P4 "^tls alert: bad certificate"
 
 	# §7: the phone moved from the old cluster still presents its old LSC
 	"$PHONESIM" trust "$PH/$PM" "$S.capf.pem" >/dev/null # the new cluster's ITL
@@ -182,6 +186,12 @@ if kam_start main "$X1.snippet"; then
 	register "with the new cluster's LSC: 200 OK" "$PH/$PM" $PM "^SIP/2.0 200 "
 	grep -q "REGISTER for $PM from a certificate CN=$PM issued by CN=$CAPF_CN" "$KAM_LOG" &&
 		ok "Kamailio saw the new LSC" || { not_ok "no new-LSC line in Kamailio's log"; show_log "$KAM_LOG" 8; }
+	stop_pid "$KAM_PID"
+fi
+
+# an RSA-1024 LSC needs cipher_list = DEFAULT:@SECLEVEL=1 (docs/servers.md)
+if KAM_CIPHERS="DEFAULT:@SECLEVEL=1" kam_start seclevel1 "$X1.snippet"; then
+	register "RSA-1024 LSC: 200 OK with cipher_list = DEFAULT:@SECLEVEL=1" "$PH/$P4" $P4 "^SIP/2.0 200 "
 	stop_pid "$KAM_PID"
 fi
 

@@ -92,22 +92,7 @@ identity() {
 # export_store STATE STORE FORMAT DIR: `opencapf trust export` for a server;
 # its standard output (the configuration snippet) goes to DIR.snippet.
 export_store() {
-	if "$OPENCAPF" trust export --help 2>/dev/null | grep -q freeradius; then
-		"$OPENCAPF" --state "$1" trust export "$2" --format "$3" --out "$4" >"$4.snippet"
-		return
-	fi
-	# TEMPORARY until trust export exists
-	rm -rf "$4"; mkdir -p "$4"
-	sqlite3 "$1/opencapf.db" "SELECT hex(der) FROM trust_certs WHERE store='$2'" | while read -r hx; do
-		echo "$hx" | xxd -r -p | openssl x509 -inform DER
-	done >"$4/ca.pem"
-	awk -v dir="$4" '/BEGIN CERT/ {n++; f=dir "/c" n ".pem"} f {print > f} /END CERT/ {close(f); f=""}' "$4/ca.pem"
-	openssl rehash "$4" 2>/dev/null
-	case $3 in
-	freeradius) printf '# FreeRADIUS\nca_file = "%s"\nca_path = "%s"\ncheck_cert_cn = %%{User-Name}\n' "$4/ca.pem" "$4" ;;
-	ocserv) printf 'auth = "certificate"\nca-cert = %s\ncert-user-oid = 2.5.4.3\n' "$4/ca.pem" ;;
-	kamailio) printf '[server:default]\nverify_certificate = yes\nrequire_certificate = yes\nca_list = %s\n' "$4/ca.pem" ;;
-	esac >"$4.snippet"
+	"$OPENCAPF" --state "$1" trust export "$2" --format "$3" --out "$4" >"$4.snippet"
 }
 
 # snippet_lines FILE: the configuration lines of a snippet, comments dropped.
@@ -169,6 +154,7 @@ host, port, ident, user, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.ar
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.load_verify_locations(ca)
 ctx.check_hostname = False
+ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # present even an RSA-1024 LSC: the server decides
 ctx.load_cert_chain(ident + "/cert.pem", ident + "/key.pem")
 try:
     with socket.create_connection((host, port), timeout=10) as raw, \

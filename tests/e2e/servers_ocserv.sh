@@ -96,11 +96,12 @@ refused() { # refused WHAT IDENTITY_DIR
 start_daemon "$S" || exit 1
 PH="$TEST_TMP/phones"
 mkdir -p "$PH"
-P1=SEP00000000B001 P2=SEP00000000B002 P0=SEP00000000B000
-for p in $P0 $P1 $P2; do new_phone "$PH/$p" $p "$S.capf.pem"; done
+P1=SEP00000000B001 P2=SEP00000000B002 P4=SEP00000000B004 P0=SEP00000000B000
+for p in $P0 $P1 $P2 $P4; do new_phone "$PH/$p" $p "$S.capf.pem"; done
 check "phone $P1 gets an RSA LSC" enroll "$S" "$PH/$P1" $P1 --key-order rsa
 check "phone $P2 gets an EC P-384 LSC" enroll "$S" "$PH/$P2" $P2 --key-order ec --ec-bits 384
-LSC1=$(identity "$PH/$P1") LSC2=$(identity "$PH/$P2") MIC0=$(identity "$PH/$P0") MIC1=$(identity "$PH/$P1" mic)
+check "phone $P4 gets an RSA-1024 LSC" enroll "$S" "$PH/$P4" $P4 --rsa-bits 1024
+LSC1=$(identity "$PH/$P1") LSC2=$(identity "$PH/$P2") LSC4=$(identity "$PH/$P4") MIC0=$(identity "$PH/$P0") MIC1=$(identity "$PH/$P1" mic)
 
 # another cluster, and a phone enrolled there
 S2="$TEST_TMP/other-cluster"
@@ -123,9 +124,28 @@ expect_output "^cert-user-oid = 2\.5\.4\.3" "the snippet takes the user name fro
 equal "the bundle holds exactly the CAPF certificate" "$(fingerprints "$X1/ca.pem")" \
 	"$(openssl x509 -in "$S.capf.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)"
 
+# the same store for a Cisco ASA: one file per certificate, named by its CN, and trustpoint commands
+"$OPENCAPF" --state "$S" trust add phone-vpn-trust "$TEST_TMP/mfg/mfg.crt" >/dev/null
+XA="$TEST_TMP/export-asa"
+check "trust export phone-vpn-trust --format asa" export_store "$S" phone-vpn-trust asa "$XA"
+CAPF_CN=$(openssl x509 -in "$S.capf.pem" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+cmp -s <(openssl x509 -in "$XA/asa/$CAPF_CN.pem") <(openssl x509 -in "$S.capf.pem") &&
+	ok "asa: the CAPF certificate in asa/$CAPF_CN.pem" || not_ok "asa: no asa/$CAPF_CN.pem"
+cmp -s <(openssl x509 -in "$XA/asa/Test_Manufacturing_CA.pem") <(openssl x509 -in "$TEST_TMP/mfg/mfg.crt") &&
+	ok "asa: the manufacturing CA in asa/Test_Manufacturing_CA.pem" || not_ok "asa: no asa/Test_Manufacturing_CA.pem"
+equal "asa: one certificate per file" "$(cat "$XA"/asa/*.pem | grep -c BEGIN)" 2
+equal "asa: ca.pem is plain PEM, nothing outside the certificates" \
+	"$(sed '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/d' "$XA/ca.pem" | grep -c .)" 0
+cp "$XA.snippet" "$TEST_TMP/last.out"
+expect_output "^crypto ca trustpoint $CAPF_CN$" "asa: a trustpoint named after the CAPF certificate"
+expect_output "^crypto ca authenticate $CAPF_CN$" "asa: crypto ca authenticate for it"
+expect_output "^! paste $XA/asa/$CAPF_CN.pem$" "asa: the file to paste is named"
+expect_output "^ enrollment terminal$" "asa: enrollment terminal"
+
 if oc_start main "$X1.snippet"; then
 	accepted "RSA LSC: the head-end accepts the phone" "$LSC1" $P1
 	accepted "EC P-384 LSC: the head-end accepts the phone" "$LSC2" $P2
+	accepted "RSA-1024 LSC: accepted (GnuTLS's NORMAL priorities allow it)" "$LSC4" $P4
 	refused "MIC of a phone without LSC: unknown CA, refused" "$MIC0"
 	refused "MIC of a phone with an LSC: refused" "$MIC1"
 	refused "LSC from another cluster: unknown CA, refused" "$OTHER"

@@ -56,7 +56,8 @@ static void print_change(const struct capf_change *c, const char *what)
 	printf("previous certificate %s stays in its trust stores, marked \"previous\"\n", c->old_cn);
 	if (c->retired_cn[0])
 		printf("the older previous certificate %s was retired (removed from the trust stores)%s\n",
-		       c->retired_cn, c->retired_lsc_phones ? " although phones still held LSCs from it (--force)" : "");
+		       c->retired_cn,
+		       c->retired_lsc_phones ? " although phones still held LSCs from it (--force)" : "");
 	if (c->itl_published)
 		printf("ITL rebuilt with the new CAPF certificate\n");
 	else

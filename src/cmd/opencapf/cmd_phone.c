@@ -125,7 +125,8 @@ static int apply_setting(struct phone *p, int opt, const char *val, struct setti
 }
 
 /* The operation fields after --operation / --by (or the import's cells):
- * none clears the deadline and status; a new or re-timed operation is
+ * none clears the deadline and status of a pending operation (and leaves
+ * a phone that had none as it was); a new or re-timed operation is
  * Pending, by default for a day. `before` may be NULL (a new phone). */
 static void settle_operation(struct phone *p, const struct phone *before, int op_given, int by_given)
 {
@@ -134,8 +135,14 @@ static void settle_operation(struct phone *p, const struct phone *before, int op
 	if (!op_given && !by_given)
 		return;
 	if (p->op == OP_NONE) {
-		p->deadline = 0;
-		p->status[0] = '\0';
+		if (before && before->op == OP_NONE) {
+			/* Already none: keep the last outcome ("Upgrade Success"). */
+			p->deadline = before->deadline;
+			snprintf(p->status, sizeof p->status, "%s", before->status);
+		} else {
+			p->deadline = 0;
+			p->status[0] = '\0';
+		}
 		return;
 	}
 	if (!by_given) {

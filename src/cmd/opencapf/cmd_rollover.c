@@ -94,7 +94,8 @@ static void print_status_text(const struct status_ctx *c)
 		size_t n = json_array_size(phones);
 
 		printf("%-9s %s  SHA-256 %.16s...  valid until %s: %zu phone%s\n",
-		       json_string_value(json_object_get(cert, "state")), json_string_value(json_object_get(cert, "cn")),
+		       json_string_value(json_object_get(cert, "state")),
+		       json_string_value(json_object_get(cert, "cn")),
 		       json_string_value(json_object_get(cert, "sha256")),
 		       json_string_value(json_object_get(cert, "not_after")), n, n == 1 ? "" : "s");
 		json_array_foreach(phones, j, name)
@@ -282,7 +283,8 @@ static int rollover_schedule(struct cli *cli, int argc, char **argv)
 		       c.skipped ? " (apart from the skipped phones)" : "");
 	else
 		printf("%zu phone%s %s for Install/Upgrade%s\n", count, count == 1 ? "" : "s",
-		       ps.dry_run ? "would be scheduled" : "scheduled", c.skipped ? "; skipped phones keep their operation" : "");
+		       ps.dry_run ? "would be scheduled" : "scheduled",
+		       c.skipped ? "; skipped phones keep their operation" : "");
 	for (size_t i = 0; i < c.n; i++)
 		free(c.names[i]);
 	free(c.names);

@@ -1,10 +1,10 @@
 /*
  * cmd_trust_export.c: `opencapf trust export`: a trust store in the forms
- * peers read: one PEM bundle (an ASA trustpoint, any ca_file setting), a
- * hashed directory in c_rehash layout (`openssl verify -CApath`, FreeRADIUS
- * ca_path), or a directory plus the configuration lines of a given server
- * (FreeRADIUS, ocserv, Kamailio) that make it check phones' certificates
- * against the store.
+ * peers read: one PEM bundle (any ca_file setting, an ASA or ISE upload) or
+ * a hashed directory in c_rehash layout (`openssl verify -CApath`,
+ * FreeRADIUS ca_path). The server formats (freeradius, ocserv, kamailio,
+ * asa: the directory plus the server's settings) are trust_export_fmt.c's,
+ * built on the directory written here.
  *
  * Files appear whole: the bundle is written atomically; a directory is
  * built in a hidden sibling and renamed into place, replacing an earlier
@@ -13,10 +13,10 @@
  * fingerprint), HASH.N links to them, and ca.pem, the whole bundle.
  */
 #include "cmd/opencapf/cmd_trust.h"
+#include "cmd/opencapf/trust_export_fmt.h"
 
 #include <errno.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,22 +33,13 @@ static const char export_usage[] =
 	"usage: opencapf trust export STORE [--format FORMAT] [--out PATH]\n\n"
 	"Write a trust store for a peer that checks phone certificates (802.1X server,\n"
 	"VPN head-end, SIP proxy, CallManager-style TLS):\n"
-	"  --format pem         one PEM bundle (default), to standard output or --out FILE\n"
-	"  --format dir         a hashed directory in c_rehash layout: one PEM per certificate,\n"
-	"                       HASH.N links to them (CApath, ca_path) and ca.pem, the bundle\n"
-	"  --format freeradius  the directory, and on standard output the EAP-TLS lines\n"
-	"                       (ca_file, ca_path, check_cert_cn) for mods-available/eap\n"
-	"  --format ocserv      the directory, and the ocserv.conf lines (auth, ca-cert,\n"
-	"                       cert-user-oid)\n"
-	"  --format kamailio    the directory, and a tls.cfg server profile (ca_list,\n"
-	"                       verify_certificate, require_certificate)\n"
-	"  --out PATH           where to write (required for every directory format). An\n"
-	"                       earlier export there is replaced; any other non-empty folder\n"
-	"                       is refused.\n";
-
-enum export_format { FMT_PEM, FMT_DIR, FMT_FREERADIUS, FMT_OCSERV, FMT_KAMAILIO };
-
-static const char *const format_names[] = { "pem", "dir", "freeradius", "ocserv", "kamailio", NULL };
+	"  --format pem  one plain PEM bundle (default), to standard output or --out FILE\n"
+	"  --format dir  a hashed directory in c_rehash layout: one PEM per certificate,\n"
+	"                HASH.N links to them (CApath, ca_path) and ca.pem, the bundle;\n"
+	"                --out DIR is required\n"
+	TRUST_FMT_USAGE
+	"  --out PATH    where to write. A directory replaces an earlier export there; any\n"
+	"                other non-empty folder is refused.\n";
 
 /* ---- PEM bundle ---- */
 
@@ -57,21 +48,20 @@ struct pem_ctx {
 	int count;
 };
 
+/* Plain PEM, nothing between the certificates: some peers (an ASA's
+ * terminal enrollment) take nothing else. */
 static int append_pem(const struct cert_row *r, void *arg)
 {
 	struct pem_ctx *c = arg;
-	char err[ERRLEN], head[700], *pem;
+	char err[ERRLEN], *pem;
 	size_t len;
 	X509 *x = pki_cert_from_der(r->der, r->derlen, err, sizeof err);
-	int n;
 
 	if (!x || pki_cert_to_pem(x, &pem, &len) < 0) {
 		X509_free(x);
 		fprintf(stderr, "opencapf: warning: certificate %s skipped: cannot encode it\n", r->sha256);
 		return 0;
 	}
-	n = snprintf(head, sizeof head, "# %s\n# SHA-256 %s\n", r->subject, r->sha256);
-	buf_put(&c->out, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
 	buf_put(&c->out, pem, len);
 	OPENSSL_free(pem);
 	X509_free(x);
@@ -119,7 +109,7 @@ static int export_pem(struct store *st, const char *store_name, const char *out)
 /* ---- hashed directory ---- */
 
 struct dir_ctx {
-	const char *dir;
+	char dir[4200];          /* the folder being built (a hidden sibling of --out) */
 	unsigned long *hashes;   /* subject hash of each file written so far */
 	int count;
 	int failed;
@@ -234,76 +224,36 @@ static int write_bundle_and_marker(struct store *st, const char *store_name, con
 	return 0;
 }
 
+/* Build the folder in a hidden sibling of DIR, then swap it into place
+ * (a trust_dir_writer for the server formats too). */
 static int export_dir(struct store *st, const char *store_name, const char *dir)
 {
-	char tmp[4200];
-	struct dir_ctx c = { .dir = tmp };
+	struct dir_ctx *c = calloc(1, sizeof *c);
 	int rc = -1;
 
+	if (!c) {
+		cli_error("trust export: out of memory");
+		return -1;
+	}
 	if (!replaceable(dir)) {
 		cli_error("trust export: %s exists and is not an earlier export (no %s in it): refusing to "
 			  "replace it", dir, EXPORT_MARKER);
-		return -1;
-	}
-	if (tmp_sibling(dir, tmp, sizeof tmp) < 0 || mkdir(tmp, 0755) < 0) {
+	} else if (tmp_sibling(dir, c->dir, sizeof c->dir) < 0 || mkdir(c->dir, 0755) < 0) {
 		cli_error("trust export: cannot create a folder next to %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (store_trust_each(st, store_name, write_one, &c) != 0 || c.failed) {
-		if (!c.failed)
+		c->dir[0] = '\0';
+	} else if (store_trust_each(st, store_name, write_one, c) != 0 || c->failed) {
+		if (!c->failed)
 			cli_error("trust export: %s", store_errmsg(st));
-	} else if (write_bundle_and_marker(st, store_name, tmp) == 0 && swap_into_place(tmp, dir) == 0) {
-		fprintf(stderr, "%d certificate%s of %s written to %s (c_rehash layout, bundle in ca.pem)\n", c.count,
-			c.count == 1 ? "" : "s", store_name, dir);
-		if (c.count == 0)
-			fprintf(stderr, "opencapf: warning: %s holds no certificate\n", store_name);
+	} else if (write_bundle_and_marker(st, store_name, c->dir) == 0 && swap_into_place(c->dir, dir) == 0) {
+		fprintf(stderr, "%d certificate%s of %s written to %s (c_rehash layout, bundle in ca.pem)\n",
+			c->count, c->count == 1 ? "" : "s", store_name, dir);
 		rc = 0;
 	}
-	if (rc < 0)
-		remove_tree(tmp);
-	free(c.hashes);
+	if (rc < 0 && c->dir[0])
+		remove_tree(c->dir);
+	free(c->hashes);
+	free(c);
 	return rc;
-}
-
-/* The lines a server needs to check phones against the exported folder. */
-static void print_snippet(enum export_format f, const char *store_name, const char *dir)
-{
-	char abs[PATH_MAX];
-
-	if (dir[0] != '/' && realpath(dir, abs))
-		dir = abs;
-	switch (f) {
-	case FMT_FREERADIUS:
-		printf("# FreeRADIUS mods-available/eap, tls-config: EAP-TLS against %s (opencapf)\n"
-		       "ca_file = \"%s/ca.pem\"\nca_path = \"%s\"\n"
-		       "# the EAP identity must be the certificate's CN (the device name)\n"
-		       "check_cert_cn = %%{User-Name}\n", store_name, dir, dir);
-		break;
-	case FMT_OCSERV:
-		printf("# ocserv.conf: client certificates checked against %s (opencapf)\n"
-		       "auth = \"certificate\"\nca-cert = %s/ca.pem\n"
-		       "# the user name is the certificate's CN (the device name)\n"
-		       "cert-user-oid = 2.5.4.3\n", store_name, dir);
-		break;
-	case FMT_KAMAILIO:
-		printf("# Kamailio tls.cfg: phones' certificates checked against %s (opencapf)\n"
-		       "[server:default]\nverify_certificate = yes\nrequire_certificate = yes\n"
-		       "ca_list = %s/ca.pem\n", store_name, dir);
-		break;
-	default:
-		break;
-	}
-}
-
-static int parse_format(const char *s, enum export_format *f)
-{
-	for (int i = 0; format_names[i]; i++)
-		if (!strcmp(s, format_names[i])) {
-			*f = (enum export_format)i;
-			return 0;
-		}
-	cli_error("trust export: --format must be pem, dir, freeradius, ocserv or kamailio, not '%s'", s);
-	return -1;
 }
 
 int trust_export(struct cli *cli, int argc, char **argv)
@@ -312,14 +262,15 @@ int trust_export(struct cli *cli, int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' }, { "out", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum export_format fmt = FMT_PEM;
-	const char *out = NULL;
+	const char *out = NULL, *format = "pem";
 	struct store *st;
 	int help = 0, c, rc;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts, export_usage, &help)) != -1) {
-		if (c == '?' || (c == 'F' && parse_format(optarg, &fmt) < 0))
+		if (c == '?')
 			return EXIT_USAGE;
+		if (c == 'F')
+			format = optarg;
 		if (c == 'o')
 			out = optarg;
 	}
@@ -327,8 +278,13 @@ int trust_export(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	if (cli_expect_args(argc, argv, 1, 1, export_usage) < 0)
 		return EXIT_USAGE;
-	if (fmt != FMT_PEM && !out) {
-		cli_error("trust export: --format %s needs --out DIR", format_names[fmt]);
+	if (strcmp(format, "pem") && strcmp(format, "dir") && !trust_fmt_known(format)) {
+		cli_error("trust export: --format must be pem, dir, freeradius, ocserv, kamailio or asa, not '%s'",
+			  format);
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "pem") && !out) {
+		cli_error("trust export: --format %s needs --out DIR", format);
 		return EXIT_USAGE;
 	}
 	if (cli_open_store(cli, &st) < 0)
@@ -336,10 +292,12 @@ int trust_export(struct cli *cli, int argc, char **argv)
 	if (store_trust_each(st, argv[optind], NULL, NULL) != 0) {
 		cli_error("no trust store named '%s' (see 'opencapf trust list')", argv[optind]);
 		rc = -1;
-	} else if (fmt == FMT_PEM) {
+	} else if (!strcmp(format, "pem")) {
 		rc = export_pem(st, argv[optind], out);
-	} else if ((rc = export_dir(st, argv[optind], out)) == 0) {
-		print_snippet(fmt, argv[optind], out);
+	} else if (!strcmp(format, "dir")) {
+		rc = export_dir(st, argv[optind], out);
+	} else {
+		rc = trust_fmt_export(st, argv[optind], format, out, export_dir);
 	}
 	store_close(st);
 	return rc < 0 ? EXIT_FAIL : EXIT_OK;

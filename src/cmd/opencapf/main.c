@@ -23,6 +23,10 @@ static const struct cli_command commands[] = {
 	{ "tvs", cmd_tvs, "TVS: certificates with roles and TTL; the TVS certificate" },
 	{ "report", cmd_report, "the CAPF report: LSC, MIC, operation and status of phones" },
 	{ "audit", cmd_audit, "read the audit log: who changed what, when" },
+	{ "diagnose", cmd_diagnose, "why a phone's certificate is accepted or refused, and the fix" },
+	{ "register", cmd_register, "the registration TLS check's log (register log)" },
+	{ "pcap", cmd_pcap, "TLS handshakes in a capture: which certificate each phone sent" },
+	{ "token", cmd_token, "API tokens for opencapfd's admin API and web UI" },
 	{ NULL, NULL, NULL },
 };
 

@@ -4,14 +4,13 @@
  * server that checks phone certificates (phone-certificates.md §2: 802.1X,
  * phone VPN, SIP over TLS), and the server settings that use it.
  *
- * DIR is the hashed directory of `--format dir` (written by the caller's
- * writer: atomic replacement of an earlier export, never of a folder that is
- * not one), plus:
- *   DIR/ca.pem        every certificate as one plain PEM bundle (no comment
- *                     lines: FreeRADIUS ca_file, ocserv ca-cert, Kamailio
- *                     ca_list, an ISE or ASA upload);
- *   DIR/asa/NAME.pem  (asa) one certificate per file, NAME its CN, for the
- *                     one-certificate-per-trustpoint uploads of ASA and ISE.
+ * DIR is the folder of `--format dir`, written by the caller's writer
+ * (atomic replacement of an earlier export, never of a folder that is not
+ * one): the certificates in c_rehash layout (FreeRADIUS ca_path) and
+ * DIR/ca.pem, the plain PEM bundle (FreeRADIUS ca_file, ocserv ca-cert,
+ * Kamailio ca_list, an ISE upload). The asa format adds DIR/asa/NAME.pem,
+ * one certificate per file, NAME its CN, for the one-certificate-per-
+ * trustpoint uploads of ASA and ISE.
  * Standard output gets the snippet of server configuration, with DIR as an
  * absolute path, comments first (what it trusts, where it goes, how to load
  * it); docs/servers.md shows each in its whole configuration.
@@ -112,66 +111,37 @@ static void name_certs(struct fmt_ctx *c)
 	}
 }
 
-static int write_pem(const char *path, X509 *const *certs, int n)
+static int write_pem(const char *path, X509 *x)
 {
-	struct buf b;
-	char err[ERRLEN];
+	char err[ERRLEN], *pem = NULL;
+	size_t len;
 	int rc = -1;
 
-	buf_init(&b);
-	for (int i = 0; i < n; i++) {
-		char *pem;
-		size_t len;
-
-		if (pki_cert_to_pem(certs[i], &pem, &len) < 0) {
-			cli_error("trust export: cannot encode a certificate for %s", path);
-			goto out;
-		}
-		buf_put(&b, pem, len);
-		OPENSSL_free(pem);
-	}
-	if (b.failed)
-		cli_error("trust export: out of memory");
-	else if (write_file_atomic(path, b.data ? (const char *)b.data : "", b.len, 0644, err, sizeof err) < 0)
+	if (pki_cert_to_pem(x, &pem, &len) < 0)
+		cli_error("trust export: cannot encode a certificate for %s", path);
+	else if (write_file_atomic(path, pem, len, 0644, err, sizeof err) < 0)
 		cli_error("trust export: %s", err);
 	else
 		rc = 0;
-out:
-	buf_free(&b);
+	OPENSSL_free(pem);
 	return rc;
 }
 
-static int write_files(struct fmt_ctx *c, enum fmt f, const char *dir)
+/* DIR/asa/NAME.pem for each certificate. */
+static int write_asa_files(const struct fmt_ctx *c, const char *dir)
 {
-	char path[PATH_MAX + 80];
-	X509 **all = calloc((size_t)c->n + 1, sizeof *all);
-	int rc = -1;
+	char sub[PATH_MAX + 8], path[PATH_MAX + 120], file[96];
 
-	if (!all) {
-		cli_error("trust export: out of memory");
+	if (path_join(sub, sizeof sub, dir, "asa") < 0 || (mkdir(sub, 0755) < 0 && errno != EEXIST)) {
+		cli_error("trust export: cannot create %s/asa: %s", dir, strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < c->n; i++)
-		all[i] = c->certs[i].x;
-	if (path_join(path, sizeof path, dir, "ca.pem") < 0 || write_pem(path, all, c->n) < 0)
-		goto out;
-	if (f == FMT_ASA) {
-		char sub[PATH_MAX + 8], file[96];
-
-		if (path_join(sub, sizeof sub, dir, "asa") < 0 || (mkdir(sub, 0755) < 0 && errno != EEXIST)) {
-			cli_error("trust export: cannot create %s/asa: %s", dir, strerror(errno));
-			goto out;
-		}
-		for (int i = 0; i < c->n; i++) {
-			snprintf(file, sizeof file, "%s.pem", c->certs[i].name);
-			if (path_join(path, sizeof path, sub, file) < 0 || write_pem(path, &all[i], 1) < 0)
-				goto out;
-		}
+	for (int i = 0; i < c->n; i++) {
+		snprintf(file, sizeof file, "%s.pem", c->certs[i].name);
+		if (path_join(path, sizeof path, sub, file) < 0 || write_pem(path, c->certs[i].x) < 0)
+			return -1;
 	}
-	rc = 0;
-out:
-	free(all);
-	return rc;
+	return 0;
 }
 
 /* "# CN=..., valid until ... (note)" for each certificate. */
@@ -275,7 +245,7 @@ int trust_fmt_export(struct store *st, const char *store_name, const char *forma
 		goto out;
 	}
 	name_certs(&c);
-	if (write_files(&c, (enum fmt)f, abs) < 0)
+	if (f == FMT_ASA && write_asa_files(&c, abs) < 0)
 		goto out;
 	if (c.n == 0)
 		fprintf(stderr, "opencapf: warning: %s holds no certificate: the server will trust no phone\n",

@@ -25,10 +25,13 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
 	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
 	capf_server_cfg_defaults(&cfg->capf);
+	api_config_defaults(&cfg->http);
 	snprintf(cfg->tvs_listen, sizeof cfg->tvs_listen, "0.0.0.0:2445");
 	cfg->tvs_tls_profile = TLS_PROFILE_LEGACY;
 	cfg->tvs.default_ttl = TVS_TTL_DEFAULT;
 	cfg->tvs.idle_timeout = TVS_IDLE_TIMEOUT_DEFAULT;
+	cfg->register_tls_profile = TLS_PROFILE_LEGACY;
+	cfg->reg.timeout = REGISTER_TIMEOUT_DEFAULT;
 }
 
 static int parse_int(const char *v, int lo, int hi, int *out)
@@ -127,6 +130,19 @@ static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
 	return -2;
 }
 
+static int set_register(struct daemon_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "listen") == 0)
+		return copy_str(cfg->register_listen, sizeof cfg->register_listen, v);
+	if (strcmp(key, "tls_profile") == 0)
+		return tls_profile_parse(v, &cfg->register_tls_profile);
+	if (strcmp(key, "tls_ciphers") == 0)
+		return copy_str(cfg->register_tls_ciphers, sizeof cfg->register_tls_ciphers, v);
+	if (strcmp(key, "timeout") == 0)
+		return parse_int(v, 1, 3600, &cfg->reg.timeout);
+	return -2;
+}
+
 static int set_itl(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "tftp_dir") == 0)
@@ -147,6 +163,10 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 		rc = set_tvs(cfg, key, value);
 	else if (strcmp(section, "itl") == 0)
 		rc = set_itl(cfg, key, value);
+	else if (strcmp(section, "register") == 0)
+		rc = set_register(cfg, key, value);
+	else if (strcmp(section, "http") == 0)
+		rc = api_config_set(&cfg->http, key, value);
 	else {
 		seterr(err, errlen, "unknown section [%s]", section);
 		return -1;

@@ -7,8 +7,10 @@
 
 #include <stddef.h>
 
+#include "api/api.h"
 #include "capf/server_session.h"
 #include "net/tls.h"
+#include "net/register_listener.h"
 #include "net/tvs_listener.h"
 
 struct daemon_config {
@@ -29,6 +31,13 @@ struct daemon_config {
 	enum tls_profile tvs_tls_profile;
 	char tvs_tls_ciphers[512];
 	struct tvs_service_cfg tvs;
+
+	char register_listen[128];   /* [register]: "" or "off" = disabled (the default) */
+	enum tls_profile register_tls_profile;
+	char register_tls_ciphers[512];
+	struct register_service_cfg reg;
+
+	struct api_config http;       /* [http]: the admin API, web UI and metrics */
 
 	char tftp_dir[1024];         /* [itl] tftp_dir: "" = keep the state's setting */
 };

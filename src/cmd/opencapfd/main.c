@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "capf/ca.h"
 #include "capf/itl_file.h"
 #include "capf/service_certs.h"
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/capf_listener.h"
+#include "net/register_listener.h"
 #include "net/tvs_listener.h"
 #include "net/tls.h"
 #include "net/workers.h"
@@ -35,6 +37,13 @@ static const char usage_text[] =
 	"  --tvs-listen ADDR:PORT TVS listener (default 0.0.0.0:2445; 'off' disables it)\n"
 	"  --tftp-dir DIR         publish ITLFile.tlv there now and whenever a service\n"
 	"                         certificate changes (default: the state's setting, DIR/tftp)\n"
+	"  --http-listen ADDR:PORT  admin API, web UI and /metrics (default 127.0.0.1:8080;\n"
+	"                         'off' disables it; other than loopback needs --http-cert/--http-key)\n"
+	"  --http-cert FILE       PEM certificate (chain) for HTTPS on the API\n"
+	"  --http-key FILE        its private key\n"
+	"  --web-dir DIR          the web UI's files (default: installed, else the source tree's web/)\n"
+	"  --register-listen ADDR:PORT  registration TLS check: requires a client certificate,\n"
+	"                         checks it against CallManager-trust, records LSC/MIC (default off)\n"
 	"  --workers N            worker threads (default: one per core)\n"
 	"  --max-connections N    cap on open connections (default 20000)\n"
 	"  --auth-timeout S       seconds to wait for the handshake and short answers (default 30)\n"
@@ -50,7 +59,7 @@ static const char usage_text[] =
 enum {
 	OPT_CONFIG = 0x100, OPT_STATE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
-	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_VERSION,
+	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +78,11 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "tvs-listen", required_argument, NULL, OPT_TVS_LISTEN },
 	{ "tftp-dir", required_argument, NULL, OPT_TFTP_DIR },
+	{ "http-listen", required_argument, NULL, OPT_HTTP_LISTEN },
+	{ "http-cert", required_argument, NULL, OPT_HTTP_CERT },
+	{ "http-key", required_argument, NULL, OPT_HTTP_KEY },
+	{ "web-dir", required_argument, NULL, OPT_WEB_DIR },
+	{ "register-listen", required_argument, NULL, OPT_REGISTER_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -83,6 +97,9 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_KEYGEN_TIMEOUT, "capf", "keygen_timeout" }, { OPT_LOCKOUT_FAILURES, "capf", "lockout_failures" },
 	{ OPT_LOCKOUT_SECONDS, "capf", "lockout_seconds" }, { OPT_LSC_DAYS, "capf", "lsc_days" },
 	{ OPT_TVS_LISTEN, "tvs", "listen" }, { OPT_TFTP_DIR, "itl", "tftp_dir" },
+	{ OPT_HTTP_LISTEN, "http", "listen" }, { OPT_HTTP_CERT, "http", "cert" },
+	{ OPT_HTTP_KEY, "http", "key" }, { OPT_WEB_DIR, "http", "web_dir" },
+	{ OPT_REGISTER_LISTEN, "register", "listen" },
 	{ 0, NULL, NULL },
 };
 
@@ -154,7 +171,10 @@ struct daemon {
 	SSL_CTX *capf_ctx;
 	struct tvs_service tvs;
 	SSL_CTX *tvs_ctx;
+	struct register_service reg;
+	SSL_CTX *reg_ctx;
 	struct signer *signer;
+	struct api_server *api;
 };
 
 static int start_capf(struct daemon *d)
@@ -231,6 +251,33 @@ out:
 	return rc;
 }
 
+/* The registration TLS check (register_listener.h), off unless configured.
+ * It presents the CAPF certificate: the phone trusts it from its ITL. */
+static int start_register(struct daemon *d)
+{
+	char err[ERRLEN];
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = -1;
+
+	if (!d->cfg.register_listen[0] || strcmp(d->cfg.register_listen, "off") == 0)
+		return 0;
+	if (capf_ca_load(d->pool.workers[0].st, &cert, &key, err, sizeof err) < 0 ||
+	    !(d->reg_ctx = tls_server_ctx(d->cfg.register_tls_profile, d->cfg.register_tls_ciphers, cert, key,
+					  err, sizeof err)) ||
+	    register_service_start(&d->reg, &d->pool, d->cfg.register_listen, d->reg_ctx, &d->cfg.reg, err,
+				   sizeof err) < 0)
+		log_err("registration check: %s", err);
+	else {
+		log_info("registration check listening on %s (client certificates against %s)",
+			 d->cfg.register_listen, TRUST_CALLMANAGER);
+		rc = 0;
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 /* [itl] tftp_dir: remember the folder in the state (so the CLI publishes
  * there too) and publish the ITL now. */
 static int publish_itl(struct daemon *d)
@@ -260,13 +307,29 @@ static int publish_itl(struct daemon *d)
 	return 0;
 }
 
+/* The admin API, web UI and metrics on their own thread (api.h). */
+static int start_api(struct daemon *d)
+{
+	char err[ERRLEN];
+
+	snprintf(d->cfg.http.state_dir, sizeof d->cfg.http.state_dir, "%s", d->cfg.state_dir);
+	if (api_server_start(&d->cfg.http, &d->api, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static void daemon_cleanup(struct daemon *d)
 {
+	api_server_stop(d->api);
 	capf_service_close(&d->capf);
 	tvs_service_close(&d->tvs);
+	register_service_close(&d->reg);
 	worker_pool_free(&d->pool);
 	SSL_CTX_free(d->capf_ctx);
 	SSL_CTX_free(d->tvs_ctx);
+	SSL_CTX_free(d->reg_ctx);
 	signer_free(d->signer);
 	if (d->cfg.pidfile[0])
 		unlink(d->cfg.pidfile);
@@ -308,7 +371,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (publish_itl(&d) < 0 || start_capf(&d) < 0 || start_tvs(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
+	if (publish_itl(&d) < 0 || start_capf(&d) < 0 || start_tvs(&d) < 0 || start_register(&d) < 0 || start_api(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
 		goto out;
 	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
 		log_err("%s", err);

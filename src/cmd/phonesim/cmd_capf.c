@@ -297,10 +297,15 @@ static int run_session(struct capf_run *r, struct phone_dir *pd)
 	char err[ERRLEN], tls[128];
 	int rc;
 
-	if (!pd->capf)
+	rc = itl_capf_open(pd, r->hostport, r->tls_max, (int)(r->timeout * 1000), &conn, err, sizeof err);
+	if (rc == ITL_CAPF_REFUSED)
+		return PS_EXIT_CONNECT;
+	if (rc == ITL_CAPF_FAILED)
+		return connection_failed(pd, err);
+	if (rc == ITL_CAPF_NONE && !pd->capf)
 		return connection_failed(pd, "the phone trusts no CAPF certificate (see 'phonesim trust')");
-	if (tls_conn_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), &conn, err,
-			  sizeof err) < 0)
+	if (rc == ITL_CAPF_NONE && tls_conn_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), &conn,
+						 err, sizeof err) < 0)
 		return connection_failed(pd, err);
 	tls_conn_describe(conn, tls, sizeof tls);
 	if (r->verbose)

@@ -13,6 +13,8 @@ static const struct ps_command commands[] = {
 	{ "init", cmd_init, "create a phone folder with a MIC from a manufacturing CA" },
 	{ "trust", cmd_trust, "set the CAPF certificate the phone trusts" },
 	{ "capf", cmd_capf, "run one CAPF session against a server (install/fetch/delete LSC)" },
+	{ "itl", cmd_itl, "install an ITL file (verified) into the phone" },
+	{ "tvs", cmd_tvs, "ask TVS about certificates (trusting the ITL's TVS certificate)" },
 	{ "show", cmd_show, "show a phone: name, model, MIC, LSC, trusted CAPF" },
 	{ "export", cmd_export, "write the phone's certificate, key and chain as PEM files" },
 	{ "load", cmd_load, "drive many emulated phones through CAPF (or TVS) sessions at once" },

@@ -97,7 +97,8 @@ struct tls_conn;
 int tls_hostport_valid(const char *hostport);
 /* Connect to HOST:PORT (default port 3804), TLS handshake without a client
  * certificate, then accept the server only if its certificate is one of
- * `trusted` or chains to one of them. */
+ * `trusted` or chains to one of them (trusted NULL: the caller checks the
+ * server's certificate itself, with tls_conn_peer). */
 int tls_conn_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
 		  struct tls_conn **out, char *err, size_t errlen);
 /* One SSL_write with the whole message. */
@@ -107,6 +108,10 @@ int tls_conn_send(struct tls_conn *c, const uint8_t *data, size_t len, char *err
  * -2 = bytes that are not a CAPF message (*msg and *len hold them). */
 int tls_conn_recv(struct tls_conn *c, const uint8_t **msg, size_t *len, char *err, size_t errlen);
 void tls_conn_close(struct tls_conn *c);
+/* The server's certificate (a new reference, X509_free it), and the SSL
+ * object for protocols other than CAPF (TVS). */
+X509 *tls_conn_peer(const struct tls_conn *c);
+struct ssl_st *tls_conn_ssl(struct tls_conn *c);
 /* "TLSv1.2 AES256-GCM-SHA384" */
 void tls_conn_describe(const struct tls_conn *c, char *out, size_t outcap);
 
@@ -120,5 +125,15 @@ int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_load(int argc, char **argv);        /* cmd_load.c, load.h */
 int cmd_load_limit(int argc, char **argv);  /* cmd_load_limit.c */
+int cmd_itl(int argc, char **argv);         /* cmd_itl.c: the phone's ITL */
+int cmd_tvs(int argc, char **argv);         /* cmd_itl.c: asking TVS */
+
+/* `phonesim capf` with an ITL in the folder (cmd_itl.c): connect and accept
+ * the server only if its certificate is one of the ITL's CAPF records. */
+enum { ITL_CAPF_OK = 0, ITL_CAPF_NONE = 1 /* no ITL: trust capf.pem */,
+       ITL_CAPF_FAILED = -1 /* err says why: "LSC: Connection failed" */,
+       ITL_CAPF_REFUSED = -2 /* console and result lines printed ("No valid CAPF server") */ };
+int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, int timeout_ms,
+		  struct tls_conn **conn, char *err, size_t errlen);
 
 #endif

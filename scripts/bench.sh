@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# bench.sh: the opencapf performance benchmark (issue 9), in one run, on this
+# machine, loopback only. Every figure it writes is measured here and now:
+#   1. the limit: openssl speed and an in-process measure (phonesim
+#      load-limit) of LSC signing and the TLS handshake, per CAPF key type,
+#      giving the theoretical sessions/s on the cores available;
+#   2. enrollment throughput of opencapfd (durable SQLite commits) at several
+#      concurrencies, with an RSA-2048 and an EC P-256 CAPF key, each run
+#      checked against the store (one issued LSC per completed session);
+#   3. memory: RSS of the daemon holding N slow phones (key generation of
+#      SLOW_DELAY seconds) open at once, per idle session;
+#   4. TVS verify requests per second;
+#   5. ITL build and show time for 1,000 records.
+# It writes the results table between the bench markers of docs/benchmark.md
+# (and the raw logs to $BENCH_DIR). Bounded: every load has --max-seconds.
+#
+# Settings (environment):
+#   BENCH_PHONES=40000        phones per throughput run
+#   BENCH_CONCURRENCY="100 1000 10000"
+#   BENCH_KEYS="ec:p256 rsa:2048"   CAPF key types
+#   BENCH_SLOW=10000 BENCH_SLOW_DELAY=30   slow phones held open at once
+#   BENCH_TVS=50000           TVS verify requests (BENCH_TVS_PER_CONN per connection)
+#   BENCH_ITL=1000            ITL records
+#   BENCH_BUILD=build-bench   release build folder (configured if missing)
+#   BENCH_DOC=docs/benchmark.md   where the table goes ("-": stdout only)
+#   BENCH_QUICK=1             small sizes, for trying the script out
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PHONES=${BENCH_PHONES:-40000}
+CONCURRENCY=${BENCH_CONCURRENCY:-100 1000 10000}
+KEYS=${BENCH_KEYS:-ec:p256 rsa:2048}
+SLOW=${BENCH_SLOW:-10000}
+SLOW_DELAY=${BENCH_SLOW_DELAY:-30}
+TVS=${BENCH_TVS:-50000}
+TVS_PER_CONN=${BENCH_TVS_PER_CONN:-10}
+ITL=${BENCH_ITL:-1000}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	PHONES=2000 CONCURRENCY="10 100 1000" SLOW=1000 SLOW_DELAY=5 TVS=2000 ITL=100
+fi
+BUILD=${BENCH_BUILD:-build-bench}
+DOC=${BENCH_DOC:-docs/benchmark.md}
+BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/opencapf-bench.XXXXXX)}
+mkdir -p "$BENCH_DIR"
+OPENCAPF=$ROOT/$BUILD/src/cmd/opencapf/opencapf
+OPENCAPFD=$ROOT/$BUILD/src/cmd/opencapfd/opencapfd
+PHONESIM=$ROOT/$BUILD/src/cmd/phonesim/phonesim
+RESULTS=$BENCH_DIR/results.md
+DAEMON_PID=
+NEXT_RANGE=1
+
+log() { echo "bench: $*" >&2; }
+die() { log "$*"; exit 1; }
+cleanup() { [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null; }
+trap cleanup EXIT
+
+# ---- build and machine ----
+
+build() {
+	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" --buildtype=release >"$BENCH_DIR/meson.log" 2>&1 \
+		|| die "meson setup failed (see $BENCH_DIR/meson.log)"
+	ninja -C "$BUILD" src/cmd/opencapf/opencapf src/cmd/opencapfd/opencapfd src/cmd/phonesim/phonesim \
+		>"$BENCH_DIR/ninja.log" 2>&1 || die "build failed (see $BENCH_DIR/ninja.log)"
+}
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# One dsync write of 4 KiB, 500 times: what a durable commit costs at least here.
+fsync_us() {
+	local f=$BENCH_DIR/fsync.test t
+	t=$( { TIMEFORMAT=%R; time dd if=/dev/zero of="$f" bs=4k count=500 oflag=dsync 2>/dev/null; } 2>&1 )
+	rm -f "$f"
+	awk -v t="$t" 'BEGIN { printf "%.0f", t * 1e6 / 500 }'
+}
+
+machine() {
+	local cpu
+	cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+	echo "| cores | $(nproc) ($cpu) |"
+	echo "| memory | $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
+	echo "| kernel | $(uname -sr) |"
+	echo "| OpenSSL | $(openssl version | cut -d' ' -f2), SQLite $(sqlite3 --version | cut -d' ' -f1), libevent $(pkg-config --modversion libevent 2>/dev/null) |"
+	echo "| storage | $(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }') under $BENCH_DIR; one 4 KiB O_DSYNC write: $(fsync_us) us |"
+	echo "| load average at start | $(loadavg) |"
+}
+
+# ---- state, phones, daemon ----
+
+new_state() { # new_state DIR KEYSPEC
+	"$OPENCAPF" --state "$1" init --key "$2" --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" >/dev/null \
+		|| die "opencapf init failed"
+	"$OPENCAPF" --state "$1" capf cert >"$1.capf.pem"
+}
+
+capf_key_file() { ls "$1"/keys/capf-*.key | tail -1; }
+
+# register STATE FIRST_HEX COUNT OP: phones FIRST.. (EC P-256 keys, null
+# string) scheduled for OP, by 'opencapf phone import', else plain SQL.
+register() {
+	local st=$1 first=$((16#$2)) n=$3 op=$4
+	if "$OPENCAPF" phone import --help >/dev/null 2>&1; then
+		{ echo "name,key_order,ec_bits,operation"
+		  seq "$first" $((first + n - 1)) | awk -v op="$op" '{ printf "SEP%012X,ec,256,%s\n", $1, op }'
+		} | "$OPENCAPF" --state "$st" phone import - >/dev/null || die "phone import failed"
+		REGISTERED_BY="opencapf phone import"
+	else
+		sqlite3 "$st/opencapf.db" "PRAGMA busy_timeout=10000; WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL
+			SELECT i + 1 FROM n WHERE i < $n - 1) INSERT INTO phones (name, key_order, ec_bits, operation,
+			deadline, status, created, updated) SELECT printf('SEP%012X', $first + i), 'ec', 256, '$op',
+			strftime('%s','now') + 86400, 'Pending', strftime('%s','now'), strftime('%s','now') FROM n;" \
+			|| die "SQL registration failed"
+		REGISTERED_BY="SQL (opencapf phone import not available)"
+	fi
+}
+
+# A fresh range of device numbers for each run: SEP + range + 5 hex digits.
+next_first() { FIRST=$(printf '%07X00000' "$NEXT_RANGE"); NEXT_RANGE=$((NEXT_RANGE + 1)); }
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((30000 + RANDOM % 20000))
+		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# start_daemon STATE [OPTIONS]: sets PORT, DAEMON_PID; refuses a port that
+# another process shares (SO_REUSEPORT would split the connections).
+start_daemon() {
+	local st=$1; shift
+	for _ in 1 2 3 4 5; do
+		PORT=$(free_port) || die "no free port"
+		"$OPENCAPFD" --state "$st" --capf-listen "127.0.0.1:$PORT" --workers "$(nproc)" \
+			--max-connections 30000 --log-level warning "$@" >"$BENCH_DIR/daemon.$PORT.log" 2>&1 &
+		DAEMON_PID=$!
+		for _ in $(seq 1 50); do ss -ltnH "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+		if kill -0 "$DAEMON_PID" 2>/dev/null && ! ss -ltnpH "sport = :$PORT" | grep -vq "pid=$DAEMON_PID,"; then
+			return 0
+		fi
+		stop_daemon
+	done
+	die "cannot start opencapfd alone on a port"
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+field() { sed -n "s/\(^\|.* \)$1=\([0-9.]*\).*/\2/p" | tail -1; } # key=value of a result line
+TICK=$(getconf CLK_TCK)
+
+# ---- 1. the limit ----
+
+declare -A LIMIT SIGN_US HS_US CL_US SPEED
+measure_limit() { # measure_limit KEYSPEC STATE
+	local key=$1 st=$2 out alg
+	out=$("$PHONESIM" load-limit --cert "$st.capf.pem" --key "$(capf_key_file "$st")" --seconds 3 | tee -a "$BENCH_DIR/limit.log")
+	LIMIT[$key]=$(tail -1 <<<"$out" | field limit)
+	SIGN_US[$key]=$(tail -1 <<<"$out" | field sign_us)
+	HS_US[$key]=$(tail -1 <<<"$out" | field handshake_us)
+	CL_US[$key]=$(tail -1 <<<"$out" | field client_handshake_us)
+	case $key in rsa:2048) alg=rsa2048 ;; ec:p256) alg=ecdsap256 ;; *) alg= ;; esac
+	SPEED[$key]=$(openssl speed -seconds 3 "$alg" 2>/dev/null | tee -a "$BENCH_DIR/speed.log" |
+		awk '/^rsa 2048|ecdsa \(nistp256\)/ { print $(NF-1) }' | tail -1)
+}
+
+# ---- 2. throughput ----
+
+# run_load STATE CONCURRENCY COUNT [LOAD OPTIONS]: one load against the daemon,
+# with the daemon's CPU and the store checked; appends a table row.
+RUNS=()
+WARMUP=0
+run_load() {
+	local st=$1 conc=$2 n=$3 key=$4; shift 4
+	local first last out t0 t1 issued rate
+	next_first; first=$FIRST
+	register "$st" "$first" "$n" install
+	t0=$(cpu_ticks "$DAEMON_PID")
+	out=$("$PHONESIM" load --capf "127.0.0.1:$PORT" --trust "$st.capf.pem" --first "SEP$first" --count "$n" \
+		--concurrency "$conc" --key-types ec:p256 --max-seconds 300 "$@" 2>&1 | tee -a "$BENCH_DIR/load.log")
+	t1=$(cpu_ticks "$DAEMON_PID")
+	last=$(printf 'SEP%012X' $((16#$first + n - 1)))
+	issued=$(sqlite3 "$st/opencapf.db" "SELECT count(*) FROM issued_certs WHERE phone BETWEEN 'SEP$first' AND '$last'")
+	LAST=$(tail -1 <<<"$out")
+	rate=$(field rate <<<"$LAST")
+	log "$key concurrency $conc: $LAST"
+	[ "$WARMUP" = 1 ] && return
+	RUNS+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
+| $rate | $(awk -v r="$rate" -v l="${LIMIT[$key]}" 'BEGIN { printf "%.0f%%", 100 * r / l }') \
+| $(field p50 <<<"$LAST") | $(sed -n 's/^latency: .*p99=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
+| $(sed -n 's/^latency: .*max=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
+| $(awk -v t=$((t1 - t0)) -v k="$TICK" -v n="$n" 'BEGIN { printf "%.0f", t / k * 1e6 / n }') \
+| $(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out") | $issued |")
+}
+
+throughput() {
+	local key st
+	for key in $KEYS; do
+		st=$BENCH_DIR/state-${key/:/-}
+		new_state "$st" "$key"
+		measure_limit "$key" "$st"
+		start_daemon "$st"
+		WARMUP=1 run_load "$st" 10 500 "$key"  # warm-up, not reported
+		for c in $CONCURRENCY; do run_load "$st" "$c" "$PHONES" "$key"; done
+		stop_daemon
+	done
+}
+
+# ---- 3. memory ----
+
+slow_phones() {
+	local st=$BENCH_DIR/state-slow first rss0 peak=0 r pid out
+	new_state "$st" ec:p256
+	next_first; first=$FIRST
+	register "$st" "$first" "$SLOW" install
+	start_daemon "$st"
+	sleep 1
+	rss0=$(rss_kib "$DAEMON_PID")
+	"$PHONESIM" load --capf "127.0.0.1:$PORT" --trust "$st.capf.pem" --first "SEP$first" --count "$SLOW" \
+		--concurrency "$SLOW" --keygen-delay "$SLOW_DELAY" --timeout $((SLOW_DELAY + 60)) --key-types ec:p256 \
+		--max-seconds $((SLOW_DELAY * 3 + 120)) >"$BENCH_DIR/slow.log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		r=$(rss_kib "$DAEMON_PID"); [ "${r:-0}" -gt "$peak" ] && peak=$r
+		sleep 0.5
+	done
+	wait "$pid"
+	out=$(tail -1 "$BENCH_DIR/slow.log")
+	SLOW_ROW="| $SLOW | $SLOW_DELAY s | $(field completed <<<"$out") | $(field failed <<<"$out") | $rss0 KiB \
+| $peak KiB | $(( (peak - rss0) / SLOW )) KiB | $(field p99 <<<"$out") ms |"
+	log "slow phones: $out; daemon RSS $rss0 -> $peak KiB"
+	stop_daemon
+}
+
+# ---- 4. TVS ----
+
+tvs_load() {
+	local st=$BENCH_DIR/state-ec-p256 tport out
+	if ! "$OPENCAPFD" --help | grep -q -- --tvs-listen; then TVS_ROW="| (no TVS listener in this build) |"; return; fi
+	"$OPENCAPF" --state "$st" tvs cert >"$BENCH_DIR/tvs.pem" 2>/dev/null || "$OPENCAPF" --state "$st" tvs cert --create >"$BENCH_DIR/tvs.pem"
+	"$OPENCAPF" --state "$st" tvs add "$st.capf.pem" --role CAPF >/dev/null 2>&1
+	tport=$(free_port)
+	start_daemon "$st" --tvs-listen "127.0.0.1:$tport"
+	out=$("$PHONESIM" load --tvs "127.0.0.1:$tport" --trust "$BENCH_DIR/tvs.pem" --verify-cert "$st.capf.pem" \
+		--expect valid --first SEP0000FF000000 --count $((TVS / TVS_PER_CONN)) --requests "$TVS_PER_CONN" \
+		--concurrency 100 --max-seconds 300 2>&1 | tee "$BENCH_DIR/tvs.log" | tail -1)
+	TVS_ROW="| $TVS | $TVS_PER_CONN | 100 | $(field completed <<<"$out") | $(field failed <<<"$out") \
+| $(field rate <<<"$out") | $(field p50 <<<"$out") ms | $(field p99 <<<"$out") ms |"
+	log "TVS: $out"
+	stop_daemon
+}
+
+# ---- 5. ITL ----
+
+seconds_of() { local TIMEFORMAT=%R; { time "$@" >/dev/null 2>&1; } 2>&1; }
+
+itl_times() {
+	local st=$BENCH_DIR/state-ec-p256 dir=$BENCH_DIR/itl-certs args=() b s
+	mkdir -p "$dir"
+	sqlite3 "$st/opencapf.db" "SELECT writefile('$dir/' || id || '.der', der) FROM issued_certs LIMIT $ITL" >/dev/null
+	for f in "$dir"/*.der; do args+=(--add "CCM:$f"); done
+	if [ "${#args[@]}" -lt $((ITL * 2)) ]; then ITL_ROW="| (fewer than $ITL issued certificates to list) |"; return; fi
+	b=$(seconds_of "$OPENCAPF" --state "$st" itl build --out "$BENCH_DIR/ITLFile.tlv" "${args[@]}")
+	"$OPENCAPF" --state "$st" itl show "$BENCH_DIR/ITLFile.tlv" >"$BENCH_DIR/itl-show.log" 2>&1
+	s=$(seconds_of "$OPENCAPF" --state "$st" itl show "$BENCH_DIR/ITLFile.tlv")
+	ITL_ROW="| $ITL | $(stat -c %s "$BENCH_DIR/ITLFile.tlv") bytes | $b s | $s s | $(tail -1 "$BENCH_DIR/itl-show.log") |"
+	log "ITL: build $b s, show $s s"
+}
+
+# ---- the results ----
+
+write_results() {
+	{
+		echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by scripts/bench.sh; raw logs in $BENCH_DIR."
+		echo "Phones registered by $REGISTERED_BY."
+		echo
+		echo "| machine | |"; echo "|---|---|"; cat "$BENCH_DIR/machine.md"
+		echo "| load average at end | $(loadavg) |"
+		echo
+		echo "**1. Limit** (in process: phonesim load-limit; openssl speed for the bare signature)"
+		echo
+		echo "| CAPF key | openssl speed sign/s | LSC issue (us) | TLS handshake, server (us) | client (us) | limit on $(nproc) cores |"
+		echo "|---|---|---|---|---|---|"
+		for k in $KEYS; do echo "| $k | ${SPEED[$k]} | ${SIGN_US[$k]} | ${HS_US[$k]} | ${CL_US[$k]} | ${LIMIT[$k]}/s |"; done
+		echo
+		echo "**2. Enrollment throughput** ($PHONES phones a run, full TLS handshake each, durable commits)"
+		echo
+		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of limit | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		printf '%s\n' "${RUNS[@]}"
+		echo
+		echo "**3. Memory** (EC P-256; daemon RSS sampled every 0.5 s)"
+		echo
+		echo "| slow phones at once | key generation | completed | failed | RSS idle | RSS peak | per session | p99 |"
+		echo "|---|---|---|---|---|---|---|---|"
+		echo "$SLOW_ROW"
+		echo
+		echo "**4. TVS**"
+		echo
+		echo "| requests | per connection | concurrency | completed | failed | requests/s | p50 | p99 |"
+		echo "|---|---|---|---|---|---|---|---|"
+		echo "$TVS_ROW"
+		echo
+		echo "**5. ITL**"
+		echo
+		echo "| records | file | build | show | verification |"
+		echo "|---|---|---|---|---|"
+		echo "$ITL_ROW"
+	} >"$RESULTS"
+}
+
+splice_doc() {
+	if [ "$DOC" = - ] || [ ! -f "$DOC" ] || ! grep -q '<!-- bench:begin -->' "$DOC"; then
+		cat "$RESULTS"
+		return
+	fi
+	awk -v res="$RESULTS" '
+		/<!-- bench:begin -->/ { print; while ((getline l < res) > 0) print l; skip = 1; next }
+		/<!-- bench:end -->/ { skip = 0 }
+		!skip { print }' "$DOC" >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+	log "results written to $DOC"
+}
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" -ge $((SLOW + 1000)) ] || log "warning: only $(ulimit -n) file descriptors for $SLOW connections"
+log "logs in $BENCH_DIR; load average $(loadavg)"
+build
+REGISTERED_BY=?
+machine >"$BENCH_DIR/machine.md"
+throughput
+slow_phones
+tvs_load
+itl_times
+write_results
+splice_doc

@@ -1,0 +1,254 @@
+/*
+ * api_misc.c: health (open to all), the dashboard's numbers, the CAPF
+ * report, the audit log, and the Prometheus metrics.
+ *
+ * The numbers are the store's own selections (store_phone_count with the
+ * CLI's filters), so the dashboard, `opencapf report` and `phone list
+ * --lsc-status ...` always agree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_input.h"
+#include "api/api_internal.h"
+#include "capf/ca.h"
+#include "cmd/opencapf/phone_view.h"
+#include "common/util.h"
+#include "net/metrics.h"
+#include "store/store_search.h"
+
+#define RECENT_FAILURES 10
+#define AUDIT_DEFAULT_LIMIT 100
+
+void api_health(struct api_req *r)
+{
+	char v[64];
+	int db = store_setting_get(r->st, "lsc_days", v, sizeof v) >= 0;
+
+	api_reply_json(r, db ? 200 : 503, json_pack("{s:s, s:s}", "status", db ? "ok" : "degraded", "database",
+						    db ? "ok" : "unavailable"));
+}
+
+/* ---- counts ---- */
+
+static int64_t count_lsc(struct store *st, enum lsc_state s)
+{
+	struct phone_filter f;
+
+	phone_filter_init(&f);
+	f.lsc = s;
+	return store_phone_count(st, &f);
+}
+
+static int64_t count_op(struct store *st, enum capf_op op)
+{
+	struct phone_filter f;
+
+	phone_filter_init(&f);
+	f.has_op = 1;
+	f.op = op;
+	return store_phone_count(st, &f);
+}
+
+static json_t *lsc_counts(struct store *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)count_lsc(st, LSC_ANY),
+			 "none", (json_int_t)count_lsc(st, LSC_NONE), "installed",
+			 (json_int_t)count_lsc(st, LSC_INSTALLED), "expired", (json_int_t)count_lsc(st, LSC_EXPIRED),
+			 "expiring", (json_int_t)count_lsc(st, LSC_EXPIRING));
+}
+
+static json_t *op_counts(struct store *st)
+{
+	return json_pack("{s:I, s:I, s:I}", "install", (json_int_t)count_op(st, OP_INSTALL), "delete",
+			 (json_int_t)count_op(st, OP_DELETE), "troubleshoot", (json_int_t)count_op(st, OP_TROUBLESHOOT));
+}
+
+static int add_failure(const struct phone_row *row, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:o}", "name", row->phone.name, "status",
+					     row->phone.status, "operation", capf_op_name(row->phone.op),
+					     "last_contact", api_time_json(row->phone.last_contact)));
+	return json_array_size(arg) >= RECENT_FAILURES;
+}
+
+static json_t *capf_summary(struct store *st)
+{
+	struct pki_cert_info info;
+	char err[ERRLEN];
+	X509 *cert;
+
+	if (capf_ca_load(st, &cert, NULL, err, sizeof err) < 0)
+		return json_null();
+	pki_cert_info(cert, &info);
+	X509_free(cert);
+	return json_pack("{s:s, s:o, s:I, s:s}", "cn", info.cn, "not_after", api_time_json(info.not_after),
+			 "days_left", (json_int_t)((info.not_after - now_utc()) / 86400), "sha256", info.sha256);
+}
+
+void api_dashboard(struct api_req *r)
+{
+	struct phone_filter f;
+	json_t *failures = json_array();
+
+	phone_filter_init(&f);
+	f.status = "Failed";
+	if (store_phone_select(r->st, &f, add_failure, failures) < 0) {
+		json_decref(failures);
+		api_reply_store_error(r, "cannot read the phones");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:o, s:I, s:o, s:o}", "lsc", lsc_counts(r->st), "operations",
+					 op_counts(r->st), "failed", (json_int_t)store_phone_count(r->st, &f),
+					 "recent_failures", failures, "capf", capf_summary(r->st)));
+}
+
+/* ---- the CAPF report ---- */
+
+static int report_row(const struct phone_row *row, void *arg)
+{
+	json_t *o = phone_settings_json(&row->phone);
+
+	json_object_set_new(o, "lsc", phone_cert_brief_json(&row->lsc));
+	json_object_set_new(o, "mic", phone_cert_brief_json(&row->mic));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+void api_report(struct api_req *r)
+{
+	struct api_filter f;
+	json_t *q = json_object(), *rows;
+	struct evkeyval *kv;
+	char err[ERRLEN];
+	int rc;
+
+	TAILQ_FOREACH(kv, &r->query, next)
+		json_object_set_new(q, kv->key, json_string(kv->value));
+	rc = api_input_filter(q, &f, err, sizeof err); /* f points into q */
+	if (rc < 0) {
+		json_decref(q);
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	rows = json_array();
+	if (store_phone_select(r->st, &f.f, report_row, rows) < 0) {
+		json_decref(rows);
+		api_reply_store_error(r, "cannot make the report");
+	} else
+		api_reply_json(r, 200, json_pack("{s:o, s:o, s:o, s:o}", "summary", lsc_counts(r->st), "operations",
+						 op_counts(r->st), "capf", capf_summary(r->st), "phones", rows));
+	api_filter_free(&f);
+	json_decref(q);
+}
+
+/* ---- audit ---- */
+
+static int add_audit(const struct audit_entry *e, void *arg)
+{
+	json_t *detail = json_loads(e->detail, 0, NULL);
+
+	json_array_append_new(arg, json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "time",
+					     api_time_json(e->time), "actor", e->actor, "action", e->action,
+					     "object", e->object, "detail",
+					     detail ? detail : json_string(e->detail)));
+	return 0;
+}
+
+static int query_time(struct api_req *r, const char *name, int64_t *out)
+{
+	const char *v = api_query(r, name);
+
+	*out = 0;
+	if (v && parse_time_utc(v, out) < 0) {
+		api_reply_error(r, 400, "query parameter %s: expected \"YYYY-MM-DD HH:MM\" (UTC)", name);
+		return -1;
+	}
+	return 0;
+}
+
+void api_audit_list(struct api_req *r)
+{
+	struct audit_filter f = { 0 };
+	int64_t limit;
+	json_t *arr;
+
+	if (api_query_int(r, "limit", 1, 100000, AUDIT_DEFAULT_LIMIT, &limit) < 0 ||
+	    api_query_bool(r, "oldest_first", &f.oldest_first) < 0 || query_time(r, "since", &f.since) < 0 ||
+	    query_time(r, "until", &f.until) < 0)
+		return;
+	f.actor = api_query(r, "actor");
+	f.action_prefix = api_query(r, "action");
+	f.object = api_query(r, "object");
+	f.limit = (int)limit;
+	arr = json_array();
+	if (store_audit_select(r->st, &f, add_audit, arr) != 0) {
+		json_decref(arr);
+		api_reply_store_error(r, "cannot read the audit log");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o}", "entries", arr));
+}
+
+/* ---- metrics ---- */
+
+static void put_str(struct buf *out, const char *s)
+{
+	buf_put(out, s, strlen(s));
+}
+
+static int trust_size(const char *name, const char *desc, void *arg)
+{
+	void **a = arg;
+	char line[256];
+	int n;
+
+	(void)desc;
+	if (strpbrk(name, "\"\\\n")) /* not a valid label value as is: leave it out */
+		return 0;
+	n = store_trust_count(a[0], name);
+	snprintf(line, sizeof line, "opencapf_trust_store_certificates{store=\"%s\"} %d\n", name, n);
+	put_str(a[1], line);
+	return 0;
+}
+
+static void state_metrics(struct store *st, struct buf *out)
+{
+	static const char *const names[] = { "none", "installed", "expired", "expiring" };
+	static const enum lsc_state states[] = { LSC_NONE, LSC_INSTALLED, LSC_EXPIRED, LSC_EXPIRING };
+	void *arg[2] = { st, out };
+	json_t *capf = capf_summary(st);
+	char line[256];
+
+	put_str(out, "# HELP opencapf_trust_store_certificates Certificates in each trust store.\n"
+		     "# TYPE opencapf_trust_store_certificates gauge\n");
+	store_trust_names(st, trust_size, arg);
+	put_str(out, "# HELP opencapf_phones Phones by LSC state.\n# TYPE opencapf_phones gauge\n");
+	for (int i = 0; i < 4; i++) {
+		snprintf(line, sizeof line, "opencapf_phones{lsc=\"%s\"} %lld\n", names[i],
+			 (long long)count_lsc(st, states[i]));
+		put_str(out, line);
+	}
+	if (json_is_object(capf)) {
+		snprintf(line, sizeof line, "# HELP opencapf_capf_days_to_expiry Days until the current CAPF "
+			 "certificate expires.\n# TYPE opencapf_capf_days_to_expiry gauge\n"
+			 "opencapf_capf_days_to_expiry %lld\n",
+			 (long long)json_integer_value(json_object_get(capf, "days_left")));
+		put_str(out, line);
+	}
+	json_decref(capf);
+}
+
+void api_metrics(struct api_req *r)
+{
+	struct buf out;
+
+	buf_init(&out);
+	metrics_render(&out);
+	state_metrics(r->st, &out);
+	if (out.failed)
+		api_reply_error(r, 500, "out of memory");
+	else
+		api_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+	buf_free(&out);
+}

@@ -1,0 +1,362 @@
+/*
+ * register_listener.c: the registration TLS check on libevent with
+ * non-blocking OpenSSL (register_listener.h).
+ *
+ * One connection = one record. What goes into it is learnt in three places:
+ * the certificate verify callback (which certificate, its kind, the chain
+ * check against CallManager-trust), the info callback (the alert we send),
+ * and the event callback (handshake done, or the error that ended it).
+ * The record is written once, when the outcome is known, by the worker that
+ * owns the connection, on its own store handle.
+ */
+#include "net/register_listener.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capf/trust_load.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "diag/classify.h"
+#include "diag/tls_parse.h"
+#include "net/addr.h"
+#include "pki/pki.h"
+#include "store/store_register.h"
+
+struct register_conn;
+
+struct register_listener_arg {
+	struct register_service *svc;
+	struct worker *worker;
+	struct register_conn *conns;     /* open connections of this worker */
+};
+
+struct register_conn {
+	struct register_service *svc;
+	struct worker *worker;
+	struct register_listener_arg *owner;
+	struct register_conn *prev, *next;
+	struct bufferevent *bev;
+	struct event *timer;
+	STACK_OF(X509) *trusted;         /* CallManager-trust, loaded for this connection's check */
+	X509 *leaf;                      /* the certificate the phone presented */
+	struct register_row row;
+	int verified, verify_ok, recorded, closing;
+};
+
+/* ---- the record ---- */
+
+/* An accepted certificate is one the phone proved it holds the key of (the
+ * handshake verified its CertificateVerify): for a configured phone it
+ * becomes its LSC or last MIC seen, as a Troubleshoot would record it. */
+static void remember_seen(struct register_conn *c)
+{
+	struct phone ph;
+	uint8_t *der = NULL;
+	size_t len;
+
+	if (!c->leaf || (strcmp(c->row.cert_kind, "lsc") && strcmp(c->row.cert_kind, "mic")) ||
+	    store_phone_get(c->worker->st, c->row.phone, &ph) != 0 || pki_cert_to_der(c->leaf, &der, &len) < 0)
+		return;
+	if (store_seen_cert(c->worker->st, c->row.phone, c->row.cert_kind, der, len) < 0)
+		log_warn("register: cannot record the %s of %s: %s", c->row.cert_kind, c->row.phone,
+			 store_errmsg(c->worker->st));
+	OPENSSL_free(der);
+}
+
+static void record(struct register_conn *c, const char *result, const char *reason)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct register_row *r = &c->row;
+
+	if (c->recorded)
+		return;
+	c->recorded = 1;
+	snprintf(r->result, sizeof r->result, "%s", result);
+	if (reason && !r->reason[0])
+		snprintf(r->reason, sizeof r->reason, "%s", reason);
+	if (!r->cert_kind[0])
+		snprintf(r->cert_kind, sizeof r->cert_kind, "none");
+	if (ssl && SSL_get_current_cipher(ssl)) {
+		snprintf(r->tls_version, sizeof r->tls_version, "%s", SSL_get_version(ssl));
+		snprintf(r->cipher, sizeof r->cipher, "%s", SSL_get_cipher_name(ssl));
+	}
+	log_info("register: peer=%s phone=%s cert=%s result=%s%s%s", r->peer, r->phone[0] ? r->phone : "-",
+		 r->cert_kind, result, r->alert[0] ? " alert=" : "", r->alert);
+	if (store_register_add(c->worker->st, r) < 0)
+		log_warn("register: cannot record the connection: %s", store_errmsg(c->worker->st));
+	if (strcmp(result, "accepted") == 0)
+		remember_seen(c);
+}
+
+/* What the phone presented: kind (by the rules of classify.h), names, serial. */
+static void describe_leaf(struct register_conn *c, X509 *leaf)
+{
+	struct register_row *r = &c->row;
+	struct classify_ctx ctx;
+	struct pki_cert_info info;
+	struct cert_class cls;
+	char err[ERRLEN];
+	int have_ctx = classify_ctx_load(c->worker->st, &ctx, err, sizeof err) == 0;
+
+	cert_classify(have_ctx ? &ctx : NULL, leaf, &cls);
+	if (have_ctx)
+		classify_ctx_free(&ctx);
+	snprintf(r->cert_kind, sizeof r->cert_kind, "%s",
+		 cls.kind == CERT_KIND_LSC ? "lsc" : cls.kind == CERT_KIND_MIC ? "mic" : "unknown");
+	snprintf(r->rule, sizeof r->rule, "%s", cls.why);
+	cert_device_name(leaf, r->phone, sizeof r->phone);
+	if (pki_cert_info(leaf, &info) == 0) {
+		snprintf(r->subject, sizeof r->subject, "%s", info.subject);
+		snprintf(r->issuer, sizeof r->issuer, "%s", info.issuer);
+		snprintf(r->serial, sizeof r->serial, "%s", info.serial);
+		snprintf(r->sha256, sizeof r->sha256, "%s", info.sha256);
+	}
+}
+
+/* ---- OpenSSL callbacks ---- */
+
+/* Replaces OpenSSL's chain check: the same X509_verify_cert, but against
+ * CallManager-trust as read from the store now. */
+static int verify_cb(X509_STORE_CTX *xs, void *arg)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct register_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+
+	(void)arg;
+	if (!c || !leaf)
+		return 0;
+	c->verified = 1;
+	describe_leaf(c, leaf);
+	X509_free(c->leaf);
+	X509_up_ref(leaf);
+	c->leaf = leaf;
+	sk_X509_pop_free(c->trusted, X509_free);
+	if (!(c->trusted = trust_load_stack(c->worker->st, TRUST_CALLMANAGER))) {
+		snprintf(c->row.reason, sizeof c->row.reason, "cannot read CallManager-trust");
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED);
+		return 0;
+	}
+	X509_STORE_CTX_set0_trusted_stack(xs, c->trusted);
+	X509_STORE_CTX_set_flags(xs, X509_V_FLAG_PARTIAL_CHAIN);
+	c->verify_ok = X509_verify_cert(xs) == 1;
+	if (!c->verify_ok)
+		snprintf(c->row.reason, sizeof c->row.reason, "CallManager-trust: %s",
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+	return c->verify_ok;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct register_conn *c = SSL_get_app_data(ssl);
+
+	const char *name;
+
+	if (!c || !(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL || c->row.alert[0])
+		return;
+	/* OpenSSL 3.0 names some TLS 1.3 alerts "unknown" (certificate required) */
+	name = tls_alert_name((uint8_t)(ret & 0xff));
+	snprintf(c->row.alert, sizeof c->row.alert, "%s", name ? name : SSL_alert_desc_string_long(ret));
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct register_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->owner->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (ssl)
+		SSL_shutdown(ssl);
+	bufferevent_free(c->bev);
+	event_free(c->timer);
+	sk_X509_pop_free(c->trusted, X509_free);
+	X509_free(c->leaf);
+	worker_pool_release_slot(c->svc->pool);
+	free(c);
+}
+
+static void accepted(struct register_conn *c)
+{
+	char line[128];
+
+	record(c, "accepted", NULL);
+	snprintf(line, sizeof line, "registered %s %s\n",
+		 strcmp(c->row.cert_kind, "lsc") == 0 ? "LSC" : strcmp(c->row.cert_kind, "mic") == 0 ? "MIC" : "unknown",
+		 c->row.phone[0] ? c->row.phone : "-");
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (bufferevent_write(c->bev, line, strlen(line)) < 0)
+		conn_free(c);
+}
+
+/* The handshake ended in an error: refused by our check, or failed otherwise. */
+static void ended(struct register_conn *c, short what)
+{
+	unsigned long e = bufferevent_get_openssl_error(c->bev);
+	char why[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "%s", (what & BEV_EVENT_EOF) ? "the phone closed the connection"
+								       : "connection error");
+	ERR_clear_error();
+	if (c->verified && !c->verify_ok)
+		record(c, "refused", why);
+	else if (!c->verified && c->row.alert[0])
+		record(c, "refused", "the phone sent no certificate");
+	else
+		record(c, "failed", why);
+	conn_free(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct register_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		accepted(c);
+		return;
+	}
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	ended(c, what);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct register_conn *c = arg;
+
+	(void)bev;
+	if (c->closing)
+		conn_free(c);
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct register_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	record(c, "failed", "timed out");
+	conn_free(c);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct register_listener_arg *la = arg;
+	struct register_service *svc = la->svc;
+	struct timeval tv = { svc->cfg.timeout, 0 };
+	struct register_conn *c;
+	SSL *ssl;
+
+	(void)l;
+	(void)salen;
+	if (worker_pool_take_slot(svc->pool) < 0) {
+		log_warn("register: connection cap (%d) reached, refusing a connection", svc->pool->max_connections);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	ssl = SSL_new(svc->ssl_ctx);
+	if (!c || !ssl) {
+		free(c);
+		SSL_free(ssl);
+		close(fd);
+		worker_pool_release_slot(svc->pool);
+		return;
+	}
+	*c = (struct register_conn){ .svc = svc, .worker = la->worker, .owner = la, .next = la->conns };
+	addr_host(sa, c->row.peer, sizeof c->row.peer);
+	if (la->conns)
+		la->conns->prev = c;
+	la->conns = c;
+	SSL_set_app_data(ssl, c);
+	c->bev = bufferevent_openssl_socket_new(la->worker->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(la->worker->base, timeout_cb, c);
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(c->timer, &tv);
+}
+
+static void configure_ctx(SSL_CTX *ctx)
+{
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); /* every phone is checked afresh */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+}
+
+int register_service_start(struct register_service *svc, struct worker_pool *pool, const char *addr,
+			   SSL_CTX *ssl_ctx, const struct register_service_cfg *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0)
+		return -1;
+	svc->pool = pool;
+	svc->ssl_ctx = ssl_ctx;
+	svc->cfg = *cfg;
+	if (svc->cfg.timeout <= 0)
+		svc->cfg.timeout = REGISTER_TIMEOUT_DEFAULT;
+	configure_ctx(ssl_ctx);
+	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
+	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
+	if (!svc->listeners || !svc->args) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < pool->count; i++) {
+		svc->args[i] = (struct register_listener_arg){ svc, &pool->workers[i], NULL };
+		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],
+			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+			1024, (struct sockaddr *)&ss, (int)sslen);
+		if (!svc->listeners[i]) {
+			seterr(err, errlen, "cannot listen on %s: %s", addr,
+			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void register_service_close(struct register_service *svc)
+{
+	for (int i = 0; svc->listeners && i < svc->pool->count; i++) {
+		if (svc->listeners[i])
+			evconnlistener_free(svc->listeners[i]);
+		while (svc->args[i].conns)
+			conn_free(svc->args[i].conns); /* unfinished: not recorded */
+	}
+	free(svc->listeners);
+	free(svc->args);
+	svc->listeners = NULL;
+	svc->args = NULL;
+}

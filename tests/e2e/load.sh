@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# load.sh: the load generator against the daemon, small and bounded: 200
+# phones enrolled 50 at a time (every one an issued LSC on record, no
+# failure), the same phones troubleshot and deleted, slow phones holding
+# their key generation, TVS verify requests, refusals (non-loopback target,
+# untrusted server, phones nobody scheduled) and the load-limit measure.
+. "$(dirname "$0")/lib.sh"
+: "${PHONESIM:?PHONESIM must name the phonesim binary}"
+
+S="$TEST_TMP/state"
+"$OPENCAPF" --state "$S" init --key ec:p256 >/dev/null
+"$OPENCAPF" --state "$S" capf cert >"$TEST_TMP/capf.pem"
+TVS_PORT=$(free_port)
+"$OPENCAPF" --state "$S" tvs cert >"$TEST_TMP/tvs.pem"
+"$OPENCAPF" --state "$S" tvs add "$TEST_TMP/capf.pem" --role CAPF >/dev/null
+start_daemon "$S" --tvs-listen "127.0.0.1:$TVS_PORT" --http-listen off || exit 1
+CAPF="127.0.0.1:$CAPF_PORT"
+N=200
+FIRST=SEP00000000A000
+LAST=SEP00000000A0C7
+
+# register OPERATION: the N phones, scheduled for OPERATION.
+register() {
+	{ echo "name,key_order,operation"
+	  for i in $(seq 0 $((N - 1))); do printf 'SEP%012X,ec,%s\n' $((0xA000 + i)) "$1"; done
+	} >"$TEST_TMP/phones.csv"
+	"$OPENCAPF" --state "$S" phone import "$TEST_TMP/phones.csv" --update >/dev/null
+}
+load() { "$PHONESIM" load --capf "$CAPF" --trust "$TEST_TMP/capf.pem" --first $FIRST --max-seconds 120 "$@"; }
+lsc_count() { sqlite3 "$S/opencapf.db" "SELECT count(*) FROM issued_certs WHERE phone BETWEEN '$FIRST' AND '$LAST'"; }
+status_count() { sqlite3 "$S/opencapf.db" "SELECT count(*) FROM phones WHERE status = '$1'"; }
+
+# --- install: 200 phones, 50 at a time
+register install
+expect_exit 0 "load installs $N LSCs, 50 sessions at a time" load --count $N --concurrency 50 --threads 2
+expect_output "^completed=$N failed=0 seconds=[0-9.]+ rate=[0-9.]+/s p50=[0-9.]+ms p99=[0-9.]+ms$" \
+	"the last line sums the run up"
+expect_output "^latency: p50=.* p99=.* max=" "latencies p50, p99 and max are printed"
+equal "the store holds $N issued LSCs" "$(lsc_count)" $N
+equal "every phone shows Upgrade Success" "$(status_count 'Upgrade Success')" $N
+
+# --- the same phones again: nothing is scheduled, every session fails as such
+expect_exit 2 "a load of phones with nothing scheduled fails" load --count 20 --concurrency 10
+expect_output "20 x server did no operation" "the failures are counted by kind"
+expect_output "^completed=0 failed=20 " "completed=0 failed=20"
+
+# --- troubleshoot and delete loads
+register troubleshoot
+expect_exit 0 "troubleshoot load" load --count $N --concurrency 50 --op troubleshoot
+expect_output "^completed=$N failed=0 " "every troubleshoot completed"
+equal "every phone shows Troubleshoot Success" "$(status_count 'Troubleshoot Success')" $N
+register delete
+expect_exit 0 "delete load" load --count $N --concurrency 50 --op delete
+equal "every phone shows Delete Success" "$(status_count 'Delete Success')" $N
+
+# --- slow phones: 50 at once, each holding its key for 2 s
+register install
+start=$(date +%s)
+expect_exit 0 "50 slow phones (2 s key generation) enrolled at once" \
+	load --count 50 --concurrency 50 --keygen-delay 2
+took=$(( $(date +%s) - start ))
+[ "$took" -ge 2 ] && [ "$took" -le 30 ] && ok "slow phones took $took s, about one key generation" \
+	|| not_ok "slow phones took $took s"
+equal "100 installs in total for the slow phones' range" "$(sqlite3 "$S/opencapf.db" \
+	"SELECT count(*) FROM issued_certs WHERE phone BETWEEN '$FIRST' AND 'SEP00000000A031'")" 100
+
+# --- TVS: 20 phones, 5 verify requests each
+expect_exit 0 "TVS load: 100 verify requests" "$PHONESIM" load --tvs "127.0.0.1:$TVS_PORT" \
+	--trust "$TEST_TMP/tvs.pem" --verify-cert "$TEST_TMP/capf.pem" --expect valid --first $FIRST \
+	--count 20 --requests 5 --concurrency 10 --max-seconds 60
+expect_output "^completed=100 failed=0 " "every request answered valid"
+expect_output "^tvs: valid=100 invalid=0" "the verdicts are counted"
+expect_exit 2 "TVS load expecting 'invalid' for a known certificate fails" "$PHONESIM" load \
+	--tvs "127.0.0.1:$TVS_PORT" --trust "$TEST_TMP/tvs.pem" --verify-cert "$TEST_TMP/capf.pem" \
+	--expect invalid --first $FIRST --count 2 --max-seconds 60
+
+# --- refusals
+expect_exit 1 "a non-loopback target is refused" "$PHONESIM" load --capf 192.0.2.1:3804 \
+	--trust "$TEST_TMP/capf.pem" --first $FIRST --count 1
+expect_output "not a loopback address" "the refusal says why"
+"$OPENCAPF" --state "$TEST_TMP/other" init >/dev/null
+"$OPENCAPF" --state "$TEST_TMP/other" capf cert >"$TEST_TMP/other.pem"
+expect_exit 2 "a server that is not the trusted CAPF is refused" "$PHONESIM" load --capf "$CAPF" \
+	--trust "$TEST_TMP/other.pem" --first $FIRST --count 5 --concurrency 5
+expect_output "5 x untrusted server" "every phone refuses it"
+expect_exit 1 "--count is required" "$PHONESIM" load --capf "$CAPF" --trust "$TEST_TMP/capf.pem" --first $FIRST
+expect_exit 1 "--first must end in hex digits" "$PHONESIM" load --capf "$CAPF" --trust "$TEST_TMP/capf.pem" \
+	--first SEPXYZ --count 1
+
+# --- the limit measure
+expect_exit 0 "load-limit measures signing and the handshake" "$PHONESIM" load-limit --cert "$TEST_TMP/capf.pem" \
+	--key "$(ls "$S"/keys/capf-*.key | head -1)" --seconds 0.2
+expect_output "^sign_us=[0-9.]+ handshake_us=[0-9.]+ client_handshake_us=[0-9.]+ cores=[0-9]+ limit=[0-9]+/s$" \
+	"load-limit's last line"
+
+stop_daemon
+finish
