@@ -11,6 +11,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers_lib.sh"
 need "ocserv:ocserv" "openconnect:openconnect"
+if [ "$(id -u)" != 0 ]; then # ocserv: "This server requires root access to operate."
+	echo "skipped: ocserv runs only as root (scripts/test.sh runs as root)"
+	echo
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
 
 S="$TEST_TMP/state"
 new_state "$S" || { not_ok "opencapf init"; finish; exit; }
@@ -117,6 +123,14 @@ OTHER=$(identity "$PH/$PX")
 
 X1="$TEST_TMP/export1"
 check "trust export phone-vpn-trust --format ocserv" export_store "$S" phone-vpn-trust ocserv "$X1"
+expect_exit 2 "a server format needs --out DIR" "$OPENCAPF" --state "$S" trust export phone-vpn-trust --format ocserv
+expect_exit 2 "an unknown format is a usage error" \
+	"$OPENCAPF" --state "$S" trust export phone-vpn-trust --format strongswan --out "$TEST_TMP/nope"
+mkdir -p "$TEST_TMP/not-an-export" && touch "$TEST_TMP/not-an-export/keep"
+expect_exit 1 "a folder that is not an earlier export is not replaced" \
+	"$OPENCAPF" --state "$S" trust export phone-vpn-trust --format ocserv --out "$TEST_TMP/not-an-export"
+[ -f "$TEST_TMP/not-an-export/keep" ] && ok "its files are untouched" || not_ok "the folder's files are gone"
+check "a second export replaces the first" export_store "$S" phone-vpn-trust ocserv "$X1"
 cp "$X1.snippet" "$TEST_TMP/last.out"
 expect_output '^auth = "certificate"' "the snippet selects certificate authentication"
 expect_output "^ca-cert = \"?$X1/ca.pem\"?" "the snippet names the bundle as ca-cert"

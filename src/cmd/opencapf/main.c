@@ -15,7 +15,7 @@
 
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create the state directory and the CAPF CA" },
-	{ "capf", cmd_capf, "show the CAPF certificate, print its PEM" },
+	{ "capf", cmd_capf, "the CAPF certificate: show, cert, regenerate, csr, import, rollover, retire" },
 	{ "phone", cmd_phone, "add, change, list and show phones; schedule CAPF operations" },
 	{ "trust", cmd_trust, "trust stores: list, show, add certificates" },
 	{ "itl", cmd_itl, "ITL files: build, show (verify), publish; the SAST/TFTP signer" },

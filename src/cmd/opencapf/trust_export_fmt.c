@@ -244,6 +244,10 @@ int trust_fmt_export(struct store *st, const char *store_name, const char *forma
 		cli_error("trust export: %s: %s", dir, strerror(errno));
 		goto out;
 	}
+	if (strpbrk(abs, "\"\n\r")) {
+		cli_error("trust export: %s: a folder for server settings cannot contain quotes or line breaks", abs);
+		goto out;
+	}
 	name_certs(&c);
 	if (f == FMT_ASA && write_asa_files(&c, abs) < 0)
 		goto out;
