@@ -46,6 +46,7 @@ mkdir -p "$BENCH_DIR"
 OPENCAPF=$ROOT/$BUILD/src/cmd/opencapf/opencapf
 OPENCAPFD=$ROOT/$BUILD/src/cmd/opencapfd/opencapfd
 PHONESIM=$ROOT/$BUILD/src/cmd/phonesim/phonesim
+ITL_BENCH=$ROOT/$BUILD/tests/bench/itl-bench
 RESULTS=$BENCH_DIR/results.md
 DAEMON_PID=
 NEXT_RANGE=1
@@ -60,7 +61,7 @@ trap cleanup EXIT
 build() {
 	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" --buildtype=release >"$BENCH_DIR/meson.log" 2>&1 \
 		|| die "meson setup failed (see $BENCH_DIR/meson.log)"
-	ninja -C "$BUILD" src/cmd/opencapf/opencapf src/cmd/opencapfd/opencapfd src/cmd/phonesim/phonesim \
+	ninja -C "$BUILD" src/cmd/opencapf/opencapf src/cmd/opencapfd/opencapfd src/cmd/phonesim/phonesim tests/bench/itl-bench \
 		>"$BENCH_DIR/ninja.log" 2>&1 || die "build failed (see $BENCH_DIR/ninja.log)"
 }
 
@@ -133,7 +134,8 @@ start_daemon() {
 	for _ in 1 2 3 4 5; do
 		PORT=$(free_port) || die "no free port"
 		"$OPENCAPFD" --state "$st" --capf-listen "127.0.0.1:$PORT" --workers "$(nproc)" \
-			--max-connections 30000 --log-level warning "$@" >"$BENCH_DIR/daemon.$PORT.log" 2>&1 &
+			--max-connections 30000 --tvs-listen off --http-listen off "$@" \
+			>"$BENCH_DIR/daemon.$PORT.log" 2>&1 &
 		DAEMON_PID=$!
 		for _ in $(seq 1 50); do ss -ltnH "sport = :$PORT" | grep -q . && break; sleep 0.1; done
 		if kill -0 "$DAEMON_PID" 2>/dev/null && ! ss -ltnpH "sport = :$PORT" | grep -vq "pid=$DAEMON_PID,"; then
@@ -179,7 +181,7 @@ RUNS=()
 WARMUP=0
 run_load() {
 	local st=$1 conc=$2 n=$3 key=$4; shift 4
-	local first last out t0 t1 issued rate
+	local first last out t0 t1 issued rate client
 	next_first; first=$FIRST
 	register "$st" "$first" "$n" install
 	t0=$(cpu_ticks "$DAEMON_PID")
@@ -192,13 +194,18 @@ run_load() {
 	rate=$(field rate <<<"$LAST")
 	log "$key concurrency $conc: $LAST"
 	[ "$WARMUP" = 1 ] && return
+	client=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out")
 	RUNS+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
-| $rate | $(awk -v r="$rate" -v l="${LIMIT[$key]}" 'BEGIN { printf "%.0f%%", 100 * r / l }') \
+| $rate | $(pct "$rate" "${LIMIT[$key]}") \
+| $(pct "$rate" "$(awk -v c="$(nproc)" -v s="${SIGN_US[$key]}" -v h="${HS_US[$key]}" -v u="$client" \
+	'BEGIN { printf "%.0f", c * 1e6 / (s + h + u) }')") \
 | $(field p50 <<<"$LAST") | $(sed -n 's/^latency: .*p99=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
 | $(sed -n 's/^latency: .*max=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
 | $(awk -v t=$((t1 - t0)) -v k="$TICK" -v n="$n" 'BEGIN { printf "%.0f", t / k * 1e6 / n }') \
-| $(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out") | $issued |")
+| $client | $issued |")
 }
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 
 throughput() {
 	local key st
@@ -215,9 +222,13 @@ throughput() {
 
 # ---- 3. memory ----
 
-slow_phones() {
-	local st=$BENCH_DIR/state-slow first rss0 peak=0 r pid out
-	new_state "$st" ec:p256
+# slow_run RAMP: SLOW phones at once, each holding its key SLOW_DELAY
+# seconds, started all together (RAMP 0) or RAMP a second; the daemon's
+# RSS is sampled every 0.5 s. Appends a table row.
+SLOW_ROWS=()
+slow_run() {
+	local ramp=$1 st=$BENCH_DIR/state-slow first rss0 peak=0 r pid out extra=()
+	[ "$ramp" -gt 0 ] && extra=(--ramp "$ramp")
 	next_first; first=$FIRST
 	register "$st" "$first" "$SLOW" install
 	start_daemon "$st"
@@ -225,18 +236,25 @@ slow_phones() {
 	rss0=$(rss_kib "$DAEMON_PID")
 	"$PHONESIM" load --capf "127.0.0.1:$PORT" --trust "$st.capf.pem" --first "SEP$first" --count "$SLOW" \
 		--concurrency "$SLOW" --keygen-delay "$SLOW_DELAY" --timeout $((SLOW_DELAY + 60)) --key-types ec:p256 \
-		--max-seconds $((SLOW_DELAY * 3 + 120)) >"$BENCH_DIR/slow.log" 2>&1 &
+		--max-seconds $((SLOW_DELAY * 3 + 120)) "${extra[@]}" >"$BENCH_DIR/slow-$ramp.log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		r=$(rss_kib "$DAEMON_PID"); [ "${r:-0}" -gt "$peak" ] && peak=$r
 		sleep 0.5
 	done
 	wait "$pid"
-	out=$(tail -1 "$BENCH_DIR/slow.log")
-	SLOW_ROW="| $SLOW | $SLOW_DELAY s | $(field completed <<<"$out") | $(field failed <<<"$out") | $rss0 KiB \
-| $peak KiB | $(( (peak - rss0) / SLOW )) KiB | $(field p99 <<<"$out") ms |"
-	log "slow phones: $out; daemon RSS $rss0 -> $peak KiB"
+	out=$(tail -1 "$BENCH_DIR/slow-$ramp.log")
+	SLOW_ROWS+=("| $SLOW | $([ "$ramp" -gt 0 ] && echo "$ramp a second" || echo "all at once") | $SLOW_DELAY s \
+| $(field completed <<<"$out") | $(field failed <<<"$out") | $rss0 KiB | $peak KiB \
+| $(( (peak - rss0) / SLOW )) KiB | $(field p99 <<<"$out") ms |")
+	log "slow phones (ramp $ramp): $out; daemon RSS $rss0 -> $peak KiB"
 	stop_daemon
+}
+
+slow_phones() {
+	new_state "$BENCH_DIR/state-slow" ec:p256
+	slow_run 0
+	slow_run 1000
 }
 
 # ---- 4. TVS ----
@@ -261,17 +279,21 @@ tvs_load() {
 
 seconds_of() { local TIMEFORMAT=%R; { time "$@" >/dev/null 2>&1; } 2>&1; }
 
+# 'opencapf itl build' adds at most a few dozen records to the state's own,
+# so the 1,000-record file is built by itl-bench with the same library call;
+# 'opencapf itl show' then reads it as an administrator would.
 itl_times() {
-	local st=$BENCH_DIR/state-ec-p256 dir=$BENCH_DIR/itl-certs args=() b s
+	local st=$BENCH_DIR/state-ec-p256 dir=$BENCH_DIR/itl-certs out s
 	mkdir -p "$dir"
 	sqlite3 "$st/opencapf.db" "SELECT writefile('$dir/' || id || '.der', der) FROM issued_certs LIMIT $ITL" >/dev/null
-	for f in "$dir"/*.der; do args+=(--add "CCM:$f"); done
-	if [ "${#args[@]}" -lt $((ITL * 2)) ]; then ITL_ROW="| (fewer than $ITL issued certificates to list) |"; return; fi
-	b=$(seconds_of "$OPENCAPF" --state "$st" itl build --out "$BENCH_DIR/ITLFile.tlv" "${args[@]}")
-	"$OPENCAPF" --state "$st" itl show "$BENCH_DIR/ITLFile.tlv" >"$BENCH_DIR/itl-show.log" 2>&1
-	s=$(seconds_of "$OPENCAPF" --state "$st" itl show "$BENCH_DIR/ITLFile.tlv")
-	ITL_ROW="| $ITL | $(stat -c %s "$BENCH_DIR/ITLFile.tlv") bytes | $b s | $s s | $(tail -1 "$BENCH_DIR/itl-show.log") |"
-	log "ITL: build $b s, show $s s"
+	if [ "$(ls "$dir" | wc -l)" -lt "$ITL" ]; then ITL_ROW="| (fewer than $ITL issued certificates to list) |"; return; fi
+	out=$("$ITL_BENCH" "$st/certs/sast.pem" "$(ls "$st"/keys/sast-*.key | tail -1)" "$BENCH_DIR/ITLFile.tlv" 5 \
+		"$dir"/*.der | tail -1)
+	"$OPENCAPF" itl show "$BENCH_DIR/ITLFile.tlv" >"$BENCH_DIR/itl-show.log" 2>&1
+	s=$(seconds_of "$OPENCAPF" itl show "$BENCH_DIR/ITLFile.tlv")
+	ITL_ROW="| $(field records <<<"$out") | $(field bytes <<<"$out") bytes | $(field build_ms <<<"$out") ms \
+| $(field show_ms <<<"$out") ms | $(awk -v s="$s" 'BEGIN { printf "%.0f", s * 1000 }') ms | $(tail -1 "$BENCH_DIR/itl-show.log") |"
+	log "ITL: $out; opencapf itl show $s s"
 }
 
 # ---- the results ----
@@ -292,15 +314,15 @@ write_results() {
 		echo
 		echo "**2. Enrollment throughput** ($PHONES phones a run, full TLS handshake each, durable commits)"
 		echo
-		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of limit | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of limit | of limit with the client's CPU | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s\n' "${RUNS[@]}"
 		echo
 		echo "**3. Memory** (EC P-256; daemon RSS sampled every 0.5 s)"
 		echo
-		echo "| slow phones at once | key generation | completed | failed | RSS idle | RSS peak | per session | p99 |"
-		echo "|---|---|---|---|---|---|---|---|"
-		echo "$SLOW_ROW"
+		echo "| slow phones at once | started | key generation | completed | failed | RSS before | RSS peak | per session | p99 |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		printf '%s\n' "${SLOW_ROWS[@]}"
 		echo
 		echo "**4. TVS**"
 		echo
@@ -310,8 +332,8 @@ write_results() {
 		echo
 		echo "**5. ITL**"
 		echo
-		echo "| records | file | build | show | verification |"
-		echo "|---|---|---|---|---|"
+		echo "| records | file | build (in process) | show (in process) | opencapf itl show (process) | verification |"
+		echo "|---|---|---|---|---|---|"
 		echo "$ITL_ROW"
 	} >"$RESULTS"
 }

@@ -12,7 +12,10 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev
 	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev openssl sqlite3)
-TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl tcpdump)
+TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl tcpdump jq chromium)
+# The browser test (tests/browser) drives Chromium with Node.js; an npm that
+# came with another Node.js package is kept.
+command -v npm >/dev/null || TEST_PKGS+=(nodejs npm)
 # Real servers and clients for the 'servers' tests (tests/e2e/servers_*.sh): installed
 # when they can be, without starting their system services; a test whose package is
 # missing says "skipped".

@@ -36,7 +36,7 @@ int api_audit(struct api_req *r, const char *action, const char *object, const c
 			   detail ? detail : "{}");
 }
 
-/* The CSRF token of a session: base64url-ish hex of SHA-256("opencapf-csrf:" cookie). */
+/* The CSRF token of a session: the first 43 hex digits of SHA-256("opencapf-csrf:" cookie). */
 static void csrf_for(const char *cookie, char out[CSRF_LEN + 1])
 {
 	static const char label[] = "opencapf-csrf:";

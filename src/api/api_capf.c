@@ -198,16 +198,17 @@ static json_t *itl_text(const uint8_t *data, size_t len)
 	char err[ERRLEN] = "", *text = NULL;
 	size_t tlen = 0;
 	FILE *mem = open_memstream(&text, &tlen);
+	json_t *o;
 	int ok;
 
 	if (!mem)
-		return json_null();
+		return json_object();
 	ok = itl_show(mem, data, len, err, sizeof err) == 0;
 	fclose(mem);
-	json_t *o = json_pack("{s:b, s:s, s:s%}", "verified", ok, "error", ok ? "" : err, "text", text ? text : "",
-			      text ? tlen : 0);
+	o = json_pack("{s:b, s:s, s:s%}", "verified", ok, "error", ok ? "" : err, "text", text ? text : "",
+		      text ? tlen : 0);
 	free(text);
-	return o;
+	return o ? o : json_object();
 }
 
 void api_itl_show(struct api_req *r)

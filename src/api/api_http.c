@@ -87,26 +87,18 @@ void api_reply_empty(struct api_req *r, int code)
 void api_reply_json(struct api_req *r, int code, json_t *body)
 {
 	char *text = body ? json_dumps(body, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+	struct evbuffer *buf = text ? evbuffer_new() : NULL;
 
 	json_decref(body);
-	if (!text) {
-		api_header(r, "Content-Type", "application/json");
-		api_reply_text(r, 500, NULL, "{\"error\":\"out of memory\"}\n", 26);
-		return;
-	}
 	api_header(r, "Content-Type", "application/json");
 	api_header(r, "Cache-Control", "no-store");
-	{
-		size_t n = strlen(text);
-		struct evbuffer *buf = evbuffer_new();
-		if (buf) {
-			evbuffer_add(buf, text, n);
-			evbuffer_add(buf, "\n", 1);
-		}
+	if (!buf || evbuffer_add(buf, text, strlen(text)) < 0 || evbuffer_add(buf, "\n", 1) < 0) {
+		static const char oom[] = "{\"error\":\"out of memory\"}\n";
+		api_reply_text(r, 500, NULL, oom, sizeof oom - 1);
+	} else
 		send_reply(r, code, buf);
-		if (buf)
-			evbuffer_free(buf);
-	}
+	if (buf)
+		evbuffer_free(buf);
 	free(text);
 }
 

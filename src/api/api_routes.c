@@ -21,7 +21,7 @@
 static const struct api_route routes[] = {
 	{ GET, "/api/v1/health", api_health, API_OPEN, 0 },
 	{ POST, "/api/v1/login", api_login, API_OPEN, 1 },
-	{ POST, "/api/v1/logout", api_logout, API_OPEN, 0 },
+	{ POST, "/api/v1/logout", api_logout, API_READ, 0 },
 	{ GET, "/api/v1/session", api_session, API_READ, 0 },
 	{ GET, "/api/v1/dashboard", api_dashboard, API_READ, 0 },
 

@@ -42,6 +42,32 @@ static int side_spoke_tls(const struct tls_side *t)
 	return t->records > 0 || (t->state == TLS_SIDE_NOT_TLS && t->error[0]); /* SSLv2 hello */
 }
 
+static size_t chain_bytes(const struct tls_side *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->ncerts; i++)
+		n += t->certs[i].len;
+	return n;
+}
+
+/* Bounded memory over a whole capture: past the budget, chains are dropped. */
+static void budget_chains(struct capture_result *res, struct capture_conn *c)
+{
+	size_t n = chain_bytes(&c->c) + chain_bytes(&c->s);
+
+	if (res->cert_bytes + n <= CAPTURE_MAX_CERT_BYTES) {
+		res->cert_bytes += n;
+		return;
+	}
+	for (size_t i = 0; i < c->c.ncerts; i++)
+		free(c->c.certs[i].der);
+	for (size_t i = 0; i < c->s.ncerts; i++)
+		free(c->s.certs[i].der);
+	c->c.ncerts = c->s.ncerts = 0;
+	c->chains_dropped = 1;
+}
+
 static int keep_conn(struct capture_result *res, struct capture_conn *c)
 {
 	if (res->n >= CAPTURE_MAX_CONNS) {
@@ -56,6 +82,7 @@ static int keep_conn(struct capture_result *res, struct capture_conn *c)
 		res->conns = more;
 		res->cap = cap;
 	}
+	budget_chains(res, c);
 	res->conns[res->n++] = *c;
 	return 0;
 }
@@ -272,6 +299,9 @@ static json_t *notes_json(const struct capture_conn *c, int tls13)
 			note(n, "%s: %s", i == 0 ? "client to server" : "server to client", c->gap_why[i]);
 	if (c->evicted)
 		note(n, "finished early: too many connections open at once in the capture");
+	if (c->chains_dropped)
+		note(n, "certificates not kept: the capture holds more than %d MiB of them",
+		     CAPTURE_MAX_CERT_BYTES / (1024 * 1024));
 	return n;
 }
 

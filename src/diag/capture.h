@@ -23,6 +23,7 @@
 #include "diag/tls_parse.h"
 
 #define CAPTURE_MAX_CONNS 100000   /* connections listed; later ones are only counted */
+#define CAPTURE_MAX_CERT_BYTES (64 * 1024 * 1024) /* certificates kept; later chains are dropped */
 
 struct capture_conn {
 	uint64_t index;              /* the stream's number in the capture */
@@ -32,6 +33,7 @@ struct capture_conn {
 	int gap[2];                  /* [0] client -> server, [1] server -> client */
 	char gap_why[2][112];
 	int evicted;                 /* finished early: too many connections open at once */
+	int chains_dropped;          /* its certificates exceeded CAPTURE_MAX_CERT_BYTES */
 };
 
 struct capture_result {
@@ -39,6 +41,7 @@ struct capture_result {
 	size_t n, cap;
 	uint64_t not_listed;         /* TLS connections beyond CAPTURE_MAX_CONNS */
 	uint64_t not_tls;            /* TCP streams with payload that were not TLS */
+	size_t cert_bytes;           /* DER kept in conns */
 	struct pcap_counts counts;
 	struct tcp_stats tcp;
 	int partial;                 /* the file broke off: results up to there */

@@ -16,13 +16,15 @@
 
 #define HASH_BUCKETS 4096
 #define DEFAULT_MAX_STREAMS 1024
-#define DEFAULT_MAX_OOO_BYTES (256 * 1024)
+#define DEFAULT_MAX_OOO_BYTES (128 * 1024)
+#define DEFAULT_MAX_TOTAL_OOO_BYTES (32 * 1024 * 1024)
 
 struct tcp_reasm {
 	struct tcp_limits lim;
 	struct tcp_hooks hooks;
 	struct tcp_stats stats;
 	size_t open;
+	size_t ooo_total;        /* bytes queued out of order, all streams */
 	struct tcp_stream *lru_head, *lru_tail;
 	struct tcp_stream *buckets[HASH_BUCKETS];
 };
@@ -77,6 +79,8 @@ struct tcp_reasm *tcp_reasm_new(const struct tcp_limits *limits, const struct tc
 		r->lim.max_streams = DEFAULT_MAX_STREAMS;
 	if (!r->lim.max_ooo_bytes)
 		r->lim.max_ooo_bytes = DEFAULT_MAX_OOO_BYTES;
+	if (!r->lim.max_total_ooo_bytes)
+		r->lim.max_total_ooo_bytes = DEFAULT_MAX_TOTAL_OOO_BYTES;
 	r->hooks = *hooks;
 	return r;
 }
@@ -120,22 +124,23 @@ static struct tcp_stream *find(struct tcp_reasm *r, const struct tcp_segment *se
 	return NULL;
 }
 
-static void dir_clear_queue(struct tcp_dir *d)
+static void dir_clear_queue(struct tcp_reasm *r, struct tcp_dir *d)
 {
 	for (size_t i = 0; i < d->nooo; i++)
 		free(d->ooo[i].data);
+	r->ooo_total -= d->ooo_bytes;
 	d->nooo = 0;
 	d->ooo_bytes = 0;
 }
 
-static void mark_gap(struct tcp_dir *d, const char *why)
+static void mark_gap(struct tcp_reasm *r, struct tcp_dir *d, const char *why)
 {
 	if (!d->gap) {
 		d->gap = 1;
 		snprintf(d->gap_why, sizeof d->gap_why, "%s after byte %llu", why,
 			 (unsigned long long)d->delivered);
 	}
-	dir_clear_queue(d);
+	dir_clear_queue(r, d);
 }
 
 /* Unlink, report to the consumer, free. */
@@ -151,11 +156,11 @@ static void finish(struct tcp_reasm *r, struct tcp_stream *s)
 	r->open--;
 	for (int i = 0; i < 2; i++)
 		if (s->dir[i].nooo && !s->dir[i].enough)
-			mark_gap(&s->dir[i], "segments missing from the capture");
+			mark_gap(r, &s->dir[i], "segments missing from the capture");
 	if (r->hooks.done)
 		r->hooks.done(s, r->hooks.arg);
 	for (int i = 0; i < 2; i++)
-		dir_clear_queue(&s->dir[i]);
+		dir_clear_queue(r, &s->dir[i]);
 	free(s);
 }
 
@@ -198,7 +203,7 @@ static void deliver(struct tcp_reasm *r, struct tcp_stream *s, int dir, const ui
 		return;
 	if (r->hooks.data && r->hooks.data(s, dir, p, n, r->hooks.arg)) {
 		d->enough = 1;
-		dir_clear_queue(d);
+		dir_clear_queue(r, d);
 	}
 }
 
@@ -218,6 +223,7 @@ static void drain_queue(struct tcp_reasm *r, struct tcp_stream *s, int dir)
 				continue;
 			d->ooo[i] = d->ooo[--d->nooo];
 			d->ooo_bytes -= q.len;
+			r->ooo_total -= q.len;
 			if ((size_t)-(int64_t)off < q.len)
 				deliver(r, s, dir, q.data + (size_t)-(int64_t)off, q.len - (size_t)-(int64_t)off);
 			free(q.data);
@@ -232,17 +238,19 @@ static void enqueue(struct tcp_reasm *r, struct tcp_dir *d, uint32_t seq, const 
 	uint8_t *copy;
 
 	r->stats.ooo_segments++;
-	if (d->nooo == TCP_MAX_OOO || d->ooo_bytes + n > r->lim.max_ooo_bytes) {
-		mark_gap(d, "too many segments out of order (lost from the capture?)");
+	if (d->nooo == TCP_MAX_OOO || d->ooo_bytes + n > r->lim.max_ooo_bytes ||
+	    r->ooo_total + n > r->lim.max_total_ooo_bytes) {
+		mark_gap(r, d, "too many segments out of order (lost from the capture?)");
 		return;
 	}
 	if (!(copy = malloc(n))) {
-		mark_gap(d, "out of memory");
+		mark_gap(r, d, "out of memory");
 		return;
 	}
 	memcpy(copy, p, n);
 	d->ooo[d->nooo++] = (struct tcp_ooo){ seq, copy, n };
 	d->ooo_bytes += n;
+	r->ooo_total += n;
 }
 
 static void payload(struct tcp_reasm *r, struct tcp_stream *s, int dir, uint32_t seq,
@@ -261,7 +269,7 @@ static void payload(struct tcp_reasm *r, struct tcp_stream *s, int dir, uint32_t
 		return;
 	if (n == 0) {
 		if (seg->wire_len > 0)
-			mark_gap(d, "the capture's snap length cut a segment");
+			mark_gap(r, d, "the capture's snap length cut a segment");
 		return;
 	}
 	off = (int32_t)(seq - d->next_seq);
@@ -276,14 +284,14 @@ static void payload(struct tcp_reasm *r, struct tcp_stream *s, int dir, uint32_t
 	}
 	if (off > 0) {
 		if (seg->len < seg->wire_len)
-			mark_gap(d, "the capture's snap length cut a segment");
+			mark_gap(r, d, "the capture's snap length cut a segment");
 		else
 			enqueue(r, d, seq, p, n);
 		return;
 	}
 	deliver(r, s, dir, p, n);
 	if (seg->len < seg->wire_len)
-		mark_gap(d, "the capture's snap length cut a segment");
+		mark_gap(r, d, "the capture's snap length cut a segment");
 	drain_queue(r, s, dir);
 }
 

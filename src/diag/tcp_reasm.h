@@ -11,7 +11,7 @@
  * stream says so (`gap`, `gap_why`).
  *
  * Memory is bounded: the reassembler keeps no delivered bytes, only the
- * queued early segments; at most `max_streams` connections are open at once
+ * queued early segments (per direction and in all); at most `max_streams` connections are open at once
  * (the least recently active one is finished early to make room); a
  * consumer that has seen enough of a direction says so (the data hook
  * returns 1) and later bytes of it are neither queued nor delivered.
@@ -76,7 +76,8 @@ struct tcp_stream {
 
 struct tcp_limits {
 	size_t max_streams;      /* open at once (default 1024) */
-	size_t max_ooo_bytes;    /* queued out of order per direction (default 256 KiB) */
+	size_t max_ooo_bytes;    /* queued out of order per direction (default 128 KiB) */
+	size_t max_total_ooo_bytes; /* queued out of order over all streams (default 32 MiB) */
 };
 
 /* Consumer hooks. data(): the next contiguous bytes of direction `dir`;

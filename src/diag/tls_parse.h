@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define TLS_MAX_RECORD (16384 + 2048)    /* TLSCiphertext limit of RFC 5246 */
-#define TLS_MAX_HANDSHAKE (256 * 1024)   /* one handshake message; chains are far smaller */
+#define TLS_MAX_HANDSHAKE (64 * 1024)    /* one handshake message; phone chains are a few KiB */
 #define TLS_MAX_CHAIN 10
 #define TLS_MAX_ALERTS 4
 

@@ -191,6 +191,37 @@ static void test_queue_limit(void **state)
 	tcp_reasm_free(r);
 }
 
+/* The queue budget over all streams: the second stream's early segment does not fit. */
+static void test_total_queue_budget(void **state)
+{
+	struct got g = { 0 };
+	struct tcp_limits lim = { .max_total_ooo_bytes = 150 };
+	struct tcp_hooks h = { on_data, on_done, &g };
+	struct tcp_reasm *r = tcp_reasm_new(&lim, &h);
+	struct tcp_segment a = { .src = ep(1, 1000), .dst = ep(2, 80), .seq = 0, .flags = TCP_SYN };
+	struct tcp_segment b = { .src = ep(1, 1001), .dst = ep(2, 80), .seq = 0, .flags = TCP_SYN };
+
+	(void)state;
+	assert_int_equal(tcp_reasm_add(r, &a), 0);
+	assert_int_equal(tcp_reasm_add(r, &b), 0);
+	a.flags = b.flags = 0;
+	a.seq = b.seq = 101;               /* bytes 100..199: early, 1..100 missing */
+	a.payload = b.payload = pattern;
+	a.len = a.wire_len = b.len = b.wire_len = 100;
+	assert_int_equal(tcp_reasm_add(r, &a), 0); /* fits: 100 of 150 */
+	assert_int_equal(tcp_reasm_add(r, &b), 0); /* does not: the direction gives up */
+	a.seq = b.seq = 1;                  /* the missing bytes arrive for both */
+	assert_int_equal(tcp_reasm_add(r, &a), 0);
+	assert_int_equal(tcp_reasm_add(r, &b), 0);
+	tcp_reasm_flush(r);
+	assert_int_equal(g.done, 2);
+	/* stream a delivered 200 bytes, stream b none (its gap came first); both in g.len[0] */
+	assert_int_equal(g.len[0], 200);
+	assert_true(g.gap[0]);             /* the last stream finished is b */
+	assert_non_null(strstr(g.gap_why[0], "too many segments out of order"));
+	tcp_reasm_free(r);
+}
+
 static void test_enough(void **state)
 {
 	struct got g = { .enough_after = 150 };
@@ -254,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_lost_segment),
 		cmocka_unit_test(test_snap_length),
 		cmocka_unit_test(test_queue_limit),
+		cmocka_unit_test(test_total_queue_budget),
 		cmocka_unit_test(test_enough),
 		cmocka_unit_test(test_syn_ack_first_and_eviction),
 		cmocka_unit_test(test_endpoint_text),

@@ -360,7 +360,7 @@ expect 200 "regenerate the CAPF certificate"
 equal "the old one is previous, with its phone" "$(jv '[.previous.sha256,.previous.lsc_phones,.new.key]|@csv')" "\"$CAPF_SHA\",1,\"EC P-256\""
 call GET /api/v1/capf "${RAUTH[@]}"
 equal "rollover in progress with one phone on the previous certificate" \
-	"$(jv '[.rollover.in_progress,.rollover.phones_on_previous,.current.days_left]|@csv')" "true,1,399"
+	"$(jv '[.rollover.in_progress,.rollover.phones_on_previous,(.current.days_left|. >= 399 and . <= 400)]|@csv')" "true,1,true"
 
 # --- browser sessions: login, cookie flags, CSRF, logout
 call POST /api/v1/login "${JSON[@]}" -d "{\"token\":\"$READ\"}"
@@ -442,6 +442,10 @@ sqlite3 "$DB" "SELECT detail FROM audit_log WHERE action LIKE 'api.login%'" | gr
 stop_daemon
 
 # --- listening: loopback only without HTTPS; HTTPS with a certificate
+# (a state of its own: this client address is still blocked in the first one)
+S="$TEST_TMP/state2"
+"$OPENCAPF" --state "$S" init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" >/dev/null
+ADMIN=$(new_token "$S" admin)
 P3=$(free_port)
 expect_exit 1 "a non-loopback address without a certificate is refused" \
 	timeout 10 "$OPENCAPFD" --state "$S" --capf-listen off --tvs-listen off --http-listen "0.0.0.0:$P3"

@@ -59,6 +59,7 @@ static const char load_usage[] =
 	"  --lsc FILE           PEM certificate + key every phone holds as its LSC\n"
 	"  --timeout SECS       longest wait for the server at any step (default 60)\n"
 	"  --max-seconds SECS   end the run after this long (default 600)\n"
+	"  --ramp N             start at most N sessions per second (default: at once)\n"
 	"  --tls-max VERSION    1.0, 1.2 or 1.3\n"
 	"  --resume             resume TLS sessions (off: every phone does a full handshake)\n"
 	"  --allow-remote       allow a target that is not a loopback address\n"
@@ -161,6 +162,11 @@ static int parse_one(struct load_args *a, int c, const char *arg)
 	case 'q': return ps_parse_int("--requests", arg, 1, 1000000, &cfg->tvs_requests);
 	case 'e': return parse_expect(arg, &cfg->tvs_expect);
 	case 'M': cfg->model = arg; return 0;
+	case 'P':
+		if (ps_parse_seconds("--ramp", arg, &cfg->ramp) == 0 && cfg->ramp >= 1)
+			return 0;
+		ps_error("--ramp must be a number of sessions per second from 1 to 86400");
+		return -1;
 	default: return -1;
 	}
 }
@@ -193,7 +199,7 @@ static int parse_args(struct load_args *a, int argc, char **argv)
 		{ "resume", no_argument, NULL, 'r' }, { "allow-remote", no_argument, NULL, 'R' },
 		{ "verify-cert", required_argument, NULL, 'v' }, { "requests", required_argument, NULL, 'q' },
 		{ "expect", required_argument, NULL, 'e' }, { "model", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 },
+		{ "ramp", required_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -399,6 +405,25 @@ void load_worker_refill(struct load_worker *w)
 	event_active(w->fill, EV_TIMEOUT, 0);
 }
 
+/* With --ramp: may this worker start another session now? If not, the
+ * ramp timer calls the fill again when the next one is due. */
+static int ramp_allows(struct load_worker *w)
+{
+	const struct load_config *cfg = w->sh->cfg;
+	double per_worker = cfg->ramp / cfg->threads, due;
+	struct timeval tv;
+
+	if (cfg->ramp <= 0)
+		return 1;
+	due = (double)w->started / per_worker;
+	if (due <= load_now(w->sh))
+		return 1;
+	due -= load_now(w->sh);
+	tv = (struct timeval){ (time_t)due, (suseconds_t)((due - (double)(time_t)due) * 1e6) + 1 };
+	evtimer_add(w->ramp, &tv);
+	return 0;
+}
+
 static void fill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct load_worker *w = arg;
@@ -407,12 +432,13 @@ static void fill_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while (!w->done_starting && w->active < w->target && !atomic_load(&sh->stop)) {
+	while (!w->done_starting && w->active < w->target && !atomic_load(&sh->stop) && ramp_allows(w)) {
 		idx = atomic_fetch_add(&sh->next, 1);
 		if (idx >= sh->cfg->count) {
 			w->done_starting = 1;
 			break;
 		}
+		w->started++;
 		load_conn_start(w, idx);
 	}
 	if ((w->done_starting || atomic_load(&sh->stop)) && w->active == 0)
@@ -455,7 +481,7 @@ static int workers_init(struct load_shared *sh, struct load_worker *ws, int n)
 		w->index = i;
 		w->target = cfg->concurrency / n + (i < cfg->concurrency % n);
 		if (!(w->base = event_base_new()) || !(w->fill = event_new(w->base, -1, 0, fill_cb, w)) ||
-		    !(w->deadline = evtimer_new(w->base, deadline_cb, w))) {
+		    !(w->ramp = evtimer_new(w->base, fill_cb, w)) || !(w->deadline = evtimer_new(w->base, deadline_cb, w))) {
 			ps_error("load: cannot create an event loop");
 			return -1;
 		}
@@ -468,6 +494,8 @@ static void workers_free(struct load_worker *ws, int n)
 	for (int i = 0; i < n; i++) {
 		if (ws[i].fill)
 			event_free(ws[i].fill);
+		if (ws[i].ramp)
+			event_free(ws[i].ramp);
 		if (ws[i].deadline)
 			event_free(ws[i].deadline);
 		if (ws[i].base)

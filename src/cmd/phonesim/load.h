@@ -57,6 +57,7 @@ struct load_config {
 	long count;
 	int concurrency, threads, key_pool;
 	double max_seconds, timeout, keygen_delay;
+	double ramp;                    /* new sessions per second at most (0: no limit) */
 	enum load_op op;
 	enum tls_max tls_max;
 	int resume;
@@ -127,6 +128,8 @@ struct load_worker {
 	struct load_shared *sh;
 	struct event_base *base;
 	struct event *fill;             /* starts sessions up to `target` */
+	struct event *ramp;             /* --ramp: the next start is due later */
+	long started;
 	struct event *deadline;         /* --max-seconds */
 	pthread_t thread;
 	int index;

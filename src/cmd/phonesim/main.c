@@ -15,6 +15,7 @@ static const struct ps_command commands[] = {
 	{ "capf", cmd_capf, "run one CAPF session against a server (install/fetch/delete LSC)" },
 	{ "itl", cmd_itl, "install an ITL file (verified) into the phone" },
 	{ "tvs", cmd_tvs, "ask TVS about certificates (trusting the ITL's TVS certificate)" },
+	{ "register", cmd_register, "TLS to call control with the LSC, else the MIC; console lines of §3" },
 	{ "show", cmd_show, "show a phone: name, model, MIC, LSC, trusted CAPF" },
 	{ "export", cmd_export, "write the phone's certificate, key and chain as PEM files" },
 	{ "load", cmd_load, "drive many emulated phones through CAPF (or TVS) sessions at once" },

@@ -127,6 +127,7 @@ int cmd_load(int argc, char **argv);        /* cmd_load.c, load.h */
 int cmd_load_limit(int argc, char **argv);  /* cmd_load_limit.c */
 int cmd_itl(int argc, char **argv);         /* cmd_itl.c: the phone's ITL */
 int cmd_tvs(int argc, char **argv);         /* cmd_itl.c: asking TVS */
+int cmd_register(int argc, char **argv);    /* cmd_register.c: TLS to call control (§3) */
 
 /* `phonesim capf` with an ITL in the folder (cmd_itl.c): connect and accept
  * the server only if its certificate is one of the ITL's CAPF records. */
