@@ -11,38 +11,17 @@
  * what the public phone implementation sends; the unit test holds us to its
  * recorded bytes. Misbehaviours only ever change the AUTH_RESPONSE (or drop
  * the STORE answer), then the phone just watches what the server does.
+ * The AUTH_RESPONSE itself (certificate, signatures, SUDI) is phone_auth.c's.
  */
-#include "capf/phone_session.h"
+#include "capf/phone_session_internal.h"
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum phone_state {
-	ST_WAIT_AUTH_REQUEST,
-	ST_WAIT_OPERATION,   /* AUTH_RESPONSE sent */
-	ST_WAIT_STORE,       /* KEY_GENERATE_RESPONSE sent (with a key or a refusal) */
-	ST_WAIT_END,         /* STORE / FETCH / DELETE answered */
-	ST_WAIT_REACTION,    /* a misbehaving AUTH_RESPONSE sent (or none at all) */
-	ST_DONE,
-};
-
-struct phone_session {
-	char devname[64];
-	char *auth_string;
-	X509 *mic, *lsc;
-	EVP_PKEY *mic_key, *lsc_key;
-	struct phone_options opts;
-	enum phone_state state;
-	int got_first;
-	int pending_shown;
-	int failure_shown;
-	EVP_PKEY *pending_key;   /* generated and announced, waiting for its LSC */
-	struct phone_outcome out;
-};
 
 static const char *const misbehave_names[] = {
 	[PHONE_MISBEHAVE_NONE] = "none",
@@ -174,9 +153,7 @@ static void show_failure(struct phone_session *ps, const char *why)
 	console(ps, "LSC: Failed (%s)", why);
 }
 
-static int protocol_error(struct phone_session *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int protocol_error(struct phone_session *ps, const char *fmt, ...)
+int phone_protocol_error(struct phone_session *ps, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -201,10 +178,10 @@ static void step_failed(struct phone_session *ps, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int emit(struct phone_session *ps, const struct capf_msg *m, struct buf *out)
+int phone_emit(struct phone_session *ps, const struct capf_msg *m, struct buf *out)
 {
 	if (capf_msg_encode(m, out) < 0 || out->failed)
-		return protocol_error(ps, "cannot encode %s", capf_cmd_name(m->cmd));
+		return phone_protocol_error(ps, "cannot encode %s", capf_cmd_name(m->cmd));
 	return 0;
 }
 
@@ -214,192 +191,22 @@ static int emit_reason(struct phone_session *ps, uint8_t cmd, uint8_t reason, st
 
 	capf_msg_init(&m, cmd, ps->out.session_id);
 	capf_msg_add_u8(&m, CAPF_TAG_REASON, &reason);
-	return emit(ps, &m, out);
+	return phone_emit(ps, &m, out);
 }
 
-/* ---- AUTH_RESPONSE ---- */
-
-/* The certificate (and key) the phone authenticates with, or none. */
-struct auth_choice {
-	X509 *cert;
-	EVP_PKEY *key;
-	uint8_t wrap_type;
-};
-
-static void choose_lsc_then_mic(struct phone_session *ps, struct auth_choice *c, int lsc_first)
-{
-	int use_lsc = lsc_first ? ps->lsc != NULL : ps->mic == NULL;
-
-	if (use_lsc && ps->lsc) {
-		*c = (struct auth_choice){ ps->lsc, ps->lsc_key, CAPF_CERT_LSC };
-	} else if (ps->mic) {
-		uint8_t type = ps->opts.mic_wrapped_as_lsc ? CAPF_CERT_LSC : CAPF_CERT_MIC;
-		*c = (struct auth_choice){ ps->mic, ps->mic_key, type };
-	}
-}
-
-static void choose_auth_cert(struct phone_session *ps, uint8_t auth_type, struct auth_choice *c)
-{
-	memset(c, 0, sizeof *c);
-	if (auth_type == CAPF_AUTH_LSC)
-		choose_lsc_then_mic(ps, c, 1);
-	else if (auth_type == CAPF_AUTH_MIC)
-		choose_lsc_then_mic(ps, c, 0);
-	else if (ps->opts.auth_cert == PHONE_AUTH_LSC_FIRST)
-		choose_lsc_then_mic(ps, c, 1);
-	else if (ps->opts.auth_cert == PHONE_AUTH_MIC_FIRST)
-		choose_lsc_then_mic(ps, c, 0);
-}
-
-/* Everything AUTH_RESPONSE carries about the certificate; the message
- * points into these buffers until it is encoded. */
-struct auth_proof {
-	uint8_t *der;
-	size_t derlen;
-	struct buf wrapped, sha2, sudi;
-	uint8_t *sig1, *sig512, *sudi1, *sudi512;
-	size_t sig1len, sig512len, sudi1len, sudi512len;
-};
-
-static void proof_free(struct auth_proof *p)
-{
-	OPENSSL_free(p->der);
-	OPENSSL_free(p->sig1);
-	OPENSSL_free(p->sig512);
-	OPENSSL_free(p->sudi1);
-	OPENSSL_free(p->sudi512);
-	buf_free(&p->wrapped);
-	buf_free(&p->sha2);
-	buf_free(&p->sudi);
-}
-
-static int proof_build_sudi(struct phone_session *ps, const struct auth_choice *c,
-			    struct auth_proof *p)
-{
-	struct capf_sudi s;
-	uint32_t sid = ps->out.session_id;
-
-	if (pki_sudi_sign(c->key, sid, p->der, p->derlen, CAPF_HASH_SHA1, &p->sudi1, &p->sudi1len) < 0)
-		return -1;
-	/* An RSA-512 key cannot carry a SHA-512 hash: such a phone sends no SUDI. */
-	if (pki_sudi_sign(c->key, sid, p->der, p->derlen, CAPF_HASH_SHA512, &p->sudi512,
-			  &p->sudi512len) < 0)
-		return 0;
-	s = (struct capf_sudi){ p->der, p->derlen, p->sudi1, p->sudi1len, p->sudi512, p->sudi512len };
-	capf_sudi_build(&p->sudi, &s);
-	return p->sudi.failed ? -1 : 0;
-}
-
-static int proof_build(struct phone_session *ps, const struct auth_choice *c, struct auth_proof *p)
-{
-	memset(p, 0, sizeof *p);
-	if (pki_cert_to_der(c->cert, &p->der, &p->derlen) < 0)
-		return -1;
-	capf_cert_wrap(&p->wrapped, p->der, p->derlen, c->wrap_type);
-	if (pki_capf_auth_sign(c->key, ps->devname, p->der, p->derlen, &p->sig1, &p->sig1len,
-			       &p->sig512, &p->sig512len) < 0)
-		return -1;
-	if (p->sig512) /* absent for RSA-512 keys */
-		capf_sha2_signed_build(&p->sha2, CAPF_HASH_SHA512, p->sig512, p->sig512len);
-	if (ps->opts.sudi && proof_build_sudi(ps, c, p) < 0)
-		return -1;
-	return p->wrapped.failed || p->sha2.failed ? -1 : 0;
-}
-
-/* The AUTH_RESPONSE elements in ascending tag order. */
-static void auth_response_fill(struct phone_session *ps, struct capf_msg *m,
-			       const struct auth_proof *p, int with_cert)
-{
-	static const uint8_t success = CAPF_REASON_UPDATE_CERTIFICATE, version = CAPF_VERSION;
-
-	capf_msg_add_u8(m, CAPF_TAG_REASON, &success);
-	if (with_cert) {
-		capf_msg_add(m, CAPF_TAG_CERTIFICATE, p->wrapped.data, p->wrapped.len);
-		capf_msg_add(m, CAPF_TAG_SIGNED_DATA, p->sig1, p->sig1len);
-	}
-	capf_msg_add_u8(m, CAPF_TAG_VERSION, &version);
-	capf_msg_add(m, CAPF_TAG_PASSWORD, ps->auth_string, strlen(ps->auth_string) + 1);
-	capf_msg_add(m, CAPF_TAG_DEVICE_NAME, ps->devname, strlen(ps->devname) + 1);
-	if (with_cert && p->sudi.len)
-		capf_msg_add(m, CAPF_TAG_SUDI_DATA, p->sudi.data, p->sudi.len);
-	if (with_cert && p->sha2.len)
-		capf_msg_add(m, CAPF_TAG_SHA2_SIGNED_DATA, p->sha2.data, p->sha2.len);
-}
-
-static void put_garbage(struct buf *out)
-{
-	uint8_t junk[64];
-
-	if (RAND_bytes(junk, sizeof junk) != 1)
-		memset(junk, 0xA5, sizeof junk);
-	if (junk[0] == CAPF_PROTOCOL_ID)
-		junk[0] ^= 0xFF;
-	buf_put(out, junk, sizeof junk);
-}
-
-/* Encode AUTH_RESPONSE, spoiled as the misbehave option says. */
-static int auth_response_encode(struct phone_session *ps, struct capf_msg *m, struct buf *out)
-{
-	struct buf tmp;
-	size_t body;
-	int rc;
-
-	if (ps->opts.misbehave == PHONE_MISBEHAVE_GARBAGE) {
-		put_garbage(out);
-		return 0;
-	}
-	if (ps->opts.misbehave == PHONE_MISBEHAVE_WRONG_SESSION_ID)
-		m->session_id = ps->out.session_id + 1;
-	if (ps->opts.misbehave == PHONE_MISBEHAVE_OVERSIZE_ELEMENT)
-		capf_msg_add(m, CAPF_TAG_REASON_INFO, "x", 1);
-	buf_init(&tmp);
-	rc = emit(ps, m, &tmp);
-	if (rc == 0) {
-		body = tmp.len - CAPF_HEADER_LEN;
-		if (ps->opts.misbehave == PHONE_MISBEHAVE_BAD_PROTOCOL_ID)
-			tmp.data[0] = CAPF_PROTOCOL_ID ^ 0xFF;
-		if (ps->opts.misbehave == PHONE_MISBEHAVE_TRUNCATED)
-			buf_set_u16(&tmp, 6, (uint16_t)(body + 64 > 0xFFFF ? 0xFFFF : body + 64));
-		if (ps->opts.misbehave == PHONE_MISBEHAVE_OVERSIZE_ELEMENT)
-			buf_set_u16(&tmp, tmp.len - 3, 0x0400); /* the last element's length */
-		buf_put(out, tmp.data, tmp.len);
-	}
-	buf_free(&tmp);
-	return rc;
-}
-
-static int send_auth_response(struct phone_session *ps, uint8_t auth_type, struct buf *out)
-{
-	struct auth_choice c;
-	struct auth_proof p;
-	struct capf_msg m;
-	int rc = 0;
-
-	choose_auth_cert(ps, auth_type, &c);
-	memset(&p, 0, sizeof p);
-	if (c.cert && proof_build(ps, &c, &p) < 0)
-		rc = protocol_error(ps, "cannot sign the authentication data with the %s key",
-				    c.cert == ps->lsc ? "LSC" : "MIC");
-	if (rc == 0) {
-		capf_msg_init(&m, CAPF_CMD_AUTH_RESPONSE, ps->out.session_id);
-		auth_response_fill(ps, &m, &p, c.cert != NULL);
-		rc = auth_response_encode(ps, &m, out);
-	}
-	proof_free(&p);
-	return rc;
-}
+/* ---- AUTH_REQUEST (phone_auth.c builds the answer) ---- */
 
 static int on_auth_request(struct phone_session *ps, const struct capf_msg *in, struct buf *out)
 {
 	uint8_t version = CAPF_VERSION, auth_type = CAPF_AUTH_NONE;
 
 	if (capf_msg_find(in, CAPF_TAG_VERSION) && capf_msg_get_u8(in, CAPF_TAG_VERSION, &version) < 0)
-		return protocol_error(ps, "AUTH_REQUEST has a malformed VERSION");
+		return phone_protocol_error(ps, "AUTH_REQUEST has a malformed VERSION");
 	if (version != CAPF_VERSION)
-		return protocol_error(ps, "server speaks CAPF version %u, the phone only 3", version);
+		return phone_protocol_error(ps, "server speaks CAPF version %u, the phone only 3", version);
 	if (capf_msg_find(in, CAPF_TAG_AUTH_TYPE) &&
 	    capf_msg_get_u8(in, CAPF_TAG_AUTH_TYPE, &auth_type) < 0)
-		return protocol_error(ps, "AUTH_REQUEST has a malformed AUTH_TYPE");
+		return phone_protocol_error(ps, "AUTH_REQUEST has a malformed AUTH_TYPE");
 
 	switch (ps->opts.misbehave) {
 	case PHONE_MISBEHAVE_SILENT:
@@ -417,7 +224,7 @@ static int on_auth_request(struct phone_session *ps, const struct capf_msg *in, 
 		ps->state = ST_WAIT_REACTION;
 		break;
 	}
-	return send_auth_response(ps, auth_type, out);
+	return phone_send_auth_response(ps, auth_type, out);
 }
 
 /* ---- key generation ---- */
@@ -477,13 +284,13 @@ static int send_public_key(struct phone_session *ps, EVP_PKEY *key, struct buf *
 	int rc;
 
 	if (pki_pubkey_to_der(key, &der, &derlen) < 0)
-		return protocol_error(ps, "cannot encode the generated public key");
+		return phone_protocol_error(ps, "cannot encode the generated public key");
 	capf_msg_init(&m, CAPF_CMD_REQUEST_IN_PROGRESS, ps->out.session_id);
-	rc = emit(ps, &m, out);
+	rc = phone_emit(ps, &m, out);
 	if (rc == 0) {
 		capf_msg_init(&m, CAPF_CMD_KEY_GENERATE_RESPONSE, ps->out.session_id);
 		capf_msg_add(&m, CAPF_TAG_PUBLIC_KEY, der, derlen);
-		rc = emit(ps, &m, out);
+		rc = phone_emit(ps, &m, out);
 	}
 	OPENSSL_free(der);
 	return rc;
@@ -603,13 +410,13 @@ static int on_fetch_request(struct phone_session *ps, struct buf *out)
 	if (!ps->lsc)
 		return emit_reason(ps, CAPF_CMD_FETCH_CERTIFICATE_RESPONSE, CAPF_REASON_INVALID_ELEMENT, out);
 	if (pki_cert_to_der(ps->lsc, &der, &derlen) < 0)
-		return protocol_error(ps, "cannot encode the LSC");
+		return phone_protocol_error(ps, "cannot encode the LSC");
 	buf_init(&wrapped);
 	capf_cert_wrap(&wrapped, der, derlen, CAPF_CERT_LSC);
 	capf_msg_init(&m, CAPF_CMD_FETCH_CERTIFICATE_RESPONSE, ps->out.session_id);
 	capf_msg_add_u8(&m, CAPF_TAG_REASON, &success);
 	capf_msg_add(&m, CAPF_TAG_CERTIFICATE, wrapped.data, wrapped.len);
-	rc = wrapped.failed ? protocol_error(ps, "out of memory") : emit(ps, &m, out);
+	rc = wrapped.failed ? phone_protocol_error(ps, "out of memory") : phone_emit(ps, &m, out);
 	buf_free(&wrapped);
 	OPENSSL_free(der);
 	return rc;
@@ -637,7 +444,7 @@ static int on_end_session(struct phone_session *ps, const struct capf_msg *in)
 	char why[ERRLEN];
 
 	if (capf_msg_get_u8(in, CAPF_TAG_REASON, &reason) < 0)
-		return protocol_error(ps, "END_SESSION without a valid REASON");
+		return phone_protocol_error(ps, "END_SESSION without a valid REASON");
 	ps->out.end_reason = reason;
 	ps->out.status = PHONE_STATUS_ENDED;
 	ps->state = ST_DONE;
@@ -679,20 +486,20 @@ static int check_session_id(struct phone_session *ps, const struct capf_msg *in)
 		return 0;
 	}
 	if (in->session_id != ps->out.session_id)
-		return protocol_error(ps, "%s carries session id %08x, the session is %08x",
-				      capf_cmd_name(in->cmd), in->session_id, ps->out.session_id);
+		return phone_protocol_error(ps, "%s carries session id %08x, the session is %08x",
+					    capf_cmd_name(in->cmd), in->session_id, ps->out.session_id);
 	return 0;
 }
 
 static int unexpected(struct phone_session *ps, const struct capf_msg *in)
 {
 	if (ps->state == ST_DONE)
-		return protocol_error(ps, "%s after the session ended", capf_cmd_name(in->cmd));
+		return phone_protocol_error(ps, "%s after the session ended", capf_cmd_name(in->cmd));
 	if (ps->state == ST_WAIT_REACTION)
-		return protocol_error(ps, "server answered the %s phone with %s instead of ending the session",
-				      phone_misbehave_name(ps->opts.misbehave), capf_cmd_name(in->cmd));
-	return protocol_error(ps, "unexpected %s (command %u) at this point of the session",
-			      capf_cmd_name(in->cmd), in->cmd);
+		return phone_protocol_error(ps, "server answered the %s phone with %s instead of ending the session",
+					    phone_misbehave_name(ps->opts.misbehave), capf_cmd_name(in->cmd));
+	return phone_protocol_error(ps, "unexpected %s (command %u) at this point of the session",
+				    capf_cmd_name(in->cmd), in->cmd);
 }
 
 int phone_session_on_message(struct phone_session *ps, const struct capf_msg *in,
@@ -721,9 +528,9 @@ int phone_session_on_bytes(struct phone_session *ps, const uint8_t *data, size_t
 	char err[ERRLEN];
 
 	if (ps->state == ST_DONE)
-		return protocol_error(ps, "%zu more bytes after the session ended", len);
+		return phone_protocol_error(ps, "%zu more bytes after the session ended", len);
 	if (capf_msg_decode(&m, data, len, err, sizeof err) < 0)
-		return protocol_error(ps, "malformed message from the server: %s", err);
+		return phone_protocol_error(ps, "malformed message from the server: %s", err);
 	return phone_session_on_message(ps, &m, out_replies);
 }
 
@@ -731,7 +538,7 @@ void phone_session_on_close(struct phone_session *ps, const char *why)
 {
 	if (ps->state == ST_DONE)
 		return;
-	protocol_error(ps, "%s", why ? why : "server closed the connection without END_SESSION");
+	phone_protocol_error(ps, "%s", why ? why : "server closed the connection without END_SESSION");
 }
 
 int phone_replies_next(const struct buf *replies, size_t *off, const uint8_t **msg, size_t *len)
@@ -802,3 +609,4 @@ void phone_session_result_text(const struct phone_session *ps, char *out, size_t
 		break;
 	}
 }
+
