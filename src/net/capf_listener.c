@@ -29,6 +29,7 @@
 #include "capf/trust_load.h"
 #include "common/log.h"
 #include "net/addr.h"
+#include "net/metrics.h"
 #include "wire/capf_msg.h"
 
 struct capf_conn;
@@ -61,6 +62,7 @@ struct capf_conn {
 	struct event *timer;
 	struct capf_server_session sess;
 	struct capf_identity *ident;
+	struct metrics_session metrics;
 	int closing;
 };
 
@@ -278,7 +280,13 @@ static void conn_free(struct capf_conn *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
-	capf_server_session_log(&c->sess);
+	/* Port probes and aborted handshakes are no CAPF sessions: debug only. */
+	if (c->metrics.handshake_done)
+		capf_server_session_log(&c->sess);
+	else
+		log_debug("capf: connection from %s closed before the TLS handshake completed (%s)", c->sess.peer,
+			  c->sess.reason[0] ? c->sess.reason : "no reason");
+	metrics_capf_closed(&c->metrics, &c->sess);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -415,6 +423,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	unsigned long e;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		metrics_capf_handshake(&c->metrics);
 		start_session(c);
 		return;
 	}
@@ -501,6 +510,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 						BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(la->worker->base, timeout_cb, c);
 	capf_server_session_init(&c->sess, next_session_id(svc), peer);
+	metrics_capf_accepted(&c->metrics);
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CAPF_MAX_MSG);
