@@ -35,7 +35,7 @@ static int lookup(void *arg, const char *sha256, struct tvs_answer *ans)
 		return 1;
 	memset(ans, 0, sizeof *ans);
 	ans->nroles = (size_t)(sha256[1] % 4) + 1;
-	for (size_t i = 0; i < ans->nroles; i++)
+	for (size_t i = 0; i < ans->nroles && i < sizeof ans->roles; i++)
 		ans->roles[i] = (uint8_t)sha256[2 + i];
 	ans->ttl = (uint32_t)sha256[10] << 8;
 	return 0;

@@ -12,12 +12,25 @@
  * with (certificate, chain, signer, fingerprint) until it closes; worker 0
  * swaps in a new identity when the state's CAPF certificate changes (see
  * capf_listener.h for why a session keeps the identity it started with).
+ *
+ * Sockets are TCP_NODELAY: each message is one write already, and a reply
+ * written right after another (a TLS session ticket, then AUTH_REQUEST)
+ * must not wait for the phone's delayed ACK (40 ms on Linux). TLS buffers
+ * are released while a connection is idle (SSL_MODE_RELEASE_BUFFERS): a
+ * phone generating its key for minutes holds only its socket, its session
+ * and a timer.
+ *
+ * A finished install is recorded by the committer thread (capf_commit.h)
+ * with others in one transaction: meanwhile the connection reads nothing and
+ * has no timer; END_SESSION goes out only after the commit.
  */
 #include "net/capf_listener.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -38,6 +51,7 @@ struct capf_listener_arg {
 	struct capf_service *svc;
 	struct worker *worker;
 	struct capf_conn *conns;     /* open connections of this worker */
+	struct capf_commit_port port; /* committed installs come back here */
 };
 
 /* What a connection presents and signs with, from accept to close. */
@@ -64,6 +78,8 @@ struct capf_conn {
 	struct capf_identity *ident;
 	struct metrics_session metrics;
 	int closing;
+	int committing;              /* job queued at the committer */
+	struct capf_commit_job job;
 };
 
 static struct capf_server_env conn_env(const struct capf_conn *c)
@@ -71,6 +87,7 @@ static struct capf_server_env conn_env(const struct capf_conn *c)
 	return (struct capf_server_env){
 		.st = c->worker->st, .signer = c->ident->signer,
 		.capf_sha256 = c->ident->sha256, .cfg = &c->svc->cfg,
+		.defer_install = c->svc->committer != NULL,
 	};
 }
 
@@ -374,6 +391,40 @@ static int handle_frame(struct capf_conn *c, struct evbuffer *in, size_t *consum
 	return done ? -1 : 1;
 }
 
+/* The phone stored its LSC: queue the install; stop reading until it committed. */
+static void commit_install(struct capf_conn *c)
+{
+	c->committing = 1;
+	c->job = (struct capf_commit_job){ .device = c->sess.device, .der = c->sess.lsc_der,
+					   .len = c->sess.lsc_len, .capf_sha256 = c->ident->sha256,
+					   .port = &c->owner->port, .arg = c };
+	capf_server_session_install_entry(&c->sess, &c->job.h);
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_del(c->timer);
+	capf_commit_submit(c->svc->committer, &c->job);
+}
+
+/* Back on the worker: END_SESSION now that the install is on disk (or failed). */
+static void commit_done(struct capf_commit_job *job)
+{
+	struct capf_conn *c = job->arg;
+	struct capf_server_env env = conn_env(c);
+	struct buf out;
+	int rc;
+
+	c->committing = 0;
+	buf_init(&out);
+	capf_server_session_install_done(&c->sess, &env, job->rc, job->err, &out);
+	rc = send_whole(c, &out);
+	buf_free(&out);
+	if (rc < 0) {
+		conn_free(c);
+		return;
+	}
+	arm_timer(c);
+	finish(c);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct capf_conn *c = arg;
@@ -381,10 +432,14 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	size_t consumed;
 	int rc;
 
-	if (c->closing)
+	if (c->closing || c->committing)
 		return;
 	while ((rc = handle_frame(c, in, &consumed)) > 0) {
 		evbuffer_drain(in, consumed);
+		if (c->sess.state == SRV_WAIT_COMMIT) {
+			commit_install(c);
+			return;
+		}
 		arm_timer(c);
 	}
 	if (rc < 0) {
@@ -478,6 +533,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 	(void)l;
 	(void)salen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (worker_pool_take_slot(svc->pool) < 0) {
 		log_warn("capf: connection cap (%d) reached, refusing a connection", svc->pool->max_connections);
 		close(fd);
@@ -486,6 +542,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	addr_host(sa, peer, sizeof peer);
 	c = calloc(1, sizeof *c);
 	ssl = SSL_new(svc->ssl_ctx);
+	if (ssl) /* an idle phone (generating its key) holds no TLS buffers */
+		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	if (c)
 		c->ident = identity_take(svc);
 	if (!c || !ssl || identity_apply(c->ident, ssl) < 0) {
@@ -543,8 +601,14 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
+	if (capf_committer_start(&svc->committer, store_dir(pool->workers[0].st), err, errlen) < 0)
+		return -1;
 	for (int i = 0; i < pool->count; i++) {
-		svc->args[i] = (struct capf_listener_arg){ svc, &pool->workers[i], NULL };
+		svc->args[i] = (struct capf_listener_arg){ svc, &pool->workers[i], NULL, { 0 } };
+		if (capf_commit_port_init(&svc->args[i].port, pool->workers[i].base, commit_done) < 0) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
 		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],
 			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
 			1024, (struct sockaddr *)&ss, (int)sslen);
@@ -559,11 +623,16 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 
 void capf_service_close(struct capf_service *svc)
 {
+	/* First: the committer records what is queued and lets go of the jobs
+	 * (which live in the connections freed below). */
+	capf_committer_stop(svc->committer);
+	svc->committer = NULL;
 	for (int i = 0; svc->listeners && i < svc->pool->count; i++) {
 		if (svc->listeners[i])
 			evconnlistener_free(svc->listeners[i]);
 		while (svc->args[i].conns)
 			conn_abort(svc->args[i].conns, "daemon shutting down");
+		capf_commit_port_free(&svc->args[i].port);
 	}
 	free(svc->listeners);
 	free(svc->args);

@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 
 #include "capf/server_session.h"
+#include "net/capf_commit.h"
 #include "net/workers.h"
 
 #define CAPF_WATCH_SECONDS 2
@@ -47,6 +48,7 @@ struct capf_service {
 	struct event *watch;                 /* worker 0: CAPF certificate changes, expiry */
 	int64_t next_expiry_check;
 	char failed_sha256[80];              /* a new certificate we could not load (logged once) */
+	struct capf_committer *committer;    /* group commit of installs (capf_commit.h) */
 };
 
 /* Listen on `addr` in every worker. ssl_ctx and signer stay owned by the caller. */

@@ -341,7 +341,7 @@ static int session_find(struct store *st, const char *cookie, int64_t *id, int64
 
 int store_api_session_check(struct store *st, const char *cookie, struct api_token *out, int64_t *expires)
 {
-	int64_t id, token_id, exp;
+	int64_t id = 0, token_id = 0, exp = 0;
 	int rc = session_find(st, cookie, &id, &token_id, &exp);
 
 	if (rc != 0)
