@@ -4,6 +4,7 @@
  * lifetime and failed-login limits. Every key is checked; config.c turns
  * -2 into "unknown setting" and -1 into "bad value".
  */
+#include "net/addr.h"
 #include "api/api.h"
 
 #include <stdio.h>
@@ -56,6 +57,8 @@ int api_config_set(struct api_config *cfg, const char *key, const char *value)
 {
 	if (strcmp(key, "listen") == 0) {
 		cfg->listen_is_default = 0;
+		if (!addr_listen_setting_valid(value))
+			return -1;
 		return copy_str(cfg->listen, sizeof cfg->listen, value);
 	}
 	if (strcmp(key, "cert") == 0)

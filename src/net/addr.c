@@ -62,6 +62,14 @@ bad:
 	return -1;
 }
 
+int addr_listen_setting_valid(const char *text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return text[0] == '\0' || strcmp(text, "off") == 0 || addr_parse(text, &ss, &len, NULL, 0) == 0;
+}
+
 int addr_check_free(const struct sockaddr *sa, socklen_t len, const char *text, char *err, size_t errlen)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;

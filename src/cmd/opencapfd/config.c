@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "net/addr.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -82,12 +83,18 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 	return -2;
 }
 
+/* A listener address: checked here so a typo is a configuration error. */
+static int set_listen(char *dst, size_t cap, const char *v)
+{
+	return addr_listen_setting_valid(v) ? copy_str(dst, cap, v) : -1;
+}
+
 static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
 {
 	struct capf_server_cfg *c = &cfg->capf;
 
 	if (strcmp(key, "listen") == 0)
-		return copy_str(cfg->capf_listen, sizeof cfg->capf_listen, v);
+		return set_listen(cfg->capf_listen, sizeof cfg->capf_listen, v);
 	if (strcmp(key, "tls_profile") == 0)
 		return tls_profile_parse(v, &cfg->capf_tls_profile);
 	if (strcmp(key, "tls_ciphers") == 0)
@@ -113,7 +120,7 @@ static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
 
 	if (strcmp(key, "listen") == 0) {
 		cfg->tvs_listen_set = 1;
-		return copy_str(cfg->tvs_listen, sizeof cfg->tvs_listen, v);
+		return set_listen(cfg->tvs_listen, sizeof cfg->tvs_listen, v);
 	}
 	if (strcmp(key, "tls_profile") == 0)
 		return tls_profile_parse(v, &cfg->tvs_tls_profile);
@@ -133,7 +140,7 @@ static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
 static int set_register(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "listen") == 0)
-		return copy_str(cfg->register_listen, sizeof cfg->register_listen, v);
+		return set_listen(cfg->register_listen, sizeof cfg->register_listen, v);
 	if (strcmp(key, "tls_profile") == 0)
 		return tls_profile_parse(v, &cfg->register_tls_profile);
 	if (strcmp(key, "tls_ciphers") == 0)
