@@ -17,6 +17,7 @@
 # Settings (environment):
 #   BENCH_PHONES=40000        phones per throughput run
 #   BENCH_CONCURRENCY="100 1000 10000"
+#   BENCH_CURVE="1 10 50 100 200" BENCH_CURVE_PHONES=3000   latency curve (first key)
 #   BENCH_KEYS="ec:p256 rsa:2048"   CAPF key types
 #   BENCH_SLOW=10000 BENCH_SLOW_DELAY=30   slow phones held open at once
 #   BENCH_TVS=50000           TVS verify requests (BENCH_TVS_PER_CONN per connection)
@@ -36,8 +37,10 @@ SLOW_DELAY=${BENCH_SLOW_DELAY:-30}
 TVS=${BENCH_TVS:-50000}
 TVS_PER_CONN=${BENCH_TVS_PER_CONN:-10}
 ITL=${BENCH_ITL:-1000}
+CURVE=${BENCH_CURVE:-1 10 50 100 200}
+CURVE_PHONES=${BENCH_CURVE_PHONES:-3000}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	PHONES=2000 CONCURRENCY="10 100 1000" SLOW=1000 SLOW_DELAY=5 TVS=2000 ITL=100
+	PHONES=2000 CONCURRENCY="10 100 1000" SLOW=1000 SLOW_DELAY=5 TVS=2000 ITL=100 CURVE="1 10 100" CURVE_PHONES=500
 fi
 BUILD=${BENCH_BUILD:-build-bench}
 DOC=${BENCH_DOC:-docs/benchmark.md}
@@ -178,6 +181,8 @@ measure_limit() { # measure_limit KEYSPEC STATE
 # run_load STATE CONCURRENCY COUNT [LOAD OPTIONS]: one load against the daemon,
 # with the daemon's CPU and the store checked; appends a table row.
 RUNS=()
+CURVE_RUNS=()
+TABLE=RUNS
 WARMUP=0
 run_load() {
 	local st=$1 conc=$2 n=$3 key=$4; shift 4
@@ -194,8 +199,9 @@ run_load() {
 	rate=$(field rate <<<"$LAST")
 	log "$key concurrency $conc: $LAST"
 	[ "$WARMUP" = 1 ] && return
+	local -n rows=$TABLE
 	client=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out")
-	RUNS+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
+	rows+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
 | $rate | $(pct "$rate" "${LIMIT[$key]}") \
 | $(pct "$rate" "$(awk -v c="$(nproc)" -v s="${SIGN_US[$key]}" -v h="${HS_US[$key]}" -v u="$client" \
 	'BEGIN { printf "%.0f", c * 1e6 / (s + h + u) }')") \
@@ -216,6 +222,9 @@ throughput() {
 		start_daemon "$st"
 		WARMUP=1 run_load "$st" 10 500 "$key"  # warm-up, not reported
 		for c in $CONCURRENCY; do run_load "$st" "$c" "$PHONES" "$key"; done
+		if [ "$key" = "${KEYS%% *}" ]; then
+			for c in $CURVE; do TABLE=CURVE_RUNS run_load "$st" "$c" "$CURVE_PHONES" "$key"; done
+		fi
 		stop_daemon
 	done
 }
@@ -317,6 +326,12 @@ write_results() {
 		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of limit | of limit with the client's CPU | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s\n' "${RUNS[@]}"
+		echo
+		echo "**2b. Latency curve** ($CURVE_PHONES phones a run, ${KEYS%% *} CAPF key)"
+		echo
+		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of limit | of limit with the client's CPU | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		printf '%s\n' "${CURVE_RUNS[@]}"
 		echo
 		echo "**3. Memory** (EC P-256; daemon RSS sampled every 0.5 s)"
 		echo

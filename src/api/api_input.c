@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capf/ca.h"
 #include "cmd/opencapf/phone_view.h"
 #include "common/util.h"
 
@@ -322,53 +323,34 @@ static int filter_names(const json_t *o, struct api_filter *out, char *err, size
 	return 0;
 }
 
-static int filter_enums(const json_t *o, struct phone_filter *f, char *err, size_t errlen)
+/* The selectors other than names: strings (expiring_days an integer too),
+ * checked by the CLI's rule (phone_filter_set). */
+static int filter_selectors(const json_t *o, struct phone_filter *f, char *err, size_t errlen)
 {
-	const char *s;
-	int rc;
+	static const char *const names[] = { "name", "model", "lsc_status", "expiring_days", "lsc_issuer", "auth",
+					     "operation", "status", NULL };
+	char why[ERRLEN], days_text[24];   /* expiring_days is parsed, not kept */
 
-	if ((rc = member_string(o, "lsc_status", 20, &s, err, errlen)) < 0)
-		return -1;
-	if (rc > 0 && lsc_state_parse(s, &f->lsc) < 0) {
-		seterr(err, errlen, "'lsc_status' must be none, installed, expired or expiring");
-		return -1;
-	}
-	if ((rc = member_string(o, "auth", 20, &s, err, errlen)) < 0)
-		return -1;
-	if (rc > 0 && auth_mode_parse(s, &f->auth) < 0) {
-		seterr(err, errlen, "'auth' must be null, string, lsc-first or mic-first");
-		return -1;
-	}
-	f->has_auth = rc > 0;
-	if ((rc = member_string(o, "operation", 20, &s, err, errlen)) < 0)
-		return -1;
-	if (rc > 0 && capf_op_parse(s, &f->op) < 0) {
-		seterr(err, errlen, "'operation' must be none, install, delete or troubleshoot");
-		return -1;
-	}
-	f->has_op = rc > 0;
-	return 0;
-}
+	for (const char *const *n = names; *n; n++) {
+		json_t *v = json_object_get(o, *n);
+		const char *value;
 
-static int filter_texts(const json_t *o, struct phone_filter *f, char *err, size_t errlen)
-{
-	int64_t days;
-	int rc;
-
-	if (member_string(o, "name", 63, &f->name_glob, err, errlen) < 0 ||
-	    member_string(o, "model", 31, &f->model, err, errlen) < 0 ||
-	    member_string(o, "status", 127, &f->status, err, errlen) < 0 ||
-	    member_string(o, "lsc_issuer", 200, &f->lsc_issuer, err, errlen) < 0)
-		return -1;
-	if (f->lsc_issuer && !*f->lsc_issuer)
-		f->lsc_issuer = NULL;
-	rc = member_int(o, "expiring_days", 1, 36500, 1, &days, err, errlen);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		f->expiring_days = (int)days;
-		if (f->lsc == LSC_ANY)
-			f->lsc = LSC_EXPIRING;
+		if (!v || json_is_null(v))
+			continue;
+		if (json_is_integer(v) && !strcmp(*n, "expiring_days")) {
+			snprintf(days_text, sizeof days_text, "%lld", (long long)json_integer_value(v));
+			value = days_text;
+		} else if (json_is_string(v) && json_string_length(v) == strlen(json_string_value(v))) {
+			value = json_string_value(v);
+		} else {
+			seterr(err, errlen, "'%s' must be %s", *n,
+			       strcmp(*n, "expiring_days") ? "printable text" : "a number of days");
+			return -1;
+		}
+		if (phone_filter_set(f, *n, value, why, sizeof why) < 0) {
+			seterr(err, errlen, "'%s': %s", *n, why);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -384,8 +366,7 @@ int api_input_filter(const json_t *o, struct api_filter *out, char *err, size_t 
 	if (!o || json_is_null(o))
 		return 0;
 	if (need_object(o, "'filter'", err, errlen) < 0 || known_members(o, filter_known, err, errlen) < 0 ||
-	    filter_names(o, out, err, errlen) < 0 || filter_enums(o, &out->f, err, errlen) < 0 ||
-	    filter_texts(o, &out->f, err, errlen) < 0) {
+	    filter_names(o, out, err, errlen) < 0 || filter_selectors(o, &out->f, err, errlen) < 0) {
 		api_filter_free(out);
 		return -1;
 	}
@@ -434,10 +415,8 @@ int api_input_capf_key(const char *spec, enum pki_key_kind *kind, int *bits, cha
 {
 	char e[ERRLEN];
 
-	if (pki_key_parse_spec(spec, kind, bits, e, sizeof e) < 0 || (*kind == PKI_KEY_RSA && *bits < 2048) ||
-	    (*kind == PKI_KEY_EC && *bits > 384)) {
-		seterr(err, errlen, "'key' %s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384",
-		       spec);
+	if (capf_key_spec_parse(spec, kind, bits, e, sizeof e) < 0) {
+		seterr(err, errlen, "'key' %s", e);
 		return -1;
 	}
 	return 0;
@@ -531,13 +510,7 @@ int api_input_import(const json_t *o, X509 **cert, STACK_OF(X509) **chain, int *
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	*cert = sk_X509_shift(certs);
-	while (sk_X509_num(certs) > 0) {
-		X509 *x = sk_X509_shift(certs);
-		if (!sk_X509_push(*chain, x))
-			X509_free(x);
-	}
-	sk_X509_free(certs);
+	capf_import_split(certs, cert, *chain);
 	return 0;
 }
 

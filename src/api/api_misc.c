@@ -107,11 +107,7 @@ void api_dashboard(struct api_req *r)
 
 static int report_row(const struct phone_row *row, void *arg)
 {
-	json_t *o = phone_settings_json(&row->phone);
-
-	json_object_set_new(o, "lsc", phone_cert_brief_json(&row->lsc));
-	json_object_set_new(o, "mic", phone_cert_brief_json(&row->mic));
-	json_array_append_new(arg, o);
+	json_array_append_new(arg, phone_row_json(row));
 	return 0;
 }
 

@@ -22,52 +22,7 @@
 #define LIST_MAX_LIMIT 10000
 #define HISTORY_DEFAULT 50
 
-/* ---- one phone as JSON ---- */
-
-static int add_history(const struct history_entry *h, void *arg)
-{
-	json_array_append_new(arg, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", api_time_json(h->time),
-					     "peer", h->peer, "operation", h->operation, "auth", h->auth_mode,
-					     "outcome", h->outcome, "reason", h->reason));
-	return 0;
-}
-
-static json_t *row_json(const struct phone_row *r)
-{
-	json_t *o = phone_settings_json(&r->phone);
-
-	json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
-	json_object_set_new(o, "mic", phone_cert_brief_json(&r->mic));
-	return o;
-}
-
-static int keep_row(const struct phone_row *r, void *arg)
-{
-	*(json_t **)arg = row_json(r);
-	return 1;
-}
-
-/* Settings, labels, certificates and the last `history` sessions. */
-static json_t *phone_json(struct store *st, const struct phone *p, int history)
-{
-	const char *names[1] = { p->name };
-	struct phone_filter f;
-	json_t *o = NULL, *hist = json_array();
-
-	phone_filter_init(&f);
-	f.names = names;
-	f.n_names = 1;
-	if (store_phone_select(st, &f, keep_row, &o) < 0 || !o)
-		o = phone_settings_json(p);
-	json_object_set_new(o, "auth_label", json_string(auth_mode_label(p->auth)));
-	json_object_set_new(o, "key_order_label", json_string(key_order_label(p->key_order)));
-	json_object_set_new(o, "operation_label", json_string(capf_op_label(p->op)));
-	json_object_set_new(o, "locked_until",
-			    p->locked_until > now_utc() ? api_time_json(p->locked_until) : json_null());
-	store_history_each(st, p->name, history, add_history, hist);
-	json_object_set_new(o, "history", hist);
-	return o;
-}
+/* ---- one phone: phone_full_json() (phone_view.c), the shape of `phone show --json` ---- */
 
 /* The phone named by the path; a reply (400/404/500) is sent otherwise. */
 static int load_phone(struct api_req *r, struct phone *p)
@@ -114,7 +69,7 @@ static int page_row(const struct phone_row *row, void *arg)
 	}
 	if (pg->left-- <= 0)
 		return 1;
-	json_array_append_new(pg->arr, row_json(row));
+	json_array_append_new(pg->arr, phone_row_json(row));
 	return 0;
 }
 
@@ -172,7 +127,7 @@ void api_phone_show(struct api_req *r)
 	struct phone p;
 
 	if (load_phone(r, &p) == 0)
-		api_reply_json(r, 200, phone_json(r->st, &p, HISTORY_DEFAULT));
+		api_reply_json(r, 200, phone_full_json(r->st, &p, HISTORY_DEFAULT));
 }
 
 void api_phones_create(struct api_req *r)
@@ -203,7 +158,7 @@ void api_phones_create(struct api_req *r)
 	store_phone_get(r->st, p.name, &p);
 	snprintf(loc, sizeof loc, "/api/v1/phones/%s", p.name);
 	api_header(r, "Location", loc);
-	api_reply_json(r, 201, phone_json(r->st, &p, HISTORY_DEFAULT));
+	api_reply_json(r, 201, phone_full_json(r->st, &p, HISTORY_DEFAULT));
 }
 
 void api_phone_update(struct api_req *r)
@@ -232,7 +187,7 @@ void api_phone_update(struct api_req *r)
 		return;
 	}
 	store_phone_get(r->st, p.name, &p);
-	api_reply_json(r, 200, phone_json(r->st, &p, HISTORY_DEFAULT));
+	api_reply_json(r, 200, phone_full_json(r->st, &p, HISTORY_DEFAULT));
 }
 
 void api_phone_delete(struct api_req *r)
@@ -300,7 +255,7 @@ void api_phone_operation(struct api_req *r)
 		api_reply_store_error(r, "cannot schedule the operation");
 		return;
 	}
-	o = phone_json(r->st, &p, HISTORY_DEFAULT);
+	o = phone_full_json(r->st, &p, HISTORY_DEFAULT);
 	json_object_set_new(o, "warning", schedule_warning(ps.op, p.deadline));
 	api_reply_json(r, 200, o);
 }
@@ -336,6 +291,12 @@ void api_phones_schedule(struct api_req *r)
 						 "phones", names, "warning", schedule_warning(in.op, in.deadline)));
 	}
 	api_schedule_free(&in);
+}
+
+static int add_history(const struct history_entry *h, void *arg)
+{
+	json_array_append_new(arg, phone_history_json(h));
+	return 0;
 }
 
 void api_phone_history(struct api_req *r)

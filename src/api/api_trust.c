@@ -52,20 +52,6 @@ void api_trust_list(struct api_req *r)
 
 /* ---- show ---- */
 
-static int is_current_capf(struct store *st, const char *store_name, const char *sha256)
-{
-	struct capf_row cur;
-	int same;
-
-	if (strcmp(store_name, TRUST_CAPF) && strcmp(store_name, TRUST_CALLMANAGER))
-		return 0;
-	if (store_capf_current(st, &cur) != 0)
-		return 0;
-	same = !strcmp(cur.sha256, sha256);
-	capf_row_free(&cur);
-	return same;
-}
-
 static json_t *usage_json(const struct trust_usage *u)
 {
 	json_t *names = json_array();
@@ -95,7 +81,7 @@ static int show_cert(const struct cert_row *row, void *arg)
 		      row->issuer, "serial", row->serial, "not_before", api_time_json(row->not_before), "not_after",
 		      api_time_json(row->not_after), "expired", row->not_after < now_utc(), "sha1", sha1, "sha256",
 		      row->sha256, "note", row->note, "current_capf",
-		      is_current_capf(c->st, c->store_name, row->sha256));
+		      trust_is_current_capf(c->st, c->store_name, row->sha256));
 	if (c->i < c->nu && !strcmp(c->u[c->i].sha256, row->sha256))
 		json_object_set_new(o, "usage", usage_json(&c->u[c->i]));
 	c->i++;
@@ -131,11 +117,7 @@ void api_trust_show(struct api_req *r)
 static int audit_cert(struct api_req *r, const char *action, const char *store_name, const char *sha256,
 		      const char *subject, const char *extra)
 {
-	char jsubject[600], detail[1024];
-
-	store_json_str(jsubject, sizeof jsubject, subject);
-	snprintf(detail, sizeof detail, "{\"sha256\":\"%s\",\"subject\":%s%s}", sha256, jsubject, extra ? extra : "");
-	return api_audit(r, action, store_name, detail);
+	return trust_audit_cert(r->st, r->actor[0] ? r->actor : "api", action, store_name, sha256, subject, extra);
 }
 
 static int add_one(struct api_req *r, X509 *x, const char *note, json_t *added, json_t *present)
@@ -191,75 +173,44 @@ out:
 
 /* ---- guarded remove ---- */
 
-/* Fingerprint to lower-case hex without ':'; -1 if not hex or shorter than 8. */
-static int normalize_fp(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *in; in++) {
-		if (*in == ':')
-			continue;
-		if (!strchr("0123456789abcdefABCDEF", *in) || n + 1 >= cap)
-			return -1;
-		out[n++] = (char)(*in >= 'A' && *in <= 'F' ? *in - 'A' + 'a' : *in);
-	}
-	out[n] = '\0';
-	return n >= 8 ? 0 : -1;
-}
-
 /* The one certificate of the store whose fingerprint starts with fp, or a reply. */
 static const struct trust_usage *find_cert(struct api_req *r, const struct trust_usage *u, int nu, const char *fp)
 {
-	int found = -1, matches = 0;
+	char err[ERRLEN];
+	int i = trust_usage_find(u, nu, fp, r->param[0], err, sizeof err);
 
-	for (int i = 0; i < nu; i++)
-		if (!strncmp(u[i].sha256, fp, strlen(fp))) {
-			found = i;
-			matches++;
-		}
-	if (matches == 1)
-		return &u[found];
-	if (matches)
-		api_reply_error(r, 409, "fingerprint %s matches %d certificates of %s: give more digits", fp, matches,
-				r->param[0]);
-	else
-		api_reply_error(r, 404, "no certificate with fingerprint %s in %s", fp, r->param[0]);
+	if (i >= 0)
+		return &u[i];
+	api_reply_error(r, i == -2 ? 409 : 404, "%s", err);
 	return NULL;
 }
 
-/* 1 when it may go; a 409 reply otherwise (with the phones that depend on it). */
-static int removal_allowed(struct api_req *r, const struct trust_usage *u, int force)
+/* The decision (capf/trust_usage.c); a 409 reply when refused, with the
+ * phones that depend on it. */
+static enum trust_removal removal_decision(struct api_req *r, const struct trust_usage *u, int force)
 {
-	char msg[1024];
+	char msg[1400];
+	enum trust_removal d = trust_removal_check(r->st, r->param[0], u, force, "add ?force=true", msg, sizeof msg);
 
-	if (force)
-		return 1;
-	if (is_current_capf(r->st, r->param[0], u->sha256)) {
-		api_reply_error(r, 409, "%s is the current CAPF certificate: without it in %s new LSCs fail "
-					"(add ?force=true to remove it anyway)", u->subject, r->param[0]);
-		return 0;
-	}
-	if (u->phones == 0)
-		return 1;
-	snprintf(msg, sizeof msg, "refused: %s still anchors %d phone%s (%d LSC%s, %d MIC%s); they would fail TLS "
-		 "with \"unknown CA\" (add ?force=true to remove it anyway)", u->subject, u->phones,
-		 u->phones == 1 ? "" : "s", u->lsc_phones, u->lsc_phones == 1 ? "" : "s", u->mic_phones,
-		 u->mic_phones == 1 ? "" : "s");
-	api_reply_json(r, 409, json_pack("{s:s, s:s, s:s, s:o}", "error", msg, "subject", u->subject, "sha256",
-					 u->sha256, "usage", usage_json(u)));
-	return 0;
+	if (d == TRUST_REMOVE_CURRENT_CAPF)
+		api_reply_error(r, 409, "%s", msg);
+	else if (d == TRUST_REMOVE_IN_USE)
+		api_reply_json(r, 409, json_pack("{s:s, s:s, s:s, s:o}", "error", msg, "subject", u->subject, "sha256",
+						 u->sha256, "usage", usage_json(u)));
+	return d;
 }
 
 void api_trust_remove(struct api_req *r)
 {
 	struct trust_usage *u = NULL;
 	const struct trust_usage *t;
-	char fp[80], err[ERRLEN] = "", extra[160];
+	char fp[80], err[ERRLEN] = "";
+	enum trust_removal d = TRUST_REMOVE_IN_USE;
 	int nu = 0, force, forced, rc;
 
 	if (api_query_bool(r, "force", &force) < 0)
 		return;
-	if (normalize_fp(r->param[1], fp, sizeof fp) < 0) {
+	if (trust_fp_normalize(r->param[1], fp, sizeof fp) < 0) {
 		api_reply_error(r, 400, "'%.80s' is not a SHA-256 fingerprint (8 hex digits or more)", r->param[1]);
 		return;
 	}
@@ -268,14 +219,12 @@ void api_trust_remove(struct api_req *r)
 		api_reply_error(r, 404, "no trust store named '%s'", r->param[0]);
 	else if (rc < 0)
 		api_reply_error(r, 500, "cannot check %s: %s", r->param[0], err);
-	if (rc != 0 || !(t = find_cert(r, u, nu, fp)) || !removal_allowed(r, t, force))
+	if (rc != 0 || !(t = find_cert(r, u, nu, fp)) ||
+	    ((d = removal_decision(r, t, force)) != TRUST_REMOVE_OK && d != TRUST_REMOVE_FORCED))
 		goto out;
-	forced = force && (t->phones > 0 || is_current_capf(r->st, r->param[0], t->sha256));
-	snprintf(extra, sizeof extra, ",\"forced\":%s,\"lsc_phones\":%d,\"mic_phones\":%d",
-		 forced ? "true" : "false", t->lsc_phones, t->mic_phones);
-	if (store_begin(r->st) < 0 || store_trust_remove(r->st, r->param[0], t->sha256) != 0 ||
-	    audit_cert(r, forced ? "trust.remove.forced" : "trust.remove", r->param[0], t->sha256, t->subject,
-		       extra) < 0 ||
+	forced = d == TRUST_REMOVE_FORCED;
+	if (store_begin(r->st) < 0 ||
+	    trust_remove_audited(r->st, r->actor[0] ? r->actor : "api", r->param[0], t, forced) < 0 ||
 	    store_commit(r->st) < 0) {
 		store_rollback(r->st);
 		api_reply_store_error(r, "cannot remove the certificate");
@@ -287,26 +236,7 @@ out:
 	free(u);
 }
 
-/* ---- export ---- */
-
-static int append_pem(const struct cert_row *row, void *arg)
-{
-	char err[ERRLEN], head[700], *pem;
-	size_t len;
-	X509 *x = pki_cert_from_der(row->der, row->derlen, err, sizeof err);
-	int n;
-
-	if (!x || pki_cert_to_pem(x, &pem, &len) < 0) {
-		X509_free(x);
-		return 0;
-	}
-	n = snprintf(head, sizeof head, "# %s\n# SHA-256 %s\n", row->subject, row->sha256);
-	buf_put(arg, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
-	buf_put(arg, pem, len);
-	OPENSSL_free(pem);
-	X509_free(x);
-	return 0;
-}
+/* ---- export: the CLI's plain PEM bundle (capf/trust_usage.c) ---- */
 
 void api_trust_export(struct api_req *r)
 {
@@ -315,10 +245,10 @@ void api_trust_export(struct api_req *r)
 	int rc;
 
 	buf_init(&out);
-	rc = store_trust_each(r->st, r->param[0], append_pem, &out);
+	rc = trust_export_pem(r->st, r->param[0], &out, NULL, NULL);
 	if (rc > 0)
 		api_reply_error(r, 404, "no trust store named '%s'", r->param[0]);
-	else if (rc < 0 || out.failed)
+	else if (rc < 0)
 		api_reply_store_error(r, "cannot export the trust store");
 	else {
 		snprintf(disp, sizeof disp, "attachment; filename=\"%s.pem\"", r->param[0]);

@@ -172,6 +172,29 @@ struct signer *capf_ca_signer(struct store *st, char *err, size_t errlen)
 	return s;
 }
 
+void capf_import_split(STACK_OF(X509) *certs, X509 **cert, STACK_OF(X509) *chain)
+{
+	*cert = sk_X509_shift(certs);
+	while (sk_X509_num(certs) > 0) {
+		X509 *x = sk_X509_shift(certs);
+		if (!sk_X509_push(chain, x))
+			X509_free(x);
+	}
+	sk_X509_free(certs);
+}
+
+int capf_key_spec_parse(const char *spec, enum pki_key_kind *kind, int *bits, char *err, size_t errlen)
+{
+	char e[ERRLEN];
+
+	if (pki_key_parse_spec(spec, kind, bits, e, sizeof e) < 0 || (*kind == PKI_KEY_RSA && *bits < 2048) ||
+	    (*kind == PKI_KEY_EC && *bits > 384)) {
+		seterr(err, errlen, "%s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384", spec);
+		return -1;
+	}
+	return 0;
+}
+
 int capf_ca_lsc_days(struct store *st)
 {
 	char v[32];

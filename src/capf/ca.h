@@ -44,6 +44,12 @@ struct signer *capf_ca_signer(struct store *st, char *err, size_t errlen);
 /* LSC validity in days from settings (default 1825). */
 int capf_ca_lsc_days(struct store *st);
 
+/* A CAPF key spec ("rsa:2048", "ec:p384", ...) checked against the CAPF
+ * key rule: RSA of 2048 bits or more, EC of 384 bits or fewer. The one rule
+ * of `opencapf init|capf --key` and the API's 'key'. 0, or -1 with
+ * "SPEC: the CAPF key must be ..." in err. */
+int capf_key_spec_parse(const char *spec, enum pki_key_kind *kind, int *bits, char *err, size_t errlen);
+
 /* ---- the CAPF certificate's life (capf_lifecycle.c) ----
  *
  * Replacing the current CAPF certificate (regenerate, import) is one
@@ -91,6 +97,10 @@ int capf_ca_regenerate(struct store *st, const struct capf_regen_params *p, cons
  * subject (may be NULL) receives the requested subject in RFC 4514 form. */
 int capf_ca_csr(struct store *st, int new_key, enum pki_key_kind kind, int bits, const char *actor,
 		char **pem, size_t *pemlen, char *subject, size_t subjectcap, char *err, size_t errlen);
+
+/* An import's certificates (a PEM bundle): the first is the CAPF
+ * certificate (*cert), the others are appended to chain; certs is freed. */
+void capf_import_split(STACK_OF(X509) *certs, X509 **cert, STACK_OF(X509) *chain);
 
 /* Make `cert` (issued by an outside CA for the current key or the pending
  * CSR key) the current CAPF certificate. It must pass pki_capf_cert_check.

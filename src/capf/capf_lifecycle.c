@@ -28,6 +28,7 @@
 
 #include "capf/itl_file.h"
 #include "capf/trust_load.h"
+#include "capf/trust_usage.h"
 #include "common/util.h"
 
 #define CSR_KEY_SETTING "capf_csr_key"
@@ -599,22 +600,6 @@ static int match_prefix(const struct capf_row *r, void *arg)
 	return 0;
 }
 
-/* "AB:CD:.." or "abcd.." (any case) to lower-case hex; -1 if not hex. */
-static int normalize_fingerprint(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *in; in++) {
-		if (*in == ':')
-			continue;
-		if (!strchr("0123456789abcdefABCDEF", *in) || n + 1 >= cap)
-			return -1;
-		out[n++] = (char)(*in >= 'A' && *in <= 'F' ? *in - 'A' + 'a' : *in);
-	}
-	out[n] = '\0';
-	return n >= 8 ? 0 : -1;
-}
-
 static int find_to_retire(struct store *st, const char *sha256, struct capf_row *row, char *err, size_t errlen)
 {
 	struct find_prefix f = { .matches = 0 };
@@ -626,7 +611,7 @@ static int find_to_retire(struct store *st, const char *sha256, struct capf_row 
 			seterr(err, errlen, "there is no previous CAPF certificate to retire");
 		return rc == 0 ? 0 : -1;
 	}
-	if (normalize_fingerprint(sha256, f.want, sizeof f.want) < 0) {
+	if (trust_fp_normalize(sha256, f.want, sizeof f.want) < 0) {
 		seterr(err, errlen, "'%s' is not a SHA-256 fingerprint (at least 8 hex digits)", sha256);
 		return -1;
 	}

@@ -67,4 +67,7 @@ int64_t now_utc(void);
  * devname.c). Returns 1 if valid. */
 int devname_valid(const char *name);
 
+/* Text a phone field may hold: valid UTF-8, no control characters. 1 if so. */
+int text_valid(const char *s);
+
 #endif

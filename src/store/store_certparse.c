@@ -12,6 +12,12 @@
  *
  * The SHA-256 is of the DER exactly as given (which is also what the
  * phone sent or what was signed), not of a re-encoding.
+ *
+ * store_cert_parse_fields reads the same fields without d2i_X509, which in
+ * OpenSSL 3 also decodes the public key through the provider decoders (most
+ * of the cost of a parse, paid once per enrollment when the LSC just issued
+ * is recorded). It checks only the fields it reads: use it for certificates
+ * this program built, store_cert_parse for anything received.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,9 +61,8 @@ static void name_text(const X509_NAME *name, char *out, size_t outcap)
 	BIO_free(bio);
 }
 
-static void serial_text(const X509 *x, char *out, size_t outcap)
+static void serial_text(const ASN1_INTEGER *sn, char *out, size_t outcap)
 {
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
 	BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
 	uint8_t bytes[64] = { 0 };
 	int n;
@@ -102,7 +107,7 @@ int store_cert_parse(const uint8_t *der, size_t len, struct store_certinfo *out)
 		ERR_clear_error();
 		return -1;
 	}
-	serial_text(x, out->serial, sizeof out->serial);
+	serial_text(X509_get0_serialNumber(x), out->serial, sizeof out->serial);
 	name_text(X509_get_subject_name(x), out->subject, sizeof out->subject);
 	name_text(X509_get_issuer_name(x), out->issuer, sizeof out->issuer);
 	out->not_before = time_unix(X509_get0_notBefore(x));
@@ -111,4 +116,82 @@ int store_cert_parse(const uint8_t *der, size_t len, struct store_certinfo *out)
 	X509_free(x);
 	ERR_clear_error();
 	return out->sha256[0] ? 0 : -1;
+}
+
+/* ---- the fields alone, for certificates this program just built ---- */
+
+/* Enter the SEQUENCE at *p (ending before end): 0 and *p at its contents,
+ * *inner_end at its end; -1 if it is not one. */
+static int enter_sequence(const unsigned char **p, const unsigned char *end, const unsigned char **inner_end)
+{
+	long len;
+	int tag, xclass, rc = ASN1_get_object(p, &len, &tag, &xclass, end - *p);
+
+	if ((rc & 0x80) || rc != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE || xclass != V_ASN1_UNIVERSAL ||
+	    len > end - *p)
+		return -1;
+	*inner_end = *p + len;
+	return 0;
+}
+
+static int skip_object(const unsigned char **p, const unsigned char *end)
+{
+	long len;
+	int tag, xclass, rc = ASN1_get_object(p, &len, &tag, &xclass, end - *p);
+
+	if ((rc & 0x80) || len > end - *p)
+		return -1;
+	*p += len;
+	return 0;
+}
+
+static int walk_names(const unsigned char **p, const unsigned char *end, X509_NAME **name)
+{
+	*name = d2i_X509_NAME(NULL, p, end - *p);
+	return *name ? 0 : -1;
+}
+
+/* TBSCertificate: [0] version, serial, signature algorithm, issuer,
+ * validity, subject (the rest is not looked at). */
+static int walk_tbs(const uint8_t *der, size_t len, ASN1_INTEGER **sn, X509_NAME **issuer, ASN1_TIME **nb,
+		    ASN1_TIME **na, X509_NAME **subject)
+{
+	const unsigned char *p = der, *end = der + len, *cert_end, *tbs_end, *val_end;
+
+	if (enter_sequence(&p, end, &cert_end) < 0 || cert_end != end || enter_sequence(&p, cert_end, &tbs_end) < 0)
+		return -1;
+	if (p < tbs_end && *p == 0xA0 && skip_object(&p, tbs_end) < 0)
+		return -1;
+	if (!(*sn = d2i_ASN1_INTEGER(NULL, &p, tbs_end - p)) || skip_object(&p, tbs_end) < 0 ||
+	    walk_names(&p, tbs_end, issuer) < 0 || enter_sequence(&p, tbs_end, &val_end) < 0 ||
+	    !(*nb = d2i_ASN1_TIME(NULL, &p, val_end - p)) || !(*na = d2i_ASN1_TIME(NULL, &p, val_end - p)) ||
+	    p != val_end || walk_names(&p, tbs_end, subject) < 0)
+		return -1;
+	return 0;
+}
+
+int store_cert_parse_fields(const uint8_t *der, size_t len, struct store_certinfo *out)
+{
+	ASN1_INTEGER *sn = NULL;
+	X509_NAME *issuer = NULL, *subject = NULL;
+	ASN1_TIME *nb = NULL, *na = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (der && len > 0 && len <= 1 << 20 && walk_tbs(der, len, &sn, &issuer, &nb, &na, &subject) == 0) {
+		serial_text(sn, out->serial, sizeof out->serial);
+		name_text(subject, out->subject, sizeof out->subject);
+		name_text(issuer, out->issuer, sizeof out->issuer);
+		out->not_before = time_unix(nb);
+		out->not_after = time_unix(na);
+		store_sha256_hex(der, len, out->sha256);
+		rc = out->sha256[0] ? 0 : -1;
+	}
+	ASN1_INTEGER_free(sn);
+	X509_NAME_free(issuer);
+	X509_NAME_free(subject);
+	ASN1_TIME_free(nb);
+	ASN1_TIME_free(na);
+	ERR_clear_error();
+	return rc < 0 ? store_cert_parse(der, len, out) : 0;
 }

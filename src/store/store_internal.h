@@ -82,6 +82,9 @@ struct store_certinfo {
 	char sha256[80];         /* lower-case hex of the DER as given */
 };
 int store_cert_parse(const uint8_t *der, size_t len, struct store_certinfo *out);
+/* The same fields without decoding the public key: for certificates we built
+ * (falls back to store_cert_parse when the fields do not walk). */
+int store_cert_parse_fields(const uint8_t *der, size_t len, struct store_certinfo *out);
 void store_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 /* store_audit.c: a JSON string value, escaped, into a bounded buffer. */

@@ -61,6 +61,79 @@ int phone_filter_is_empty(const struct phone_filter *f)
 	       !(f->status && f->status[0]);
 }
 
+static int filter_text(const char *value, size_t max, char *err, size_t errlen)
+{
+	if (!text_valid(value) || strlen(value) > max) {
+		seterr(err, errlen, "expected printable text of at most %zu bytes", max);
+		return -1;
+	}
+	return 0;
+}
+
+int phone_filter_set(struct phone_filter *f, const char *name, const char *value, char *err, size_t errlen)
+{
+	char key[24];
+	const char *shown = value && text_valid(value) && strlen(value) <= 40 ? value : "?";
+	char *end;
+	long v;
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < sizeof key; i++)
+		key[i] = name[i] == '_' ? '-' : name[i];
+	key[i] = '\0';
+	if (!value)
+		value = "";
+	if (!strcmp(key, "name") || !strcmp(key, "model") || !strcmp(key, "status") || !strcmp(key, "lsc-issuer")) {
+		size_t max = key[0] == 'n' ? 63 : key[0] == 'm' ? 31 : key[0] == 's' ? 127 : 200;
+		if (filter_text(value, max, err, errlen) < 0)
+			return -1;
+		if (key[0] == 'n')
+			f->name_glob = value;
+		else if (key[0] == 'm')
+			f->model = value;
+		else if (key[0] == 's')
+			f->status = value;
+		else
+			f->lsc_issuer = *value ? value : NULL;
+		return 1;
+	}
+	if (!strcmp(key, "lsc-status")) {
+		if (lsc_state_parse(value, &f->lsc) < 0) {
+			seterr(err, errlen, "expected none, installed, expired or expiring, not '%s'", shown);
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(key, "expiring-days")) {
+		v = strtol(value, &end, 10);
+		if (!*value || *end || v < 1 || v > 36500) {
+			seterr(err, errlen, "expected a number of days from 1 to 36500");
+			return -1;
+		}
+		f->expiring_days = (int)v;
+		if (f->lsc == LSC_ANY)
+			f->lsc = LSC_EXPIRING;
+		return 1;
+	}
+	if (!strcmp(key, "auth")) {
+		if (auth_mode_parse(value, &f->auth) < 0) {
+			seterr(err, errlen, "expected null, string, lsc-first or mic-first, not '%s'", shown);
+			return -1;
+		}
+		f->has_auth = 1;
+		return 1;
+	}
+	if (!strcmp(key, "operation")) {
+		if (capf_op_parse(value, &f->op) < 0) {
+			seterr(err, errlen, "expected none, install, delete or troubleshoot, not '%s'", shown);
+			return -1;
+		}
+		f->has_op = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int expiring_days(const struct phone_filter *f)
 {
 	return f->expiring_days > 0 ? f->expiring_days : PHONE_FILTER_DEFAULT_EXPIRING_DAYS;

@@ -59,6 +59,15 @@ struct phone_filter {
 void phone_filter_init(struct phone_filter *f);
 /* 1 when the filter has no condition at all (it would select every phone). */
 int phone_filter_is_empty(const struct phone_filter *f);
+/* One selector applied to f: the one rule of `opencapf phone list|op|export
+ * --SELECTOR VALUE` and of the API's "filter" members. name is one of name,
+ * model, lsc-status, expiring-days, lsc-issuer, auth, operation, status
+ * ('_' for '-' too); value is text (kept by reference for name, model,
+ * lsc-issuer and status). Returns 1 when applied, 0 when name is no such
+ * selector, -1 on a bad value with the reason in err, e.g. "expected none,
+ * installed, expired or expiring, not 'x'" (the caller names the option).
+ * The explicit name list (names) is the caller's: see devname_valid(). */
+int phone_filter_set(struct phone_filter *f, const char *name, const char *value, char *err, size_t errlen);
 /* Short text for people and audit details, e.g. "model=7962 lsc=none". */
 void phone_filter_describe(const struct phone_filter *f, char *out, size_t outcap);
 

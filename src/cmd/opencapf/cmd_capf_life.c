@@ -30,10 +30,8 @@ int capf_parse_key(const char *cmd, const char *s, enum pki_key_kind *kind, int 
 {
 	char err[ERRLEN];
 
-	if (pki_key_parse_spec(s, kind, bits, err, sizeof err) < 0 || (*kind == PKI_KEY_RSA && *bits < 2048) ||
-	    (*kind == PKI_KEY_EC && *bits > 384)) {
-		cli_error("capf %s: --key %s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384",
-			  cmd, s);
+	if (capf_key_spec_parse(s, kind, bits, err, sizeof err) < 0) {
+		cli_error("capf %s: --key %s", cmd, err);
 		return -1;
 	}
 	return 0;
@@ -229,13 +227,7 @@ static int load_import(const char *cert_file, const char *chain_file, X509 **cer
 		sk_X509_pop_free(certs, X509_free);
 		return -1;
 	}
-	*cert = sk_X509_shift(certs);
-	while (sk_X509_num(certs) > 0) {
-		X509 *x = sk_X509_shift(certs);
-		if (!sk_X509_push(*chain, x))
-			X509_free(x);
-	}
-	sk_X509_free(certs);
+	capf_import_split(certs, cert, *chain);
 	return 0;
 }
 

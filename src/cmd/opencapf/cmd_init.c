@@ -82,10 +82,8 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 			}
 			break;
 		case 'k':
-			if (pki_key_parse_spec(optarg, &o->kind, &o->bits, err, sizeof err) < 0 ||
-			    (o->kind == PKI_KEY_RSA && o->bits < 2048) || (o->kind == PKI_KEY_EC && o->bits > 384)) {
-				cli_error("init: --key %s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, "
-					  "ec:p256 or ec:p384", optarg);
+			if (capf_key_spec_parse(optarg, &o->kind, &o->bits, err, sizeof err) < 0) {
+				cli_error("init: --key %s", err);
 				return -1;
 			}
 			break;

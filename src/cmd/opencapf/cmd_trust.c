@@ -133,16 +133,6 @@ static const char add_usage[] =
 	"Add the certificates of FILE (PEM, one or a bundle, or DER) to a trust store,\n"
 	"e.g. the vendor's manufacturing CA certificates to 'manufacturing'.\n";
 
-static int audit_cert(struct store *st, struct cli *cli, const char *action, const char *store_name,
-		      const char *sha256, const char *subject, const char *extra)
-{
-	char jsubject[600], detail[1024];
-
-	store_json_str(jsubject, sizeof jsubject, subject);
-	snprintf(detail, sizeof detail, "{\"sha256\":\"%s\",\"subject\":%s%s}", sha256, jsubject, extra ? extra : "");
-	return store_audit(st, cli->actor, action, store_name, detail);
-}
-
 static int add_certs(struct store *st, struct cli *cli, const char *store_name, STACK_OF(X509) *certs)
 {
 	for (int i = 0; i < sk_X509_num(certs); i++) {
@@ -158,7 +148,7 @@ static int add_certs(struct store *st, struct cli *cli, const char *store_name, 
 		OPENSSL_free(der);
 		if (rc < 0)
 			return -1;
-		if (rc == 0 && audit_cert(st, cli, "trust.add", store_name, info.sha256, info.subject, NULL) < 0)
+		if (rc == 0 && trust_audit_cert(st, cli->actor, "trust.add", store_name, info.sha256, info.subject, NULL) < 0)
 			return -1;
 		printf("%s %s\n", rc == 0 ? "added" : "already present:", info.subject);
 	}
@@ -218,22 +208,6 @@ struct remove_target {
 	char subject[512];
 };
 
-/* Fingerprint text to lower-case hex without ':'; -1 if not hex or too short. */
-static int normalize_fp(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *in; in++) {
-		if (*in == ':')
-			continue;
-		if (!strchr("0123456789abcdefABCDEF", *in) || n + 1 >= cap)
-			return -1;
-		out[n++] = (char)(*in >= 'A' && *in <= 'F' ? *in - 'A' + 'a' : *in);
-	}
-	out[n] = '\0';
-	return n >= 8 ? 0 : -1;
-}
-
 /* The wanted fingerprints: from FILE's certificates, or the argument itself. */
 static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
 {
@@ -256,7 +230,7 @@ static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
 	*fps = calloc(1, sizeof **fps);
 	if (!*fps)
 		return -1;
-	if (normalize_fp(arg, (*fps)[0], sizeof **fps) < 0) {
+	if (trust_fp_normalize(arg, (*fps)[0], sizeof **fps) < 0) {
 		cli_error("trust remove: '%s' is neither a file nor a SHA-256 fingerprint (8 hex digits or more)", arg);
 		free(*fps);
 		*fps = NULL;
@@ -269,70 +243,32 @@ static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
 /* Index of the one usage entry whose fingerprint starts with fp; -1 printed. */
 static int find_in_store(const struct trust_usage *u, int nu, const char *fp, const char *store_name)
 {
-	int found = -1, matches = 0;
+	char err[ERRLEN];
+	int i = trust_usage_find(u, nu, fp, store_name, err, sizeof err);
 
-	for (int i = 0; i < nu; i++)
-		if (!strncmp(u[i].sha256, fp, strlen(fp))) {
-			found = i;
-			matches++;
-		}
-	if (matches == 1)
-		return found;
-	if (matches)
-		cli_error("trust remove: fingerprint %s matches %d certificates of %s: give more digits", fp, matches,
-			  store_name);
-	else
-		cli_error("trust remove: no certificate with fingerprint %s in %s", fp, store_name);
-	return -1;
-}
-
-static int is_current_capf(struct store *st, const char *store_name, const char *sha256)
-{
-	struct capf_row cur;
-	int same;
-
-	if (strcmp(store_name, TRUST_CAPF) && strcmp(store_name, TRUST_CALLMANAGER))
-		return 0;
-	if (store_capf_current(st, &cur) != 0)
-		return 0;
-	same = !strcmp(cur.sha256, sha256);
-	capf_row_free(&cur);
-	return same;
+	if (i < 0)
+		cli_error("trust remove: %s", err);
+	return i < 0 ? -1 : i;
 }
 
 /* May this certificate go? Prints why not. */
 static int removal_allowed(struct store *st, const char *store_name, const struct trust_usage *u, int force)
 {
-	if (force)
-		return 1;
-	if (is_current_capf(st, store_name, u->sha256)) {
-		cli_error("trust remove: %s is the current CAPF certificate: without it in %s new LSCs fail "
-			  "(use --force to remove it anyway)", u->subject, store_name);
+	char msg[1400];
+	enum trust_removal d = trust_removal_check(st, store_name, u, force, "use --force", msg, sizeof msg);
+
+	if (d == TRUST_REMOVE_CURRENT_CAPF || d == TRUST_REMOVE_IN_USE) {
+		cli_error("trust remove: %s", msg);
 		return 0;
 	}
-	if (u->phones == 0)
-		return 1;
-	fprintf(stderr, "opencapf: trust remove: refused: %s still anchors %d phone%s (%d LSC%s, %d MIC%s): ",
-		u->subject, u->phones, u->phones == 1 ? "" : "s", u->lsc_phones, u->lsc_phones == 1 ? "" : "s",
-		u->mic_phones, u->mic_phones == 1 ? "" : "s");
-	for (int i = 0; i < u->nnames; i++)
-		fprintf(stderr, "%s%s", i ? ", " : "", u->names[i]);
-	fprintf(stderr, "%s; they would fail TLS with \"unknown CA\" (use --force to remove it anyway)\n",
-		u->phones > u->nnames ? ", ..." : "");
-	return 0;
+	return 1;
 }
 
 /* forced: --force overrode a refusal; the audit log says so. */
 static int remove_one(struct store *st, struct cli *cli, const char *store_name, const struct trust_usage *u,
 		      int forced)
 {
-	char extra[160];
-
-	snprintf(extra, sizeof extra, ",\"forced\":%s,\"lsc_phones\":%d,\"mic_phones\":%d",
-		 forced ? "true" : "false", u->lsc_phones, u->mic_phones);
-	if (store_trust_remove(st, store_name, u->sha256) != 0 ||
-	    audit_cert(st, cli, forced ? "trust.remove.forced" : "trust.remove", store_name, u->sha256,
-		       u->subject, extra) < 0)
+	if (trust_remove_audited(st, cli->actor, store_name, u, forced) < 0)
 		return -1;
 	printf("removed %s from %s%s\n", u->subject, store_name, forced ? " (forced)" : "");
 	return 0;
@@ -359,7 +295,8 @@ static int remove_all(struct store *st, struct cli *cli, const struct remove_opt
 		goto fail;
 	for (int i = 0; i < nfp; i++) {
 		const struct trust_usage *t = &u[idx[i]];
-		int forced = o->force && (t->phones > 0 || is_current_capf(st, o->store_name, t->sha256)), dup = 0;
+		int forced = trust_removal_check(st, o->store_name, t, o->force, "", NULL, 0) == TRUST_REMOVE_FORCED;
+		int dup = 0;
 
 		for (int j = 0; j < i; j++)
 			dup |= idx[j] == idx[i];   /* the same certificate twice in FILE */

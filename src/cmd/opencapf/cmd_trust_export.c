@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capf/trust_usage.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"
@@ -48,34 +49,22 @@ struct pem_ctx {
 	int count;
 };
 
-/* Plain PEM, nothing between the certificates: some peers (an ASA's
- * terminal enrollment) take nothing else. */
-static int append_pem(const struct cert_row *r, void *arg)
-{
-	struct pem_ctx *c = arg;
-	char err[ERRLEN], *pem;
-	size_t len;
-	X509 *x = pki_cert_from_der(r->der, r->derlen, err, sizeof err);
-
-	if (!x || pki_cert_to_pem(x, &pem, &len) < 0) {
-		X509_free(x);
-		fprintf(stderr, "opencapf: warning: certificate %s skipped: cannot encode it\n", r->sha256);
-		return 0;
-	}
-	buf_put(&c->out, pem, len);
-	OPENSSL_free(pem);
-	X509_free(x);
-	c->count++;
-	return 0;
-}
-
-/* The whole store as one bundle in c->out. */
+/* The whole store as one plain PEM bundle in c->out (capf/trust_usage.c,
+ * the API's export too). */
 static int build_bundle(struct store *st, const char *store_name, struct pem_ctx *c)
 {
+	int skipped = 0, rc;
+
 	buf_init(&c->out);
-	c->count = 0;
-	if (store_trust_each(st, store_name, append_pem, c) != 0 || c->out.failed) {
-		cli_error("trust export: %s", c->out.failed ? "out of memory" : store_errmsg(st));
+	rc = trust_export_pem(st, store_name, &c->out, &c->count, &skipped);
+	if (skipped)
+		fprintf(stderr, "opencapf: warning: %d certificate%s of %s skipped: cannot encode %s\n", skipped,
+			skipped == 1 ? "" : "s", store_name, skipped == 1 ? "it" : "them");
+	if (rc != 0) {
+		if (rc > 0)
+			cli_error("trust export: no trust store named '%s'", store_name);
+		else
+			cli_error("trust export: %s", c->out.failed ? "out of memory" : store_errmsg(st));
 		buf_free(&c->out);
 		return -1;
 	}

@@ -61,47 +61,56 @@ char *phone_audit_detail(const struct phone *before, const struct phone *after)
 	return phone_audit_detail_with(before, after, NULL, NULL);
 }
 
-static json_t *cert_json(const struct cert_row *r)
+json_t *phone_history_json(const struct history_entry *h)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "serial", r->serial, "subject", r->subject,
-			 "issuer", r->issuer, "not_before", time_json(r->not_before),
-			 "not_after", time_json(r->not_after), "sha256", r->sha256, "time", time_json(r->time));
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", time_json(h->time), "peer", h->peer,
+			 "operation", h->operation, "auth", h->auth_mode, "outcome", h->outcome, "reason", h->reason);
 }
 
 static int add_history(const struct history_entry *h, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", time_json(h->time),
-					     "peer", h->peer, "operation", h->operation, "auth", h->auth_mode,
-					     "outcome", h->outcome, "reason", h->reason));
+	json_array_append_new(arg, phone_history_json(h));
 	return 0;
 }
 
-static json_t *phone_full_json(struct store *st, const struct phone *p)
+json_t *phone_row_json(const struct phone_row *r)
 {
-	json_t *o = phone_settings_json(p), *hist = json_array();
-	struct cert_row r;
+	json_t *o = phone_settings_json(&r->phone);
 
+	json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
+	json_object_set_new(o, "mic", phone_cert_brief_json(&r->mic));
+	return o;
+}
+
+static int keep_row(const struct phone_row *r, void *arg)
+{
+	*(json_t **)arg = phone_row_json(r);
+	return 1;
+}
+
+json_t *phone_full_json(struct store *st, const struct phone *p, int history)
+{
+	const char *names[1] = { p->name };
+	struct phone_filter f;
+	json_t *o = NULL, *hist = json_array();
+
+	phone_filter_init(&f);
+	f.names = names;
+	f.n_names = 1;
+	if (store_phone_select(st, &f, keep_row, &o) < 0 || !o)
+		o = phone_settings_json(p);
 	json_object_set_new(o, "auth_label", json_string(auth_mode_label(p->auth)));
+	json_object_set_new(o, "key_order_label", json_string(key_order_label(p->key_order)));
 	json_object_set_new(o, "operation_label", json_string(capf_op_label(p->op)));
 	json_object_set_new(o, "locked_until", p->locked_until > now_utc() ? time_json(p->locked_until) : json_null());
-	if (store_phone_lsc(st, p->name, 0, &r) == 0) {
-		json_object_set_new(o, "lsc", cert_json(&r));
-		cert_row_free(&r);
-	} else
-		json_object_set_new(o, "lsc", json_null());
-	if (store_phone_mic(st, p->name, 0, &r) == 0) {
-		json_object_set_new(o, "mic", cert_json(&r));
-		cert_row_free(&r);
-	} else
-		json_object_set_new(o, "mic", json_null());
-	store_history_each(st, p->name, 50, add_history, hist);
+	store_history_each(st, p->name, history, add_history, hist);
 	json_object_set_new(o, "history", hist);
 	return o;
 }
 
 int phone_print_json(struct store *st, const struct phone *p)
 {
-	json_t *o = phone_full_json(st, p);
+	json_t *o = phone_full_json(st, p, 50);
 	int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 	putchar('\n');
@@ -560,27 +569,14 @@ int phone_selector_add_names(struct phone_selector *sel, int n, char **names)
 	return 0;
 }
 
-static int selector_text(const char *opt, const char *arg, size_t max)
-{
-	if (!text_valid(arg) || strlen(arg) > max) {
-		cli_error("--%s: expected printable text of at most %zu bytes", opt, max);
-		return -1;
-	}
-	return 0;
-}
-
+/* The value rules are the store's (phone_filter_set, the API's too); the
+ * option names are phone_selector_opts'. */
 int phone_selector_opt(struct phone_selector *sel, int c, const char *arg)
 {
-	struct phone_filter *f = &sel->f;
-	char *end;
-	long v;
+	char err[ERRLEN];
+	int rc;
 
 	switch (c) {
-	case SEL_NAME:
-		if (selector_text("name", arg, 63) < 0)
-			return -1;
-		f->name_glob = arg;
-		return 1;
 	case SEL_NAMES:
 		for (const char *p = arg; *p;) {
 			size_t len = strcspn(p, ", \t\n");
@@ -590,56 +586,17 @@ int phone_selector_opt(struct phone_selector *sel, int c, const char *arg)
 			p += strspn(p, ", \t\n");
 		}
 		return 1;
-	case SEL_MODEL:
-		if (selector_text("model", arg, 31) < 0)
-			return -1;
-		f->model = arg;
-		return 1;
-	case SEL_LSC_STATUS:
-		if (lsc_state_parse(arg, &f->lsc) < 0) {
-			cli_error("--lsc-status %s: expected none, installed, expired or expiring",
-				  text_valid(arg) ? arg : "?");
-			return -1;
-		}
-		return 1;
-	case SEL_EXPIRING_DAYS:
-		v = strtol(arg, &end, 10);
-		if (!*arg || *end || v < 1 || v > 36500) {
-			cli_error("--expiring-days: expected a number of days from 1 to 36500");
-			return -1;
-		}
-		f->expiring_days = (int)v;
-		if (f->lsc == LSC_ANY)
-			f->lsc = LSC_EXPIRING;
-		return 1;
-	case SEL_LSC_ISSUER:
-		if (selector_text("lsc-issuer", arg, 200) < 0 || !*arg)
-			return -1;
-		f->lsc_issuer = arg;
-		return 1;
-	case SEL_AUTH:
-		if (auth_mode_parse(arg, &f->auth) < 0) {
-			cli_error("--auth %s: expected null, string, lsc-first or mic-first", text_valid(arg) ? arg : "?");
-			return -1;
-		}
-		f->has_auth = 1;
-		return 1;
-	case SEL_OPERATION:
-		if (capf_op_parse(arg, &f->op) < 0) {
-			cli_error("--operation %s: expected none, install, delete or troubleshoot",
-				  text_valid(arg) ? arg : "?");
-			return -1;
-		}
-		f->has_op = 1;
-		return 1;
-	case SEL_STATUS:
-		if (selector_text("status", arg, 127) < 0)
-			return -1;
-		f->status = arg;
-		return 1;
 	case SEL_ALL:
 		sel->all = 1;
 		return 1;
+	}
+	for (const struct option *o = phone_selector_opts; o->name; o++) {
+		if (o->val != c)
+			continue;
+		rc = phone_filter_set(&sel->f, o->name, arg, err, sizeof err);
+		if (rc < 0)
+			cli_error("--%s: %s", o->name, err);
+		return rc;
 	}
 	return 0;
 }

@@ -26,6 +26,15 @@ char *phone_audit_detail_with(const struct phone *before, const struct phone *af
 			      json_t *value);
 /* A certificate summary as JSON (null when absent). */
 json_t *phone_cert_brief_json(const struct phone_cert_brief *c);
+/* One CAPF session of a phone's history. */
+json_t *phone_history_json(const struct history_entry *h);
+/* A selected phone: its settings with "lsc" and "mic" (briefs, or null). */
+json_t *phone_row_json(const struct phone_row *r);
+/* One phone in full, the one shape of `phone show --json` and the API's
+ * GET /api/v1/phones/NAME: phone_row_json's members, the labels
+ * (auth_label, key_order_label, operation_label), locked_until and the last
+ * `history` sessions. */
+json_t *phone_full_json(struct store *st, const struct phone *p, int history);
 
 int phone_print_text(struct store *st, const struct phone *p);
 int phone_print_json(struct store *st, const struct phone *p);
@@ -98,8 +107,7 @@ int csv_read(struct csv_reader *r, struct csv_record *rec, char *err, size_t err
 void csv_put(struct buf *b, const char *s, int first);
 void csv_end(struct buf *b);        /* "\n" */
 
-/* Text a phone field may hold: valid UTF-8, no control characters. */
-int text_valid(const char *s);
+/* text_valid(): common/util.h. */
 
 enum phone_csv_column {
 	PCSV_NAME, PCSV_MODEL, PCSV_DESCRIPTION, PCSV_AUTH, PCSV_AUTH_STRING, PCSV_KEY_ORDER,
