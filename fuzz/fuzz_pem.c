@@ -1,7 +1,10 @@
 /*
  * fuzz_pem.c: fuzz target for certificate input (PEM bundles or DER), as
  * `opencapf trust add` and phones' certificates reach pki_certs_parse and
- * pki_cert_from_der. Whatever parses must re-encode and describe itself.
+ * pki_cert_from_der, and phones' public keys reach pki_pubkey_from_der (the
+ * fast SubjectPublicKeyInfo reader) and pki_cert_spki_der (the key inside an
+ * LSC, as the load generator finds it). Whatever parses must re-encode and
+ * describe itself.
  */
 #include <openssl/x509.h>
 #include <stdint.h>
@@ -11,6 +14,26 @@
 #include "pki/pki.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fuzz_pubkey(const uint8_t *data, size_t size)
+{
+	char err[ERRLEN], desc[64];
+	EVP_PKEY *key = pki_pubkey_from_der(data, size, err, sizeof err);
+	const uint8_t *spki;
+	size_t spki_len;
+	uint8_t *der = NULL;
+	size_t len;
+
+	if (key) {
+		pki_key_describe(key, desc, sizeof desc);
+		if (pki_pubkey_to_der(key, &der, &len) == 0)
+			OPENSSL_free(der);
+		EVP_PKEY_free(key);
+	}
+	if (pki_cert_spki_der(data, size, &spki, &spki_len) == 0 &&
+	    (spki < data || spki + spki_len > data + size))
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,5 +57,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pki_cert_info(one, &info);
 		X509_free(one);
 	}
+	fuzz_pubkey(data, size);
 	return 0;
 }

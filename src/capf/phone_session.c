@@ -107,8 +107,10 @@ void phone_session_free(struct phone_session *ps)
 	EVP_PKEY_free(ps->mic_key);
 	EVP_PKEY_free(ps->lsc_key);
 	EVP_PKEY_free(ps->pending_key);
+	OPENSSL_free(ps->pending_spki);
 	X509_free(ps->out.new_lsc);
 	EVP_PKEY_free(ps->out.new_lsc_key);
+	OPENSSL_free(ps->out.new_lsc_der);
 	free(ps);
 }
 
@@ -292,7 +294,9 @@ static int send_public_key(struct phone_session *ps, EVP_PKEY *key, struct buf *
 		capf_msg_add(&m, CAPF_TAG_PUBLIC_KEY, der, derlen);
 		rc = phone_emit(ps, &m, out);
 	}
-	OPENSSL_free(der);
+	OPENSSL_free(ps->pending_spki);
+	ps->pending_spki = der;      /* kept to recognise our key in the LSC */
+	ps->pending_spki_len = derlen;
 	return rc;
 }
 
@@ -332,44 +336,58 @@ static int on_key_generate_request(struct phone_session *ps, const struct capf_m
 
 /* ---- store, fetch, delete ---- */
 
-/* The LSC of a STORE_CERTIFICATE_REQUEST if it is one for our pending key. */
-static X509 *certificate_to_store(struct phone_session *ps, const struct capf_msg *in)
+/* Does the certificate carry the key we sent, byte for byte? */
+static int carries_our_key(const struct phone_session *ps, const uint8_t *der, size_t len)
+{
+	const uint8_t *spki;
+	size_t spki_len;
+
+	return pki_cert_spki_der(der, len, &spki, &spki_len) == 0 && ps->pending_spki &&
+	       spki_len == ps->pending_spki_len && memcmp(spki, ps->pending_spki, spki_len) == 0;
+}
+
+/* The LSC of a STORE_CERTIFICATE_REQUEST if it is one for our pending key:
+ * 0 with its DER in *der (a pointer into the message) and, unless
+ * lsc_der_only, the parsed certificate in *cert; -1 (step failed). */
+static int certificate_to_store(struct phone_session *ps, const struct capf_msg *in, const uint8_t **der,
+				size_t *derlen, X509 **cert)
 {
 	const struct capf_elem *e = capf_msg_find(in, CAPF_TAG_CERTIFICATE);
-	const uint8_t *der;
-	size_t derlen;
 	uint8_t type, wrap_type;
 	char err[ERRLEN];
-	X509 *cert;
 
+	*cert = NULL;
 	if (!ps->pending_key) {
 		step_failed(ps, "STORE_CERTIFICATE_REQUEST but the phone has no generated key");
-		return NULL;
+		return -1;
 	}
 	if (capf_msg_find(in, CAPF_TAG_CERTIFICATE_TYPE) &&
 	    (capf_msg_get_u8(in, CAPF_TAG_CERTIFICATE_TYPE, &type) < 0 || type != CAPF_CERT_LSC)) {
 		step_failed(ps, "STORE_CERTIFICATE_REQUEST for a certificate type other than LSC");
-		return NULL;
+		return -1;
 	}
-	if (!e || capf_cert_unwrap(e->val, e->len, &der, &derlen, &wrap_type, err, sizeof err) < 0) {
+	if (!e || capf_cert_unwrap(e->val, e->len, der, derlen, &wrap_type, err, sizeof err) < 0) {
 		step_failed(ps, "STORE_CERTIFICATE_REQUEST without a valid CERTIFICATE");
-		return NULL;
+		return -1;
 	}
-	cert = pki_cert_from_der(der, derlen, err, sizeof err);
-	if (!cert) {
+	if (!ps->opts.lsc_der_only && !(*cert = pki_cert_from_der(*der, *derlen, err, sizeof err))) {
 		step_failed(ps, "the stored certificate does not parse: %s", err);
-		return NULL;
+		return -1;
 	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), ps->pending_key) != 1) {
+	if (*cert ? EVP_PKEY_eq(X509_get0_pubkey(*cert), ps->pending_key) != 1 : !carries_our_key(ps, *der, *derlen)) {
 		step_failed(ps, "the certificate does not carry the key the phone generated");
-		X509_free(cert);
-		return NULL;
+		X509_free(*cert);
+		*cert = NULL;
+		return -1;
 	}
-	return cert;
+	return 0;
 }
 
 static int on_store_request(struct phone_session *ps, const struct capf_msg *in, struct buf *out)
 {
+	const uint8_t *der;
+	size_t derlen;
+	uint8_t *copy = NULL;
 	X509 *cert;
 
 	if (ps->opts.misbehave == PHONE_MISBEHAVE_DISCONNECT_BEFORE_STORE) {
@@ -378,14 +396,17 @@ static int on_store_request(struct phone_session *ps, const struct capf_msg *in,
 		return 0;
 	}
 	ps->state = ST_WAIT_END;
-	cert = certificate_to_store(ps, in);
-	if (!cert) {
-		show_failure(ps, ps->out.error);
+	if (certificate_to_store(ps, in, &der, &derlen, &cert) < 0 || !(copy = OPENSSL_memdup(der, derlen))) {
+		X509_free(cert);
+		show_failure(ps, ps->out.error[0] ? ps->out.error : "out of memory");
 		return emit_reason(ps, CAPF_CMD_STORE_CERTIFICATE_RESPONSE, CAPF_REASON_INVALID_ELEMENT, out);
 	}
 	X509_free(ps->out.new_lsc);
 	EVP_PKEY_free(ps->out.new_lsc_key);
+	OPENSSL_free(ps->out.new_lsc_der);
 	ps->out.new_lsc = cert;
+	ps->out.new_lsc_der = copy;
+	ps->out.new_lsc_len = derlen;
 	ps->out.new_lsc_key = ps->pending_key;
 	ps->pending_key = NULL;
 	ps->out.phone_step_ok = 1;

@@ -82,6 +82,9 @@ struct phone_options {
 	enum phone_misbehave misbehave;
 	phone_keygen_fn keygen;      /* NULL = pki_key_generate */
 	void *keygen_arg;
+	int lsc_der_only;            /* keep a stored LSC as DER only (new_lsc stays NULL) and
+				      * check it carries our key by its SubjectPublicKeyInfo
+				      * bytes: the load generator, spared OpenSSL 3.0's decode */
 	phone_console_fn console;    /* NULL = none */
 	void *console_arg;
 };
@@ -110,7 +113,10 @@ struct phone_outcome {
 				      * certificate sent (0 if the phone had none) */
 	int had_lsc;                 /* for fetch/delete: the phone held an LSC */
 	int keys_refused;            /* EC key requests refused (refuse_ec) */
-	X509 *new_lsc;               /* the stored LSC, owned by the session */
+	X509 *new_lsc;               /* the stored LSC, owned by the session (NULL with
+				      * lsc_der_only) */
+	uint8_t *new_lsc_der;        /* the stored LSC as the server sent it, owned */
+	size_t new_lsc_len;
 	EVP_PKEY *new_lsc_key;       /* its key, owned by the session */
 	char error[ERRLEN];          /* why the status is ERROR, or why a step failed */
 };

@@ -30,6 +30,8 @@ struct phone_session {
 	int pending_shown;
 	int failure_shown;
 	EVP_PKEY *pending_key;   /* generated and announced, waiting for its LSC */
+	uint8_t *pending_spki;   /* its SubjectPublicKeyInfo as sent (OPENSSL_free) */
+	size_t pending_spki_len;
 	struct phone_outcome out;
 };
 

@@ -255,18 +255,16 @@ static int issue_lsc(struct capf_server_session *s, const struct capf_server_env
 		     struct buf *out)
 {
 	char err[ERRLEN];
-	X509 *lsc = pki_lsc_issue(env->signer, s->device, pub, env->cfg->lsc_days, err, sizeof err);
 	struct capf_msg m;
 	struct buf wrapped;
 	static const uint8_t type = CAPF_CERT_LSC;
 	int rc;
 
-	if (!lsc || pki_cert_to_der(lsc, &s->lsc_der, &s->lsc_len) < 0) {
-		X509_free(lsc);
+	if (pki_lsc_issue_der(env->signer, s->device, pub, env->cfg->lsc_days, &s->lsc_der, &s->lsc_len, err,
+			      sizeof err) < 0) {
 		snprintf(s->reason, sizeof s->reason, "cannot issue the LSC: %s", err);
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
-	X509_free(lsc);
 	buf_init(&wrapped);
 	capf_cert_wrap(&wrapped, s->lsc_der, s->lsc_len, CAPF_CERT_LSC);
 	capf_msg_init(&m, CAPF_CMD_STORE_CERTIFICATE_REQUEST, s->session_id);

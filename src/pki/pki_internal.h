@@ -32,6 +32,11 @@ int pki_set_validity(X509 *x, time_t now, int days, char *err, size_t errlen);
  * only: never pass text from outside). `issuer` may be `x` itself. */
 int pki_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value, char *err, size_t errlen);
 
+/* The certificate's SubjectPublicKeyInfo from `key`: for RSA and EC on our
+ * curves the encoded bits only (X509_get0_pubkey of `x` is then NULL until
+ * it is parsed back from DER), else X509_set_pubkey. 0 or -1. */
+int pki_x509_set_pubkey(X509 *x, EVP_PKEY *key);
+
 /* EVP_MD for a CAPF hash id (1 SHA-1, 2 SHA-256, 3 SHA-512), NULL if unknown. */
 const EVP_MD *pki_hash_md(int hash_id);
 

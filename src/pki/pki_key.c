@@ -198,45 +198,6 @@ void pki_key_describe(const EVP_PKEY *key, char *out, size_t outcap)
 	}
 }
 
-EVP_PKEY *pki_pubkey_from_der(const uint8_t *der, size_t len, char *err, size_t errlen)
-{
-	const unsigned char *p = der;
-	EVP_PKEY *key;
-
-	if (!der || len == 0 || len > PKI_MAX_INPUT) {
-		seterr(err, errlen, "public key: empty or too large (%zu bytes)", len);
-		return NULL;
-	}
-	key = d2i_PUBKEY(NULL, &p, (long)len);
-	if (!key) {
-		pki_ossl_err(err, errlen, "public key is not a valid DER SubjectPublicKeyInfo");
-		return NULL;
-	}
-	if ((size_t)(p - der) != len) {
-		seterr(err, errlen, "public key: %zu stray bytes after the SubjectPublicKeyInfo",
-		       len - (size_t)(p - der));
-		EVP_PKEY_free(key);
-		return NULL;
-	}
-	return key;
-}
-
-int pki_pubkey_to_der(EVP_PKEY *key, uint8_t **der, size_t *len)
-{
-	unsigned char *out = NULL;
-	int n;
-
-	if (!key || !der || !len)
-		return -1;
-	n = i2d_PUBKEY(key, &out);
-	if (n <= 0) {
-		ERR_clear_error();
-		return -1;
-	}
-	*der = out;
-	*len = (size_t)n;
-	return 0;
-}
 
 int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen)
 {

@@ -104,8 +104,10 @@ static int add_aki(X509 *x, X509 *capf)
 	return ok ? 0 : -1;
 }
 
-X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
-		    char *err, size_t errlen)
+/* set_key: how the phone's key goes in (X509_set_pubkey, or the DER-only
+ * pki_x509_set_pubkey of pki_spki.c). */
+static X509 *lsc_build(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
+		       int (*set_key)(X509 *, EVP_PKEY *), char *err, size_t errlen)
 {
 	X509 *x;
 
@@ -130,7 +132,7 @@ X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, 
 	if (X509_set_version(x, X509_VERSION_3) != 1 || pki_set_random_serial(x) != 0 ||
 	    build_subject(x, devname, s->issuer) != 0 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(s->issuer)) != 1 ||
-	    X509_set_pubkey(x, phone_pub) != 1) {
+	    set_key(x, phone_pub) != 0) {
 		pki_ossl_err(err, errlen, "cannot build the LSC");
 		goto fail;
 	}
@@ -152,4 +154,29 @@ X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, 
 fail:
 	X509_free(x);
 	return NULL;
+}
+
+static int set_key_cached(X509 *x, EVP_PKEY *key)
+{
+	return X509_set_pubkey(x, key) == 1 ? 0 : -1;
+}
+
+X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
+		    char *err, size_t errlen)
+{
+	return lsc_build(s, devname, phone_pub, days, set_key_cached, err, errlen);
+}
+
+int pki_lsc_issue_der(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
+		      uint8_t **der, size_t *len, char *err, size_t errlen)
+{
+	X509 *x = lsc_build(s, devname, phone_pub, days, pki_x509_set_pubkey, err, errlen);
+	int rc = -1;
+
+	*der = NULL;
+	*len = 0;
+	if (x && (rc = pki_cert_to_der(x, der, len)) < 0)
+		seterr(err, errlen, "cannot encode the LSC");
+	X509_free(x);
+	return rc;
 }

@@ -160,7 +160,7 @@ int store_api_token_each(struct store *st, int (*fn)(const struct api_token *t, 
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot read the API tokens");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -183,7 +183,7 @@ static int token_load(struct store *st, int64_t id, struct api_token *out, char 
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read an API token");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -319,7 +319,7 @@ static int session_load(struct store *st, int64_t id, char hash[65], int64_t *to
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read a session");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -410,6 +410,6 @@ int store_api_login_failures(struct store *st, const char *source, int64_t since
 		n = sqlite3_column_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count failed logins");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return n;
 }

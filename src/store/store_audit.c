@@ -96,6 +96,6 @@ int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_e
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot read the audit log");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }

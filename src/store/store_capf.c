@@ -69,7 +69,7 @@ static int capf_one(struct store *st, const char *sql, const char *arg, struct c
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the CAPF certificate");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -166,6 +166,6 @@ int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list CAPF certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }

@@ -94,7 +94,7 @@ static int phone_cert(struct store *st, const char *phone, const char *kind, int
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the phone's certificate");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -127,7 +127,7 @@ int store_issued_each(struct store *st, const char *phone,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list issued certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -150,7 +150,7 @@ int store_phone_certs_each(struct store *st, const char *kind,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list the phones' certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -176,7 +176,7 @@ int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list the phones holding LSCs");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -192,7 +192,7 @@ int store_lsc_by_capf_count(struct store *st, const char *capf_sha256)
 		n = sqlite3_column_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count the phones holding LSCs");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return n;
 }
 
@@ -244,7 +244,7 @@ static int issued_by_us(struct store *st, const char *sha256, char *capf_sha256,
 		store_col_text(s, 0, capf_sha256, cap);
 	else if (rc != SQLITE_DONE)
 		store_sqlfail(st, "cannot look up issued certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -275,7 +275,7 @@ int store_seen_cert_locked(struct store *st, const char *phone, const char *kind
 	sqlite3_bind_int64(s, 4, when);
 	sqlite3_bind_blob(s, 5, der, (int)len, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return store_fail(st, "no phone named %s", phone);
 	if (rc != SQLITE_DONE)

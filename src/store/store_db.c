@@ -54,16 +54,76 @@ int store_sqlfail(struct store *st, const char *what)
 	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+static struct store_cached_stmt *cache_find(struct store *st, const char *sql)
+{
+	for (int i = 0; i < STORE_STMT_CACHE; i++) {
+		struct store_cached_stmt *c = &st->cache[i];
+
+		if (c->s && !c->in_use && strcmp(sqlite3_sql(c->s), sql) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* A slot for a new statement: an empty one, else the next idle one in turn. */
+static struct store_cached_stmt *cache_slot(struct store *st)
+{
+	for (int i = 0; i < STORE_STMT_CACHE; i++)
+		if (!st->cache[i].s)
+			return &st->cache[i];
+	for (int i = 0; i < STORE_STMT_CACHE; i++) {
+		struct store_cached_stmt *c = &st->cache[st->cache_next++ % STORE_STMT_CACHE];
+
+		if (!c->in_use) {
+			sqlite3_finalize(c->s);
+			c->s = NULL;
+			return c;
+		}
+	}
+	return NULL;
+}
+
 sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 {
+	struct store_cached_stmt *c = cache_find(st, sql);
 	sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (c) {
+		c->in_use = 1;
+		return c->s;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
 		store_sqlfail(st, "cannot prepare a statement");
 		sqlite3_finalize(s);
 		return NULL;
 	}
+	if (s && (c = cache_slot(st)) != NULL) {
+		c->s = s;
+		c->in_use = 1;
+	}
 	return s;
+}
+
+void store_finish(struct store *st, sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < STORE_STMT_CACHE; i++)
+		if (st->cache[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->cache[i].in_use = 0;
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+static void cache_free(struct store *st)
+{
+	for (int i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(st->cache[i].s);
+		st->cache[i] = (struct store_cached_stmt){ NULL, 0 };
+	}
 }
 
 int store_run(struct store *st, sqlite3_stmt *s, const char *what)
@@ -75,10 +135,10 @@ int store_run(struct store *st, sqlite3_stmt *s, const char *what)
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		store_sqlfail(st, what);
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return 0;
 }
 
@@ -504,6 +564,7 @@ void store_close(struct store *st)
 		return;
 	if (st->db) {
 		quiet_exec(st, "ROLLBACK");
+		cache_free(st);
 		sqlite3_close(st->db);
 	}
 	free(st);
@@ -524,17 +585,17 @@ int store_check(struct store *st, char *err, size_t errlen)
 	if (!t || strcmp((const char *)t, "ok")) {
 		seterr(err, errlen, "%s/%s fails its integrity check: %s", st->dir, STORE_DB_NAME,
 		       t ? (const char *)t : sqlite3_errmsg(st->db));
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	s = store_prepare(st, "PRAGMA foreign_key_check");
 	if (!s) {
 		seterr(err, errlen, "%s", st->err);
 		return -1;
 	}
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (rc != SQLITE_DONE) {
 		seterr(err, errlen, "%s/%s: %s", st->dir, STORE_DB_NAME,
 		       rc == SQLITE_ROW ? "rows point at missing rows (foreign keys)" : sqlite3_errmsg(st->db));
@@ -556,20 +617,20 @@ int store_setting_get(struct store *st, const char *key, char *out, size_t outca
 	store_bind_text(s, 1, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return 1;
 	}
 	if (rc != SQLITE_ROW) {
 		store_sqlfail(st, "cannot read a setting");
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
 	v = sqlite3_column_text(s, 0);
 	if ((size_t)snprintf(out, outcap, "%s", v ? (const char *)v : "") >= outcap) {
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return store_fail(st, "setting %s is too long", key);
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return 0;
 }
 

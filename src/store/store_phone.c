@@ -96,15 +96,15 @@ int store_phone_insert(struct store *st, const struct phone *p)
 	bind_phone(s, p, created, p->updated ? p->updated : created);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return store_fail(st, "phone %s already exists", p->name);
 	}
 	if (rc != SQLITE_DONE) {
 		store_sqlfail(st, "cannot add the phone");
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return 0;
 }
 
@@ -145,7 +145,7 @@ int store_phone_get(struct store *st, const char *name, struct phone *out)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the phone");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -171,7 +171,7 @@ int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *ar
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (read_phone(st, s, &p) < 0) {
-			sqlite3_finalize(s);
+			store_finish(st, s);
 			return -1;
 		}
 		if (fn && (stop = fn(&p, arg)) != 0)
@@ -179,7 +179,7 @@ int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *ar
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list phones");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -206,7 +206,7 @@ int store_history_add(struct store *st, const char *phone, const struct history_
 		store_fail(st, "no phone named %s", phone);
 	else if (rc != SQLITE_DONE)
 		store_sqlfail(st, "cannot record the attempt");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -236,6 +236,6 @@ int store_history_each(struct store *st, const char *phone, int limit,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot read the history");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }

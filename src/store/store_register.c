@@ -106,16 +106,16 @@ int store_register_each(struct store *st, const char *phone, int limit,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_row(s, &r);
 		if (fn && (rc = fn(&r, arg)) != 0) {
-			sqlite3_finalize(s);
+			store_finish(st, s);
 			return rc;
 		}
 	}
 	if (rc != SQLITE_DONE) {
 		store_sqlfail(st, "cannot read the registration log");
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return 0;
 }
 

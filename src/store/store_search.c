@@ -397,7 +397,7 @@ int store_phone_select(struct store *st, const struct phone_filter *f, phone_row
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot select phones");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	/* The auth string was on the heap: do not leave it there. */
 	memset(r, 0, sizeof *r);
 	free(r);
@@ -418,7 +418,7 @@ int64_t store_phone_count(struct store *st, const struct phone_filter *f)
 			n = sqlite3_column_int64(s, 0);
 		else
 			store_sqlfail(st, "cannot count phones");
-		sqlite3_finalize(s);
+		store_finish(st, s);
 	}
 	buf_free(&names);
 	return n;
@@ -506,8 +506,8 @@ static int sched_write(struct store *st, const struct sched_ctx *c, const struct
 	au = store_prepare(st, "INSERT INTO audit_log (time, actor, action, object, detail) "
 			       "VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!up || !au) {
-		sqlite3_finalize(up);
-		sqlite3_finalize(au);
+		store_finish(st, up);
+		store_finish(st, au);
 		return -1;
 	}
 	sched_state_json(after, sizeof after, ps->op, deadline, status);
@@ -538,8 +538,8 @@ static int sched_write(struct store *st, const struct sched_ctx *c, const struct
 			rc = store_sqlfail(st, "cannot write the audit log");
 		sqlite3_reset(au);
 	}
-	sqlite3_finalize(up);
-	sqlite3_finalize(au);
+	store_finish(st, up);
+	store_finish(st, au);
 	return rc;
 }
 
@@ -754,10 +754,10 @@ int store_bulk_end(struct store_bulk *b, int commit)
 	if (!b)
 		return -1;
 	st = b->st;
-	sqlite3_finalize(b->get);
-	sqlite3_finalize(b->ins);
-	sqlite3_finalize(b->upd);
-	sqlite3_finalize(b->aud);
+	store_finish(st, b->get);
+	store_finish(st, b->ins);
+	store_finish(st, b->upd);
+	store_finish(st, b->aud);
 	if (commit && !b->failed && store_exec(st, "COMMIT", "cannot commit") == 0)
 		rc = 0;
 	else if (!sqlite3_get_autocommit(st->db))
@@ -806,6 +806,6 @@ int store_audit_select(struct store *st, const struct audit_filter *f,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot read the audit log");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }

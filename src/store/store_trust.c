@@ -47,7 +47,7 @@ static int trust_exists(struct store *st, const char *name)
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		store_sqlfail(st, "cannot look up the trust store");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -129,7 +129,7 @@ int store_trust_each(struct store *st, const char *store_name,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list the trust store");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -148,7 +148,7 @@ int store_trust_names(struct store *st, int (*fn)(const char *name, const char *
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list trust stores");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -164,7 +164,7 @@ int store_trust_count(struct store *st, const char *store_name)
 		n = sqlite3_column_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count the trust store's certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return n;
 }
 
@@ -185,7 +185,7 @@ int store_trust_stores_of(struct store *st, const char *sha256,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot find the certificate's trust stores");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 

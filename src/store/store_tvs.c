@@ -98,7 +98,7 @@ static int exists(struct store *st, const char *sha256)
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		store_sqlfail(st, "cannot look up the TVS certificate");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -194,7 +194,7 @@ int store_tvs_get(struct store *st, const char *sha256, struct tvs_cert_row *out
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot look up the TVS certificate");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ int store_tvs_each(struct store *st, int (*fn)(const struct tvs_cert_row *r, voi
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = store_sqlfail(st, "cannot list the TVS certificates");
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return stop;
 }
 
@@ -275,7 +275,7 @@ int store_service_cert_get(struct store *st, const char *name, struct service_ce
 	} else {
 		rc = store_sqlfail(st, "cannot read the service certificate");
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 

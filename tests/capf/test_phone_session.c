@@ -372,6 +372,48 @@ static void test_vector_no_action_and_unknown(void **state)
 	phone_session_free(ps);
 }
 
+/* lsc_der_only (the load generator): the same bytes on the wire, the LSC
+ * kept as DER and recognised by its key bytes; a certificate for another key
+ * is refused just the same. */
+static void test_lsc_der_only(void **state)
+{
+	struct phone_setup s = { .opts = { .auth_string = "123456", .keygen = fixed_keygen,
+		.keygen_arg = lsc_ec.key, .lsc_der_only = 1 } };
+	struct phone_session *ps = play_case(find_case("install EC P-256"), &s);
+	const struct phone_outcome *o = phone_session_outcome(ps);
+	static const uint8_t store_refused[] = { 0x55, 0x0a, 0, 0, 0, 1, 0, 4, 1, 0, 1, 7 };
+	struct vcase *vc = &cases[find_case("install RSA-2048")];
+	uint8_t *der = NULL;
+	size_t len;
+	struct buf r;
+
+	(void)state;
+	assert_int_equal(o->status, PHONE_STATUS_ENDED);
+	assert_true(o->phone_step_ok);
+	assert_null(o->new_lsc);
+	assert_int_equal(pki_cert_to_der(lsc_ec.cert, &der, &len), 0);
+	assert_int_equal(o->new_lsc_len, len);
+	assert_memory_equal(o->new_lsc_der, der, len);
+	assert_int_equal(EVP_PKEY_eq(o->new_lsc_key, lsc_ec.key), 1);
+	OPENSSL_free(der);
+	phone_session_free(ps);
+
+	/* a freshly generated key: the recorded LSC is not for it */
+	s = (struct phone_setup){ .opts = { .auth_cert = PHONE_AUTH_NO_CERT, .lsc_der_only = 1 } };
+	ps = new_phone(vc->device, &s);
+	buf_init(&r);
+	assert_int_equal(phone_session_on_bytes(ps, vc->msgs[0].bytes, vc->msgs[0].len, &r), 0);
+	assert_int_equal(phone_session_on_bytes(ps, vc->msgs[2].bytes, vc->msgs[2].len, &r), 0);
+	buf_reset(&r);
+	assert_int_equal(phone_session_on_bytes(ps, vc->msgs[5].bytes, vc->msgs[5].len, &r), 0);
+	assert_bytes(r.data, r.len, store_refused, sizeof store_refused, "STORE refused (DER only)");
+	assert_null(phone_session_outcome(ps)->new_lsc_der);
+	assert_string_equal(phone_session_outcome(ps)->error,
+			    "the certificate does not carry the key the phone generated");
+	buf_free(&r);
+	phone_session_free(ps);
+}
+
 /* The real key generator: only the structure of what it sends is fixed;
  * the recorded LSC is not for that key, so the phone refuses to store it. */
 static void test_real_keygen_structure(void **state)
@@ -816,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_vector_fetch),
 		cmocka_unit_test(test_vector_delete),
 		cmocka_unit_test(test_vector_no_action_and_unknown),
+		cmocka_unit_test(test_lsc_der_only),
 		cmocka_unit_test(test_real_keygen_structure),
 		cmocka_unit_test(test_auth_type_selects_certificate),
 		cmocka_unit_test(test_ec_auth_certificate),

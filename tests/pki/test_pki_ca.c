@@ -170,6 +170,32 @@ static void test_capf_cert_serials_differ(void **state)
 	assert_null(pki_capf_cert_create(NULL, &org, 30, err, sizeof err));
 }
 
+/* pki_lsc_issue_der (the server's path, the key's bits set directly): the
+ * same layout, and the key in it is exactly the phone's SubjectPublicKeyInfo. */
+static void check_der_issue(struct ca *ca, EVP_PKEY *phone, const char *dev)
+{
+	char err[ERRLEN] = "";
+	uint8_t *der = NULL, *spki = NULL, *want = NULL;
+	size_t len = 0, spki_len, want_len;
+	X509 *back;
+
+	if (pki_lsc_issue_der(ca->signer, dev, phone, 365, &der, &len, err, sizeof err) < 0)
+		fail_msg("pki_lsc_issue_der: %s", err);
+	assert_non_null(back = pki_cert_from_der(der, len, err, sizeof err));
+	check_lsc(back, dev, ca->cert, 1);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(back), phone), 1);
+	assert_int_equal(X509_verify(back, X509_get0_pubkey(ca->cert)), 1);
+	assert_int_equal(pki_pubkey_to_der(X509_get0_pubkey(back), &spki, &spki_len), 0);
+	assert_int_equal(pki_pubkey_to_der(phone, &want, &want_len), 0);
+	assert_int_equal(spki_len, want_len);
+	assert_memory_equal(spki, want, want_len);
+	assert_int_equal(pki_lsc_issue_der(ca->signer, "SEP 1", phone, 365, &der, &len, err, sizeof err), -1);
+	OPENSSL_free(spki);
+	OPENSSL_free(want);
+	OPENSSL_free(der);
+	X509_free(back);
+}
+
 static void issue_and_check(struct ca *ca, EVP_PKEY *phone)
 {
 	char err[ERRLEN] = "";
@@ -183,6 +209,7 @@ static void issue_and_check(struct ca *ca, EVP_PKEY *phone)
 	if (!lsc)
 		fail_msg("pki_lsc_issue: %s", err);
 	check_lsc(lsc, dev, ca->cert, 1);
+	check_der_issue(ca, phone, dev);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(lsc), phone), 1);
 	assert_int_equal(X509_get_ext_count(lsc), 5); /* BC, KU, EKU, SAN, AKI: nothing else */
 	assert_int_equal(pki_name_text(X509_get_subject_name(lsc), PKI_NAME_VENDOR, vendor, sizeof vendor), 0);

@@ -8,8 +8,10 @@
  */
 #include "pki_test_util.h"
 #include "pki/pki.h"
+#include "pki/pki_internal.h"
 #include "common/util.h"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <ctype.h>
@@ -330,6 +332,145 @@ static void test_session_public_keys(void **state)
 	json_decref(root);
 }
 
+/* pki_x509_set_pubkey puts the key's bits in without OpenSSL's encoder (so
+ * the certificate's own key cache stays empty), and they are i2d_PUBKEY's. */
+static void check_fast_set(EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+	uint8_t *want = NULL, *got = NULL;
+	int want_len, got_len;
+
+	assert_int_equal(pki_x509_set_pubkey(x, k), 0);
+	assert_null(X509_PUBKEY_get0(X509_get_X509_PUBKEY(x)));
+	ERR_clear_error();
+	want_len = i2d_PUBKEY(k, &want);
+	got_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &got);
+	assert_true(want_len > 0);
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, (size_t)want_len);
+	OPENSSL_free(want);
+	OPENSSL_free(got);
+	X509_free(x);
+}
+
+static EVP_PKEY *spki_roundtrip(const char *spec)
+{
+	enum pki_key_kind kind;
+	int bits;
+	char err[ERRLEN];
+	EVP_PKEY *k, *back;
+	uint8_t *der, *again;
+	size_t len, again_len;
+
+	assert_int_equal(pki_key_parse_spec(spec, &kind, &bits, err, sizeof err), 0);
+	assert_non_null(k = pki_key_generate(kind, bits, err, sizeof err));
+	assert_int_equal(pki_pubkey_to_der(k, &der, &len), 0);
+	if (!(back = pki_pubkey_from_der(der, len, err, sizeof err)))
+		fail_msg("%s: %s", spec, err);
+	assert_int_equal(EVP_PKEY_eq(back, k), 1);
+	assert_int_equal(pki_pubkey_to_der(back, &again, &again_len), 0);
+	assert_int_equal(again_len, len);
+	assert_memory_equal(again, der, len);
+	OPENSSL_free(der);
+	OPENSSL_free(again);
+	EVP_PKEY_free(back);
+	check_fast_set(k);
+	return k;
+}
+
+/* A DER SubjectPublicKeyInfo from hex; NULL from pki_pubkey_from_der
+ * (err: what it said) or the key. */
+static EVP_PKEY *spki_hex(const char *hex, char *err, size_t errlen)
+{
+	uint8_t der[600];
+	size_t n = strlen(hex) / 2;
+
+	assert_true(n <= sizeof der);
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &der[i]);
+	err[0] = '\0';
+	return pki_pubkey_from_der(der, n, err, errlen);
+}
+
+/* The fast SubjectPublicKeyInfo reader of pki_spki.c: every key type phones
+ * send round-trips byte for byte; broken keys are refused with a reason. */
+static void test_spki_reader(void **state)
+{
+	static const char *specs[] = { "rsa:512", "rsa:1024", "rsa:2048", "ec:p256", "ec:p384", "ec:p521" };
+	/* P-256 generator G: on the curve */
+	static const char g_ok[] = "3059301306072a8648ce3d020106082a8648ce3d03010703420004"
+		"6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+		"4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
+	/* G with the last byte of y changed: not on the curve */
+	static const char g_off[] = "3059301306072a8648ce3d020106082a8648ce3d03010703420004"
+		"6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+		"4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f6";
+	/* rsaEncryption, NULL params, RSAPublicKey { n = -1 (0xff), e = 3 } */
+	static const char rsa_neg[] = "301a300d06092a864886f70d0101010500030900300602"
+		"01ff020103";
+	/* rsaEncryption with an OID as parameters */
+	static const char rsa_param[] = "3021301406092a864886f70d010101"
+		"06072a8648ce3d0201030900300602010502" "0103";
+	/* the bit string of g_ok with 1 unused bit */
+	static const char g_unused[] = "3059301306072a8648ce3d020106082a8648ce3d03010703420104"
+		"6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+		"4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
+	char err[ERRLEN], desc[32];
+	EVP_PKEY *k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+		EVP_PKEY_free(spki_roundtrip(specs[i]));
+	assert_non_null(k = spki_hex(g_ok, err, sizeof err));
+	pki_key_describe(k, desc, sizeof desc);
+	assert_string_equal(desc, "EC P-256");
+	EVP_PKEY_free(k);
+	assert_null(spki_hex(g_off, err, sizeof err));
+	assert_non_null(strstr(err, "not a point on its curve"));
+	assert_null(spki_hex(rsa_neg, err, sizeof err));
+	assert_non_null(strstr(err, "positive modulus"));
+	assert_null(spki_hex(rsa_param, err, sizeof err));
+	assert_non_null(strstr(err, "parameters must be NULL"));
+	assert_null(spki_hex(g_unused, err, sizeof err));
+	assert_non_null(strstr(err, "unused bits"));
+	assert_null(spki_hex("3000", err, sizeof err));
+	assert_true(err[0] != '\0');
+}
+
+/* pki_cert_spki_der finds the key of a certificate where d2i_X509 does, and
+ * refuses what is not a certificate (truncated, trailing bytes, garbage). */
+static void test_cert_spki_walk(void **state)
+{
+	X509 *x = vec_cert("keys/capf.crt");
+	uint8_t *der = NULL, *want = NULL;
+	size_t len;
+	int want_len;
+	const uint8_t *spki;
+	size_t spki_len;
+	uint8_t *longer;
+
+	(void)state;
+	assert_non_null(x);
+	assert_int_equal(pki_cert_to_der(x, &der, &len), 0);
+	want_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &want);
+	assert_int_equal(pki_cert_spki_der(der, len, &spki, &spki_len), 0);
+	assert_int_equal(spki_len, (size_t)want_len);
+	assert_memory_equal(spki, want, spki_len);
+	assert_int_equal(pki_cert_spki_der(der, len - 1, &spki, &spki_len), -1);
+	assert_int_equal(pki_cert_spki_der(der, 200, &spki, &spki_len), -1);
+	longer = malloc(len + 1);
+	memcpy(longer, der, len);
+	longer[len] = 0;
+	assert_int_equal(pki_cert_spki_der(longer, len + 1, &spki, &spki_len), -1);
+	memset(longer, 0x30, len);
+	assert_int_equal(pki_cert_spki_der(longer, len, &spki, &spki_len), -1);
+	assert_int_equal(pki_cert_spki_der(NULL, 0, &spki, &spki_len), -1);
+	free(longer);
+	OPENSSL_free(der);
+	OPENSSL_free(want);
+	X509_free(x);
+}
+
 /* "Subject Name:" and "Certificate Hash:" lines of the parsed ITL, in order. */
 static void parsed_itl(char names[3][256], char hashes[3][64])
 {
@@ -526,6 +667,8 @@ int main(void)
 		cmocka_unit_test(test_cert_bundles),
 		cmocka_unit_test(test_cert_limit),
 		cmocka_unit_test(test_session_public_keys),
+		cmocka_unit_test(test_spki_reader),
+		cmocka_unit_test(test_cert_spki_walk),
 		cmocka_unit_test(test_names_against_itl_tool),
 		cmocka_unit_test(test_name_forms),
 		cmocka_unit_test(test_cert_info),

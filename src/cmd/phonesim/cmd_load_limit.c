@@ -2,7 +2,7 @@
  * cmd_load_limit.c: `phonesim load-limit`, the ceiling a CAPF server's
  * enrollment rate is measured against, measured in process on this machine:
  *
- *  - issuing one LSC with the CAPF key (pki_lsc_issue: build, sign, DER),
+ *  - issuing one LSC with the CAPF key (pki_lsc_issue_der: build, sign, DER, as opencapfd does),
  *    the work a server must do per enrollment;
  *  - one full TLS handshake, server side and client side timed apart, with
  *    the daemon's own server context (net/tls.c, legacy profile) and the
@@ -69,13 +69,11 @@ static int one_lsc(struct signer *signer, EVP_PKEY *pub)
 	char err[ERRLEN];
 	uint8_t *der = NULL;
 	size_t len;
-	X509 *lsc = pki_lsc_issue(signer, "SEP001122334455", pub, 1825, err, sizeof err);
-	int rc = lsc && pki_cert_to_der(lsc, &der, &len) == 0 ? 0 : -1;
+	int rc = pki_lsc_issue_der(signer, "SEP001122334455", pub, 1825, &der, &len, err, sizeof err);
 
-	if (!lsc)
+	if (rc < 0)
 		ps_error("load-limit: cannot issue an LSC: %s", err);
 	OPENSSL_free(der);
-	X509_free(lsc);
 	return rc;
 }
 

@@ -163,7 +163,7 @@ static struct phone_session *new_phone(struct load_conn *c)
 	const struct load_config *cfg = c->w->sh->cfg;
 	struct phone_identity id = { c->devname, NULL, NULL, cfg->lsc, cfg->lsc_key };
 	struct phone_options opts = { .auth_cert = PHONE_AUTH_LSC_FIRST, .auth_string = cfg->auth_string,
-				      .keygen = pool_keygen, .keygen_arg = c };
+				      .keygen = pool_keygen, .keygen_arg = c, .lsc_der_only = 1 };
 
 	return phone_session_new(&id, &opts);
 }
