@@ -189,7 +189,15 @@ static void check_der_issue(struct ca *ca, EVP_PKEY *phone, const char *dev)
 	assert_int_equal(pki_pubkey_to_der(phone, &want, &want_len), 0);
 	assert_int_equal(spki_len, want_len);
 	assert_memory_equal(spki, want, want_len);
-	assert_int_equal(pki_lsc_issue_der(ca->signer, "SEP 1", phone, 365, &der, &len, err, sizeof err), -1);
+	{
+		uint8_t *none = (uint8_t *)"x";
+		size_t none_len = 1;
+
+		assert_int_equal(pki_lsc_issue_der(ca->signer, "SEP 1", phone, 365, &none, &none_len, err, sizeof err),
+				 -1);
+		assert_null(none);
+		assert_int_equal(none_len, 0);
+	}
 	OPENSSL_free(spki);
 	OPENSSL_free(want);
 	OPENSSL_free(der);
