@@ -54,13 +54,23 @@ int store_sqlfail(struct store *st, const char *what)
 	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/* An idle cached statement for this SQL text: first by the address of the
+ * text (the literals of the callers), then by the text itself. */
 static struct store_cached_stmt *cache_find(struct store *st, const char *sql)
 {
 	for (int i = 0; i < STORE_STMT_CACHE; i++) {
 		struct store_cached_stmt *c = &st->cache[i];
 
-		if (c->s && !c->in_use && strcmp(sqlite3_sql(c->s), sql) == 0)
+		if (c->s && !c->in_use && c->sql == sql && strcmp(sqlite3_sql(c->s), sql) == 0)
 			return c;
+	}
+	for (int i = 0; i < STORE_STMT_CACHE; i++) {
+		struct store_cached_stmt *c = &st->cache[i];
+
+		if (c->s && !c->in_use && strcmp(sqlite3_sql(c->s), sql) == 0) {
+			c->sql = sql;
+			return c;
+		}
 	}
 	return NULL;
 }
@@ -99,6 +109,7 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 	}
 	if (s && (c = cache_slot(st)) != NULL) {
 		c->s = s;
+		c->sql = sql;
 		c->in_use = 1;
 	}
 	return s;
@@ -122,7 +133,7 @@ static void cache_free(struct store *st)
 {
 	for (int i = 0; i < STORE_STMT_CACHE; i++) {
 		sqlite3_finalize(st->cache[i].s);
-		st->cache[i] = (struct store_cached_stmt){ NULL, 0 };
+		st->cache[i] = (struct store_cached_stmt){ NULL, NULL, 0 };
 	}
 }
 
@@ -142,10 +153,28 @@ int store_run(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0;
 }
 
+/* One statement (BEGIN, SAVEPOINT, COMMIT... run for every install) from
+ * the statement cache; text with several statements through sqlite3_exec. */
 int store_exec(struct store *st, const char *sql, const char *what)
 {
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return store_sqlfail(st, what);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (strchr(sql, ';')) {
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return store_sqlfail(st, what);
+		return 0;
+	}
+	if (!(s = store_prepare(st, sql)))
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		store_sqlfail(st, what);
+		store_finish(st, s);
+		return -1;
+	}
+	store_finish(st, s);
 	return 0;
 }
 

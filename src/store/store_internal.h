@@ -37,6 +37,7 @@
 
 struct store_cached_stmt {
 	sqlite3_stmt *s;
+	const char *sql;             /* the text it was asked for with (usually a literal) */
 	int in_use;
 };
 

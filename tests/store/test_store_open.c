@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "store_test_util.h"
+#include "store/store_internal.h"
 
 static mode_t mode_of(const char *dir, const char *name)
 {
@@ -42,6 +43,45 @@ static void raw_text(sqlite3 *db, const char *sql, char *out, size_t cap)
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
+}
+
+/* The statement cache: the same SQL comes back reset and unbound; a
+ * statement still in use is never handed out twice; more distinct SQL than
+ * the cache holds evicts idle ones; the text decides, not its address. */
+static void test_statement_cache(void **state)
+{
+	struct fixture *f = *state;
+	char err[ERRLEN] = "", sql[64], copy[64];
+	sqlite3_stmt *a, *b, *c;
+
+	assert_int_equal(store_open(f->dir, STORE_OPEN_CREATE, &f->st, err, sizeof err), 0);
+	a = store_prepare(f->st, "SELECT ?1 + 1");
+	assert_non_null(a);
+	b = store_prepare(f->st, "SELECT ?1 + 1");          /* a is in use: a second one */
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_bind_int(a, 1, 41), SQLITE_OK);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 42);
+	store_finish(f->st, a);                              /* mid-row: reset on the way back */
+	store_finish(f->st, b);
+	snprintf(copy, sizeof copy, "%s", "SELECT ?1 + 1");  /* same text, another address */
+	c = store_prepare(f->st, copy);
+	assert_ptr_equal(c, a);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL); /* the binding was cleared */
+	store_finish(f->st, c);
+	for (int i = 0; i < 2 * STORE_STMT_CACHE; i++) {
+		snprintf(sql, sizeof sql, "SELECT %d", i);
+		assert_non_null(c = store_prepare(f->st, sql));
+		assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(c, 0), i);
+		store_finish(f->st, c);
+	}
+	assert_null(store_prepare(f->st, "SELEKT 1"));
+	assert_non_null(strstr(store_errmsg(f->st), "cannot prepare"));
+	store_close(f->st);
+	f->st = NULL;
 }
 
 static void test_create_and_reopen(void **state)
@@ -299,6 +339,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_reopen, fixture_setup_empty, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_statement_cache, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_create_in_existing_empty_dir, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_create_refuses_old_keys, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_missing_dir, fixture_setup_empty, fixture_teardown),
