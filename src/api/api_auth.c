@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "api/api_internal.h"
+#include "common/json_util.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -235,7 +236,7 @@ static json_t *session_json(struct api_req *r, int64_t expires)
 	if (r->via == API_VIA_COOKIE) {
 		csrf_for(r->cookie, csrf);
 		json_object_set_new(o, "csrf", json_string(csrf));
-		json_object_set_new(o, "expires", api_time_json(expires));
+		json_object_set_new(o, "expires", json_time_utc(expires));
 	}
 	return o;
 }

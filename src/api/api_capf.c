@@ -14,6 +14,7 @@
 
 #include "api/api_input.h"
 #include "api/api_internal.h"
+#include "common/json_util.h"
 #include "capf/ca.h"
 #include "capf/itl_file.h"
 #include "capf/itl_show.h"
@@ -32,7 +33,7 @@ static json_t *cert_json(X509 *x)
 	left = (info.not_after - now_utc()) / 86400;
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:I, s:s, s:s, s:s}", "cn", info.cn, "subject",
 			 info.subject, "issuer", info.issuer, "self_signed", info.self_signed, "serial", info.serial,
-			 "not_before", api_time_json(info.not_before), "not_after", api_time_json(info.not_after),
+			 "not_before", json_time_utc(info.not_before), "not_after", json_time_utc(info.not_after),
 			 "days_left", (json_int_t)left, "key", info.key, "sha1", info.sha1, "sha256", info.sha256);
 }
 
@@ -54,7 +55,7 @@ static int capf_row_json(const struct capf_row *row, void *arg)
 	if (!json_is_object(o))
 		o = json_object();
 	json_object_set_new(o, "state", json_string(row->state));
-	json_object_set_new(o, "created", api_time_json(row->created));
+	json_object_set_new(o, "created", json_time_utc(row->created));
 	json_object_set_new(o, "lsc_phones", json_integer(n));
 	json_array_append_new(c->arr, o);
 	return n < 0 ? -1 : 0;

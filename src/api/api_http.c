@@ -188,16 +188,6 @@ int api_cookie(struct api_req *r, const char *name, char *out, size_t outcap)
 	return 1;
 }
 
-json_t *api_time_json(int64_t t)
-{
-	char s[40];
-
-	if (t == 0)
-		return json_null();
-	fmt_time_utc(t, s, sizeof s);
-	return json_string(s);
-}
-
 const char *api_method_name(enum evhttp_cmd_type m)
 {
 	switch (m) {

@@ -114,7 +114,6 @@ int api_query_bool(struct api_req *r, const char *name, int *out);
 /* A cookie's value from the Cookie header into out; 1 = absent. */
 int api_cookie(struct api_req *r, const char *name, char *out, size_t outcap);
 /* "2026-11-24 18:23:30 UTC" (as the CLI's JSON), or JSON null for 0. */
-json_t *api_time_json(int64_t t);
 const char *api_method_name(enum evhttp_cmd_type m);
 
 /* ---- authentication (api_auth.c) ---- */

@@ -11,6 +11,7 @@
 
 #include "api/api_input.h"
 #include "api/api_internal.h"
+#include "common/json_util.h"
 #include "capf/ca.h"
 #include "cmd/opencapf/phone_view.h"
 #include "common/util.h"
@@ -68,7 +69,7 @@ static int add_failure(const struct phone_row *row, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:o}", "name", row->phone.name, "status",
 					     row->phone.status, "operation", capf_op_name(row->phone.op),
-					     "last_contact", api_time_json(row->phone.last_contact)));
+					     "last_contact", json_time_utc(row->phone.last_contact)));
 	return json_array_size(arg) >= RECENT_FAILURES;
 }
 
@@ -82,7 +83,7 @@ static json_t *capf_summary(struct store *st)
 		return json_null();
 	pki_cert_info(cert, &info);
 	X509_free(cert);
-	return json_pack("{s:s, s:o, s:I, s:s}", "cn", info.cn, "not_after", api_time_json(info.not_after),
+	return json_pack("{s:s, s:o, s:I, s:s}", "cn", info.cn, "not_after", json_time_utc(info.not_after),
 			 "days_left", (json_int_t)((info.not_after - now_utc()) / 86400), "sha256", info.sha256);
 }
 
@@ -145,7 +146,7 @@ static int add_audit(const struct audit_entry *e, void *arg)
 	json_t *detail = json_loads(e->detail, 0, NULL);
 
 	json_array_append_new(arg, json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "time",
-					     api_time_json(e->time), "actor", e->actor, "action", e->action,
+					     json_time_utc(e->time), "actor", e->actor, "action", e->action,
 					     "object", e->object, "detail",
 					     detail ? detail : json_string(e->detail)));
 	return 0;

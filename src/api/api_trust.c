@@ -16,6 +16,7 @@
 
 #include "api/api_input.h"
 #include "api/api_internal.h"
+#include "common/json_util.h"
 #include "capf/trust_usage.h"
 #include "common/util.h"
 #include "pki/pki.h"
@@ -78,8 +79,8 @@ static int show_cert(const struct cert_row *row, void *arg)
 
 	pki_fingerprint_der(row->der, row->derlen, "sha1", 1, sha1, sizeof sha1);
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s, s:s, s:b}", "subject", row->subject, "issuer",
-		      row->issuer, "serial", row->serial, "not_before", api_time_json(row->not_before), "not_after",
-		      api_time_json(row->not_after), "expired", row->not_after < now_utc(), "sha1", sha1, "sha256",
+		      row->issuer, "serial", row->serial, "not_before", json_time_utc(row->not_before), "not_after",
+		      json_time_utc(row->not_after), "expired", row->not_after < now_utc(), "sha1", sha1, "sha256",
 		      row->sha256, "note", row->note, "current_capf",
 		      trust_is_current_capf(c->st, c->store_name, row->sha256));
 	if (c->i < c->nu && !strcmp(c->u[c->i].sha256, row->sha256))

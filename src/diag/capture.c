@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json_util.h"
 #include "pki/pki.h"
 
 struct stream_state {
@@ -194,14 +195,6 @@ int capture_conn_version(const struct capture_conn *c, char *out, size_t outcap)
 
 /* ---- JSON ---- */
 
-static json_t *time_json(int64_t usec)
-{
-	char s[40];
-
-	fmt_time_utc(usec / 1000000, s, sizeof s);
-	return json_string(s);
-}
-
 static json_t *cert_json(const struct tls_cert *tc, int leaf_of_client, const struct classify_ctx *ctx)
 {
 	struct pki_cert_info info;
@@ -217,7 +210,7 @@ static json_t *cert_json(const struct tls_cert *tc, int leaf_of_client, const st
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "subject", info.subject, "issuer", info.issuer,
 		      "cn", info.cn, "issuer_cn", info.issuer_cn, "serial", info.serial, "sha256", info.sha256);
-	json_object_set_new(o, "not_after", time_json(info.not_after * 1000000));
+	json_object_set_new(o, "not_after", json_time_utc(info.not_after));
 	if (leaf_of_client) {
 		cert_classify(ctx, x, &cls);
 		char device[64];
@@ -315,7 +308,7 @@ json_t *capture_conn_json(const struct capture_conn *c, const struct classify_ct
 	tcp_endpoint_text(&c->server, server, sizeof server);
 	o = json_pack("{s:I, s:s, s:s, s:s, s:b}", "index", (json_int_t)c->index, "client", client,
 		      "server", server, "version", version, "tls13", tls13);
-	json_object_set_new(o, "start", time_json(c->first_ts));
+	json_object_set_new(o, "start", json_time_utc(c->first_ts / 1000000));
 	json_object_set_new(o, "cipher", c->s.server_hello && !tls13
 					 ? json_string(tls_cipher_name(c->s.cipher, tmp, sizeof tmp)) : json_null());
 	json_object_set_new(o, "client_offered", c->c.client_hello

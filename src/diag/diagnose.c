@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "capf/trust_load.h"
+#include "common/json_util.h"
 #include "common/util.h"
 
 #define CAPF_EXPIRY_WARN_DAYS 30
@@ -553,23 +554,13 @@ int diag_certificate(struct store *st, X509 *cert, int64_t now, struct diag_repo
 
 /* ---- JSON ---- */
 
-static json_t *time_json(int64_t t)
-{
-	char s[40];
-
-	if (t == 0)
-		return json_null();
-	fmt_time_utc(t, s, sizeof s);
-	return json_string(s);
-}
-
 static json_t *cert_json(const struct diag_report *r)
 {
 	if (!r->have_cert)
 		return json_null();
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s}", "subject", r->cert.subject,
 			 "issuer", r->cert.issuer, "serial", r->cert.serial, "sha256", r->cert.sha256,
-			 "not_before", time_json(r->cert.not_before), "not_after", time_json(r->cert.not_after),
+			 "not_before", json_time_utc(r->cert.not_before), "not_after", json_time_utc(r->cert.not_after),
 			 "key", r->cert.key, "kind", cert_kind_name(r->cls.kind), "rule", r->cls.rule,
 			 "why", r->cls.why);
 }
@@ -610,7 +601,7 @@ json_t *diag_report_json(const struct diag_report *r)
 	if (r->known)
 		json_object_set_new(o, "settings", json_pack("{s:s, s:s, s:o, s:s}", "operation",
 							     capf_op_name(r->ph.op), "auth", auth_mode_name(r->ph.auth),
-							     "deadline", time_json(r->ph.deadline), "status", r->ph.status));
+							     "deadline", json_time_utc(r->ph.deadline), "status", r->ph.status));
 	json_object_set_new(o, "has_lsc", json_boolean(r->have_lsc));
 	json_object_set_new(o, "has_mic", json_boolean(r->have_mic));
 	json_object_set_new(o, "presents", json_string(r->presented));

@@ -609,16 +609,9 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 			seterr(err, errlen, "out of memory");
 			return -1;
 		}
-		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-			1024, (struct sockaddr *)&ss, (int)sslen);
-		if (!svc->listeners[i]) {
-			seterr(err, errlen, "cannot listen on %s: %s", addr,
-			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-			return -1;
-		}
 	}
-	return 0;
+	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void capf_service_close(struct capf_service *svc)

@@ -333,18 +333,10 @@ int register_service_start(struct register_service *svc, struct worker_pool *poo
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	for (int i = 0; i < pool->count; i++) {
+	for (int i = 0; i < pool->count; i++)
 		svc->args[i] = (struct register_listener_arg){ svc, &pool->workers[i], NULL };
-		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-			1024, (struct sockaddr *)&ss, (int)sslen);
-		if (!svc->listeners[i]) {
-			seterr(err, errlen, "cannot listen on %s: %s", addr,
-			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-			return -1;
-		}
-	}
-	return 0;
+	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void register_service_close(struct register_service *svc)

@@ -280,18 +280,10 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 	}
 	if (addr_check_free((struct sockaddr *)&ss, sslen, addr, err, errlen) < 0)
 		return -1;
-	for (int i = 0; i < pool->count; i++) {
+	for (int i = 0; i < pool->count; i++)
 		svc->args[i] = (struct tvs_listener_arg){ svc, &pool->workers[i], NULL };
-		svc->listeners[i] = evconnlistener_new_bind(pool->workers[i].base, accept_cb, &svc->args[i],
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-			1024, (struct sockaddr *)&ss, (int)sslen);
-		if (!svc->listeners[i]) {
-			seterr(err, errlen, "cannot listen on %s: %s", addr,
-			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-			return -1;
-		}
-	}
-	return 0;
+	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void tvs_service_close(struct tvs_service *svc)

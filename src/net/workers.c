@@ -94,3 +94,20 @@ void worker_pool_release_slot(struct worker_pool *pool)
 {
 	atomic_fetch_sub(&pool->open_connections, 1);
 }
+
+int worker_pool_listen(struct worker_pool *pool, struct evconnlistener **listeners, evconnlistener_cb cb,
+		       void *args, size_t arg_size, const struct sockaddr *sa, socklen_t salen, const char *addr,
+		       char *err, size_t errlen)
+{
+	for (int i = 0; i < pool->count; i++) {
+		listeners[i] = evconnlistener_new_bind(pool->workers[i].base, cb, (char *)args + (size_t)i * arg_size,
+			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+			1024, sa, (int)salen);
+		if (!listeners[i]) {
+			seterr(err, errlen, "cannot listen on %s: %s", addr,
+			       evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			return -1;
+		}
+	}
+	return 0;
+}

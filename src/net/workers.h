@@ -9,7 +9,9 @@
 #define OPENCAPF_NET_WORKERS_H
 
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 
 #include "store/store.h"
@@ -35,6 +37,14 @@ int worker_pool_run(struct worker_pool *pool, char *err, size_t errlen);
 /* Ask every loop to stop and join the threads. */
 void worker_pool_stop(struct worker_pool *pool);
 void worker_pool_free(struct worker_pool *pool);
+
+/* One listener per worker on the same address (SO_REUSEPORT), accepting
+ * into cb with args[i] for worker i (args: an array of arg_size-byte
+ * elements). listeners: pool->count slots. `addr` names the address in the
+ * error sentence. 0 or -1. */
+int worker_pool_listen(struct worker_pool *pool, struct evconnlistener **listeners, evconnlistener_cb cb,
+		       void *args, size_t arg_size, const struct sockaddr *sa, socklen_t salen, const char *addr,
+		       char *err, size_t errlen);
 
 /* Connection slots: 0 and one taken, or -1 when the cap is reached. */
 int worker_pool_take_slot(struct worker_pool *pool);

@@ -16,17 +16,8 @@
 #include <unistd.h>
 
 #include "cmd/opencapf/cli.h"
+#include "common/json_util.h"
 #include "common/util.h"
-
-static json_t *time_json(int64_t t)
-{
-	char s[40];
-
-	if (t == 0)
-		return json_null();
-	fmt_time_utc(t, s, sizeof s);
-	return json_string(s);
-}
 
 json_t *phone_settings_json(const struct phone *p)
 {
@@ -35,8 +26,8 @@ json_t *phone_settings_json(const struct phone *p)
 			 "auth", auth_mode_name(p->auth), "auth_string_set", p->auth_string[0] != '\0',
 			 "key_order", key_order_name(p->key_order), "rsa_bits", p->rsa_bits,
 			 "ec_bits", p->ec_bits, "operation", capf_op_name(p->op),
-			 "deadline", time_json(p->deadline), "status", p->status,
-			 "last_contact", time_json(p->last_contact));
+			 "deadline", json_time_utc(p->deadline), "status", p->status,
+			 "last_contact", json_time_utc(p->last_contact));
 }
 
 char *phone_audit_detail_with(const struct phone *before, const struct phone *after, const char *key,
@@ -63,7 +54,7 @@ char *phone_audit_detail(const struct phone *before, const struct phone *after)
 
 json_t *phone_history_json(const struct history_entry *h)
 {
-	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", time_json(h->time), "peer", h->peer,
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", json_time_utc(h->time), "peer", h->peer,
 			 "operation", h->operation, "auth", h->auth_mode, "outcome", h->outcome, "reason", h->reason);
 }
 
@@ -102,7 +93,7 @@ json_t *phone_full_json(struct store *st, const struct phone *p, int history)
 	json_object_set_new(o, "auth_label", json_string(auth_mode_label(p->auth)));
 	json_object_set_new(o, "key_order_label", json_string(key_order_label(p->key_order)));
 	json_object_set_new(o, "operation_label", json_string(capf_op_label(p->op)));
-	json_object_set_new(o, "locked_until", p->locked_until > now_utc() ? time_json(p->locked_until) : json_null());
+	json_object_set_new(o, "locked_until", p->locked_until > now_utc() ? json_time_utc(p->locked_until) : json_null());
 	store_history_each(st, p->name, history, add_history, hist);
 	json_object_set_new(o, "history", hist);
 	return o;
@@ -374,8 +365,8 @@ json_t *phone_cert_brief_json(const struct phone_cert_brief *c)
 		return json_null();
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:o}", "serial", c->serial,
 			 "subject", c->subject, "issuer", c->issuer, "source", c->source,
-			 "not_before", time_json(c->not_before), "not_after", time_json(c->not_after),
-			 "sha256", c->sha256, "issuer_sha256", c->issuer_sha256, "time", time_json(c->time));
+			 "not_before", json_time_utc(c->not_before), "not_after", json_time_utc(c->not_after),
+			 "sha256", c->sha256, "issuer_sha256", c->issuer_sha256, "time", json_time_utc(c->time));
 }
 
 struct list_ctx {
