@@ -32,6 +32,10 @@ int pki_set_validity(X509 *x, time_t now, int days, char *err, size_t errlen);
  * only: never pass text from outside). `issuer` may be `x` itself. */
 int pki_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value, char *err, size_t errlen);
 
+/* OpenSSL group name ("P-256") of one of the three curves phones use, by
+ * its NID; NULL for any other curve. */
+const char *pki_ec_group_of_nid(int nid);
+
 /* The certificate's SubjectPublicKeyInfo from `key`: for RSA and EC on our
  * curves the encoded bits only (X509_get0_pubkey of `x` is then NULL until
  * it is parsed back from DER), else X509_set_pubkey. 0 or -1. */

@@ -39,6 +39,14 @@ static const struct {
 	{ "p521", 521, "P-521", NID_secp521r1 },
 };
 
+const char *pki_ec_group_of_nid(int nid)
+{
+	for (size_t i = 0; i < sizeof ec_curves / sizeof ec_curves[0]; i++)
+		if (ec_curves[i].nid == nid)
+			return ec_curves[i].group;
+	return NULL;
+}
+
 static int rsa_bits_ok(int bits)
 {
 	return bits == 512 || bits == 1024 || bits == 2048 || bits == 3072 || bits == 4096;

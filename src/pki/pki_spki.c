@@ -46,23 +46,6 @@ ASN1_SEQUENCE(PKI_RSAPUB) = {
 	ASN1_SIMPLE(PKI_RSAPUB, e, ASN1_INTEGER),
 } static_ASN1_SEQUENCE_END(PKI_RSAPUB)
 
-static const struct {
-	int nid;
-	const char *group;
-} spki_curves[] = {
-	{ NID_X9_62_prime256v1, "P-256" },
-	{ NID_secp384r1, "P-384" },
-	{ NID_secp521r1, "P-521" },
-};
-
-static const char *curve_group(int nid)
-{
-	for (size_t i = 0; i < sizeof spki_curves / sizeof spki_curves[0]; i++)
-		if (spki_curves[i].nid == nid)
-			return spki_curves[i].group;
-	return NULL;
-}
-
 /* A key's group name ("prime256v1", or "P-256") to one of our curves. */
 static int curve_nid(const char *group)
 {
@@ -70,7 +53,7 @@ static int curve_nid(const char *group)
 
 	if (nid == NID_undef)
 		nid = EC_curve_nist2nid(group);
-	return curve_group(nid) ? nid : NID_undef;
+	return pki_ec_group_of_nid(nid) ? nid : NID_undef;
 }
 
 /* ---- in ---- */
@@ -141,7 +124,7 @@ static EVP_PKEY *ec_from_spki(const PKI_SPKI *spki, char *err, size_t errlen)
 	EVP_PKEY *key = NULL;
 
 	X509_ALGOR_get0(NULL, &ptype, &pval, spki->algor);
-	if (ptype != V_ASN1_OBJECT || !(group = curve_group(OBJ_obj2nid(pval))))
+	if (ptype != V_ASN1_OBJECT || !(group = pki_ec_group_of_nid(OBJ_obj2nid(pval))))
 		return NULL;
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
@@ -169,6 +152,7 @@ EVP_PKEY *pki_pubkey_from_der(const uint8_t *der, size_t len, char *err, size_t 
 	const unsigned char *p = der;
 	PKI_SPKI *spki;
 	EVP_PKEY *key = NULL;
+	char why[ERRLEN] = "";   /* set when a known key type is broken */
 
 	if (!der || len == 0 || len > PKI_MAX_INPUT) {
 		seterr(err, errlen, "public key: empty or too large (%zu bytes)", len);
@@ -184,13 +168,13 @@ EVP_PKEY *pki_pubkey_from_der(const uint8_t *der, size_t len, char *err, size_t 
 	} else if (spki->key->flags & 0x07) {
 		seterr(err, errlen, "public key: the key bit string has unused bits");
 	} else {
-		if (err && errlen)
-			err[0] = '\0';
 		switch (OBJ_obj2nid(spki->algor->algorithm)) {
-		case NID_rsaEncryption: key = rsa_from_spki(spki, err, errlen); break;
-		case NID_X9_62_id_ecPublicKey: key = ec_from_spki(spki, err, errlen); break;
+		case NID_rsaEncryption: key = rsa_from_spki(spki, why, sizeof why); break;
+		case NID_X9_62_id_ecPublicKey: key = ec_from_spki(spki, why, sizeof why); break;
 		}
-		if (!key && (!err || !errlen || !err[0]))
+		if (why[0])
+			seterr(err, errlen, "%s", why);
+		else if (!key)
 			key = general_from_der(der, len, err, errlen);
 	}
 	ASN1_item_free((ASN1_VALUE *)spki, ASN1_ITEM_rptr(PKI_SPKI));
