@@ -48,7 +48,7 @@ static const char load_usage[] =
 	"  --first NAME         first device name, e.g. SEP001122330000\n"
 	"  --count N            number of phones (sessions)\n"
 	"  --concurrency C      sessions in flight at once (default 100)\n"
-	"  --threads T          event loops (threads) sharing them (default 1)\n"
+	"  --threads T          event loops (threads) sharing them (default: the cores online)\n"
 	"  --op OP              what the server must do: install (default), troubleshoot,\n"
 	"                       delete, any\n"
 	"  --key-pool K         pre-generated keys per key type (default 8)\n"
@@ -640,9 +640,18 @@ static int setup(struct load_args *a, struct load_shared *sh)
 	return 0;
 }
 
+/* One event loop per core: a single loop runs out of CPU before a local
+ * daemon does. */
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > LOAD_MAX_THREADS ? LOAD_MAX_THREADS : (int)n;
+}
+
 int cmd_load(int argc, char **argv)
 {
-	struct load_args a = { .cfg = { .concurrency = 100, .threads = 1, .key_pool = 8, .tvs_requests = 1,
+	struct load_args a = { .cfg = { .concurrency = 100, .threads = default_threads(), .key_pool = 8, .tvs_requests = 1,
 					.timeout = LOAD_TIMEOUT_DEFAULT, .max_seconds = LOAD_MAX_SECONDS_DEFAULT,
 					.model = "7962" } };
 	struct load_shared sh;
