@@ -63,12 +63,21 @@ capture() {
 	timeout 60 tcpdump -i "$iface" --immediate-mode -U -n -s 0 -w - "tcp port $REG_PORT" >"$file" 2>"$file.err" &
 	local tp=$!
 	for _ in $(seq 1 50); do grep -q "listening on" "$file.err" 2>/dev/null && break; sleep 0.1; done
+	sleep 0.5 # on a busy machine the socket can lag the "listening on" line
 	"$PHONESIM" register "$TEST_TMP/$L" "$REG" --tls-max 1.2 >/dev/null
 	"$PHONESIM" register "$TEST_TMP/$M" "$REG" --tls-max 1.2 >/dev/null
 	"$PHONESIM" register "$TEST_TMP/$X" "$REG" --tls-max 1.2 >/dev/null
 	"$PHONESIM" register "$TEST_TMP/$L" "$REG" --tls-max 1.0 >/dev/null
 	"$PHONESIM" register "$TEST_TMP/$L" "$REG" --tls-max 1.3 >/dev/null
-	sleep 1.5 # let the last packets through libpcap's buffer
+	# let the last packets through libpcap's buffer: wait until the file
+	# has stopped growing for a second (at most 10 s)
+	local size=-1 now
+	for _ in $(seq 1 10); do
+		sleep 1
+		now=$(stat -c %s "$file")
+		[ "$now" = "$size" ] && break
+		size=$now
+	done
 	kill -INT "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
 	[ "$(stat -c %s "$file")" -gt 1000 ] && ok "tcpdump captured on $iface ($(stat -c %s "$file") bytes)" ||
 		{ not_ok "nothing captured on $iface"; cat "$file.err"; }
