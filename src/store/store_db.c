@@ -157,25 +157,12 @@ int store_run(struct store *st, sqlite3_stmt *s, const char *what)
  * the statement cache; text with several statements through sqlite3_exec. */
 int store_exec(struct store *st, const char *sql, const char *what)
 {
-	sqlite3_stmt *s;
-	int rc;
-
 	if (strchr(sql, ';')) {
 		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			return store_sqlfail(st, what);
 		return 0;
 	}
-	if (!(s = store_prepare(st, sql)))
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	if (rc != SQLITE_DONE) {
-		store_sqlfail(st, what);
-		store_finish(st, s);
-		return -1;
-	}
-	store_finish(st, s);
-	return 0;
+	return store_run(st, store_prepare(st, sql), what);
 }
 
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
