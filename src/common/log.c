@@ -34,9 +34,13 @@ static const char *level_name(enum log_level lvl)
 	}
 }
 
+/* The whole line in one write (stderr is unbuffered: three calls would be
+ * three system calls per line); a line too long for the buffer goes out in
+ * pieces, still under the lock. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	char stamp[32] = "";
+	char stamp[32] = "", line[2048];
+	int head, n;
 	va_list ap;
 
 	if (lvl < log_min)
@@ -48,12 +52,21 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	}
-	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
+	head = snprintf(line, sizeof line, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = head >= 0 && (size_t)head < sizeof line ? vsnprintf(line + head, sizeof line - (size_t)head, fmt, ap) : -1;
 	va_end(ap);
-	fputc('\n', stderr);
+	pthread_mutex_lock(&log_lock);
+	if (n >= 0 && (size_t)head + (size_t)n + 1 < sizeof line) {
+		line[head + n] = '\n';
+		fwrite(line, 1, (size_t)head + (size_t)n + 1, stderr);
+	} else {
+		fprintf(stderr, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 
