@@ -29,7 +29,7 @@ int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir,
 	for (int i = 0; i < count; i++) {
 		struct worker *w = &pool->workers[i];
 		w->index = i;
-		if (!(w->base = event_base_new())) {
+		if (!(w->base = worker_event_base_new())) {
 			seterr(err, errlen, "cannot create an event loop");
 			return -1;
 		}
@@ -37,6 +37,19 @@ int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir,
 			return -1;
 	}
 	return 0;
+}
+
+struct event_base *worker_event_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }
 
 static void *worker_main(void *arg)

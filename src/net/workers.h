@@ -30,6 +30,11 @@ struct worker_pool {
 	int max_connections;
 };
 
+/* A new event loop for a worker thread (daemon or load generator): epoll
+ * with its change list, so that a write interest enabled and dropped again
+ * in one loop turn (every TLS record sent whole) costs no epoll_ctl. */
+struct event_base *worker_event_base_new(void);
+
 /* Event bases and store handles for `count` workers (threads not started). */
 int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
 		     char *err, size_t errlen);

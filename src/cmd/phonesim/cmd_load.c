@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+
+#include "net/workers.h"
 #include <time.h>
 
 #define LOAD_TIMEOUT_DEFAULT 60.0
@@ -480,7 +482,7 @@ static int workers_init(struct load_shared *sh, struct load_worker *ws, int n)
 		w->sh = sh;
 		w->index = i;
 		w->target = cfg->concurrency / n + (i < cfg->concurrency % n);
-		if (!(w->base = event_base_new()) || !(w->fill = event_new(w->base, -1, 0, fill_cb, w)) ||
+		if (!(w->base = worker_event_base_new()) || !(w->fill = event_new(w->base, -1, 0, fill_cb, w)) ||
 		    !(w->ramp = evtimer_new(w->base, fill_cb, w)) || !(w->deadline = evtimer_new(w->base, deadline_cb, w))) {
 			ps_error("load: cannot create an event loop");
 			return -1;
