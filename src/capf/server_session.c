@@ -46,20 +46,9 @@ void capf_server_session_free(struct capf_server_session *s)
 }
 
 /* Encode a message into out; every element value lives until this returns. */
-static int send_msg(struct capf_msg *m, struct buf *out)
-{
-	return capf_msg_encode(m, out);
-}
-
 int capf_server_session_start(struct capf_server_session *s, struct buf *out)
 {
-	static const uint8_t version = CAPF_VERSION, auth_type = CAPF_AUTH_NONE;
-	struct capf_msg m;
-
-	capf_msg_init(&m, CAPF_CMD_AUTH_REQUEST, s->session_id);
-	capf_msg_add_u8(&m, CAPF_TAG_VERSION, &version);
-	capf_msg_add_u8(&m, CAPF_TAG_AUTH_TYPE, &auth_type);
-	return send_msg(&m, out);
+	return capf_put_auth_request(out, s->session_id);
 }
 
 static const char *op_word(enum capf_op op)
@@ -85,11 +74,7 @@ static void fill_history(const struct capf_server_session *s, struct history_ent
 /* END_SESSION with `reason`; the session is over. */
 static int end_session(struct capf_server_session *s, uint8_t reason, struct buf *out)
 {
-	struct capf_msg m;
-
-	capf_msg_init(&m, CAPF_CMD_END_SESSION, s->session_id);
-	capf_msg_add_u8(&m, CAPF_TAG_REASON, &reason);
-	send_msg(&m, out);
+	capf_put_end_session(out, s->session_id, reason);
 	s->end_reason = reason;
 	s->state = SRV_DONE;
 	return 1;
@@ -126,22 +111,10 @@ static int protocol_error(struct capf_server_session *s, const struct capf_serve
 
 static int key_request(struct capf_server_session *s, int kind, int bits, struct buf *out)
 {
-	struct capf_msg m;
-	uint8_t key_type = (uint8_t)kind, size[2] = { (uint8_t)(bits >> 8), (uint8_t)bits }, curve;
-
 	s->key_kind = kind;
 	s->key_bits = bits;
-	capf_msg_init(&m, CAPF_CMD_KEY_GENERATE_REQUEST, s->session_id);
-	if (kind == PKI_KEY_RSA) {
-		capf_msg_add(&m, CAPF_TAG_KEY_SIZE, size, 2);
-		capf_msg_add_u8(&m, CAPF_TAG_KEY_TYPE, &key_type);
-	} else {
-		curve = bits == 384 ? CAPF_CURVE_P384 : bits == 521 ? CAPF_CURVE_P521 : CAPF_CURVE_P256;
-		capf_msg_add_u8(&m, CAPF_TAG_KEY_TYPE, &key_type);
-		capf_msg_add_u8(&m, CAPF_TAG_CURVE, &curve);
-	}
 	s->state = SRV_WAIT_KEY;
-	return send_msg(&m, out) < 0 ? -1 : 0;
+	return capf_put_key_request(out, s->session_id, (uint8_t)kind, bits);
 }
 
 static int start_operation(struct capf_server_session *s, struct buf *out)
@@ -156,11 +129,11 @@ static int start_operation(struct capf_server_session *s, struct buf *out)
 	case OP_DELETE:
 		capf_msg_init(&m, CAPF_CMD_DELETE_CERTIFICATE_REQUEST, s->session_id);
 		s->state = SRV_WAIT_DELETE;
-		return send_msg(&m, out);
+		return capf_msg_encode(&m, out);
 	case OP_TROUBLESHOOT:
 		capf_msg_init(&m, CAPF_CMD_FETCH_CERTIFICATE_REQUEST, s->session_id);
 		s->state = SRV_WAIT_FETCH;
-		return send_msg(&m, out);
+		return capf_msg_encode(&m, out);
 	case OP_NONE:
 		break;
 	}
@@ -255,24 +228,13 @@ static int issue_lsc(struct capf_server_session *s, const struct capf_server_env
 		     struct buf *out)
 {
 	char err[ERRLEN];
-	struct capf_msg m;
-	struct buf wrapped;
-	static const uint8_t type = CAPF_CERT_LSC;
-	int rc;
 
 	if (pki_lsc_issue_der(env->signer, s->device, pub, env->cfg->lsc_days, &s->lsc_der, &s->lsc_len, err,
 			      sizeof err) < 0) {
 		snprintf(s->reason, sizeof s->reason, "cannot issue the LSC: %s", err);
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
-	buf_init(&wrapped);
-	capf_cert_wrap(&wrapped, s->lsc_der, s->lsc_len, CAPF_CERT_LSC);
-	capf_msg_init(&m, CAPF_CMD_STORE_CERTIFICATE_REQUEST, s->session_id);
-	capf_msg_add_u8(&m, CAPF_TAG_CERTIFICATE_TYPE, &type);
-	capf_msg_add(&m, CAPF_TAG_CERTIFICATE, wrapped.data, wrapped.len);
-	rc = wrapped.failed ? -1 : send_msg(&m, out);
-	buf_free(&wrapped);
-	if (rc < 0)
+	if (capf_put_store_lsc(out, s->session_id, s->lsc_der, s->lsc_len) < 0)
 		return protocol_error(s, env, "cannot encode the certificate", out);
 	s->state = SRV_WAIT_STORE;
 	return 0;

@@ -313,6 +313,62 @@ void capf_cert_wrap(struct buf *out, const uint8_t *der, size_t derlen, uint8_t 
 	buf_put(out, der, derlen);
 }
 
+/* ---- the server's messages ---- */
+
+int capf_put_auth_request(struct buf *out, uint32_t session_id)
+{
+	static const uint8_t version = CAPF_VERSION, auth_type = CAPF_AUTH_NONE;
+	struct capf_msg m;
+
+	capf_msg_init(&m, CAPF_CMD_AUTH_REQUEST, session_id);
+	capf_msg_add_u8(&m, CAPF_TAG_VERSION, &version);
+	capf_msg_add_u8(&m, CAPF_TAG_AUTH_TYPE, &auth_type);
+	return capf_msg_encode(&m, out);
+}
+
+int capf_put_key_request(struct buf *out, uint32_t session_id, uint8_t key_type, int bits)
+{
+	uint8_t size[2] = { (uint8_t)(bits >> 8), (uint8_t)bits }, curve;
+	struct capf_msg m;
+
+	capf_msg_init(&m, CAPF_CMD_KEY_GENERATE_REQUEST, session_id);
+	if (key_type == CAPF_KEY_RSA) {
+		capf_msg_add(&m, CAPF_TAG_KEY_SIZE, size, 2);
+		capf_msg_add_u8(&m, CAPF_TAG_KEY_TYPE, &key_type);
+	} else {
+		curve = bits == 384 ? CAPF_CURVE_P384 : bits == 521 ? CAPF_CURVE_P521 : CAPF_CURVE_P256;
+		capf_msg_add_u8(&m, CAPF_TAG_KEY_TYPE, &key_type);
+		capf_msg_add_u8(&m, CAPF_TAG_CURVE, &curve);
+	}
+	return capf_msg_encode(&m, out);
+}
+
+int capf_put_store_lsc(struct buf *out, uint32_t session_id, const uint8_t *der, size_t derlen)
+{
+	static const uint8_t type = CAPF_CERT_LSC;
+	struct capf_msg m;
+	struct buf wrapped;
+	int rc;
+
+	buf_init(&wrapped);
+	capf_cert_wrap(&wrapped, der, derlen, CAPF_CERT_LSC);
+	capf_msg_init(&m, CAPF_CMD_STORE_CERTIFICATE_REQUEST, session_id);
+	capf_msg_add_u8(&m, CAPF_TAG_CERTIFICATE_TYPE, &type);
+	capf_msg_add(&m, CAPF_TAG_CERTIFICATE, wrapped.data, wrapped.len);
+	rc = wrapped.failed ? -1 : capf_msg_encode(&m, out);
+	buf_free(&wrapped);
+	return rc;
+}
+
+int capf_put_end_session(struct buf *out, uint32_t session_id, uint8_t reason)
+{
+	struct capf_msg m;
+
+	capf_msg_init(&m, CAPF_CMD_END_SESSION, session_id);
+	capf_msg_add_u8(&m, CAPF_TAG_REASON, &reason);
+	return capf_msg_encode(&m, out);
+}
+
 /* ---- SHA2_SIGNED_DATA ---- */
 
 int capf_sha2_signed_parse(const uint8_t *val, size_t len, uint8_t *hash_id,

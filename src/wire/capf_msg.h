@@ -140,6 +140,17 @@ int capf_cert_unwrap(const uint8_t *val, size_t len, const uint8_t **der, size_t
 		     uint8_t *type, char *err, size_t errlen);
 void capf_cert_wrap(struct buf *out, const uint8_t *der, size_t derlen, uint8_t type);
 
+/* The server's messages of an install session, encoded and appended to
+ * `out` (0, or -1 when they cannot be encoded): AUTH_REQUEST {VERSION 3,
+ * AUTH_TYPE none}; KEY_GENERATE_REQUEST for an RSA key of `bits` (KEY_SIZE,
+ * KEY_TYPE) or an EC key on the curve of `bits` 256/384/521 (KEY_TYPE,
+ * CURVE); STORE_CERTIFICATE_REQUEST {CERTIFICATE_TYPE LSC, the wrapped LSC};
+ * END_SESSION {REASON}. */
+int capf_put_auth_request(struct buf *out, uint32_t session_id);
+int capf_put_key_request(struct buf *out, uint32_t session_id, uint8_t key_type, int bits);
+int capf_put_store_lsc(struct buf *out, uint32_t session_id, const uint8_t *der, size_t derlen);
+int capf_put_end_session(struct buf *out, uint32_t session_id, uint8_t reason);
+
 /* SHA2_SIGNED_DATA value: hash id (1), u16 length, signature. */
 int capf_sha2_signed_parse(const uint8_t *val, size_t len, uint8_t *hash_id,
 			   const uint8_t **sig, size_t *siglen, char *err, size_t errlen);

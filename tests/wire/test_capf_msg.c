@@ -560,6 +560,54 @@ static void test_sudi_errors(void **state)
 	sudi_fails(empty_part, sizeof empty_part, "part 0 at byte 0 is empty");
 }
 
+/* The server's message builders: exact bytes for the short ones, and a
+ * decodable STORE_CERTIFICATE_REQUEST whose certificate unwraps to the DER. */
+static void test_server_builders(void **state)
+{
+	static const uint8_t auth[] = { 0x55, 1, 0, 0, 0, 9, 0, 8, 7, 0, 1, 3, 8, 0, 1, 0 };
+	static const uint8_t ec384[] = { 0x55, 3, 0, 0, 0, 9, 0, 8, 17, 0, 1, 1, 18, 0, 1, 1 };
+	static const uint8_t rsa2048[] = { 0x55, 3, 0, 0, 0, 9, 0, 9, 10, 0, 2, 8, 0, 17, 0, 1, 0 };
+	static const uint8_t end7[] = { 0x55, 15, 0, 0, 0, 9, 0, 4, 1, 0, 1, 7 };
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+	const uint8_t *got;
+	size_t gotlen;
+	uint8_t type;
+	struct capf_msg m;
+	struct buf b;
+	char err[128];
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(capf_put_auth_request(&b, 9), 0);
+	assert_int_equal(b.len, sizeof auth);
+	assert_memory_equal(b.data, auth, sizeof auth);
+	b.len = 0;
+	assert_int_equal(capf_put_key_request(&b, 9, CAPF_KEY_EC, 384), 0);
+	assert_int_equal(b.len, sizeof ec384);
+	assert_memory_equal(b.data, ec384, sizeof ec384);
+	b.len = 0;
+	assert_int_equal(capf_put_key_request(&b, 9, CAPF_KEY_RSA, 2048), 0);
+	assert_int_equal(b.len, sizeof rsa2048);
+	assert_memory_equal(b.data, rsa2048, sizeof rsa2048);
+	b.len = 0;
+	assert_int_equal(capf_put_end_session(&b, 9, 7), 0);
+	assert_int_equal(b.len, sizeof end7);
+	assert_memory_equal(b.data, end7, sizeof end7);
+	b.len = 0;
+	assert_int_equal(capf_put_store_lsc(&b, 9, der, sizeof der), 0);
+	assert_int_equal(capf_msg_decode(&m, b.data, b.len, err, sizeof err), 0);
+	assert_int_equal(m.cmd, CAPF_CMD_STORE_CERTIFICATE_REQUEST);
+	assert_int_equal(capf_msg_get_u8(&m, CAPF_TAG_CERTIFICATE_TYPE, &type), 0);
+	assert_int_equal(type, CAPF_CERT_LSC);
+	assert_non_null(capf_msg_find(&m, CAPF_TAG_CERTIFICATE));
+	assert_int_equal(capf_cert_unwrap(capf_msg_find(&m, CAPF_TAG_CERTIFICATE)->val,
+					  capf_msg_find(&m, CAPF_TAG_CERTIFICATE)->len, &got, &gotlen, &type, err,
+					  sizeof err), 0);
+	assert_int_equal(gotlen, sizeof der);
+	assert_memory_equal(got, der, sizeof der);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_wrapped_cert_errors),
 		cmocka_unit_test(test_sha2_signed_errors),
 		cmocka_unit_test(test_sudi_errors),
+		cmocka_unit_test(test_server_builders),
 	};
 
 	return cmocka_run_group_tests_name("wire-capf", tests, setup, teardown);
