@@ -33,7 +33,7 @@ int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir,
 			seterr(err, errlen, "cannot create an event loop");
 			return -1;
 		}
-		if (store_open(state_dir, STORE_OPEN_EXISTING, &w->st, err, errlen) < 0)
+		if (state_dir && store_open(state_dir, STORE_OPEN_EXISTING, &w->st, err, errlen) < 0)
 			return -1;
 	}
 	return 0;

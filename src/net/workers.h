@@ -35,7 +35,8 @@ struct worker_pool {
  * in one loop turn (every TLS record sent whole) costs no epoll_ctl. */
 struct event_base *worker_event_base_new(void);
 
-/* Event bases and store handles for `count` workers (threads not started). */
+/* Event bases and store handles for `count` workers (threads not started);
+ * state_dir NULL: no store handles (a server that keeps no state). */
 int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
 		     char *err, size_t errlen);
 int worker_pool_run(struct worker_pool *pool, char *err, size_t errlen);

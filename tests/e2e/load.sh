@@ -3,7 +3,8 @@
 # phones enrolled 50 at a time (every one an issued LSC on record, no
 # failure), the same phones troubleshot and deleted, slow phones holding
 # their key generation, TVS verify requests, refusals (non-loopback target,
-# untrusted server, phones nobody scheduled) and the load-limit measure.
+# untrusted server, phones nobody scheduled), the load-limit measure and the
+# stateless load-ceiling server driven by the same load.
 . "$(dirname "$0")/lib.sh"
 : "${PHONESIM:?PHONESIM must name the phonesim binary}"
 
@@ -92,6 +93,32 @@ expect_exit 0 "load-limit measures signing and the handshake" "$PHONESIM" load-l
 	--key "$(ls "$S"/keys/capf-*.key | head -1)" --seconds 0.2
 expect_output "^sign_us=[0-9.]+ handshake_us=[0-9.]+ client_handshake_us=[0-9.]+ cores=[0-9]+ limit=[0-9]+/s$" \
 	"load-limit's last line"
+
+# --- the ceiling: the same load against the stateless load-ceiling server
+CEIL_PORT=$(free_port)
+CAPF_KEY=$(ls "$S"/keys/capf-*.key | head -1)
+"$PHONESIM" load-ceiling --listen "127.0.0.1:$CEIL_PORT" --cert "$TEST_TMP/capf.pem" --key "$CAPF_KEY" \
+	--threads 2 --max-seconds 120 >"$TEST_TMP/ceiling.out" 2>&1 &
+CEIL_PID=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$TEST_TMP/ceiling.out" && break; sleep 0.1; done
+expect_exit 0 "load-ceiling serves 100 installs (any device name), 20 at a time" "$PHONESIM" load \
+	--capf "127.0.0.1:$CEIL_PORT" --trust "$TEST_TMP/capf.pem" --first SEP0000000B0000 --count 100 \
+	--concurrency 20 --threads 2 --max-seconds 60
+expect_output "^completed=100 failed=0 " "every phone got an LSC for its own key from load-ceiling"
+kill -TERM "$CEIL_PID"
+wait "$CEIL_PID"
+equal "load-ceiling exits 0 on SIGTERM" "$?" 0
+equal "load-ceiling counts what it served" \
+	"$(tail -1 "$TEST_TMP/ceiling.out" | sed 's/ seconds=.*//')" "served=100 failed=0"
+equal "load-ceiling reports its CPU per session" \
+	"$(tail -1 "$TEST_TMP/ceiling.out" | grep -Ec ' cpu_us_per_session=[0-9]+$')" 1
+expect_exit 1 "load-ceiling refuses a non-loopback address" "$PHONESIM" load-ceiling --listen 192.0.2.1:3804 \
+	--cert "$TEST_TMP/capf.pem" --key "$CAPF_KEY"
+expect_output "not a loopback address" "and says why"
+expect_exit 1 "load-ceiling needs --listen" "$PHONESIM" load-ceiling --cert "$TEST_TMP/capf.pem" --key "$CAPF_KEY"
+expect_exit 1 "load-ceiling refuses a key that is not the certificate's" "$PHONESIM" load-ceiling \
+	--listen "127.0.0.1:$(free_port)" --cert "$TEST_TMP/tvs.pem" --key "$CAPF_KEY" --max-seconds 1
+expect_output "does not belong to the certificate" "and says why"
 
 stop_daemon
 finish

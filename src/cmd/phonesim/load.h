@@ -15,6 +15,7 @@
  *   load_keypool.c  the pool of pre-generated phone keys
  *   load_stats.c    counters, latencies, failure reasons, percentiles
  *   cmd_load_limit.c `phonesim load-limit`: the server's signing and handshake cost
+ *   cmd_load_ceiling.c `phonesim load-ceiling`: a stateless CAPF server doing only that work
  *
  * Invariants: a worker's connections, counters and latencies belong to its
  * thread alone; only the next-device counter, the stop flag and the key pool

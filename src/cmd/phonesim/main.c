@@ -20,6 +20,7 @@ static const struct ps_command commands[] = {
 	{ "export", cmd_export, "write the phone's certificate, key and chain as PEM files" },
 	{ "load", cmd_load, "drive many emulated phones through CAPF (or TVS) sessions at once" },
 	{ "load-limit", cmd_load_limit, "measure a server's LSC signing and TLS handshake cost" },
+	{ "load-ceiling", cmd_load_ceiling, "serve CAPF installs doing only the handshake, messages and signature (a ceiling)" },
 	{ NULL, NULL, NULL },
 };
 

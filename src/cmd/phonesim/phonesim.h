@@ -125,6 +125,7 @@ int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_load(int argc, char **argv);        /* cmd_load.c, load.h */
 int cmd_load_limit(int argc, char **argv);  /* cmd_load_limit.c */
+int cmd_load_ceiling(int argc, char **argv); /* cmd_load_ceiling.c */
 int cmd_itl(int argc, char **argv);         /* cmd_itl.c: the phone's ITL */
 int cmd_tvs(int argc, char **argv);         /* cmd_itl.c: asking TVS */
 int cmd_register(int argc, char **argv);    /* cmd_register.c: TLS to call control (§3) */
