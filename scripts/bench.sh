@@ -3,7 +3,10 @@
 # machine, loopback only. Every figure it writes is measured here and now:
 #   1. the limit: openssl speed and an in-process measure (phonesim
 #      load-limit) of LSC signing and the TLS handshake, per CAPF key type,
-#      giving the theoretical sessions/s on the cores available;
+#      giving the theoretical sessions/s on the cores available; and the
+#      ceiling on the wire: the same load against `phonesim load-ceiling`, a
+#      stateless CAPF server doing only the handshake, the messages and the
+#      signature (what any server reaches here with this client);
 #   2. enrollment throughput of opencapfd (durable SQLite commits) at several
 #      concurrencies, with an RSA-2048 and an EC P-256 CAPF key, each run
 #      checked against the store (one issued LSC per completed session);
@@ -18,6 +21,7 @@
 #   BENCH_PHONES=40000        phones per throughput run
 #   BENCH_CONCURRENCY="100 1000 10000"
 #   BENCH_CURVE="1 10 50 100 200" BENCH_CURVE_PHONES=3000   latency curve (first key)
+#   BENCH_CEILING_PHONES=20000   phones for the stateless-server ceiling (concurrency 100)
 #   BENCH_KEYS="ec:p256 rsa:2048"   CAPF key types
 #   BENCH_SLOW=10000 BENCH_SLOW_DELAY=30   slow phones held open at once
 #   BENCH_TVS=50000           TVS verify requests (BENCH_TVS_PER_CONN per connection)
@@ -40,8 +44,10 @@ TVS_PER_CONN=${BENCH_TVS_PER_CONN:-10}
 ITL=${BENCH_ITL:-1000}
 CURVE=${BENCH_CURVE:-1 10 50 100 200}
 CURVE_PHONES=${BENCH_CURVE_PHONES:-3000}
+CEIL_PHONES=${BENCH_CEILING_PHONES:-20000}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	PHONES=2000 CONCURRENCY="10 100 1000" SLOW=1000 SLOW_DELAY=5 TVS=2000 ITL=100 CURVE="1 10 100" CURVE_PHONES=500
+	CEIL_PHONES=2000
 fi
 BUILD=${BENCH_BUILD:-build-bench}
 # One load-generator event loop per core: one loop alone tops out near the
@@ -184,6 +190,29 @@ measure_limit() { # measure_limit KEYSPEC STATE
 		awk '/^rsa 2048|ecdsa \(nistp256\)/ { print $(NF-1) }' | tail -1)
 }
 
+# measure_ceiling KEYSPEC STATE: the same load (concurrency 100) against
+# phonesim load-ceiling, which does only the handshake, the messages and the
+# LSC signature with this state's CAPF key: the ceiling on the wire.
+declare -A CEIL CEIL_CPU CEIL_CLIENT
+measure_ceiling() {
+	local key=$1 st=$2 port pid out
+	port=$(free_port) || die "no free port"
+	"$PHONESIM" load-ceiling --listen "127.0.0.1:$port" --cert "$st.capf.pem" --key "$(capf_key_file "$st")" \
+		--threads "$(nproc)" --max-seconds 900 >"$BENCH_DIR/ceiling.$port.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 50); do ss -ltnH "sport = :$port" | grep -q . && break; sleep 0.1; done
+	next_first
+	out=$("$PHONESIM" load --capf "127.0.0.1:$port" --trust "$st.capf.pem" --first "SEP$FIRST" --count "$CEIL_PHONES" \
+		--concurrency 100 --threads "$CLIENT_THREADS" --key-types ec:p256 --max-seconds 300 2>&1 \
+		| tee -a "$BENCH_DIR/ceiling.log")
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	CEIL[$key]=$(tail -1 <<<"$out" | field rate)
+	CEIL_CPU[$key]=$(tail -1 "$BENCH_DIR/ceiling.$port.log" | field cpu_us_per_session)
+	CEIL_CLIENT[$key]=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out")
+	log "$key ceiling (load-ceiling): $(tail -1 <<<"$out"); $(tail -1 "$BENCH_DIR/ceiling.$port.log")"
+}
+
 # ---- 2. throughput ----
 
 # run_load STATE CONCURRENCY COUNT [LOAD OPTIONS]: one load against the daemon,
@@ -211,7 +240,7 @@ run_load() {
 	local -n rows=$TABLE
 	client=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out")
 	rows+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
-| $rate | $(pct "$rate" "${LIMIT[$key]}") | $(pct "$rate" "${MLIMIT[$key]}") \
+| $rate | $(pct "$rate" "${LIMIT[$key]}") | $(pct "$rate" "${MLIMIT[$key]}") | $(pct "$rate" "${CEIL[$key]}") \
 | $(field p50 <<<"$LAST") | $(sed -n 's/^latency: .*p99=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
 | $(sed -n 's/^latency: .*max=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
 | $(awk -v t=$((t1 - t0)) -v k="$TICK" -v n="$n" 'BEGIN { printf "%.0f", t / k * 1e6 / n }') \
@@ -226,6 +255,7 @@ throughput() {
 		st=$BENCH_DIR/state-${key/:/-}
 		new_state "$st" "$key"
 		measure_limit "$key" "$st"
+		measure_ceiling "$key" "$st"
 		start_daemon "$st"
 		WARMUP=1 run_load "$st" 10 500 "$key"  # warm-up, not reported
 		for c in $CONCURRENCY; do run_load "$st" "$c" "$PHONES" "$key"; done
@@ -322,22 +352,22 @@ write_results() {
 		echo "| machine | |"; echo "|---|---|"; cat "$BENCH_DIR/machine.md"
 		echo "| load average at end | $(loadavg) |"
 		echo
-		echo "**1. Limit** (in process: phonesim load-limit; openssl speed for the bare signature)"
+		echo "**1. Limit** (in process: phonesim load-limit; openssl speed for the bare signature; on the wire: phonesim load against phonesim load-ceiling, $CEIL_PHONES phones)"
 		echo
-		echo "| CAPF key | openssl speed sign/s | LSC issue (us) | TLS handshake, server (us) | client (us) | server limit on $(nproc) cores | machine limit (client's handshake on the same cores) |"
-		echo "|---|---|---|---|---|---|---|"
-		for k in $KEYS; do echo "| $k | ${SPEED[$k]} | ${SIGN_US[$k]} | ${HS_US[$k]} | ${CL_US[$k]} | ${LIMIT[$k]}/s | ${MLIMIT[$k]}/s |"; done
+		echo "| CAPF key | openssl speed sign/s | LSC issue (us) | TLS handshake, server (us) | client (us) | server limit on $(nproc) cores | machine limit (client's handshake on the same cores) | ceiling on the wire (load-ceiling, 100 concurrent) | its server CPU us/session | client CPU us/session |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		for k in $KEYS; do echo "| $k | ${SPEED[$k]} | ${SIGN_US[$k]} | ${HS_US[$k]} | ${CL_US[$k]} | ${LIMIT[$k]}/s | ${MLIMIT[$k]}/s | ${CEIL[$k]}/s ($(pct "${CEIL[$k]}" "${MLIMIT[$k]}") of the machine limit) | ${CEIL_CPU[$k]} | ${CEIL_CLIENT[$k]} |"; done
 		echo
 		echo "**2. Enrollment throughput** ($PHONES phones a run, full TLS handshake each, durable commits)"
 		echo
-		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of server limit | of machine limit | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of server limit | of machine limit | of ceiling on the wire | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s\n' "${RUNS[@]}"
 		echo
 		echo "**2b. Latency curve** ($CURVE_PHONES phones a run, ${KEYS%% *} CAPF key)"
 		echo
-		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of server limit | of machine limit | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| CAPF key | concurrency | completed | failed | seconds | sessions/s | of server limit | of machine limit | of ceiling on the wire | p50 ms | p99 ms | max ms | server CPU us/session | client CPU us/session | LSCs in store |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s\n' "${CURVE_RUNS[@]}"
 		echo
 		echo "**3. Memory** (EC P-256; daemon RSS sampled every 0.5 s)"
