@@ -192,7 +192,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		if (rc < 0)
 			total = avail;
 		buf_init(&out);
-		done = rc < 0 || on_message(c, evbuffer_pullup(in, (ssize_t)total), total, &out) != 0;
+		done = rc < 0 ? fail(c, &out) : on_message(c, evbuffer_pullup(in, (ssize_t)total), total, &out) != 0;
 		evbuffer_drain(in, total);
 		if (send_out(c, &out) < 0)
 			done = 1;
@@ -400,7 +400,7 @@ static void ceiling_free(struct ceiling *cl)
 	for (int i = 0; cl->listeners && i < cl->pool.count; i++)
 		if (cl->listeners[i])
 			evconnlistener_free(cl->listeners[i]);
-	/* Connections still open are dropped with their event loops. */
+	/* Connections still open at the stop are left to the process's exit. */
 	worker_pool_free(&cl->pool);
 	free(cl->listeners);
 	free(cl->args);
