@@ -286,7 +286,7 @@ static int split_hostport(const char *s, const char *defport, char *host, size_t
 	return 0;
 }
 
-static int is_loopback(const struct sockaddr *sa)
+int load_is_loopback(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
 		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
@@ -315,7 +315,7 @@ static int resolve_target(struct load_config *cfg, int allow_remote)
 	memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
 	cfg->addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
-	if (!allow_remote && !is_loopback((struct sockaddr *)&cfg->addr)) {
+	if (!allow_remote && !load_is_loopback((struct sockaddr *)&cfg->addr)) {
 		ps_error("load: %s is not a loopback address; a load is for your own test server "
 			 "(--allow-remote to override)", host);
 		return -1;

@@ -306,13 +306,6 @@ static int parse_args(struct ceiling_args *a, int argc, char **argv)
 	return rc;
 }
 
-static int loopback_only(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-	return ss->ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
 /* The TLS context, the signer and the key asked for. */
 static int ceiling_setup(struct ceiling *cl, const struct ceiling_args *a, char *err, size_t errlen)
 {
@@ -341,7 +334,7 @@ static int ceiling_listen(struct ceiling *cl, const struct ceiling_args *a, char
 
 	if (addr_parse(a->listen, &ss, &sslen, err, errlen) < 0)
 		return -1;
-	if (!loopback_only(&ss)) {
+	if (!load_is_loopback((const struct sockaddr *)&ss)) {
 		seterr(err, errlen, "%s is not a loopback address", a->listen);
 		return -1;
 	}

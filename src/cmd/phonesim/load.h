@@ -73,6 +73,9 @@ struct load_config {
 	const char *model;
 };
 
+/* 127.0.0.0/8, ::1 or a v4-mapped 127.x address: where load traffic may go. */
+int load_is_loopback(const struct sockaddr *sa);
+
 /* ---- the key pool (load_keypool.c) ---- */
 
 struct key_pool;
