@@ -24,7 +24,7 @@
 #define DLT_LINUX_SLL2 276
 #endif
 
-static void die(const char *what)
+static _Noreturn void die(const char *what)
 {
 	fprintf(stderr, "diag_test_util: %s\n", what);
 	ERR_print_errors_fp(stderr);
