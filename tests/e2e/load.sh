@@ -3,8 +3,9 @@
 # phones enrolled 50 at a time (every one an issued LSC on record, no
 # failure), the same phones troubleshot and deleted, slow phones holding
 # their key generation, TVS verify requests, refusals (non-loopback target,
-# untrusted server, phones nobody scheduled), the load-limit measure and the
-# stateless load-ceiling server driven by the same load.
+# untrusted server, phones nobody scheduled), --received (the phones' record
+# of every LSC received), the load-limit measure and the stateless
+# load-ceiling server driven by the same load.
 . "$(dirname "$0")/lib.sh"
 : "${PHONESIM:?PHONESIM must name the phonesim binary}"
 
@@ -33,12 +34,18 @@ status_count() { sqlite3 "$S/opencapf.db" "SELECT count(*) FROM phones WHERE sta
 
 # --- install: 200 phones, 50 at a time
 register install
-expect_exit 0 "load installs $N LSCs, 50 sessions at a time" load --count $N --concurrency 50 --threads 2
+expect_exit 0 "load installs $N LSCs, 50 sessions at a time" load --count $N --concurrency 50 --threads 2 \
+	--received "$TEST_TMP/received"
 expect_output "^completed=$N failed=0 seconds=[0-9.]+ rate=[0-9.]+/s p50=[0-9.]+ms p99=[0-9.]+ms$" \
 	"the last line sums the run up"
 expect_output "^latency: p50=.* p99=.* max=" "latencies p50, p99 and max are printed"
 equal "the store holds $N issued LSCs" "$(lsc_count)" $N
 equal "every phone shows Upgrade Success" "$(status_count 'Upgrade Success')" $N
+equal "--received: one line per LSC received" "$(grep -Ec '^SEP00000000A0[0-9A-F]{2} [0-9a-f]{64} [0-9a-f]+$' \
+	"$TEST_TMP/received")" $N
+equal "--received: each line is the device's issued LSC (sha256, serial)" "$(sqlite3 "$S/opencapf.db" \
+	"SELECT phone || ' ' || sha256 || ' ' || serial FROM issued_certs WHERE phone BETWEEN '$FIRST' AND '$LAST'" |
+	sort | diff - <(sort "$TEST_TMP/received") && echo same)" same
 
 # --- the same phones again: nothing is scheduled, every session fails as such
 expect_exit 2 "a load of phones with nothing scheduled fails" load --count 20 --concurrency 10
@@ -87,6 +94,8 @@ expect_output "5 x untrusted server" "every phone refuses it"
 expect_exit 1 "--count is required" "$PHONESIM" load --capf "$CAPF" --trust "$TEST_TMP/capf.pem" --first $FIRST
 expect_exit 1 "--first must end in hex digits" "$PHONESIM" load --capf "$CAPF" --trust "$TEST_TMP/capf.pem" \
 	--first SEPXYZ --count 1
+expect_exit 1 "--received goes with --capf, not --tvs" "$PHONESIM" load --tvs "127.0.0.1:$TVS_PORT" \
+	--trust "$TEST_TMP/tvs.pem" --first $FIRST --count 1 --received "$TEST_TMP/tvs-received"
 
 # --- the limit measure
 expect_exit 0 "load-limit measures signing and the handshake" "$PHONESIM" load-limit --cert "$TEST_TMP/capf.pem" \

@@ -21,11 +21,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event2/thread.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "net/workers.h"
 #include <time.h>
@@ -65,6 +67,8 @@ static const char load_usage[] =
 	"  --tls-max VERSION    1.0, 1.2 or 1.3\n"
 	"  --resume             resume TLS sessions (off: every phone does a full handshake)\n"
 	"  --allow-remote       allow a target that is not a loopback address\n"
+	"  --received FILE      append \"<device> <sha256> <serial>\" for every LSC a phone\n"
+	"                       receives, written before the phone answers\n"
 	"  --verify-cert FILE   TVS: the certificate to ask about (default: the --trust one)\n"
 	"  --requests R         TVS: requests per connection (default 1)\n"
 	"  --expect STATUS      TVS: valid, invalid or any (default any)\n"
@@ -73,7 +77,7 @@ static const char load_usage[] =
 
 struct load_args {
 	struct load_config cfg;
-	const char *trust_path, *first, *key_types, *lsc_path, *verify_path;
+	const char *trust_path, *first, *key_types, *lsc_path, *verify_path, *received_path;
 	int allow_remote, is_tvs;
 };
 
@@ -164,6 +168,7 @@ static int parse_one(struct load_args *a, int c, const char *arg)
 	case 'q': return ps_parse_int("--requests", arg, 1, 1000000, &cfg->tvs_requests);
 	case 'e': return parse_expect(arg, &cfg->tvs_expect);
 	case 'M': cfg->model = arg; return 0;
+	case 'E': a->received_path = arg; return 0;
 	case 'P':
 		if (ps_parse_seconds("--ramp", arg, &cfg->ramp) == 0 && cfg->ramp >= 1)
 			return 0;
@@ -201,7 +206,8 @@ static int parse_args(struct load_args *a, int argc, char **argv)
 		{ "resume", no_argument, NULL, 'r' }, { "allow-remote", no_argument, NULL, 'R' },
 		{ "verify-cert", required_argument, NULL, 'v' }, { "requests", required_argument, NULL, 'q' },
 		{ "expect", required_argument, NULL, 'e' }, { "model", required_argument, NULL, 'M' },
-		{ "ramp", required_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
+		{ "ramp", required_argument, NULL, 'P' }, { "received", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -213,6 +219,10 @@ static int parse_args(struct load_args *a, int argc, char **argv)
 	}
 	if (ps_expect_args(argc, argv, 0, load_usage) < 0 || check_required(a) < 0)
 		return -1;
+	if (a->is_tvs && a->received_path) {
+		ps_error("load: --received goes with --capf");
+		return -1;
+	}
 	if (a->is_tvs)
 		a->cfg.op = LOAD_OP_TVS;
 	else if (a->verify_path || a->cfg.tvs_expect != LOAD_EXPECT_ANY) {
@@ -335,6 +345,11 @@ static int load_files(struct load_args *a)
 		ps_error("--trust: %s", err);
 		return -1;
 	}
+	if (a->received_path &&
+	    (cfg->received_fd = open(a->received_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+		ps_error("--received: cannot open %s: %s", a->received_path, strerror(errno));
+		return -1;
+	}
 	if (a->lsc_path) {
 		if (!(certs = pki_certs_load(a->lsc_path, err, sizeof err)) ||
 		    !(cfg->lsc_key = pki_key_load(a->lsc_path, err, sizeof err))) {
@@ -360,6 +375,8 @@ static int load_files(struct load_args *a)
 static void config_free(struct load_config *cfg)
 {
 	sk_X509_pop_free(cfg->trusted, X509_free);
+	if (cfg->received_fd >= 0)
+		close(cfg->received_fd);
 	X509_free(cfg->lsc);
 	EVP_PKEY_free(cfg->lsc_key);
 	OPENSSL_free(cfg->tvs_der);
@@ -655,7 +672,7 @@ int cmd_load(int argc, char **argv)
 {
 	struct load_args a = { .cfg = { .concurrency = 100, .threads = default_threads(), .key_pool = 8, .tvs_requests = 1,
 					.timeout = LOAD_TIMEOUT_DEFAULT, .max_seconds = LOAD_MAX_SECONDS_DEFAULT,
-					.model = "7962" } };
+					.model = "7962", .received_fd = -1 } };
 	struct load_shared sh;
 	int rc;
 

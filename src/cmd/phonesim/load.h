@@ -14,6 +14,7 @@
  *   load_conn.c     one emulated phone's connection (CAPF session or TVS requests)
  *   load_keypool.c  the pool of pre-generated phone keys
  *   load_stats.c    counters, latencies, failure reasons, percentiles
+ *   load_received.c --received: the record of every LSC the phones received
  *   cmd_load_limit.c `phonesim load-limit`: the server's signing and handshake cost
  *   cmd_load_ceiling.c `phonesim load-ceiling`: a stateless CAPF server doing only that work
  *
@@ -71,6 +72,7 @@ struct load_config {
 	int tvs_requests;               /* per connection */
 	enum load_expect tvs_expect;
 	const char *model;
+	int received_fd;                /* --received: O_APPEND file of LSCs received, or -1 */
 };
 
 /* 127.0.0.0/8, ::1 or a v4-mapped 127.x address: where load traffic may go. */
@@ -157,6 +159,12 @@ int load_conn_start(struct load_worker *w, long index);
 void load_conn_abort_all(struct load_worker *w, const char *why);
 /* A session ended: ask the worker's loop to start the next ones. */
 void load_worker_refill(struct load_worker *w);
+/* --received: one line "<device> <sha256 hex of the DER> <serial hex>" per
+ * LSC a phone receives in STORE_CERTIFICATE_REQUEST, written with one
+ * write(2) on the O_APPEND descriptor before the phone answers. 0 when the
+ * message carried no certificate to record or the line was written, -1 (err)
+ * when the write failed. */
+int load_record_received(int fd, const char *devname, const uint8_t *msg, size_t len, char *err, size_t errlen);
 /* "SEP0011223344AB" for an index. */
 void load_devname(const struct load_config *cfg, long index, char *out, size_t outcap);
 

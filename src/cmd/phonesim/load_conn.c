@@ -308,6 +308,15 @@ static void capf_read(struct load_conn *c, struct evbuffer *in)
 
 	buf_init(&replies);
 	while ((rc = next_frame(in, CAPF_HEADER_LEN, 0, &data, &len)) != 0) {
+		char err[ERRLEN];
+
+		/* --received: on record before the phone answers */
+		if (rc > 0 && load_record_received(c->w->sh->cfg->received_fd, c->devname, data, len, err,
+						   sizeof err) < 0) {
+			buf_free(&replies);
+			conn_fail(c, "local error", err);
+			return;
+		}
 		buf_reset(&replies);
 		phone_session_on_bytes(c->ps, data, len, &replies);
 		evbuffer_drain(in, len);
