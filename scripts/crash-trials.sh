@@ -267,7 +267,8 @@ trial() {
 		check_state "$t" >>"$problems"
 	fi
 	local what
-	what="kill at $delay ms ($running), $before LSCs received before it, $pending pending after the restart,"
+	what="kill at $delay ms ($running), $before LSC$([ "$before" = 1 ] || echo s) received before it,"
+	what="$what $pending pending after the restart,"
 	what="$what $rounds retry round$([ "$rounds" = 1 ] || echo s),"
 	what="$what $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN { printf "%.1f", ms / 1000 }') s"
 	if [ -s "$problems" ]; then
