@@ -64,8 +64,8 @@ RESULTS=$BENCH_DIR/results.md
 DAEMON_PID=
 NEXT_RANGE=1
 
-log() { echo "bench: $*" >&2; }
-die() { log "$*"; exit 1; }
+# State, phones, the daemon and one install load: shared with bench-compare.sh.
+. scripts/bench_lib.sh
 cleanup() { [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null; }
 trap cleanup EXIT
 
@@ -77,8 +77,6 @@ build() {
 	ninja -C "$BUILD" src/cmd/opencapf/opencapf src/cmd/opencapfd/opencapfd src/cmd/phonesim/phonesim tests/bench/itl-bench \
 		>"$BENCH_DIR/ninja.log" 2>&1 || die "build failed (see $BENCH_DIR/ninja.log)"
 }
-
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # One dsync write of 4 KiB, 500 times: what a durable commit costs at least here.
 fsync_us() {
@@ -98,78 +96,6 @@ machine() {
 	echo "| storage | $(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }') under $BENCH_DIR; one 4 KiB O_DSYNC write: $(fsync_us) us |"
 	echo "| load average at start | $(loadavg) |"
 }
-
-# ---- state, phones, daemon ----
-
-new_state() { # new_state DIR KEYSPEC
-	"$OPENCAPF" --state "$1" init --key "$2" --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" >/dev/null \
-		|| die "opencapf init failed"
-	"$OPENCAPF" --state "$1" capf cert >"$1.capf.pem"
-}
-
-capf_key_file() { ls "$1"/keys/capf-*.key | tail -1; }
-
-# register STATE FIRST_HEX COUNT OP: phones FIRST.. (EC P-256 keys, null
-# string) scheduled for OP, by 'opencapf phone import', else plain SQL.
-register() {
-	local st=$1 first=$((16#$2)) n=$3 op=$4
-	if "$OPENCAPF" phone import --help >/dev/null 2>&1; then
-		{ echo "name,key_order,ec_bits,operation"
-		  seq "$first" $((first + n - 1)) | awk -v op="$op" '{ printf "SEP%012X,ec,256,%s\n", $1, op }'
-		} | "$OPENCAPF" --state "$st" phone import - >/dev/null || die "phone import failed"
-		REGISTERED_BY="opencapf phone import"
-	else
-		sqlite3 "$st/opencapf.db" "PRAGMA busy_timeout=10000; WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL
-			SELECT i + 1 FROM n WHERE i < $n - 1) INSERT INTO phones (name, key_order, ec_bits, operation,
-			deadline, status, created, updated) SELECT printf('SEP%012X', $first + i), 'ec', 256, '$op',
-			strftime('%s','now') + 86400, 'Pending', strftime('%s','now'), strftime('%s','now') FROM n;" \
-			|| die "SQL registration failed"
-		REGISTERED_BY="SQL (opencapf phone import not available)"
-	fi
-}
-
-# A fresh range of device numbers for each run: SEP + range + 5 hex digits.
-next_first() { FIRST=$(printf '%07X00000' "$NEXT_RANGE"); NEXT_RANGE=$((NEXT_RANGE + 1)); }
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((30000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-# start_daemon STATE [OPTIONS]: sets PORT, DAEMON_PID; refuses a port that
-# another process shares (SO_REUSEPORT would split the connections).
-start_daemon() {
-	local st=$1; shift
-	for _ in 1 2 3 4 5; do
-		PORT=$(free_port) || die "no free port"
-		"$OPENCAPFD" --state "$st" --capf-listen "127.0.0.1:$PORT" --workers "$(nproc)" \
-			--max-connections 30000 --tvs-listen off --http-listen off "$@" \
-			>"$BENCH_DIR/daemon.$PORT.log" 2>&1 &
-		DAEMON_PID=$!
-		for _ in $(seq 1 50); do ss -ltnH "sport = :$PORT" | grep -q . && break; sleep 0.1; done
-		if kill -0 "$DAEMON_PID" 2>/dev/null && ! ss -ltnpH "sport = :$PORT" | grep -vq "pid=$DAEMON_PID,"; then
-			return 0
-		fi
-		stop_daemon
-	done
-	die "cannot start opencapfd alone on a port"
-}
-
-stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-}
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
-field() { sed -n "s/\(^\|.* \)$1=\([0-9.]*\).*/\2/p" | tail -1; } # key=value of a result line
-TICK=$(getconf CLK_TCK)
 
 # ---- 1. the limit ----
 
@@ -223,28 +149,18 @@ TABLE=RUNS
 WARMUP=0
 run_load() {
 	local st=$1 conc=$2 n=$3 key=$4; shift 4
-	local first last out t0 t1 issued rate client
-	next_first; first=$FIRST
-	register "$st" "$first" "$n" install
-	t0=$(cpu_ticks "$DAEMON_PID")
-	out=$("$PHONESIM" load --capf "127.0.0.1:$PORT" --trust "$st.capf.pem" --first "SEP$first" --count "$n" \
-		--concurrency "$conc" --threads "$CLIENT_THREADS" --key-types ec:p256 --max-seconds 300 "$@" 2>&1 \
-		| tee -a "$BENCH_DIR/load.log")
-	t1=$(cpu_ticks "$DAEMON_PID")
-	last=$(printf 'SEP%012X' $((16#$first + n - 1)))
-	issued=$(sqlite3 "$st/opencapf.db" "SELECT count(*) FROM issued_certs WHERE phone BETWEEN 'SEP$first' AND '$last'")
-	LAST=$(tail -1 <<<"$out")
+	local rate client
+	load_install "$st" "$conc" "$n" "$@"
 	rate=$(field rate <<<"$LAST")
 	log "$key concurrency $conc: $LAST"
 	[ "$WARMUP" = 1 ] && return
 	local -n rows=$TABLE
-	client=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$out")
+	client=$(sed -n 's/^client: .*(\([0-9]*\) us per session).*/\1/p' <<<"$LOAD_OUT")
 	rows+=("| $key | $conc | $(field completed <<<"$LAST") | $(field failed <<<"$LAST") | $(field seconds <<<"$LAST") \
 | $rate | $(pct "$rate" "${LIMIT[$key]}") | $(pct "$rate" "${MLIMIT[$key]}") | $(pct "$rate" "${CEIL[$key]}") \
-| $(field p50 <<<"$LAST") | $(sed -n 's/^latency: .*p99=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
-| $(sed -n 's/^latency: .*max=\([0-9.]*\)ms.*/\1/p' <<<"$out") \
-| $(awk -v t=$((t1 - t0)) -v k="$TICK" -v n="$n" 'BEGIN { printf "%.0f", t / k * 1e6 / n }') \
-| $client | $issued |")
+| $(field p50 <<<"$LAST") | $(latency_of p99) | $(latency_of max) \
+| $(awk -v t="$LOAD_TICKS" -v k="$TICK" -v n="$n" 'BEGIN { printf "%.0f", t / k * 1e6 / n }') \
+| $client | $LOAD_ISSUED |")
 }
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
