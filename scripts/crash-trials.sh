@@ -12,7 +12,8 @@
 #      phones, CONCURRENCY at a time, with --received (every LSC a phone
 #      receives is appended to a file before the phone answers);
 #   3. kill -9 of the daemon after a random delay, uniform from 0 to the
-#      wall time of an uninterrupted load (measured once, at the start);
+#      wall time of an uninterrupted load (the shortest of three, measured
+#      at the start);
 #   4. opencapfd restarted on the same state and port; the phones whose
 #      operation is still pending run again (`phonesim load --op any` over
 #      the range of pending names), at most ROUNDS rounds;
@@ -159,7 +160,8 @@ TEMPLATE=$DIR/template
 "$OPENCAPF" --state "$TEMPLATE" phone import "$DIR/phones.csv" >/dev/null || die "opencapf phone import failed"
 
 # calibrate: one uninterrupted load, which must enrol every phone; LOAD_MS:
-# its wall time (the phonesim process, start to exit).
+# its wall time (the phonesim process, start to exit), if shorter than the
+# one before.
 calibrate() {
 	local c=$DIR/calibration t0 t1 port
 	rm -rf "$c" && mkdir -p "$c" && cp -a "$TEMPLATE" "$c/state"
@@ -174,16 +176,19 @@ calibrate() {
 		die "an uninterrupted load of $PHONES phones did not complete (see $c/load.out)"
 	[ "$(sql "$c/state/opencapf.db" "SELECT count(*) FROM phones WHERE operation = 'none'")" = "$PHONES" ] ||
 		die "after an uninterrupted load not every phone has operation 'none' (see $c)"
-	LOAD_MS=$((t1 - t0))
+	[ -n "$LOAD_MS" ] && [ "$LOAD_MS" -le $((t1 - t0)) ] || LOAD_MS=$((t1 - t0))
 }
-calibrate
+# The shortest of three: a load slowed by something else on the machine
+# would put many kills after its end.
+LOAD_MS=
+for _ in 1 2 3; do calibrate; done
 KILL_MAX_MS=${CRASH_KILL_MAX_MS:-$LOAD_MS}
 [ "$KILL_MAX_MS" -ge 1 ] || KILL_MAX_MS=1
 rm -rf "$DIR/calibration"
 RANDOM=$SEED
 HAS_STATUS=$(sql "$TEMPLATE/opencapf.db" "SELECT count(*) FROM pragma_table_info('issued_certs') WHERE name = 'status'")
 echo "crash trials: $TRIALS trials of $PHONES phones (EC P-256), $CONCURRENCY at a time; an uninterrupted load" \
-	"takes $LOAD_MS ms; kill -9 after 0-$KILL_MAX_MS ms; at most $ROUNDS retry rounds; seed $SEED; files in $DIR"
+	"takes $LOAD_MS ms (the shortest of 3); kill -9 after 0-$KILL_MAX_MS ms; at most $ROUNDS retry rounds; seed $SEED; files in $DIR"
 [ "$HAS_STATUS" = 1 ] || echo "note: issued_certs has no status column yet: the one-install check counts" \
 	"every issued_certs row of a phone"
 
