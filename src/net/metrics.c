@@ -90,8 +90,13 @@ const char *metrics_outcome(const struct capf_server_session *s, int handshake_d
 		{ "Interrupted", OUT_INTERRUPTED },
 	};
 
+	/* No handshake, no session: whatever ended the connection (a TLS error,
+	 * the handshake timeout, a port probe) and whatever the session was told
+	 * on the way out ("Interrupted"), it is a failed TLS handshake. */
+	if (!handshake_done)
+		return outcome_names[OUT_TLS_FAILED];
 	if (!s->outcome[0])
-		return outcome_names[handshake_done ? OUT_INTERRUPTED : OUT_TLS_FAILED];
+		return outcome_names[OUT_INTERRUPTED];
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strcmp(s->outcome, words[i].prefix) == 0)
 			return outcome_names[words[i].o];

@@ -22,6 +22,10 @@
  * "registered LSC|MIC|unknown NAME\n", and closes: under TLS 1.3 the client
  * finishes its handshake before the server has checked its certificate, so
  * the line (or the alert instead of it) is how the phone learns the outcome.
+ *
+ * Connections take a slot of the listener's pool (cap and per-address
+ * limit, conn_limit.h); the exchange is cut at handshake_timeout when that
+ * is shorter than timeout.
  */
 #ifndef OPENCAPF_NET_REGISTER_LISTENER_H
 #define OPENCAPF_NET_REGISTER_LISTENER_H
@@ -29,6 +33,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "net/conn_limit.h"
 #include "net/workers.h"
 
 #define REGISTER_TIMEOUT_DEFAULT 10
@@ -41,6 +46,8 @@ struct register_service {
 	struct worker_pool *pool;
 	SSL_CTX *ssl_ctx;
 	struct register_service_cfg cfg;
+	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
+	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
 	struct evconnlistener **listeners;   /* one per worker */
 	struct register_listener_arg *args;
 };

@@ -7,7 +7,8 @@
  * gets one response, handed to the TLS layer as one chunk (one SSL_write,
  * one TLS record). A message that is not a VERIFY_REQUEST we can answer
  * ends the connection without a reply, as a phone cannot use half an
- * answer. Connections take a slot of the daemon's connection cap and close
+ * answer. Connections take a slot of the listener's pool (conn_limit.h),
+ * close when the TLS handshake is not done within handshake_timeout, and
  * after idle_timeout seconds without a request.
  */
 #include "net/tvs_listener.h"
@@ -43,6 +44,8 @@ struct tvs_conn {
 	char peer[64];
 	unsigned requests;
 	int closing;
+	int handshake_done;
+	struct conn_ticket ticket;   /* the slot of the listener's pool it holds */
 };
 
 int tvs_store_lookup(void *arg, const char *sha256, struct tvs_answer *ans)
@@ -75,13 +78,13 @@ static void conn_free(struct tvs_conn *c)
 		SSL_shutdown(ssl);
 	bufferevent_free(c->bev);
 	event_free(c->timer);
-	worker_pool_release_slot(c->svc->pool);
+	conn_limit_release(c->svc->limit, &c->ticket);
 	free(c);
 }
 
 static void arm_timer(struct tvs_conn *c)
 {
-	struct timeval tv = { c->svc->cfg.idle_timeout, 0 };
+	struct timeval tv = { c->handshake_done ? c->svc->cfg.idle_timeout : c->svc->limits.handshake_timeout, 0 };
 	evtimer_add(c->timer, &tv);
 }
 
@@ -194,8 +197,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct tvs_conn *c = arg;
 	unsigned long e;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshake_done = 1;
+		arm_timer(c);
 		return;
+	}
 	e = bufferevent_get_openssl_error(bev);
 	if (e && !c->closing) {
 		char tls[200];
@@ -213,7 +219,9 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!c->closing)
+	if (!c->handshake_done)
+		log_debug("tvs: peer=%s no TLS handshake within %d s", c->peer, c->svc->limits.handshake_timeout);
+	else if (!c->closing)
 		log_debug("tvs: peer=%s idle for %d s", c->peer, c->svc->cfg.idle_timeout);
 	conn_free(c);
 }
@@ -222,13 +230,13 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct tvs_listener_arg *la = arg;
 	struct tvs_service *svc = la->svc;
+	struct conn_ticket ticket;
 	struct tvs_conn *c;
 	SSL *ssl;
 
 	(void)l;
 	(void)salen;
-	if (worker_pool_take_slot(svc->pool) < 0) {
-		log_warn("tvs: connection cap (%d) reached, refusing a connection", svc->pool->max_connections);
+	if (conn_limit_take(svc->limit, sa, &ticket) != CONN_LIMIT_OK) { /* counted and logged there */
 		close(fd);
 		return;
 	}
@@ -238,10 +246,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		free(c);
 		SSL_free(ssl);
 		close(fd);
-		worker_pool_release_slot(svc->pool);
+		conn_limit_release(svc->limit, &ticket);
 		return;
 	}
 	addr_host(sa, c->peer, sizeof c->peer);
+	c->ticket = ticket;
 	c->svc = svc;
 	c->worker = la->worker;
 	c->owner = la;
@@ -272,6 +281,12 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 	svc->cfg = *cfg;
 	if (svc->cfg.idle_timeout <= 0)
 		svc->cfg.idle_timeout = TVS_IDLE_TIMEOUT_DEFAULT;
+	if (svc->limits.handshake_timeout <= 0)
+		svc->limits.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT;
+	if (!(svc->limit = conn_limit_new("tvs", &svc->limits))) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
 	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
 	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
 	if (!svc->listeners || !svc->args) {
@@ -282,8 +297,8 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 		return -1;
 	for (int i = 0; i < pool->count; i++)
 		svc->args[i] = (struct tvs_listener_arg){ svc, &pool->workers[i], NULL };
-	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
-				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
+	return conn_limit_listen(svc->limit, pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void tvs_service_close(struct tvs_service *svc)
@@ -298,4 +313,6 @@ void tvs_service_close(struct tvs_service *svc)
 	free(svc->args);
 	svc->listeners = NULL;
 	svc->args = NULL;
+	conn_limit_free(svc->limit); /* after its listeners and connections */
+	svc->limit = NULL;
 }

@@ -3,7 +3,9 @@
  * accepts phones on every worker (SO_REUSEPORT, like capf_listener.h),
  * presents the TVS certificate, answers each VERIFY_REQUEST from the
  * worker's store (src/tvs/tvs_server.h), keeps the connection for further
- * requests until the phone closes it or stays idle for idle_timeout.
+ * requests until the phone closes it or stays idle for idle_timeout. The
+ * TLS handshake must be done within the listener's handshake_timeout, and
+ * connections take a slot of the listener's pool (conn_limit.h).
  */
 #ifndef OPENCAPF_NET_TVS_LISTENER_H
 #define OPENCAPF_NET_TVS_LISTENER_H
@@ -12,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
+#include "net/conn_limit.h"
 #include "net/workers.h"
 #include "store/store.h"
 #include "tvs/tvs_server.h"
@@ -28,6 +31,8 @@ struct tvs_service {
 	struct worker_pool *pool;
 	SSL_CTX *ssl_ctx;
 	struct tvs_service_cfg cfg;
+	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
+	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
 	struct evconnlistener **listeners;   /* one per worker */
 	struct tvs_listener_arg *args;
 };

@@ -16,16 +16,23 @@
 #include "net/addr.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONN_MAX 1000000
+
+static const struct listener_limits limits_default = {
+	.max_connections = 0, .max_per_address = CONN_LIMIT_PER_ADDRESS_DEFAULT,
+	.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT,
+};
 
 void daemon_config_defaults(struct daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	snprintf(cfg->state_dir, sizeof cfg->state_dir, "/var/lib/opencapf");
-	cfg->max_connections = 20000;
+	cfg->max_connections = CONN_MAX; /* lowered to what the descriptor limit allows */
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
 	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
 	capf_server_cfg_defaults(&cfg->capf);
+	cfg->capf_limits = cfg->tvs_limits = cfg->reg_limits = limits_default;
 	api_config_defaults(&cfg->http);
 	snprintf(cfg->tvs_listen, sizeof cfg->tvs_listen, "0.0.0.0:2445");
 	cfg->tvs_tls_profile = TLS_PROFILE_LEGACY;
@@ -74,12 +81,26 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 		return copy_str(cfg->state_dir, sizeof cfg->state_dir, v);
 	if (strcmp(key, "workers") == 0)
 		return parse_int(v, 0, 256, &cfg->workers);
-	if (strcmp(key, "max_connections") == 0)
-		return parse_int(v, 1, 1000000, &cfg->max_connections);
+	if (strcmp(key, "max_connections") == 0) {
+		cfg->max_connections_set = 1;
+		return parse_int(v, 1, CONN_MAX, &cfg->max_connections);
+	}
 	if (strcmp(key, "log_level") == 0)
 		return set_log_level(cfg, v);
 	if (strcmp(key, "pidfile") == 0)
 		return copy_str(cfg->pidfile, sizeof cfg->pidfile, v);
+	return -2;
+}
+
+/* A listener's pool and handshake deadline (conn_limit.h): -2 not one of those keys. */
+static int set_limits(struct listener_limits *l, const char *key, const char *v)
+{
+	if (strcmp(key, "max_connections") == 0)
+		return parse_int(v, 0, CONN_MAX, &l->max_connections);
+	if (strcmp(key, "max_per_address") == 0)
+		return parse_int(v, 0, CONN_MAX, &l->max_per_address);
+	if (strcmp(key, "handshake_timeout") == 0)
+		return parse_int(v, 1, 3600, &l->handshake_timeout);
 	return -2;
 }
 
@@ -111,7 +132,7 @@ static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
 		cfg->lsc_days_set = 1;
 		return parse_int(v, 1, 36500, &c->lsc_days);
 	}
-	return -2;
+	return set_limits(&cfg->capf_limits, key, v);
 }
 
 static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
@@ -134,7 +155,7 @@ static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
 	}
 	if (strcmp(key, "idle_timeout") == 0)
 		return parse_int(v, 1, 86400, &cfg->tvs.idle_timeout);
-	return -2;
+	return set_limits(&cfg->tvs_limits, key, v);
 }
 
 static int set_register(struct daemon_config *cfg, const char *key, const char *v)
@@ -147,7 +168,7 @@ static int set_register(struct daemon_config *cfg, const char *key, const char *
 		return copy_str(cfg->register_tls_ciphers, sizeof cfg->register_tls_ciphers, v);
 	if (strcmp(key, "timeout") == 0)
 		return parse_int(v, 1, 3600, &cfg->reg.timeout);
-	return -2;
+	return set_limits(&cfg->reg_limits, key, v);
 }
 
 static int set_itl(struct daemon_config *cfg, const char *key, const char *v)
@@ -239,4 +260,71 @@ int daemon_config_load(struct daemon_config *cfg, const char *path, char *err, s
 		seterr(err, errlen, "%s: %s", path, inner);
 	free(text);
 	return rc;
+}
+
+/* ---- connection caps ---- */
+
+static int listen_enabled(const char *v)
+{
+	return v[0] && strcmp(v, "off") != 0;
+}
+
+/* The explicit listener caps together (*asked), scaled down when they
+ * exceed total; what they take after that. */
+static long fit_fixed(struct listener_limits **lims, const int *on, long total, long *asked)
+{
+	*asked = 0;
+	for (int i = 0; i < 3; i++)
+		if (on[i] && lims[i]->max_connections > 0)
+			*asked += lims[i]->max_connections;
+	if (*asked <= total)
+		return *asked;
+	for (int i = 0; i < 3; i++)
+		if (on[i] && lims[i]->max_connections > 0) {
+			long v = (long)lims[i]->max_connections * total / *asked;
+			lims[i]->max_connections = v > 0 ? (int)v : 1;
+		}
+	return total;
+}
+
+/* Listeners without a cap of their own share `rest` by weight. */
+static void share_rest(struct listener_limits **lims, const int *on, long rest)
+{
+	static const int weight[3] = { 6, 3, 1 };
+	long wsum = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (on[i] && lims[i]->max_connections == 0)
+			wsum += weight[i];
+	for (int i = 0; i < 3; i++)
+		if (on[i] && lims[i]->max_connections == 0) {
+			long share = rest * weight[i] / wsum;
+			lims[i]->max_connections = share > 0 ? (int)share : 1;
+		}
+}
+
+void daemon_config_connection_caps(struct daemon_config *cfg, long nofile, char *note, size_t notelen)
+{
+	struct listener_limits *lims[3] = { &cfg->capf_limits, &cfg->tvs_limits, &cfg->reg_limits };
+	int on[3] = { listen_enabled(cfg->capf_listen), listen_enabled(cfg->tvs_listen),
+		      listen_enabled(cfg->register_listen) };
+	long reserve = nofile / 10 > 64 ? nofile / 10 : 64, budget = nofile - reserve, total, fixed, asked;
+	size_t used = 0;
+
+	if (budget < 3)
+		budget = 3;
+	if (budget > CONN_MAX)
+		budget = CONN_MAX;
+	total = cfg->max_connections < budget ? cfg->max_connections : budget;
+	note[0] = '\0';
+	if (cfg->max_connections_set && cfg->max_connections > budget)
+		used = (size_t)snprintf(note, notelen, "max_connections %d lowered to %ld (descriptor limit %ld less "
+					"%ld kept for the store, logs and the API)", cfg->max_connections, total,
+					nofile, reserve);
+	cfg->max_connections = (int)total;
+	fixed = fit_fixed(lims, on, total, &asked);
+	if (asked > fixed && used < notelen)
+		snprintf(note + used, notelen - used, "%sthe listeners' max_connections (%ld together) lowered to "
+			 "fit the daemon's %ld", used ? "; " : "", asked, total);
+	share_rest(lims, on, total - fixed);
 }

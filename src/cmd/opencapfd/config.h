@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "capf/server_session.h"
+#include "net/conn_limit.h"
 #include "net/tls.h"
 #include "net/register_listener.h"
 #include "net/tvs_listener.h"
@@ -16,7 +17,8 @@
 struct daemon_config {
 	char state_dir[1024];
 	int workers;                 /* 0 = one per core */
-	int max_connections;
+	int max_connections;         /* all listeners together; see daemon_config_connection_caps */
+	int max_connections_set;     /* given in the file or on the command line */
 	int log_level;               /* enum log_level */
 	char pidfile[1024];
 
@@ -24,6 +26,7 @@ struct daemon_config {
 	enum tls_profile capf_tls_profile;
 	char capf_tls_ciphers[512];
 	struct capf_server_cfg capf;
+	struct listener_limits capf_limits;
 	int lsc_days_set;            /* lsc_days given in the file or on the command line */
 
 	char tvs_listen[128];        /* "" or "off" = disabled */
@@ -31,11 +34,13 @@ struct daemon_config {
 	enum tls_profile tvs_tls_profile;
 	char tvs_tls_ciphers[512];
 	struct tvs_service_cfg tvs;
+	struct listener_limits tvs_limits;
 
 	char register_listen[128];   /* [register]: "" or "off" = disabled (the default) */
 	enum tls_profile register_tls_profile;
 	char register_tls_ciphers[512];
 	struct register_service_cfg reg;
+	struct listener_limits reg_limits;
 
 	struct api_config http;       /* [http]: the admin API, web UI and metrics */
 
@@ -50,5 +55,14 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 /* INI text; errors name the line. */
 int daemon_config_parse_string(struct daemon_config *cfg, const char *text, char *err, size_t errlen);
 int daemon_config_load(struct daemon_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Connection caps from the descriptor limit `nofile` (the soft limit after
+ * raising it to the hard one): the daemon's total is nofile less a reserve
+ * for the store, logs, committer and API (max(64, nofile / 10)), or
+ * max_connections when that is lower. Listeners enabled without a
+ * max_connections of their own share what the others leave by weight (CAPF
+ * 6, TVS 3, registration 1); caps that do not fit are lowered. What was
+ * lowered is described in `note` (one sentence; "" when nothing was). */
+void daemon_config_connection_caps(struct daemon_config *cfg, long nofile, char *note, size_t notelen);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -46,8 +47,11 @@ static const char usage_text[] =
 	"  --register-listen ADDR:PORT  registration TLS check: requires a client certificate,\n"
 	"                         checks it against CallManager-trust, records LSC/MIC (default off)\n"
 	"  --workers N            worker threads (default: one per core)\n"
-	"  --max-connections N    cap on open connections (default 20000)\n"
-	"  --auth-timeout S       seconds to wait for the handshake and short answers (default 30)\n"
+	"  --max-connections N    cap on open connections, all listeners together (default: the\n"
+	"                         descriptor limit less a reserve; never more than that)\n"
+	"  --max-per-address N    CAPF connections open at once from one address (default 64, 0 = no limit)\n"
+	"  --handshake-timeout S  seconds a CAPF connection may take to finish its TLS handshake (default 10)\n"
+	"  --auth-timeout S       seconds to wait for short answers after the handshake (default 30)\n"
 	"  --keygen-timeout S     seconds a phone may take to generate its key (default 600)\n"
 	"  --lockout-failures N   failed authentications before a lockout (default 5, 0 = never)\n"
 	"  --lockout-seconds S    lockout length (default 900)\n"
@@ -61,6 +65,7 @@ enum {
 	OPT_CONFIG = 0x100, OPT_STATE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
+	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +91,8 @@ static const struct option long_opts[] = {
 	{ "register-listen", required_argument, NULL, OPT_REGISTER_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "max-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -101,6 +108,7 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_HTTP_LISTEN, "http", "listen" }, { OPT_HTTP_CERT, "http", "cert" },
 	{ OPT_HTTP_KEY, "http", "key" }, { OPT_WEB_DIR, "http", "web_dir" },
 	{ OPT_REGISTER_LISTEN, "register", "listen" },
+	{ OPT_MAX_PER_ADDRESS, "capf", "max_per_address" }, { OPT_HANDSHAKE_TIMEOUT, "capf", "handshake_timeout" },
 	{ 0, NULL, NULL },
 };
 
@@ -109,7 +117,7 @@ static int load_config(int argc, char **argv, struct daemon_config *cfg)
 {
 	const char *config = NULL, *env_state = getenv("OPENCAPF_STATE");
 	char err[ERRLEN];
-	int c;
+	int c, idx = 0;
 
 	daemon_config_defaults(cfg);
 	if (env_state && *env_state)
@@ -141,11 +149,11 @@ static int load_config(int argc, char **argv, struct daemon_config *cfg)
 	}
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "h", long_opts, &idx)) != -1)
 		for (int i = 0; opt_keys[i].key; i++)
 			if (opt_keys[i].opt == c &&
 			    daemon_config_set(cfg, opt_keys[i].section, opt_keys[i].key, optarg, err, sizeof err) < 0) {
-				log_err("--%s: %s", long_opts[c - OPT_CONFIG].name, err);
+				log_err("--%s: %s", long_opts[idx].name, err);
 				return -1;
 			}
 	return 0;
@@ -203,6 +211,7 @@ static int start_capf(struct daemon *d)
 	}
 	pki_cert_info(cert, &info);
 	snprintf(d->capf.capf_sha256, sizeof d->capf.capf_sha256, "%s", info.sha256);
+	d->capf.limits = d->cfg.capf_limits;
 	if (capf_service_start(&d->capf, &d->pool, d->cfg.capf_listen, d->capf_ctx, d->signer, &d->cfg.capf,
 			       err, sizeof err) < 0)
 		goto out;
@@ -236,6 +245,7 @@ static int start_tvs(struct daemon *d)
 		}
 		goto out;
 	}
+	d->tvs.limits = d->cfg.tvs_limits;
 	if (!(d->tvs_ctx = tls_server_ctx(d->cfg.tvs_tls_profile, d->cfg.tvs_tls_ciphers, cert, key, err,
 					  sizeof err)) ||
 	    tvs_service_start(&d->tvs, &d->pool, d->cfg.tvs_listen, d->tvs_ctx, &d->cfg.tvs, err, sizeof err) < 0)
@@ -263,6 +273,7 @@ static int start_register(struct daemon *d)
 
 	if (!d->cfg.register_listen[0] || strcmp(d->cfg.register_listen, "off") == 0)
 		return 0;
+	d->reg.limits = d->cfg.reg_limits;
 	if (capf_ca_load(d->pool.workers[0].st, &cert, &key, err, sizeof err) < 0 ||
 	    !(d->reg_ctx = tls_server_ctx(d->cfg.register_tls_profile, d->cfg.register_tls_ciphers, cert, key,
 					  err, sizeof err)) ||
@@ -357,6 +368,53 @@ static void tune_malloc(void)
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 }
 
+/* The soft descriptor limit raised to the hard one; the limit in force. */
+static long raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1 << 20) ? (rlim_t)1 << 20 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		struct rlimit raised = { want, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl.rlim_cur = want;
+		else
+			log_warn("cannot raise the descriptor limit from %ld to %ld: %s", (long)rl.rlim_cur, (long)want,
+				 strerror(errno));
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > want ? (long)want : (long)rl.rlim_cur;
+}
+
+static void limits_text(char *out, size_t cap, const char *name, const char *listen,
+			const struct listener_limits *l)
+{
+	size_t used = strlen(out);
+
+	if (!listen[0] || strcmp(listen, "off") == 0 || used >= cap)
+		return;
+	snprintf(out + used, cap - used, ", %s %d (%d per address, handshake %d s)", name, l->max_connections,
+		 l->max_per_address, l->handshake_timeout);
+}
+
+/* Each listener's pool from the descriptor limit (daemon_config_connection_caps). */
+static void connection_caps(struct daemon_config *cfg)
+{
+	long nofile = raise_nofile();
+	char note[400], text[400] = "";
+
+	daemon_config_connection_caps(cfg, nofile, note, sizeof note);
+	if (note[0])
+		log_warn("%s", note);
+	limits_text(text, sizeof text, "CAPF", cfg->capf_listen, &cfg->capf_limits);
+	limits_text(text, sizeof text, "TVS", cfg->tvs_listen, &cfg->tvs_limits);
+	limits_text(text, sizeof text, "registration", cfg->register_listen, &cfg->reg_limits);
+	log_info("connections: %d in all (descriptor limit %ld)%s", cfg->max_connections, nofile, text);
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon d;
@@ -377,6 +435,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it; main waits with sigwait */
+	connection_caps(&d.cfg);
 
 	if (worker_pool_init(&d.pool, workers, d.cfg.state_dir, d.cfg.max_connections, err, sizeof err) < 0) {
 		log_err("%s", err);
