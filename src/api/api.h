@@ -22,8 +22,8 @@ struct api_config {
 	char web_dir[1024];        /* the web UI's files; "" = found next to the binary or source */
 	int session_minutes;       /* browser session lifetime */
 	int metrics_public;        /* /metrics without a token */
-	int login_max_failures;    /* failed logins per source address within login_window ... */
-	int login_window;          /* ... seconds before it gets 429 */
+	int login_max_failures;    /* bad tokens per source address and round (a day) ... */
+	int login_window;          /* ... then its bad tokens get 429 this long, doubled each round */
 	char state_dir[1024];
 	char argv0[1024];          /* to find web/ relative to the binary */
 };

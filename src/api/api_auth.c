@@ -12,10 +12,15 @@
  * A read token (or a session opened with one) gets 403 on every change.
  *
  * Failed logins (a wrong token in the header or on the login page) are
- * recorded per client address; after login_max_failures within
- * login_window seconds the address gets 429 for everything needing a login
- * until the window has passed. Each failure is audited (without the text
- * that was tried) until the limit, then one "api.login_blocked" entry.
+ * recorded per client address (store_api.h keeps that table bounded). A
+ * valid token or session is always accepted, whatever its address did: the
+ * limit only slows down noise, since guessing a 256-bit token is hopeless,
+ * and must not let anyone lock a victim out. Bad tokens from an address get
+ * 429 (with Retry-After) for login_window seconds after each
+ * login_max_failures failures of the day, the block doubling with every
+ * further round, at most a day; while blocked nothing is written. Failures
+ * are audited (without the text that was tried) until the first block,
+ * then each block as one "api.login_blocked" entry.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -30,6 +35,8 @@
 #define SESSION_COOKIE "opencapf_session"
 #define CSRF_HEADER "X-CSRF-Token"
 #define CSRF_LEN 43
+/* Failures kept per source: enough rounds that the block reaches a day. */
+#define LOGIN_ROUNDS_KEPT 10
 
 int api_audit(struct api_req *r, const char *action, const char *object, const char *detail)
 {
@@ -57,40 +64,83 @@ static void csrf_for(const char *cookie, char out[CSRF_LEN + 1])
 
 /* ---- failed logins ---- */
 
-static int blocked(struct api_req *r)
+/* How long a round of failures blocks: login_window, doubled for every
+ * earlier round of the day, at most a day. */
+static int64_t block_span(int window, int round)
+{
+	int64_t span = window;
+
+	for (int i = 1; i < round && span < STORE_LOGIN_FAILURE_MEMORY; i++)
+		span *= 2;
+	return span < STORE_LOGIN_FAILURE_MEMORY ? span : STORE_LOGIN_FAILURE_MEMORY;
+}
+
+/* Seconds the source of r still gets 429 for a bad token (0: none). Every
+ * login_max_failures-th failure of the day starts a block (no failure is
+ * recorded during one), so each round between blocks has as many tries. */
+static int64_t blocked_for(struct api_req *r)
 {
 	const struct api_config *c = &r->srv->cfg;
-	int n = store_api_login_failures(r->st, r->peer, now_utc() - c->login_window);
+	int64_t now = now_utc(), since = now - STORE_LOGIN_FAILURE_MEMORY, until;
+	int n = store_api_login_failures(r->st, r->peer, since), round;
 
-	return n >= c->login_max_failures;
+	if (n < c->login_max_failures)
+		return 0;
+	round = n / c->login_max_failures;
+	until = store_api_login_failure_time(r->st, r->peer, since, round * c->login_max_failures) +
+		block_span(c->login_window, round);
+	return until > now ? until - now : 0;
 }
 
-static void reply_blocked(struct api_req *r)
+static void reply_blocked(struct api_req *r, int64_t wait)
 {
-	char secs[16];
+	char secs[24];
 
-	snprintf(secs, sizeof secs, "%d", r->srv->cfg.login_window);
+	snprintf(secs, sizeof secs, "%lld", (long long)wait);
 	api_header(r, "Retry-After", secs);
-	api_reply_error(r, 429, "too many failed logins from %s; try again later", r->peer);
+	api_reply_error(r, 429, "too many failed logins from %s; try again in %lld s", r->peer, (long long)wait);
 }
 
-/* Record and audit one failed login; `via` is "bearer" or "login". */
+/* Record and audit one failed login; `via` is "bearer" or "login". Audited:
+ * every failure before the first block, then the start of each block. */
 static void login_failed(struct api_req *r, const char *via, const char *why)
 {
 	const struct api_config *c = &r->srv->cfg;
 	char actor[96], detail[256], why_json[128];
 	int n;
 
-	if (store_api_login_failed(r->st, r->peer) < 0)
+	if (store_api_login_failed(r->st, r->peer, c->login_max_failures * LOGIN_ROUNDS_KEPT) < 0)
 		log_warn("api: %s", store_errmsg(r->st));
-	n = store_api_login_failures(r->st, r->peer, now_utc() - c->login_window);
+	n = store_api_login_failures(r->st, r->peer, now_utc() - STORE_LOGIN_FAILURE_MEMORY);
 	snprintf(actor, sizeof actor, "api:%s", r->peer);
 	store_json_str(why_json, sizeof why_json, why);
 	snprintf(detail, sizeof detail, "{\"via\":\"%s\",\"reason\":%s,\"failures\":%d}", via, why_json, n);
 	log_warn("api: failed login from %s (%s, %s)", r->peer, via, why);
-	if (n <= c->login_max_failures)
-		store_audit(r->st, actor, n == c->login_max_failures ? "api.login_blocked" : "api.login_failed",
-			    "", detail);
+	if (n > 0 && n % c->login_max_failures == 0)
+		store_audit(r->st, actor, "api.login_blocked", "", detail);
+	else if (n < c->login_max_failures)
+		store_audit(r->st, actor, "api.login_failed", "", detail);
+}
+
+/* A token that is not valid: 429 while its source is blocked (nothing is
+ * recorded then: the noise costs no write), else recorded and 401 (429 when
+ * this failure starts a block). A valid token never comes here. */
+static void bad_token(struct api_req *r, const char *via)
+{
+	static const char msg[] = "the token is not valid (revoked, mistyped or unknown)";
+	int64_t wait = blocked_for(r);
+
+	if (wait == 0) {
+		login_failed(r, via, "invalid or revoked token");
+		wait = blocked_for(r);
+	}
+	if (wait > 0) {
+		reply_blocked(r, wait);
+		return;
+	}
+	if (strcmp(via, "bearer") == 0)
+		api_header(r, "WWW-Authenticate", "Bearer realm=\"opencapf\"");
+	api_reply_error(r, 401, "%s", msg);
 }
 
 static void reply_unauthorized(struct api_req *r, const char *msg)
@@ -140,8 +190,7 @@ static int identify(struct api_req *r, int quiet)
 		}
 		if (quiet)
 			return 1;
-		login_failed(r, "bearer", "invalid or revoked token");
-		reply_unauthorized(r, "the token is not valid (revoked, mistyped or unknown)");
+		bad_token(r, "bearer");
 		return -1;
 	}
 	if (rc < 0) {
@@ -191,10 +240,6 @@ int api_authenticate(struct api_req *r, enum api_access access)
 		if (identify(r, 1) < 0)
 			return -1;
 		return 0;
-	}
-	if (blocked(r)) {
-		reply_blocked(r);
-		return -1;
 	}
 	rc = identify(r, 0);
 	if (rc < 0)
@@ -248,10 +293,6 @@ void api_login(struct api_req *r)
 	int64_t expires;
 	int rc;
 
-	if (blocked(r)) {
-		reply_blocked(r);
-		return;
-	}
 	if (!json_is_string(t) || json_object_size(r->body) != 1) {
 		api_reply_error(r, 400, "expected {\"token\": \"ocapf_...\"}");
 		return;
@@ -262,8 +303,7 @@ void api_login(struct api_req *r)
 		return;
 	}
 	if (rc > 0) {
-		login_failed(r, "login", "invalid or revoked token");
-		api_reply_error(r, 401, "the token is not valid (revoked, mistyped or unknown)");
+		bad_token(r, "login");
 		return;
 	}
 	if (store_api_session_create(r->st, r->who.id, minutes * 60, r->peer, r->cookie, sizeof r->cookie,

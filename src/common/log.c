@@ -1,13 +1,16 @@
 /*
  * log.c: stderr logging with levels, shared by the daemon, CLI and emulator.
- * A mutex keeps lines whole when worker threads log at once.
+ * A mutex keeps lines whole when worker threads log at once; control
+ * characters inside a message are escaped, so one call is one line.
  */
 #include "common/log.h"
+#include "common/util.h"
 
 #include <openssl/err.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,13 +37,35 @@ static const char *level_name(enum log_level lvl)
 	}
 }
 
+/* The message, formatted: into buf when it fits, else into a malloc'd text
+ * (*heap set); NULL when it cannot be formatted. */
+static char *format_msg(char *buf, size_t cap, size_t *len, char **heap, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	*heap = NULL;
+	va_copy(again, ap);
+	n = vsnprintf(buf, cap, fmt, ap);
+	if (n >= 0 && (size_t)n >= cap && (*heap = malloc((size_t)n + 1)) != NULL)
+		n = vsnprintf(*heap, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (n < 0)
+		return NULL;
+	*len = *heap ? (size_t)n : strnlen(buf, cap);
+	return *heap ? *heap : buf;
+}
+
 /* The whole line in one write (stderr is unbuffered: three calls would be
- * three system calls per line); a line too long for the buffer goes out in
- * pieces, still under the lock. */
+ * three system calls per line). Control characters inside the message are
+ * written as \xNN (text_escape_controls), so whatever a caller passes, one
+ * call is one line: the last resort against forged log lines; text from
+ * the network is escaped before it gets here. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	char stamp[32] = "", line[2048];
-	int head, n;
+	char stamp[32] = "", msg[2048], line[4096], *heap, *big = NULL, *out = line;
+	const char *text;
+	size_t len = 0, head, need;
 	va_list ap;
 
 	if (lvl < log_min)
@@ -52,22 +77,29 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	}
-	head = snprintf(line, sizeof line, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
 	va_start(ap, fmt);
-	n = head >= 0 && (size_t)head < sizeof line ? vsnprintf(line + head, sizeof line - (size_t)head, fmt, ap) : -1;
+	text = format_msg(msg, sizeof msg, &len, &heap, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&log_lock);
-	if (n >= 0 && (size_t)head + (size_t)n + 1 < sizeof line) {
-		line[head + n] = '\n';
-		fwrite(line, 1, (size_t)head + (size_t)n + 1, stderr);
-	} else {
-		fprintf(stderr, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
+	if (!text) {
+		text = "(a message that cannot be formatted)";
+		len = strlen(text);
 	}
+	head = (size_t)snprintf(line, sizeof line, "%s%s: %s: ", stamp, log_progname, level_name(lvl));
+	if (head > sizeof line - 1)
+		head = sizeof line - 1;
+	need = text_escape_controls(line + head, sizeof line - head - 1, text, len);
+	if (head + need + 1 >= sizeof line && (big = malloc(head + need + 2)) != NULL) {
+		memcpy(big, line, head);
+		text_escape_controls(big + head, need + 1, text, len);
+		out = big;
+	}
+	len = head + strlen(out + head);
+	out[len++] = '\n';
+	pthread_mutex_lock(&log_lock);
+	fwrite(out, 1, len, stderr);
 	pthread_mutex_unlock(&log_lock);
+	free(big);
+	free(heap);
 }
 
 void log_openssl(const char *what)

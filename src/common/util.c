@@ -1,6 +1,7 @@
 /*
  * util.c: byte buffers, hex, constant-time compare, atomic file writes,
- * time parsing and device-name checks. No global state.
+ * time parsing, device-name checks, and the text check and escaper every
+ * text from the network goes through (text_escape). No global state.
  */
 #include "common/util.h"
 
@@ -374,41 +375,122 @@ int devname_valid(const char *name)
 	return 1;
 }
 
+/* Length of the character at p (at most `left` bytes) when it is printable
+ * text: ASCII other than a control character, or well-formed UTF-8 (no
+ * overlong form, surrogate or value above U+10FFFF) other than a C1 control;
+ * 0 otherwise. */
+static size_t text_char_len(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0], cp;
+	size_t n;
+
+	if (c < 0x80)
+		return c < 0x20 || c == 0x7f ? 0 : 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (n >= left)
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return n + 1;
+}
+
 int text_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s), n;
 
-	while (*p) {
-		unsigned c = *p;
-		int n;
-		unsigned cp;
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
+	while (left > 0) {
+		if ((n = text_char_len(p, left)) == 0)
 			return 0;
-		for (int i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		p += n + 1;
+		p += n;
+		left -= n;
 	}
 	return 1;
+}
+
+/* One unit of escaped text: how many source bytes it takes (*used) and how
+ * many bytes it is shown as (the return value). */
+static size_t escape_unit(const unsigned char *p, size_t left, int backslash, size_t *used)
+{
+	size_t n = text_char_len(p, left);
+
+	if (backslash && p[0] == '\\') {
+		*used = 1;
+		return 2;
+	}
+	*used = n ? n : 1;
+	return n ? n : 4;
+}
+
+static size_t escape_text(char *dst, size_t cap, const char *src, size_t srclen, int backslash)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	unsigned char small[256], *copy = NULL;
+	size_t need = 0, fit = 0, fit_src = 0, used, w, o = 0;
+
+	for (size_t i = 0; i < srclen; i += used) {
+		w = escape_unit(s + i, srclen - i, backslash, &used);
+		if (need == fit && cap > 0 && need + w < cap) {
+			fit += w;
+			fit_src = i + used;
+		}
+		need += w;
+	}
+	if (cap == 0)
+		return need;
+	if (dst == src && fit != fit_src) {
+		/* in place and growing: read from a copy */
+		copy = fit_src <= sizeof small ? small : malloc(fit_src);
+		if (!copy) {
+			dst[0] = '\0';
+			return need;
+		}
+		memcpy(copy, s, fit_src);
+		s = copy;
+	}
+	for (size_t i = 0; i < fit_src; i += used) {
+		w = escape_unit(s + i, fit_src - i, backslash, &used);
+		if (w == used) {
+			memmove(dst + o, s + i, used);
+		} else if (w == 2) {
+			dst[o] = dst[o + 1] = '\\';
+		} else {
+			dst[o] = '\\';
+			dst[o + 1] = 'x';
+			dst[o + 2] = hex[s[i] >> 4];
+			dst[o + 3] = hex[s[i] & 0xf];
+		}
+		o += w;
+	}
+	dst[o] = '\0';
+	if (copy != small)
+		free(copy);
+	return need;
+}
+
+size_t text_escape(char *dst, size_t cap, const char *src, size_t srclen)
+{
+	return escape_text(dst, cap, src, srclen, 1);
+}
+
+size_t text_escape_controls(char *dst, size_t cap, const char *src, size_t srclen)
+{
+	return escape_text(dst, cap, src, srclen, 0);
 }

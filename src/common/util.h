@@ -1,7 +1,8 @@
 /*
  * util.h: small helpers every layer uses: a growable byte buffer, hex,
  * constant-time comparison, files written atomically with a given mode,
- * directories, time formatting, and the error-text convention.
+ * directories, time formatting, text checks and escaping, and the
+ * error-text convention.
  *
  * Error convention: functions that can fail for a reason a user must read take
  * `char *err, size_t errlen` and fill it with one clear sentence (no trailing
@@ -69,5 +70,20 @@ int devname_valid(const char *name);
 
 /* Text a phone field may hold: valid UTF-8, no control characters. 1 if so. */
 int text_valid(const char *s);
+
+/* Text from the network made safe to show in the log, the store, the CLI and
+ * the web UI: srclen bytes of src (a NUL among them too) into dst, always
+ * NUL-terminated, with every control character (0x00-0x1f, 0x7f), C1 control
+ * (U+0080-U+009F) and byte that is not part of valid UTF-8 written as \xNN
+ * (lower-case hex) and a backslash as \\, so that the escape is unambiguous;
+ * other UTF-8 is kept. A result longer than cap - 1 is cut before an escape
+ * or a character, never inside one. Returns the length the whole result
+ * needs (not counting the NUL), like snprintf: >= cap means it was cut. dst
+ * may be src (escaped in place); other overlaps are not allowed. */
+size_t text_escape(char *dst, size_t cap, const char *src, size_t srclen);
+/* The same, but a backslash is kept as it is: for text already escaped by
+ * its own rules (RFC 4514 names, text_escape's output) that must not be
+ * escaped twice. The log writer passes every line through it. */
+size_t text_escape_controls(char *dst, size_t cap, const char *src, size_t srclen);
 
 #endif

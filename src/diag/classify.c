@@ -5,6 +5,11 @@
  * name matches (X509_check_issued, which also looks at the key identifiers)
  * and the signature verifies with the issuer's key. Validity dates are not
  * looked at: an expired LSC is still an LSC.
+ *
+ * Every name put into a result (device name, issuer CN, the rule's words) is
+ * escaped (pki_name_entry_text): the certificate may come from anyone who
+ * connects to the registration check, and the result goes to the log and
+ * the register log as it is.
  */
 #include "diag/classify.h"
 
@@ -42,13 +47,14 @@ int cert_issued_by(X509 *cert, X509 *issuer)
 
 void cert_device_name(X509 *cert, char *out, size_t outcap)
 {
-	char cn[128];
+	char cn[256];
 	const char *p;
 
 	if (outcap == 0)
 		return;
 	out[0] = '\0';
-	if (pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) < 0)
+	pki_name_entry_text(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+	if (!cn[0])
 		return;
 	for (p = cn; (p = strstr(p, "SEP")) != NULL; p++) {
 		size_t n = 0;
@@ -88,8 +94,9 @@ static int collect_capf(const struct capf_row *r, void *arg)
 	}
 	ctx->capf[ctx->ncapf].cert = x;
 	snprintf(ctx->capf[ctx->ncapf].state, sizeof ctx->capf[0].state, "%s", r->state);
-	if (pki_name_entry(X509_get_subject_name(x), NID_commonName, ctx->capf[ctx->ncapf].cn,
-			   sizeof ctx->capf[0].cn) < 0)
+	pki_name_entry_text(X509_get_subject_name(x), NID_commonName, ctx->capf[ctx->ncapf].cn,
+			    sizeof ctx->capf[0].cn);
+	if (!ctx->capf[ctx->ncapf].cn[0])
 		snprintf(ctx->capf[ctx->ncapf].cn, sizeof ctx->capf[0].cn, "(no CN)");
 	ctx->ncapf++;
 	return 0;
@@ -139,7 +146,9 @@ static int by_mfg_store(const struct classify_ctx *ctx, X509 *cert, struct cert_
 
 		if (!cert_issued_by(cert, ca))
 			continue;
-		pki_name_entry(X509_get_subject_name(ca), NID_commonName, cn, sizeof cn);
+		pki_name_entry_text(X509_get_subject_name(ca), NID_commonName, cn, sizeof cn);
+		if (!cn[0])
+			snprintf(cn, sizeof cn, "(no CN)");
 		out->kind = CERT_KIND_MIC;
 		out->rule = 3;
 		snprintf(out->why, sizeof out->why, "issued by %s, in the manufacturing trust store", cn);
@@ -153,8 +162,7 @@ void cert_classify(const struct classify_ctx *ctx, X509 *cert, struct cert_class
 	const char *cn = out->issuer_cn;
 
 	memset(out, 0, sizeof *out);
-	if (pki_name_entry(X509_get_issuer_name(cert), NID_commonName, out->issuer_cn, sizeof out->issuer_cn) < 0)
-		out->issuer_cn[0] = '\0';
+	pki_name_entry_text(X509_get_issuer_name(cert), NID_commonName, out->issuer_cn, sizeof out->issuer_cn);
 	if (by_state_capf(ctx, cert, out))
 		return;
 	if (strncmp(cn, "CAPF-", 5) == 0) {

@@ -53,7 +53,7 @@ void cert_classify(const struct classify_ctx *ctx, X509 *cert, struct cert_class
 const char *cert_kind_name(enum cert_kind k);
 /* The device a certificate belongs to: the first "SEP" + 12 hex digits in its
  * subject CN (a MIC's CN is e.g. "CP-7962-SEP001122334455"), else the whole
- * CN, else "". */
+ * CN escaped (text_escape), else "". */
 void cert_device_name(X509 *cert, char *out, size_t outcap);
 /* 1 if `cert` names `issuer` as its issuer and its signature verifies with issuer's key. */
 int cert_issued_by(X509 *cert, X509 *issuer);

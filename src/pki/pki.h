@@ -69,16 +69,21 @@ int pki_name_text(const X509_NAME *name, enum pki_name_form form, char *out, siz
 /* Value (UTF-8) of the first CN (or another NID) of a name: 0, or -1 if
  * absent or too long for out (out is then ""/truncated). */
 int pki_name_entry(const X509_NAME *name, int nid, char *out, size_t outcap);
+/* The same entry for display: every byte of it (a NUL too) through
+ * text_escape; 0, or -1 if absent or cut to fit out. */
+int pki_name_entry_text(const X509_NAME *name, int nid, char *out, size_t outcap);
 
 /* Hex fingerprint of the DER: "sha1" or "sha256". colons=1 gives "AB:CD:..". */
 int pki_fingerprint(X509 *cert, const char *alg, int colons, char *out, size_t outcap);
 void pki_fingerprint_der(const uint8_t *der, size_t len, const char *alg, int colons,
 			 char *out, size_t outcap);
 
+/* What an administrator reads about a certificate; every name escaped
+ * (RFC 4514 with C1 controls as \xNN; CNs through text_escape). */
 struct pki_cert_info {
 	char subject[512];       /* RFC 4514 */
 	char issuer[512];
-	char cn[128];
+	char cn[128];            /* text_escape'd */
 	char issuer_cn[128];
 	char serial[130];        /* lower-case hex, no separators */
 	int64_t not_before;

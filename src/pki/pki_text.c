@@ -12,6 +12,12 @@
  * would reverse it. The vendor form does not depend on the encoding order at
  * all: CN, OU, O, L, ST, C, then any other attribute in encoding order,
  * separated by ';' without escaping, exactly as CUCM writes ITL names.
+ *
+ * What is shown (pki_cert_info, pki_name_entry_text) is escaped: certificate
+ * names come from the network (a phone's certificate in the registration
+ * check or in CAPF), so their text goes through text_escape (common/util.h)
+ * before anyone logs, stores or prints it. pki_name_entry and the vendor form
+ * stay raw: they are data (LSC subjects, ITL records), not display.
  */
 #include "pki/pki.h"
 #include "pki/pki_internal.h"
@@ -140,27 +146,49 @@ int pki_name_text(const X509_NAME *name, enum pki_name_form form, char *out, siz
 	return form == PKI_NAME_VENDOR ? name_vendor(name, out, outcap) : name_rfc4514(name, out, outcap);
 }
 
+/* The first `nid` entry of a name as UTF-8 (OPENSSL_free it): its length, or -1. */
+static int entry_utf8(const X509_NAME *name, int nid, unsigned char **utf8)
+{
+	int idx, n;
+
+	*utf8 = NULL;
+	if (!name || (idx = X509_NAME_get_index_by_NID(name, nid, -1)) < 0)
+		return -1;
+	n = ASN1_STRING_to_UTF8(utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+	if (n < 0) {
+		ERR_clear_error();
+		*utf8 = NULL;
+	}
+	return n;
+}
+
 int pki_name_entry(const X509_NAME *name, int nid, char *out, size_t outcap)
 {
-	int idx;
-	unsigned char *utf8 = NULL;
+	unsigned char *utf8;
 	int n, rc;
 
 	if (out && outcap)
 		out[0] = '\0';
-	if (!name || !out || outcap == 0)
+	if (!out || outcap == 0 || (n = entry_utf8(name, nid, &utf8)) < 0)
 		return -1;
-	idx = X509_NAME_get_index_by_NID(name, nid, -1);
-	if (idx < 0)
-		return -1;
-	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-	if (n < 0) {
-		ERR_clear_error();
-		return -1;
-	}
 	rc = copy_out((const char *)utf8, (size_t)n, out, outcap);
 	OPENSSL_free(utf8);
 	return rc;
+}
+
+int pki_name_entry_text(const X509_NAME *name, int nid, char *out, size_t outcap)
+{
+	unsigned char *utf8;
+	int n;
+	size_t need;
+
+	if (out && outcap)
+		out[0] = '\0';
+	if (!out || outcap == 0 || (n = entry_utf8(name, nid, &utf8)) < 0)
+		return -1;
+	need = text_escape(out, outcap, (const char *)utf8, (size_t)n);
+	OPENSSL_free(utf8);
+	return need < outcap ? 0 : -1;
 }
 
 static const EVP_MD *fingerprint_md(const char *alg)
@@ -259,8 +287,11 @@ int pki_cert_info(X509 *cert, struct pki_cert_info *info)
 	memset(info, 0, sizeof *info);
 	pki_name_text(X509_get_subject_name(cert), PKI_NAME_RFC4514, info->subject, sizeof info->subject);
 	pki_name_text(X509_get_issuer_name(cert), PKI_NAME_RFC4514, info->issuer, sizeof info->issuer);
-	pki_name_entry(X509_get_subject_name(cert), NID_commonName, info->cn, sizeof info->cn);
-	pki_name_entry(X509_get_issuer_name(cert), NID_commonName, info->issuer_cn, sizeof info->issuer_cn);
+	/* RFC 4514 escapes C0 controls and backslashes itself; the rest (C1) here */
+	text_escape_controls(info->subject, sizeof info->subject, info->subject, strlen(info->subject));
+	text_escape_controls(info->issuer, sizeof info->issuer, info->issuer, strlen(info->issuer));
+	pki_name_entry_text(X509_get_subject_name(cert), NID_commonName, info->cn, sizeof info->cn);
+	pki_name_entry_text(X509_get_issuer_name(cert), NID_commonName, info->issuer_cn, sizeof info->issuer_cn);
 	serial_hex(cert, info->serial, sizeof info->serial);
 	info->not_before = asn1_time_to_unix(X509_get0_notBefore(cert));
 	info->not_after = asn1_time_to_unix(X509_get0_notAfter(cert));

@@ -6,7 +6,9 @@
  *                   created, last_used, revoked
  *   api_sessions    id, hash (SHA-256 hex of the cookie value), token_id,
  *                   created, expires, peer
- *   login_failures  source address and time of each failed login
+ *   login_failures  source address and time of each failed login: at most
+ *                   `keep` rows per source, STORE_LOGIN_FAILURES_MAX in all,
+ *                   none older than a day (pruned as failures come)
  *
  * Invariants:
  *  - no token or cookie text is ever written anywhere: only its hash;
@@ -375,25 +377,38 @@ int store_api_session_delete(struct store *st, const char *cookie)
 
 /* ---- failed logins ---- */
 
-int store_api_login_failed(struct store *st, const char *source)
+/* Run `sql` with ?1 = text and ?2 = num, or (text NULL) ?1 = num. */
+static int run_bound(struct store *st, const char *sql, const char *text, int64_t num, const char *what)
+{
+	sqlite3_stmt *s = store_prepare(st, sql);
+
+	if (s && text)
+		store_bind_text(s, 1, text);
+	if (s)
+		sqlite3_bind_int64(s, text ? 2 : 1, num);
+	return store_run(st, s, what);
+}
+
+int store_api_login_failed(struct store *st, const char *source, int keep)
 {
 	int64_t now = now_utc();
 	struct store_tx tx;
-	sqlite3_stmt *s;
 	int rc;
 
 	if (store_tx_open(st, &tx) < 0)
 		return -1;
-	s = store_prepare(st, "DELETE FROM login_failures WHERE time < ?1");
-	if (s)
-		sqlite3_bind_int64(s, 1, now - 86400);
-	rc = store_run(st, s, "cannot prune failed logins");
-	if (rc == 0 && (s = store_prepare(st, "INSERT INTO login_failures (source, time) VALUES (?1, ?2)"))) {
-		store_bind_text(s, 1, source);
-		sqlite3_bind_int64(s, 2, now);
-		rc = store_run(st, s, "cannot record a failed login");
-	} else if (rc == 0)
-		rc = -1;
+	rc = run_bound(st, "DELETE FROM login_failures WHERE time < ?1", NULL, now - STORE_LOGIN_FAILURE_MEMORY,
+		       "cannot prune failed logins");
+	if (rc == 0)
+		rc = run_bound(st, "INSERT INTO login_failures (source, time) VALUES (?1, ?2)", source, now,
+			       "cannot record a failed login");
+	if (rc == 0)
+		rc = run_bound(st, "DELETE FROM login_failures WHERE source = ?1 AND id <= (SELECT id FROM "
+			       "login_failures WHERE source = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+			       source, keep > 0 ? keep : 1, "cannot prune failed logins");
+	if (rc == 0)
+		rc = run_bound(st, "DELETE FROM login_failures WHERE id <= (SELECT max(id) FROM login_failures) - ?1",
+			       NULL, STORE_LOGIN_FAILURES_MAX, "cannot prune failed logins");
 	return store_tx_close(st, &tx, rc);
 }
 
@@ -412,4 +427,23 @@ int store_api_login_failures(struct store *st, const char *source, int64_t since
 		store_sqlfail(st, "cannot count failed logins");
 	store_finish(st, s);
 	return n;
+}
+
+int64_t store_api_login_failure_time(struct store *st, const char *source, int64_t since, int nth)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT time FROM login_failures WHERE source = ?1 AND time >= ?2 "
+					    "ORDER BY id LIMIT 1 OFFSET ?3");
+	int64_t t = 0;
+
+	if (!s || nth < 1) {
+		store_finish(st, s);
+		return 0;
+	}
+	store_bind_text(s, 1, source);
+	sqlite3_bind_int64(s, 2, since);
+	sqlite3_bind_int(s, 3, nth - 1);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		t = sqlite3_column_int64(s, 0);
+	store_finish(st, s);
+	return t;
 }

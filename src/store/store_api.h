@@ -60,10 +60,17 @@ int store_api_session_check(struct store *st, const char *cookie, struct api_tok
 /* End the session named by the cookie (1 = there was none). */
 int store_api_session_delete(struct store *st, const char *cookie);
 
-/* Failed logins by source address, for rate limiting. Recording one also
- * forgets failures older than a day. */
-int store_api_login_failed(struct store *st, const char *source);
+/* Failed logins by source address, for rate limiting (api_auth.c). The
+ * table stays bounded whatever the number of sources: recording one keeps
+ * the newest `keep` failures of that source and the newest
+ * STORE_LOGIN_FAILURES_MAX in all, and forgets those older than
+ * STORE_LOGIN_FAILURE_MEMORY seconds. */
+#define STORE_LOGIN_FAILURES_MAX 10000
+#define STORE_LOGIN_FAILURE_MEMORY 86400
+int store_api_login_failed(struct store *st, const char *source, int keep);
 /* Failures from `source` at or after `since`; -1 on error. */
 int store_api_login_failures(struct store *st, const char *source, int64_t since);
+/* The time of the nth of them (1: the oldest); 0 when there is none. */
+int64_t store_api_login_failure_time(struct store *st, const char *source, int64_t since, int nth);
 
 #endif

@@ -4,7 +4,8 @@
  * Every byte of the request is checked by the codec (wire/tvs_msg.c) before
  * anything here reads it; this file only decides the answer. The response
  * is built from stack storage and encoded before returning, so nothing
- * outlives the call.
+ * outlives the call. The device name is the phone's own text: it leaves
+ * here escaped (text_escape), ready for the log.
  */
 #include "tvs/tvs_server.h"
 
@@ -76,6 +77,7 @@ int tvs_server_handle(const uint8_t *msg, size_t len, tvs_lookup_fn lookup, void
 	info->cmd = req.cmd;
 	if (tvs_msg_get_device_name(&req, info->device, sizeof info->device) < 0)
 		info->device[0] = '\0';
+	text_escape(info->device, sizeof info->device, info->device, strlen(info->device));
 	if (req.cmd != TVS_CMD_VERIFY_REQUEST) {
 		seterr(err, errlen, "unexpected %s (command %u): only VERIFY_REQUEST is served",
 		       tvs_cmd_name(req.cmd), req.cmd);

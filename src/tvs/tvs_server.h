@@ -38,7 +38,7 @@ typedef int (*tvs_lookup_fn)(void *arg, const char *sha256, struct tvs_answer *a
 struct tvs_request_info {
 	uint32_t session_id;
 	uint8_t cmd;
-	char device[64];         /* DEVICE_NAME text, "" when absent or unreadable */
+	char device[64];         /* DEVICE_NAME text escaped (text_escape), "" when absent or unreadable */
 	char sha256[65];         /* of the CERTIFICATE element, "" when absent */
 	int known;               /* 1 known, 0 unknown, -1 not answered */
 	struct tvs_answer ans;

@@ -1,7 +1,8 @@
 /*
  * test_log.c: log lines come out whole, with the program name, level and
  * message, one line each, short or longer than the line buffer; levels
- * below the minimum are dropped.
+ * below the minimum are dropped; control characters inside a message are
+ * written as \xNN, so a message cannot forge a second line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,12 +102,52 @@ static void timestamp_prefix(void **state)
 	free(out);
 }
 
+static void log_forged(void)
+{
+	log_init("logtest", 0);
+	log_warn("tvs: device=%s closed", "SEP1\nlogtest: info: forged\x1b[31m");
+}
+
+static void controls_escaped(void **state)
+{
+	char *out = capture_stderr(log_forged);
+
+	(void)state;
+	assert_string_equal(out, "logtest: warning: tvs: device=SEP1\\x0alogtest: info: forged\\x1b[31m closed\n");
+	free(out);
+}
+
+static char long_forged[6000];
+
+static void log_long_forged(void)
+{
+	log_init("logtest", 0);
+	log_info("%s", long_forged);
+}
+
+static void long_line_escaped(void **state)
+{
+	char *out;
+
+	(void)state;
+	memset(long_forged, '\n', sizeof long_forged - 1);
+	long_forged[sizeof long_forged - 1] = '\0';
+	out = capture_stderr(log_long_forged);
+	assert_int_equal(strlen(out), strlen("logtest: info: ") + 4 * (sizeof long_forged - 1) + 1);
+	assert_memory_equal(out + strlen("logtest: info: "), "\\x0a\\x0a", 8);
+	assert_non_null(strchr(out, '\n'));
+	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(short_lines_whole),
 		cmocka_unit_test(long_line_whole),
 		cmocka_unit_test(timestamp_prefix),
+		cmocka_unit_test(controls_escaped),
+		cmocka_unit_test(long_line_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

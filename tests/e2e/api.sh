@@ -194,9 +194,8 @@ expect 413 "a 2 MiB body: 413"
 call PATCH /api/v1/phones/SEP001122334455 "${AUTH[@]}" "${JSON[@]}" -H "Expect:" --data-binary "@$TEST_TMP/big.json"
 expect 413 "a 2 MiB body sent without waiting for 100-continue: 413"
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/huge.json"
-CODE=$(curl -s -o "$B" -w '%{http_code}' -X POST "${AUTH[@]}" "${JSON[@]}" --data-binary "@$TEST_TMP/huge.json" \
-	"$BASE/api/v1/phones")
-equal "a 9 MiB body is refused before it is read whole" "$CODE" 413
+call POST /api/v1/phones "${AUTH[@]}" "${JSON[@]}" --data-binary "@$TEST_TMP/huge.json"
+expect 413 "a 9 MiB body is refused before it is read whole, with a JSON error"
 call POST /api/v1/phones/SEP001122334455/operation "${AUTH[@]}" "${JSON[@]}" -d '{"operation":"reboot"}'
 expect 400 "an unknown operation: 400"
 call POST /api/v1/phones/SEP001122334455/operation "${AUTH[@]}" "${JSON[@]}" -d '{"operation":"install","by":"tomorrow"}'
@@ -428,11 +427,15 @@ for i in $(seq 1 80); do
 	[ "$CODE" = 429 ] && break
 done
 equal "repeated failed logins end in 429" "$CODE" 429
+call GET /api/v1/phones -H "Authorization: Bearer ocapf_9_guess-again-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+expect 429 "while blocked a bad token gets 429"
+grep -qi '^retry-after: [0-9]' "$H" && ok "429 says when to retry" || not_ok "no Retry-After"
 call GET /api/v1/phones "${AUTH[@]}"
-expect 429 "while blocked even a good token gets 429"
-grep -qi '^retry-after: ' "$H" && ok "429 says when to retry" || not_ok "no Retry-After"
+expect 200 "while blocked a good token from the same address is still accepted"
+call POST /api/v1/login "${JSON[@]}" -d '{"token":"ocapf_9_guess-login-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
+expect 429 "the login page refuses bad tokens too"
 call POST /api/v1/login "${JSON[@]}" -d "{\"token\":\"$ADMIN\"}"
-expect 429 "the login page is blocked too"
+expect 200 "the login page still accepts a good token"
 call GET /api/v1/health
 expect 200 "health stays open"
 equal "each failure audited, then one block entry" \
@@ -461,5 +464,10 @@ grep -i '^set-cookie:' "$H" | grep -q '; Secure' && ok "the session cookie is Se
 grep -qi '^strict-transport-security:' "$H" && ok "HSTS under HTTPS" || not_ok "no HSTS"
 CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/api/v1/health")
 [ "$CODE" != 200 ] && ok "no plain HTTP on the HTTPS port" || not_ok "plain HTTP answered"
+head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/huge.json"
+CODE=$(curl -s -o "$B" -D "$H" -w '%{http_code}' --cacert "$TEST_TMP/https.crt" -H "Content-Type: application/json" \
+	-H "Authorization: Bearer $ADMIN" --data-binary "@$TEST_TMP/huge.json" "https://127.0.0.1:$HTTP_PORT/api/v1/phones")
+equal "HTTPS: a 9 MiB body gets 413" "$CODE" 413
+jq -e '.error | test("limit")' "$B" >/dev/null 2>&1 && ok "HTTPS: the 413 is the JSON error" || not_ok "413 body: $(head -c 300 "$B")"
 stop_daemon
 finish

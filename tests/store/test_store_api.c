@@ -3,7 +3,8 @@
  * (store_api.h): a token checks only as itself (not with another id, a
  * changed character, a prefix, a longer text), only its hash is stored,
  * revoking ends it and its sessions, sessions expire, and failed logins
- * are counted per address and pruned.
+ * are counted per address and pruned (per address and in all, so the table
+ * stays bounded).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,21 +121,43 @@ static void test_sessions(void **state)
 static void test_login_failures(void **state)
 {
 	struct fixture *f = *state;
+	int64_t t;
 	sqlite3 *db;
 
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", 0), 0);
+	assert_int_equal(store_api_login_failure_time(f->st, "10.0.0.1", 0, 1), 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(store_api_login_failed(f->st, "10.0.0.1"), 0);
-	assert_int_equal(store_api_login_failed(f->st, "10.0.0.2"), 0);
+		assert_int_equal(store_api_login_failed(f->st, "10.0.0.1", 100), 0);
+	assert_int_equal(store_api_login_failed(f->st, "10.0.0.2", 100), 0);
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", 0), 3);
+	t = store_api_login_failure_time(f->st, "10.0.0.1", 0, 3);
+	assert_true(t >= now_utc() - 5 && t <= now_utc());
+	assert_int_equal(store_api_login_failure_time(f->st, "10.0.0.1", 0, 4), 0);
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.2", 0), 1);
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", now_utc() + 10), 0);
+	/* a source keeps only its newest `keep` failures */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_api_login_failed(f->st, "10.0.0.1", 4), 0);
+	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", 0), 4);
+	assert_int_equal(store_api_login_failures(f->st, "10.0.0.2", 0), 1);
 	/* failures older than a day are pruned by the next one */
 	db = raw_open(f->dir);
 	assert_int_equal(sqlite3_exec(db, "UPDATE login_failures SET time = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_api_login_failed(f->st, "10.0.0.3"), 0);
+	assert_int_equal(store_api_login_failed(f->st, "10.0.0.3", 100), 0);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM login_failures"), 1);
+	/* many sources: the table keeps STORE_LOGIN_FAILURES_MAX rows, the newest */
+	db = raw_open(f->dir);
+	assert_int_equal(sqlite3_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+					  "WHERE i < 12000) INSERT INTO login_failures (source, time) "
+					  "SELECT '10.1.' || i, strftime('%s', 'now') FROM n", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_api_login_failed(f->st, "10.2.0.1", 100), 0);
+	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM login_failures"), STORE_LOGIN_FAILURES_MAX);
+	assert_int_equal(store_api_login_failures(f->st, "10.2.0.1", 0), 1);
+	assert_int_equal(store_api_login_failures(f->st, "10.1.1", 0), 0);
+	assert_int_equal(store_api_login_failures(f->st, "10.1.12000", 0), 1);
 }
 
 static void test_roles_and_labels(void **state)

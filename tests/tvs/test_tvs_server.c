@@ -3,7 +3,7 @@
  * exchanges (tests/vectors/tvs-sessions.json), with the answers coming from
  * a real state's tvs_certs table, and the edges: several requests, wrong
  * commands, missing certificates, failing lookups, default TTLs, roles
- * stored canonically.
+ * stored canonically, device names with control characters escaped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -317,6 +317,31 @@ static void test_edges(void **state)
 	buf_free(&name);
 }
 
+/* The device name is the phone's text: it comes out escaped for the log. */
+static void test_device_name_escaped(void **state)
+{
+	struct tvs_request_info info;
+	struct tvs_msg m;
+	struct buf req, out, name;
+	char err[ERRLEN];
+	uint8_t cert[3] = { 0x30, 0x01, 0x00 };
+	int mode = 0;
+
+	(void)state;
+	buf_init(&req);
+	buf_init(&out);
+	buf_init(&name);
+	tvs_msg_init(&m, TVS_CMD_VERIFY_REQUEST, 9);
+	tvs_msg_add_device_name(&m, &name, "SEP1\ntvs: forged\x1b[31m\\");
+	tvs_msg_add(&m, TVS_TAG_CERTIFICATE, cert, sizeof cert);
+	tvs_msg_encode(&m, &req);
+	assert_int_equal(tvs_server_handle(req.data, req.len, fixed_lookup, &mode, &out, &info, err, sizeof err), 0);
+	assert_string_equal(info.device, "SEP1\\x0atvs: forged\\x1b[31m\\\\");
+	buf_free(&req);
+	buf_free(&out);
+	buf_free(&name);
+}
+
 /* ---- client side ---- */
 
 static void test_client(void **state)
@@ -361,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_ttl_and_removal, state_setup, state_teardown),
 		cmocka_unit_test_setup_teardown(test_store_rows, state_setup, state_teardown),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_device_name_escaped),
 		cmocka_unit_test(test_client),
 	};
 	return cmocka_run_group_tests(tests, load_vectors, free_vectors);

@@ -91,13 +91,18 @@ static int audit_row(const struct audit_entry *e, void *arg)
 		if (rc < 0)
 			return -2;
 	} else {
+		/* no control character from the log to the terminal (text_escape_controls) */
+		char actor[256], object[512], detail[4096];
 		const char *cells[5];
 		t[19] = '\0'; /* no " UTC" in the table: the heading says so */
+		text_escape_controls(actor, sizeof actor, e->actor, strlen(e->actor));
+		text_escape_controls(object, sizeof object, e->object, strlen(e->object));
+		text_escape_controls(detail, sizeof detail, e->detail, strlen(e->detail));
 		cells[0] = t;
-		cells[1] = e->actor;
+		cells[1] = actor;
 		cells[2] = e->action;
-		cells[3] = e->object[0] ? e->object : "-";
-		cells[4] = e->detail[0] ? e->detail : "-";
+		cells[3] = e->object[0] ? object : "-";
+		cells[4] = e->detail[0] ? detail : "-";
 		if (table_add(o->t, cells) < 0)
 			return -2;
 	}

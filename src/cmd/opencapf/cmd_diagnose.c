@@ -178,19 +178,30 @@ static const char log_usage[] =
 	"  --limit N   at most N records (default 50, 0 = all)\n"
 	"  --json      machine-readable output\n";
 
+/* Stored text as printed: names are escaped when recorded, but rows of older
+ * versions may still hold control characters; they must not reach the
+ * terminal (text_escape_controls leaves the recorded escapes as they are). */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	text_escape_controls(buf, cap, s, strlen(s));
+	return buf;
+}
+
 static int print_row(const struct register_row *g, void *arg)
 {
-	char when[40];
+	char when[40], phone[256], alert[256], issuer[2048], rule[1024], why[1024];
 
 	(void)arg;
 	fmt_time_utc(g->time, when, sizeof when);
-	printf("%s  %-15s  %-16s  %-7s  %-8s  %s\n", when, g->peer, g->phone[0] ? g->phone : "-",
+	printf("%s  %-15s  %-16s  %-7s  %-8s  %s\n", when, g->peer,
+	       g->phone[0] ? shown(g->phone, phone, sizeof phone) : "-",
 	       strcmp(g->cert_kind, "none") == 0 ? "none" : g->cert_kind, g->result,
-	       g->alert[0] ? g->alert : "-");
+	       g->alert[0] ? shown(g->alert, alert, sizeof alert) : "-");
 	if (g->issuer[0])
-		printf("    issuer %s, serial %s (%s)\n", g->issuer, g->serial, g->rule);
+		printf("    issuer %s, serial %s (%s)\n", shown(g->issuer, issuer, sizeof issuer), g->serial,
+		       shown(g->rule, rule, sizeof rule));
 	if (g->reason[0] && strcmp(g->result, "accepted") != 0)
-		printf("    why: %s\n", g->reason);
+		printf("    why: %s\n", shown(g->reason, why, sizeof why));
 	return 0;
 }
 
