@@ -4,6 +4,8 @@
  *   api_config.c   the [http] settings
  *   api_server.c   the thread, the evhttp listener (HTTPS when configured),
  *                  request limits and the path from a request to a handler
+ *   api_conn.c     the bufferevent under each connection: TLS, and the
+ *                  request size limit answered with a JSON 413
  *   api_routes.c   the routing table: method + path -> handler, role
  *   api_http.c     replies (JSON, errors, text), query strings, cookies
  *   api_auth.c     tokens, browser sessions, CSRF, failed-login limits
@@ -34,16 +36,17 @@
 #include "store/store.h"
 #include "store/store_api.h"
 
-/* Request bodies: bigger ones get 413 (JSON) up to API_BODY_HARD_MAX; above
- * that, libevent itself refuses them (413) without reading them whole. */
+/* Request bodies: bigger ones get a JSON 413, from api_conn.c (api_conn.h)
+ * before the body is read when the head gives its length; evhttp itself has
+ * no limit, as its refusals are HTML. */
 #define API_BODY_MAX (1024 * 1024)
-#define API_BODY_HARD_MAX (4 * 1024 * 1024)
 #define API_MAX_PARAMS 3
 
 struct api_server {
 	struct api_config cfg;
 	struct event_base *base;
 	struct evhttp *http;
+	struct conn_limit *accept_guard; /* pauses the listener on accept errors (conn_limit.h) */
 	struct store *st;
 	void *ssl_ctx;              /* SSL_CTX *, NULL for plain HTTP */
 	pthread_t thread;

@@ -53,10 +53,11 @@ static int64_t count_op(struct store *st, enum capf_op op)
 
 static json_t *lsc_counts(struct store *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)count_lsc(st, LSC_ANY),
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)count_lsc(st, LSC_ANY),
 			 "none", (json_int_t)count_lsc(st, LSC_NONE), "installed",
 			 (json_int_t)count_lsc(st, LSC_INSTALLED), "expired", (json_int_t)count_lsc(st, LSC_EXPIRED),
-			 "expiring", (json_int_t)count_lsc(st, LSC_EXPIRING));
+			 "expiring", (json_int_t)count_lsc(st, LSC_EXPIRING), "unconfirmed",
+			 (json_int_t)store_unconfirmed_count(st));
 }
 
 static json_t *op_counts(struct store *st)

@@ -6,14 +6,15 @@
  *   (404/405), body size (413), who is asking (401/403/429), JSON body
  *   (415/400), the handler  ->  anything else: a file of the web UI.
  *
- * Limits: headers 16 KiB, bodies API_BODY_MAX (a JSON 413 above it; libevent
- * refuses bodies above API_BODY_HARD_MAX itself, reading and dropping them),
- * 30 s to send a request. Plain HTTP is only allowed on loopback addresses;
- * anything else needs [http] cert and key, and then HTTPS is all there is.
+ * Limits: headers 16 KiB, bodies API_BODY_MAX (a JSON 413 above it, before
+ * the body is read when the head says its length: api_conn.c), 30 s to send
+ * a request. Accept errors (out of descriptors) pause the
+ * listener instead of spinning (conn_limit_guard). Plain HTTP is only
+ * allowed on loopback addresses; anything else needs [http] cert and key,
+ * and then HTTPS is all there is.
  */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -24,12 +25,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_conn.h"
 #include "api/api_internal.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/addr.h"
+#include "net/conn_limit.h"
 
-#define API_HEADERS_MAX (16 * 1024)
 #define API_REQUEST_TIMEOUT 30
 
 static const char csp[] =
@@ -210,17 +212,6 @@ static SSL_CTX *https_ctx(const char *cert_file, const char *key_file, char *err
 	return ctx;
 }
 
-static struct bufferevent *https_bev(struct event_base *base, void *arg)
-{
-	struct api_server *srv = arg;
-	SSL *ssl = SSL_new(srv->ssl_ctx);
-
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-}
-
 /* ---- start and stop ---- */
 
 static int is_loopback(const struct sockaddr_storage *ss)
@@ -259,16 +250,14 @@ static int setup_http(struct api_server *srv, char *err, size_t errlen)
 				   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 				   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(srv->http, API_HEADERS_MAX);
-	evhttp_set_max_body_size(srv->http, API_BODY_HARD_MAX);
+	/* no evhttp body limit: api_conn.c enforces it with a JSON 413 */
 	evhttp_set_timeout(srv->http, API_REQUEST_TIMEOUT);
 	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_default_content_type(srv->http, "application/json");
 	evhttp_set_gencb(srv->http, handle_request, srv);
-	if (srv->cfg.cert_file[0]) {
-		if (!(srv->ssl_ctx = https_ctx(srv->cfg.cert_file, srv->cfg.key_file, err, errlen)))
-			return -1;
-		evhttp_set_bevcb(srv->http, https_bev, srv);
-	}
+	if (srv->cfg.cert_file[0] && !(srv->ssl_ctx = https_ctx(srv->cfg.cert_file, srv->cfg.key_file, err, errlen)))
+		return -1;
+	evhttp_set_bevcb(srv->http, api_conn_bev, srv);
 	return store_open(srv->cfg.state_dir, STORE_OPEN_EXISTING, &srv->st, err, errlen);
 }
 
@@ -295,6 +284,11 @@ static int bind_listener(struct api_server *srv, const struct sockaddr_storage *
 		seterr(err, errlen, "HTTP API: cannot serve on %s", srv->cfg.listen);
 		return -1;
 	}
+	if (!(srv->accept_guard = conn_limit_new("http", &(struct listener_limits){ 0 })) ||
+	    conn_limit_guard(srv->accept_guard, l) < 0) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -310,6 +304,7 @@ static void server_free(struct api_server *srv)
 {
 	if (srv->http)
 		evhttp_free(srv->http);
+	conn_limit_free(srv->accept_guard); /* after its listener (freed with the evhttp) */
 	if (srv->base)
 		event_base_free(srv->base);
 	SSL_CTX_free(srv->ssl_ctx);

@@ -390,11 +390,6 @@ static int on_store_request(struct phone_session *ps, const struct capf_msg *in,
 	uint8_t *copy = NULL;
 	X509 *cert;
 
-	if (ps->opts.misbehave == PHONE_MISBEHAVE_DISCONNECT_BEFORE_STORE) {
-		ps->out.status = PHONE_STATUS_HANGUP;
-		ps->state = ST_DONE;
-		return 0;
-	}
 	ps->state = ST_WAIT_END;
 	if (certificate_to_store(ps, in, &der, &derlen, &cert) < 0 || !(copy = OPENSSL_memdup(der, derlen))) {
 		X509_free(cert);
@@ -409,8 +404,14 @@ static int on_store_request(struct phone_session *ps, const struct capf_msg *in,
 	ps->out.new_lsc_len = derlen;
 	ps->out.new_lsc_key = ps->pending_key;
 	ps->pending_key = NULL;
-	ps->out.phone_step_ok = 1;
 	ps->out.error[0] = '\0';
+	if (ps->opts.misbehave == PHONE_MISBEHAVE_DISCONNECT_BEFORE_STORE) {
+		/* Take the certificate, never confirm it. */
+		ps->out.status = PHONE_STATUS_HANGUP;
+		ps->state = ST_DONE;
+		return 0;
+	}
+	ps->out.phone_step_ok = 1;
 	console(ps, "LSC: Installed");
 	return emit_reason(ps, CAPF_CMD_STORE_CERTIFICATE_RESPONSE, CAPF_REASON_UPDATE_CERTIFICATE, out);
 }

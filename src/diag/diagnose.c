@@ -404,17 +404,40 @@ static void check_deadline(struct dctx *d)
 		add(r, DIAG_OK, "deadline", "§4", "the operation completes by %s", when);
 }
 
+static int lockout_finding(const struct auth_lockout *l, void *arg)
+{
+	struct dctx *d = arg;
+	char when[40];
+
+	if (l->locked_until <= d->now)
+		return 0;
+	date_text(l->locked_until, when, sizeof when);
+	fix(add(d->r, DIAG_WARN, "lockout", "", "CAPF refuses string authentication from %s for this phone until "
+		"%s after repeated failures (other addresses are not affected)", l->source, when),
+	    "if that is the phone's own address, wait until then and make sure the phone has the right "
+	    "authentication string");
+	return 0;
+}
+
+static int unconfirmed_finding(const struct cert_row *c, void *arg)
+{
+	struct dctx *d = arg;
+	char when[40];
+
+	date_text(c->time, when, sizeof when);
+	fix(add(d->r, DIAG_WARN, "unconfirmed", "", "an LSC (serial %s) was sent to this phone on %s but the phone "
+		"never confirmed storing it: whoever received it holds a valid certificate", c->serial, when),
+	    "if that session was not the phone's own, treat the certificate as compromised "
+	    "('opencapf phone show %s' lists it)", d->name);
+	return 0;
+}
+
 static void check_phone_state(struct dctx *d)
 {
 	struct diag_report *r = d->r;
-	char when[40];
 
-	if (r->ph.locked_until > d->now) {
-		date_text(r->ph.locked_until, when, sizeof when);
-		fix(add(r, DIAG_PROBLEM, "lockout", "", "CAPF refuses this phone until %s after %d failed "
-			"authentications in a row", when, r->ph.auth_failures),
-		    "wait until then, and make sure the phone has the right authentication string");
-	}
+	store_auth_lockouts_each(d->st, d->name, lockout_finding, d);
+	store_unconfirmed_each(d->st, d->name, unconfirmed_finding, d);
 	if (strstr(r->ph.status, "Failed"))
 		add(r, DIAG_INFO, "status", "§4", "the last operation status is \"%s\"", r->ph.status);
 }

@@ -1,7 +1,7 @@
 /*
- * capf_commit.c: the committer thread of capf_commit.h: installs queued by
- * the workers, recorded a batch per transaction, results handed back to
- * each worker's loop after COMMIT.
+ * capf_commit.c: the committer thread of capf_commit.h: deliveries and
+ * installs queued by the workers, recorded a batch per transaction, results
+ * handed back to each worker's loop after COMMIT.
  */
 #include "net/capf_commit.h"
 
@@ -125,7 +125,14 @@ static void fail_all(struct capf_commit_job *batch, const char *why)
 		}
 }
 
-/* One transaction for the batch; each install in its own savepoint. */
+static int record_job(struct store *st, const struct capf_commit_job *j)
+{
+	if (j->kind == CAPF_COMMIT_DELIVER)
+		return store_capf_lsc_delivered(st, j->device, j->der, j->len, j->capf_sha256, &j->h);
+	return store_capf_complete_install(st, j->device, j->der, j->len, j->capf_sha256, &j->h);
+}
+
+/* One transaction for the batch; each record in its own savepoint. */
 static void record_batch(struct capf_committer *c, struct capf_commit_job *batch)
 {
 	long n = 0, ok = 0;
@@ -137,15 +144,15 @@ static void record_batch(struct capf_committer *c, struct capf_commit_job *batch
 		return;
 	}
 	for (struct capf_commit_job *j = batch; j; j = j->next, n++) {
-		if (store_capf_complete_install(c->st, j->device, j->der, j->len, j->capf_sha256, &j->h) == 0) {
-			ok++;
+		if (record_job(c->st, j) == 0) {
+			ok += j->kind == CAPF_COMMIT_CONFIRM;
 			continue;
 		}
 		j->rc = -1;
 		seterr(j->err, sizeof j->err, "%s", store_errmsg(c->st));
 	}
 	if (store_commit(c->st) < 0) {
-		log_err("capf: cannot commit %ld recorded installs: %s", n, store_errmsg(c->st));
+		log_err("capf: cannot commit %ld LSC records: %s", n, store_errmsg(c->st));
 		fail_all(batch, store_errmsg(c->st));
 		store_rollback(c->st);
 		return;

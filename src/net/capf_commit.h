@@ -1,22 +1,25 @@
 /*
- * capf_commit.h: group commit of finished LSC installs.
+ * capf_commit.h: group commit of issued LSCs and finished installs.
  *
- * Recording an install is a durable SQLite transaction (synchronous=FULL:
+ * Two records per install are durable SQLite transactions (synchronous=FULL:
+ * one fsync of the WAL each): the LSC as delivered, before it is sent, and
+ * the phone's confirmation, before END_SESSION.
  * one fsync of the WAL). Done in the worker's event loop, one per session,
  * every phone of that worker waits while the disk syncs, and the workers
  * take turns on SQLite's write lock (its busy handler sleeps for
- * milliseconds). Instead the workers hand each install to one committer
- * thread with its own store handle; it takes every install queued so far,
- * records them in one BEGIN IMMEDIATE ... COMMIT (each in its own SAVEPOINT,
+ * milliseconds). Instead the workers hand each record to one committer
+ * thread with its own store handle; it takes every record queued so far,
+ * writes them in one BEGIN IMMEDIATE ... COMMIT (each in its own SAVEPOINT,
  * so one failure rolls back only itself), and only after COMMIT returned
- * hands the results back to each worker's loop, which then ends the session
- * (END_SESSION REASON 1, or REASON 7 if the install could not be recorded).
+ * hands the results back to each worker's loop, which then sends the LSC
+ * (a delivery) or ends the session (a confirmation: END_SESSION REASON 1,
+ * or REASON 7 if it could not be recorded).
  * While one batch syncs, the next one fills: the more sessions finish at
  * once, the fewer fsyncs per install.
  *
  * Invariant: a job's result is delivered only after the transaction holding
- * its install committed (or failed); no phone is told "success" before its
- * LSC is on disk.
+ * its record committed (or failed); no LSC leaves before it is on disk, and
+ * no phone is told "success" before its confirmation is.
  *
  * Threads: submit from any worker; results come back on the worker's own
  * event loop (the port's event, made active from the committer thread;
@@ -35,9 +38,15 @@
 
 struct capf_commit_port;
 
-/* One install to record: the arguments of store_capf_complete_install. The
+enum capf_commit_kind {
+	CAPF_COMMIT_DELIVER,             /* store_capf_lsc_delivered */
+	CAPF_COMMIT_CONFIRM,             /* store_capf_complete_install */
+};
+
+/* One record to write: the arguments of the store call of its kind. The
  * submitter keeps the job (and what it points to) alive until it comes back. */
 struct capf_commit_job {
+	enum capf_commit_kind kind;
 	const char *device;
 	const uint8_t *der;
 	size_t len;

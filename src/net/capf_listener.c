@@ -20,9 +20,10 @@
  * phone generating its key for minutes holds only its socket, its session
  * and a timer.
  *
- * A finished install is recorded by the committer thread (capf_commit.h)
- * with others in one transaction: meanwhile the connection reads nothing and
- * has no timer; END_SESSION goes out only after the commit.
+ * An issued LSC and a finished install are recorded by the committer thread
+ * (capf_commit.h) with others in one transaction: meanwhile the connection
+ * reads nothing and has no timer; the LSC goes out only after its delivery
+ * record committed, END_SESSION only after the confirmation committed.
  */
 #include "net/capf_listener.h"
 
@@ -77,6 +78,7 @@ struct capf_conn {
 	struct capf_server_session sess;
 	struct capf_identity *ident;
 	struct metrics_session metrics;
+	struct conn_ticket ticket;   /* the slot of the listener's pool it holds */
 	int closing;
 	int committing;              /* job queued at the committer */
 	struct capf_commit_job job;
@@ -87,7 +89,8 @@ static struct capf_server_env conn_env(const struct capf_conn *c)
 	return (struct capf_server_env){
 		.st = c->worker->st, .signer = c->ident->signer,
 		.capf_sha256 = c->ident->sha256, .cfg = &c->svc->cfg,
-		.defer_install = c->svc->committer != NULL,
+		.defer_install = c->svc->committer != NULL, .node = c->svc->node,
+		.claims = c->svc->claims,
 	};
 }
 
@@ -316,7 +319,7 @@ static void conn_free(struct capf_conn *c)
 	event_free(c->timer);
 	capf_server_session_free(&c->sess);
 	identity_unref(c->ident);
-	worker_pool_release_slot(c->svc->pool);
+	conn_limit_release(c->svc->limit, &c->ticket);
 	free(c);
 }
 
@@ -328,9 +331,11 @@ static void conn_abort(struct capf_conn *c, const char *why)
 	conn_free(c);
 }
 
+/* Until the TLS handshake is done: the listener's handshake timeout; then the session's. */
 static void arm_timer(struct capf_conn *c)
 {
-	struct timeval tv = { capf_server_session_timeout(&c->sess, &c->svc->cfg), 0 };
+	struct timeval tv = { c->metrics.handshake_done ? capf_server_session_timeout(&c->sess, &c->svc->cfg)
+							: c->svc->limits.handshake_timeout, 0 };
 	evtimer_add(c->timer, &tv);
 }
 
@@ -391,11 +396,16 @@ static int handle_frame(struct capf_conn *c, struct evbuffer *in, size_t *consum
 	return done ? -1 : 1;
 }
 
-/* The phone stored its LSC: queue the install; stop reading until it committed. */
-static void commit_install(struct capf_conn *c)
+static void read_cb(struct bufferevent *bev, void *arg);
+
+/* The LSC was issued (WAIT_RECORD) or stored by the phone (WAIT_COMMIT):
+ * queue its record; stop reading until it committed. */
+static void commit_submit(struct capf_conn *c)
 {
 	c->committing = 1;
-	c->job = (struct capf_commit_job){ .device = c->sess.device, .der = c->sess.lsc_der,
+	c->job = (struct capf_commit_job){ .kind = c->sess.state == SRV_WAIT_RECORD ? CAPF_COMMIT_DELIVER
+										 : CAPF_COMMIT_CONFIRM,
+					   .device = c->sess.device, .der = c->sess.lsc_der,
 					   .len = c->sess.lsc_len, .capf_sha256 = c->ident->sha256,
 					   .port = &c->owner->port, .arg = c };
 	capf_server_session_install_entry(&c->sess, &c->job.h);
@@ -404,25 +414,34 @@ static void commit_install(struct capf_conn *c)
 	capf_commit_submit(c->svc->committer, &c->job);
 }
 
-/* Back on the worker: END_SESSION now that the install is on disk (or failed). */
+/* Back on the worker: the LSC now that its delivery is on disk, or
+ * END_SESSION now that the install is (or either failed). */
 static void commit_done(struct capf_commit_job *job)
 {
 	struct capf_conn *c = job->arg;
 	struct capf_server_env env = conn_env(c);
 	struct buf out;
-	int rc;
+	int rc, over;
 
 	c->committing = 0;
 	buf_init(&out);
-	capf_server_session_install_done(&c->sess, &env, job->rc, job->err, &out);
+	if (job->kind == CAPF_COMMIT_DELIVER)
+		over = capf_server_session_recorded(&c->sess, &env, job->rc, job->err, &out);
+	else
+		over = capf_server_session_install_done(&c->sess, &env, job->rc, job->err, &out);
 	rc = send_whole(c, &out);
 	buf_free(&out);
 	if (rc < 0) {
-		conn_free(c);
+		conn_abort(c, "cannot queue the reply");
 		return;
 	}
 	arm_timer(c);
-	finish(c);
+	if (over) {
+		finish(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	read_cb(c->bev, c);       /* the phone may have written meanwhile */
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -436,8 +455,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		return;
 	while ((rc = handle_frame(c, in, &consumed)) > 0) {
 		evbuffer_drain(in, consumed);
-		if (c->sess.state == SRV_WAIT_COMMIT) {
-			commit_install(c);
+		if (c->sess.state == SRV_WAIT_RECORD || c->sess.state == SRV_WAIT_COMMIT) {
+			commit_submit(c);
 			return;
 		}
 		arm_timer(c);
@@ -471,6 +490,8 @@ static void start_session(struct capf_conn *c)
 	arm_timer(c);
 }
 
+static void timeout_cb(evutil_socket_t fd, short what, void *arg);
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct capf_conn *c = arg;
@@ -479,6 +500,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		metrics_capf_handshake(&c->metrics);
+		evtimer_del(c->timer); /* the handshake timer becomes the session's */
+		evtimer_assign(c->timer, c->worker->base, timeout_cb, c);
 		start_session(c);
 		return;
 	}
@@ -517,28 +540,45 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 	conn_abort(c, why);
 }
 
-static uint32_t next_session_id(struct capf_service *svc)
+/* Random and non-zero: a session id tells nothing about other sessions. */
+static uint32_t new_session_id(void)
 {
-	uint32_t id = atomic_fetch_add(&svc->next_session_id, 1);
-	return id ? id : atomic_fetch_add(&svc->next_session_id, 1);
+	uint32_t id = 0;
+
+	while (id == 0)
+		if (RAND_bytes((unsigned char *)&id, sizeof id) != 1)
+			id = (uint32_t)now_utc() | 1u;
+	return id;
+}
+
+/* No TLS handshake within handshake_timeout: a port probe or an idle socket, not a session. */
+static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct capf_conn *c = arg;
+	char why[96];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof why, "no TLS handshake within %d s", c->svc->limits.handshake_timeout);
+	conn_abort(c, why);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct capf_listener_arg *la = arg;
 	struct capf_service *svc = la->svc;
+	struct conn_ticket ticket;
 	struct capf_conn *c;
 	char peer[64];
 	SSL *ssl;
 
 	(void)l;
 	(void)salen;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if (worker_pool_take_slot(svc->pool) < 0) {
-		log_warn("capf: connection cap (%d) reached, refusing a connection", svc->pool->max_connections);
+	if (conn_limit_take(svc->limit, sa, &ticket) != CONN_LIMIT_OK) { /* counted and logged there */
 		close(fd);
 		return;
 	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	addr_host(sa, peer, sizeof peer);
 	c = calloc(1, sizeof *c);
 	ssl = SSL_new(svc->ssl_ctx);
@@ -554,20 +594,21 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		free(c);
 		SSL_free(ssl);
 		close(fd);
-		worker_pool_release_slot(svc->pool);
+		conn_limit_release(svc->limit, &ticket);
 		return;
 	}
 	c->svc = svc;
 	c->worker = la->worker;
 	c->owner = la;
+	c->ticket = ticket;
 	c->next = la->conns;
 	if (la->conns)
 		la->conns->prev = c;
 	la->conns = c;
 	c->bev = bufferevent_openssl_socket_new(la->worker->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(la->worker->base, timeout_cb, c);
-	capf_server_session_init(&c->sess, next_session_id(svc), peer);
+	c->timer = evtimer_new(la->worker->base, handshake_timeout_cb, c);
+	capf_server_session_init(&c->sess, new_session_id(), peer);
 	metrics_capf_accepted(&c->metrics);
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
@@ -582,7 +623,7 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	uint32_t first;
+	int freed;
 
 	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0 ||
 	    addr_check_free((struct sockaddr *)&ss, sslen, addr, err, errlen) < 0)
@@ -593,11 +634,29 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 	svc->cfg = *cfg;
 	if (identity_start(svc, err, errlen) < 0)
 		return -1;
-	RAND_bytes((unsigned char *)&first, sizeof first);
-	atomic_init(&svc->next_session_id, first);
+	if (!svc->node[0] && (gethostname(svc->node, sizeof svc->node - 1) != 0 || !svc->node[0]))
+		snprintf(svc->node, sizeof svc->node, "local");
+	if (!(svc->claims = session_claims_new())) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	/* This node's sessions died with its previous process: free their claims. */
+	if ((freed = store_capf_release_node_claims(pool->workers[0].st, svc->node)) < 0) {
+		seterr(err, errlen, "%s", store_errmsg(pool->workers[0].st));
+		return -1;
+	}
+	if (freed > 0)
+		log_info("capf: freed %d operation claim%s left by this node's previous run", freed,
+			 freed == 1 ? "" : "s");
 	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
 	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
 	if (!svc->listeners || !svc->args) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (svc->limits.handshake_timeout <= 0)
+		svc->limits.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT;
+	if (!(svc->limit = conn_limit_new("capf", &svc->limits))) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
@@ -610,8 +669,8 @@ int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const
 			return -1;
 		}
 	}
-	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
-				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
+	return conn_limit_listen(svc->limit, pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void capf_service_close(struct capf_service *svc)
@@ -631,11 +690,15 @@ void capf_service_close(struct capf_service *svc)
 	free(svc->args);
 	svc->listeners = NULL;
 	svc->args = NULL;
+	conn_limit_free(svc->limit); /* after its listeners and connections */
+	svc->limit = NULL;
 	if (svc->watch)
 		event_free(svc->watch);
 	svc->watch = NULL;
 	identity_unref(svc->ident);
 	svc->ident = NULL;
+	session_claims_free(svc->claims);
+	svc->claims = NULL;
 	if (svc->lock_ready)
 		pthread_mutex_destroy(&svc->ident_lock);
 	svc->lock_ready = 0;

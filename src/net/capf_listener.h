@@ -1,7 +1,8 @@
 /*
  * capf_listener.h: the CAPF service on its TLS port (3804): accepts phones on
  * every worker, runs one server session per connection, enforces the
- * per-state timeouts and the connection cap.
+ * per-state timeouts (a short one until the TLS handshake is done) and the
+ * listener's connection pool and per-address limit (conn_limit.h).
  *
  * The CAPF certificate can change under a running daemon (`opencapf capf
  * regenerate|import`): worker 0 looks at the state's current CAPF
@@ -24,7 +25,9 @@
 #include <stdatomic.h>
 
 #include "capf/server_session.h"
+#include "capf/session_claims.h"
 #include "net/capf_commit.h"
+#include "net/conn_limit.h"
 #include "net/workers.h"
 
 #define CAPF_WATCH_SECONDS 2
@@ -38,7 +41,10 @@ struct capf_service {
 	struct signer *signer;               /* the signer the daemon started with */
 	char capf_sha256[80];                /* its certificate's fingerprint (set before start) */
 	struct capf_server_cfg cfg;
-	atomic_uint next_session_id;
+	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
+	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
+	char node[32];                       /* this daemon's node name (set before start; "" = host name) */
+	struct session_claims *claims;       /* devices in a session now, across the workers */
 	struct evconnlistener **listeners;   /* one per worker */
 	struct capf_listener_arg *args;
 	/* the identity new connections take; replaced only by worker 0 */

@@ -48,6 +48,7 @@ struct register_conn {
 	X509 *leaf;                      /* the certificate the phone presented */
 	struct register_row row;
 	int verified, verify_ok, recorded, closing;
+	struct conn_ticket ticket;       /* the slot of the listener's pool it holds */
 };
 
 /* ---- the record ---- */
@@ -95,6 +96,24 @@ static void record(struct register_conn *c, const char *result, const char *reas
 		remember_seen(c);
 }
 
+/* An LSC we sent but whose phone never confirmed storing it: whoever
+ * presents it took it from a session that did not finish. Named in the
+ * row's rule and in the log. */
+static void note_unconfirmed(struct register_conn *c)
+{
+	struct register_row *r = &c->row;
+	struct cert_row issued;
+	int confirmed;
+
+	if (!r->sha256[0] || store_issued_find(c->worker->st, r->sha256, &issued, &confirmed) != 1 || confirmed)
+		return;
+	snprintf(r->rule + strlen(r->rule), sizeof r->rule - strlen(r->rule),
+		 "%san LSC sent to %s that the phone never confirmed storing (unconfirmed)", r->rule[0] ? "; " : "",
+		 issued.phone);
+	log_warn("register: peer=%s presents the unconfirmed LSC serial %s sent to %s", r->peer, issued.serial,
+		 issued.phone);
+}
+
 /* What the phone presented: kind (by the rules of classify.h), names, serial. */
 static void describe_leaf(struct register_conn *c, X509 *leaf)
 {
@@ -118,6 +137,7 @@ static void describe_leaf(struct register_conn *c, X509 *leaf)
 		snprintf(r->serial, sizeof r->serial, "%s", info.serial);
 		snprintf(r->sha256, sizeof r->sha256, "%s", info.sha256);
 	}
+	note_unconfirmed(c);
 }
 
 /* ---- OpenSSL callbacks ---- */
@@ -184,7 +204,7 @@ static void conn_free(struct register_conn *c)
 	event_free(c->timer);
 	sk_X509_pop_free(c->trusted, X509_free);
 	X509_free(c->leaf);
-	worker_pool_release_slot(c->svc->pool);
+	conn_limit_release(c->svc->limit, &c->ticket);
 	free(c);
 }
 
@@ -268,14 +288,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct register_listener_arg *la = arg;
 	struct register_service *svc = la->svc;
-	struct timeval tv = { svc->cfg.timeout, 0 };
+	/* the handshake is most of the exchange: its deadline, if shorter, is the whole one's */
+	struct timeval tv = { svc->cfg.timeout < svc->limits.handshake_timeout ? svc->cfg.timeout
+									       : svc->limits.handshake_timeout, 0 };
+	struct conn_ticket ticket;
 	struct register_conn *c;
 	SSL *ssl;
 
 	(void)l;
 	(void)salen;
-	if (worker_pool_take_slot(svc->pool) < 0) {
-		log_warn("register: connection cap (%d) reached, refusing a connection", svc->pool->max_connections);
+	if (conn_limit_take(svc->limit, sa, &ticket) != CONN_LIMIT_OK) { /* counted and logged there */
 		close(fd);
 		return;
 	}
@@ -285,10 +307,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		free(c);
 		SSL_free(ssl);
 		close(fd);
-		worker_pool_release_slot(svc->pool);
+		conn_limit_release(svc->limit, &ticket);
 		return;
 	}
-	*c = (struct register_conn){ .svc = svc, .worker = la->worker, .owner = la, .next = la->conns };
+	*c = (struct register_conn){ .svc = svc, .worker = la->worker, .owner = la, .next = la->conns,
+				     .ticket = ticket };
 	addr_host(sa, c->row.peer, sizeof c->row.peer);
 	if (la->conns)
 		la->conns->prev = c;
@@ -326,6 +349,12 @@ int register_service_start(struct register_service *svc, struct worker_pool *poo
 	svc->cfg = *cfg;
 	if (svc->cfg.timeout <= 0)
 		svc->cfg.timeout = REGISTER_TIMEOUT_DEFAULT;
+	if (svc->limits.handshake_timeout <= 0)
+		svc->limits.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT;
+	if (!(svc->limit = conn_limit_new("register", &svc->limits))) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
 	configure_ctx(ssl_ctx);
 	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
 	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
@@ -335,8 +364,8 @@ int register_service_start(struct register_service *svc, struct worker_pool *poo
 	}
 	for (int i = 0; i < pool->count; i++)
 		svc->args[i] = (struct register_listener_arg){ svc, &pool->workers[i], NULL };
-	return worker_pool_listen(pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
-				  (struct sockaddr *)&ss, sslen, addr, err, errlen);
+	return conn_limit_listen(svc->limit, pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
+				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
 void register_service_close(struct register_service *svc)
@@ -351,4 +380,6 @@ void register_service_close(struct register_service *svc)
 	free(svc->args);
 	svc->listeners = NULL;
 	svc->args = NULL;
+	conn_limit_free(svc->limit); /* after its listeners and connections */
+	svc->limit = NULL;
 }

@@ -10,8 +10,10 @@
  * Invariants:
  *  - issued_certs rows are never updated or deleted (triggers refuse it):
  *    every LSC ever issued stays on record.
- *  - an LSC is recorded in the same transaction that marks the operation done
- *    (store_capf_complete_install).
+ *  - an LSC is recorded (status 'delivered') before it is sent to the phone
+ *    (store_capf_lsc_delivered), and confirmed in the same transaction that
+ *    marks the operation done (store_capf_complete_install).
+ *  - a phone's pending operation is claimed by one session at a time.
  *  - the audit log never holds secrets (authentication strings, keys).
  *  - one `struct store` per thread; SQLite's busy timeout serialises writers.
  *
@@ -27,7 +29,7 @@
 #include <stdint.h>
 
 #define STORE_DB_NAME "opencapf.db"
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -106,13 +108,22 @@ int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *ar
 /* ---- attempt history (every CAPF session about a known phone) ---- */
 
 struct history_entry {
-	int64_t time;
+	int64_t time;            /* the latest occurrence */
 	char peer[64];
 	char operation[16];
 	char auth_mode[16];
 	char outcome[128];      /* the status word it led to, or "Failed" */
 	char reason[256];
+	int count;               /* identical failures coalesced into this row (reading) */
+	int64_t first_time;      /* the first of them (reading) */
+	char claim[48];          /* writing: the session's operation claim, freed by the completions */
+	int64_t claim_until;     /* writing: when that claim lapses */
+	char serial[130];        /* writing: the LSC a failed session had delivered, for the audit */
 };
+#define HISTORY_KEEP 1000    /* rows kept per phone; older ones are pruned as failures come */
+/* Append an entry. A failure identical to the newest entry from the same
+ * peer (operation, mode, outcome, reason) is coalesced into it (count + 1,
+ * time = now): returns 1 then, 0 for a new row. */
 int store_history_add(struct store *st, const char *phone, const struct history_entry *h);
 /* Newest first; limit <= 0: all. */
 int store_history_each(struct store *st, const char *phone, int limit,
@@ -162,10 +173,53 @@ int store_lsc_by_capf_count(struct store *st, const char *capf_sha256);
 /* Record a certificate presented by the phone (troubleshoot or authentication). */
 int store_seen_cert(struct store *st, const char *phone, const char *kind, const uint8_t *der, size_t len);
 
+/* LSCs recorded and sent to the phone but never confirmed by it, oldest
+ * first (der not filled); phone NULL or "": every phone. */
+int store_unconfirmed_each(struct store *st, const char *phone,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg);
+/* How many such certificates there are; -1 on error. */
+int store_unconfirmed_count(struct store *st);
+/* 1 and the row (der not filled) if we issued the certificate with this
+ * SHA-256; *confirmed says whether the phone confirmed storing it. */
+int store_issued_find(struct store *st, const char *sha256, struct cert_row *out, int *confirmed);
+
+/* ---- claiming CAPF operations (one operation, one certificate) ---- */
+
+/* Claim the phone's pending operation `op` for one session until `until`:
+ * 0 claimed; 1 not free (another session's claim is live, or the operation
+ * is no longer `op`); -1 error. */
+int store_capf_claim(struct store *st, const char *phone, enum capf_op op, const char *claim, int64_t until);
+/* Free a claim (a session that ends without completing anything). */
+int store_capf_release(struct store *st, const char *phone, const char *claim);
+/* Free every claim of `node` ("<node>/..."): a daemon starting again. */
+int store_capf_release_node_claims(struct store *st, const char *node);
+
+/* ---- string-authentication lockouts, per phone and source address ---- */
+
+/* Until when the address `peer` is locked out of `phone` (0: not locked). */
+int store_auth_locked_until(struct store *st, const char *phone, const char *peer, int64_t *until);
+struct auth_lockout {
+	char source[80];         /* an address; an IPv6 one as its /64 */
+	int failures, lockouts;
+	int64_t locked_until, time;
+};
+int store_auth_lockouts_each(struct store *st, const char *phone,
+			     int (*fn)(const struct auth_lockout *l, void *arg), void *arg);
+
 /* ---- completing CAPF operations (each one transaction) ---- */
 
-/* The LSC is recorded (issued_certs + current LSC), the operation cleared,
- * status "Upgrade Success", history appended, audit appended: all or nothing. */
+/* Record an LSC as issued and delivered, before it is sent: after this
+ * returns, the certificate is on record whatever happens to the session
+ * (issued_certs, status 'delivered'; audit "capf.issue"). With h->claim set,
+ * the session claims the phone's pending install until h->claim_until in the
+ * same transaction; if another live claim holds it, nothing is recorded (-1). */
+int store_capf_lsc_delivered(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
+			     const char *capf_sha256, const struct history_entry *h);
+
+/* The phone confirmed storing the LSC: it is marked confirmed (recorded
+ * if it was not yet), becomes the current LSC, the operation is cleared,
+ * status "Upgrade Success", history appended, audit appended, claim freed:
+ * all or nothing. With h->claim set, the claim must still be the phone's. */
 int store_capf_complete_install(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
 				const char *capf_sha256, const struct history_entry *h);
 /* The LSC is forgotten as current (stays in issued_certs), status "Delete Success". */
@@ -173,9 +227,12 @@ int store_capf_complete_delete(struct store *st, const char *phone, const struct
 /* Certificate(s) recorded as seen, status "Troubleshoot Success". der may be NULL. */
 int store_capf_complete_troubleshoot(struct store *st, const char *phone, const char *kind,
 				     const uint8_t *der, size_t len, const struct history_entry *h);
-/* A failed or interrupted attempt: history appended; status set when `status`
- * is not NULL; auth failure counter bumped when auth_failed (lockout after
- * `max_failures` within the window, for `lockout_seconds`); last_contact set. */
+/* A failed or interrupted attempt: history appended (identical failures
+ * coalesced: no audit row then); status set when `status` is not NULL;
+ * when auth_failed, the failure counter of (phone, h->peer) is bumped and
+ * after `max_failures` that source is locked out for `lockout_seconds`,
+ * doubled with each further lockout (at most a day); last_contact set;
+ * the session's claim (h->claim) freed. */
 int store_capf_attempt_failed(struct store *st, const char *phone, const struct history_entry *h,
 			      const char *status, int auth_failed, int max_failures, int lockout_seconds);
 

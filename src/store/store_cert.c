@@ -4,10 +4,15 @@
  * presented) and the completion of CAPF operations.
  *
  * Invariants:
- *  - issued_certs is append-only (schema triggers). An LSC goes into it in
- *    the same transaction that marks the phone's operation done, so a crash
- *    can never leave a phone holding a certificate we have no record of,
- *    nor a recorded "Upgrade Success" without the certificate.
+ *  - issued_certs is append-only (schema triggers). An LSC goes into it
+ *    (status 'delivered') in a committed transaction before a byte of it is
+ *    sent, so no crash or hang-up can leave a phone holding a certificate we
+ *    have no record of; it becomes 'confirmed', and the phone's current LSC,
+ *    in the same transaction that marks the phone's operation done, so there
+ *    is no recorded "Upgrade Success" without the certificate either.
+ *  - Recording a delivery and confirming it both require the session's
+ *    operation claim (store_claim.c) to be live: one operation, at most one
+ *    confirmed certificate.
  *  - phone_certs holds at most one row per phone and kind: the LSC the phone
  *    holds as far as we know (installed by us, or presented by the phone)
  *    and the last MIC it presented. A presented certificate that is one we
@@ -152,6 +157,66 @@ int store_phone_certs_each(struct store *st, const char *kind,
 		stop = store_sqlfail(st, "cannot list the phones' certificates");
 	store_finish(st, s);
 	return stop;
+}
+
+int store_unconfirmed_each(struct store *st, const char *phone,
+			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time FROM issued_certs "
+					    "WHERE status = 'delivered' AND (?1 = '' OR phone = ?1) ORDER BY id");
+	struct cert_row r;
+	int rc, stop = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_cert(st, s, &r, DER_NONE);
+		if (fn && (stop = fn(&r, arg)) != 0)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = store_sqlfail(st, "cannot list unconfirmed certificates");
+	store_finish(st, s);
+	return stop;
+}
+
+int store_unconfirmed_count(struct store *st)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM issued_certs WHERE status = 'delivered'");
+	int n = -1;
+
+	if (!s)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	else
+		store_sqlfail(st, "cannot count unconfirmed certificates");
+	store_finish(st, s);
+	return n;
+}
+
+int store_issued_find(struct store *st, const char *sha256, struct cert_row *out, int *confirmed)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time, status FROM issued_certs "
+					    "WHERE sha256 = ?1");
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*confirmed = 0;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, sha256);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_cert(st, s, out, DER_NONE);
+		*confirmed = strcmp((const char *)sqlite3_column_text(s, 11), "confirmed") == 0;
+	} else if (rc != SQLITE_DONE)
+		store_sqlfail(st, "cannot look up issued certificates");
+	store_finish(st, s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* source = 'issued' keeps a phone's LSC that only looks like ours out. */
@@ -348,19 +413,17 @@ static int completion_audit(struct store *st, const char *phone, const char *act
 	return store_audit(st, "capf", action, phone, detail);
 }
 
-static int complete_install(struct store *st, const char *phone, const uint8_t *der, size_t len,
-			    const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci)
+/* The issued_certs row: inserted as `status`, or, when it is already there
+ * as delivered and status is 'confirmed', marked confirmed. */
+static int issued_record(struct store *st, const char *phone, const struct store_certinfo *ci,
+			 const char *capf_sha256, int64_t when, const uint8_t *der, size_t len, const char *status)
 {
-	struct completion c;
-	sqlite3_stmt *s;
-	int rc = completion_start(st, phone, h, STATUS_UPGRADE_SUCCESS, &c, 0);
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO issued_certs (phone, serial, subject, issuer, not_before, "
+					    "not_after, sha256, issuer_sha256, time, der, status) "
+					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+					    "ON CONFLICT (sha256) DO UPDATE SET status = excluded.status "
+					    "WHERE status = 'delivered' AND excluded.status = 'confirmed'");
 
-	if (rc < 0)
-		return -1;
-	/* ON CONFLICT: recording the same certificate twice is not an error. */
-	s = store_prepare(st, "INSERT INTO issued_certs (phone, serial, subject, issuer, not_before, not_after, "
-			      "sha256, issuer_sha256, time, der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-			      "ON CONFLICT (sha256) DO NOTHING");
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
@@ -371,9 +434,102 @@ static int complete_install(struct store *st, const char *phone, const uint8_t *
 	sqlite3_bind_int64(s, 6, ci->not_after);
 	store_bind_text(s, 7, ci->sha256);
 	store_bind_text(s, 8, capf_sha256);
-	sqlite3_bind_int64(s, 9, c.when);
+	sqlite3_bind_int64(s, 9, when);
 	sqlite3_bind_blob(s, 10, der, (int)len, SQLITE_TRANSIENT);
-	if (store_run(st, s, "cannot record the issued certificate") < 0)
+	store_bind_text(s, 11, status);
+	return store_run(st, s, "cannot record the issued certificate");
+}
+
+/* The delivered row becomes confirmed; one that was never recorded (a
+ * caller without delivery records) is recorded as confirmed. */
+static int issued_confirm(struct store *st, const char *phone, const struct store_certinfo *ci,
+			  const char *capf_sha256, int64_t when, const uint8_t *der, size_t len)
+{
+	sqlite3_stmt *s = store_prepare(st, "UPDATE issued_certs SET status = 'confirmed' "
+					    "WHERE sha256 = ?1 AND status = 'delivered'");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, ci->sha256);
+	if (store_run(st, s, "cannot confirm the issued certificate") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) > 0)
+		return 0;
+	return issued_record(st, phone, ci, capf_sha256, when, der, len, "confirmed");
+}
+
+/* The session takes (or keeps) the phone's install before anything is sent. */
+static int claim_install(struct store *st, const char *phone, const struct history_entry *h)
+{
+	int rc;
+
+	if (!h || !h->claim[0])
+		return 0;
+	rc = store_claim_take_locked(st, phone, OP_INSTALL, h->claim, h->claim_until);
+	if (rc > 0)
+		return store_fail(st, "another session holds the pending install of %s", phone);
+	return rc;
+}
+
+static int lsc_delivered(struct store *st, const char *phone, const uint8_t *der, size_t len,
+			 const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci)
+{
+	int64_t when = h && h->time ? h->time : now_utc();
+
+	/* No audit row: issued_certs is itself the append-only record, and the
+	 * session's end (capf.install, or capf.failed with the serial) is audited. */
+	if (claim_install(st, phone, h) < 0)
+		return -1;
+	return issued_record(st, phone, ci, capf_sha256, when, der, len, "delivered");
+}
+
+int store_capf_lsc_delivered(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
+			     const char *capf_sha256, const struct history_entry *h)
+{
+	struct store_certinfo ci;
+	struct store_tx tx;
+
+	if (store_cert_parse_fields(lsc_der, len, &ci) < 0)   /* we issued it: no need to decode its key */
+		return store_fail(st, "the LSC for %s is not an X.509 certificate", phone);
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, lsc_delivered(st, phone, lsc_der, len, capf_sha256, h, &ci));
+}
+
+/* What every completed operation does besides its own rows. */
+static int completion_finish(struct store *st, const char *phone, struct completion *c, const char *status)
+{
+	operation_done(c, status);
+	if (store_phone_write(st, &c->p) < 0 || store_history_add(st, phone, &c->h) < 0)
+		return -1;
+	/* Lockouts only ever count string-authentication failures. */
+	return c->p.auth == AUTH_STRING && c->h.peer[0] ? store_auth_success_locked(st, phone, c->h.peer) : 0;
+}
+
+/* The install's claim, taken with its delivery, is still this session's:
+ * free it (one statement checks and frees). */
+static int claim_finish(struct store *st, const char *phone, const struct history_entry *h)
+{
+	int freed;
+
+	if (!h || !h->claim[0])
+		return 0;
+	freed = store_claim_release_locked(st, phone, h->claim);
+	if (freed == 0)
+		return store_fail(st, "the session no longer holds the operation of %s (another session took it over)",
+				  phone);
+	return freed < 0 ? -1 : 0;
+}
+
+static int complete_install(struct store *st, const char *phone, const uint8_t *der, size_t len,
+			    const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci)
+{
+	struct completion c;
+	int rc = completion_start(st, phone, h, STATUS_UPGRADE_SUCCESS, &c, 0);
+
+	if (rc < 0 || (rc == 0 && claim_finish(st, phone, h) < 0))
+		return -1;
+	if (issued_confirm(st, phone, ci, capf_sha256, c.when, der, len) < 0)
 		return -1;
 	if (rc > 0)
 		/* The phone was removed while its session ran: the certificate
@@ -381,9 +537,8 @@ static int complete_install(struct store *st, const char *phone, const uint8_t *
 		 * nothing else changed. */
 		return completion_audit(st, phone, "capf.install", "phone removed during the session", &c,
 					ci->serial, NULL);
-	operation_done(&c, STATUS_UPGRADE_SUCCESS);
 	if (set_phone_cert(st, phone, "lsc", "issued", ci, capf_sha256, c.when, der, len) < 0 ||
-	    store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+	    completion_finish(st, phone, &c, STATUS_UPGRADE_SUCCESS) < 0)
 		return -1;
 	return completion_audit(st, phone, "capf.install", c.h.outcome, &c, ci->serial, NULL);
 }
@@ -419,8 +574,7 @@ static int complete_delete(struct store *st, const char *phone, const struct his
 	store_bind_text(s, 1, phone);
 	if (store_run(st, s, "cannot forget the phone's LSC") < 0)
 		return -1;
-	operation_done(&c, STATUS_DELETE_SUCCESS);
-	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+	if (completion_finish(st, phone, &c, STATUS_DELETE_SUCCESS) < 0)
 		return -1;
 	return completion_audit(st, phone, "capf.delete", c.h.outcome, &c, rc == 0 ? lsc.serial : "", NULL);
 }
@@ -449,8 +603,7 @@ static int complete_troubleshoot(struct store *st, const char *phone, const char
 			return -1;
 		snprintf(extra, sizeof extra, ",\"kind\":\"%s\"", kind);   /* kind is lsc or mic */
 	}
-	operation_done(&c, STATUS_TROUBLESHOOT_SUCCESS);
-	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+	if (completion_finish(st, phone, &c, STATUS_TROUBLESHOOT_SUCCESS) < 0)
 		return -1;
 	return completion_audit(st, phone, "capf.troubleshoot", c.h.outcome, &c, ci.serial, extra);
 }
@@ -465,31 +618,45 @@ int store_capf_complete_troubleshoot(struct store *st, const char *phone, const 
 	return store_tx_close(st, &tx, complete_troubleshoot(st, phone, kind, der, len, h));
 }
 
+/* The audit detail of a failed string authentication: the counter, or the lockout it started. */
+static int auth_failure(struct store *st, const char *phone, const struct completion *c, int max_failures,
+			int lockout_seconds, char *extra, size_t cap)
+{
+	int64_t locked_until;
+	int failures;
+
+	if (store_auth_failure_locked(st, phone, c->h.peer, max_failures, lockout_seconds, c->when, &failures,
+				      &locked_until) < 0)
+		return -1;
+	if (locked_until)
+		snprintf(extra, cap, ",\"auth_failed\":true,\"locked_until\":%lld", (long long)locked_until);
+	else
+		snprintf(extra, cap, ",\"auth_failed\":true,\"auth_failures\":%d", failures);
+	return 0;
+}
+
 static int attempt_failed(struct store *st, const char *phone, const struct history_entry *h,
 			  const char *status, int auth_failed, int max_failures, int lockout_seconds)
 {
 	struct completion c;
 	char extra[96] = "";
+	int coalesced;
 
 	if (completion_start(st, phone, h, status ? status : "Failed", &c, 1) != 0)
 		return -1;
 	if (status)
 		snprintf(c.p.status, sizeof c.p.status, "%s", status);
-	if (auth_failed) {
-		c.p.auth_failures++;
-		if (max_failures > 0 && c.p.auth_failures >= max_failures) {
-			c.p.locked_until = now_utc() + (lockout_seconds > 0 ? lockout_seconds : 0);
-			c.p.auth_failures = 0;
-			snprintf(extra, sizeof extra, ",\"auth_failed\":true,\"locked_until\":%lld",
-				 (long long)c.p.locked_until);
-		} else {
-			snprintf(extra, sizeof extra, ",\"auth_failed\":true,\"auth_failures\":%d", c.p.auth_failures);
-		}
-	}
-	c.p.last_contact = c.when;
-	if (store_phone_write(st, &c.p) < 0 || store_history_add(st, phone, &c.h) < 0)
+	if (auth_failed && auth_failure(st, phone, &c, max_failures, lockout_seconds, extra, sizeof extra) < 0)
 		return -1;
-	return completion_audit(st, phone, "capf.failed", c.h.outcome, &c, "", extra);
+	c.p.last_contact = c.when;
+	if (store_phone_write(st, &c.p) < 0 || store_claim_release_locked(st, phone, c.h.claim) < 0)
+		return -1;
+	coalesced = store_history_add(st, phone, &c.h);
+	if (coalesced < 0)
+		return -1;
+	/* A repeat of the same failure from the same peer is counted in its
+	 * history row; the audit keeps the first of the run. */
+	return coalesced ? 0 : completion_audit(st, phone, "capf.failed", c.h.outcome, &c, c.h.serial, extra);
 }
 
 int store_capf_attempt_failed(struct store *st, const char *phone, const struct history_entry *h,

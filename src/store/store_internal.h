@@ -7,6 +7,7 @@
  *   store_enums.c     names, vendor labels and parsing of the phone enums
  *   store_phone.c     phones and their attempt history
  *   store_cert.c      issued / seen certificates, completing CAPF operations
+ *   store_claim.c     operation claims and string-authentication lockouts
  *   store_capf.c      the CAPF certificates (current, previous, retired)
  *   store_trust.c     trust stores and their certificates
  *   store_audit.c     the append-only audit log
@@ -83,6 +84,14 @@ int store_tx_close(struct store *st, struct store_tx *tx, int rc);
 
 /* store_phone.c, for the CAPF completions in store_cert.c. */
 int store_phone_write(struct store *st, const struct phone *p);
+
+/* store_claim.c, within the caller's transaction (see the top of that file). */
+int store_claim_take_locked(struct store *st, const char *phone, enum capf_op op, const char *claim,
+			    int64_t until);
+int store_claim_release_locked(struct store *st, const char *phone, const char *claim);
+int store_auth_failure_locked(struct store *st, const char *phone, const char *peer, int max_failures,
+			      int lockout_seconds, int64_t now, int *failures, int64_t *locked_until);
+int store_auth_success_locked(struct store *st, const char *phone, const char *peer);
 
 /* store_cert.c: record a presented certificate (no transaction of its own). */
 struct store_certinfo;

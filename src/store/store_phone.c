@@ -185,17 +185,60 @@ int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *ar
 
 /* ---- history ---- */
 
-int store_history_add(struct store *st, const char *phone, const struct history_entry *h)
+static int is_success(const char *outcome)
+{
+	return !strcmp(outcome, STATUS_UPGRADE_SUCCESS) || !strcmp(outcome, STATUS_DELETE_SUCCESS) ||
+	       !strcmp(outcome, STATUS_TROUBLESHOOT_SUCCESS);
+}
+
+/* The newest entry of this phone from this peer, if it is the same failure:
+ * count it again. 1 coalesced, 0 not, -1 error. */
+static int history_coalesce(struct store *st, const char *phone, const struct history_entry *h, int64_t when)
+{
+	sqlite3_stmt *s = store_prepare(st, "UPDATE phone_history SET count = count + 1, time = ?7 "
+					    "WHERE id = (SELECT id FROM phone_history WHERE phone = ?1 AND peer = ?2 "
+					    "ORDER BY id DESC LIMIT 1) "
+					    "AND operation = ?3 AND auth_mode = ?4 AND outcome = ?5 AND reason = ?6");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	store_bind_text(s, 2, h->peer);
+	store_bind_text(s, 3, h->operation);
+	store_bind_text(s, 4, h->auth_mode);
+	store_bind_text(s, 5, h->outcome);
+	store_bind_text(s, 6, h->reason);
+	sqlite3_bind_int64(s, 7, when);
+	if (store_run(st, s, "cannot record the attempt") < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+/* Keep the newest HISTORY_KEEP entries of the phone. */
+static int history_prune(struct store *st, const char *phone)
+{
+	sqlite3_stmt *s = store_prepare(st, "DELETE FROM phone_history WHERE phone = ?1 AND id < "
+					    "(SELECT id FROM phone_history WHERE phone = ?1 ORDER BY id DESC "
+					    "LIMIT 1 OFFSET ?2)");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, phone);
+	sqlite3_bind_int(s, 2, HISTORY_KEEP - 1);
+	return store_run(st, s, "cannot prune the history");
+}
+
+static int history_insert(struct store *st, const char *phone, const struct history_entry *h, int64_t when)
 {
 	sqlite3_stmt *s = store_prepare(st, "INSERT INTO phone_history "
-					    "(phone, time, peer, operation, auth_mode, outcome, reason) "
-					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+					    "(phone, time, peer, operation, auth_mode, outcome, reason, first_time) "
+					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?2)");
 	int rc;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int64(s, 2, h->time ? h->time : now_utc());
+	sqlite3_bind_int64(s, 2, when);
 	store_bind_text(s, 3, h->peer);
 	store_bind_text(s, 4, h->operation);
 	store_bind_text(s, 5, h->auth_mode);
@@ -210,11 +253,39 @@ int store_history_add(struct store *st, const char *phone, const struct history_
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int history_add_locked(struct store *st, const char *phone, const struct history_entry *h)
+{
+	int64_t when = h->time ? h->time : now_utc();
+	int rc;
+
+	if (is_success(h->outcome))
+		return history_insert(st, phone, h, when);
+	rc = history_coalesce(st, phone, h, when);
+	if (rc != 0)
+		return rc;
+	if (history_insert(st, phone, h, when) < 0 || history_prune(st, phone) < 0)
+		return -1;
+	return 0;
+}
+
+int store_history_add(struct store *st, const char *phone, const struct history_entry *h)
+{
+	struct store_tx tx;
+	int rc;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	rc = history_add_locked(st, phone, h);
+	if (store_tx_close(st, &tx, rc < 0 ? -1 : 0) < 0)
+		return -1;
+	return rc;
+}
+
 int store_history_each(struct store *st, const char *phone, int limit,
 		       int (*fn)(const struct history_entry *h, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT time, peer, operation, auth_mode, outcome, reason "
-					    "FROM phone_history WHERE phone = ?1 "
+	sqlite3_stmt *s = store_prepare(st, "SELECT time, peer, operation, auth_mode, outcome, reason, count, "
+					    "first_time FROM phone_history WHERE phone = ?1 "
 					    "ORDER BY time DESC, id DESC LIMIT ?2");
 	struct history_entry h;
 	int rc, stop = 0;
@@ -231,6 +302,10 @@ int store_history_each(struct store *st, const char *phone, int limit,
 		store_col_text(s, 3, h.auth_mode, sizeof h.auth_mode);
 		store_col_text(s, 4, h.outcome, sizeof h.outcome);
 		store_col_text(s, 5, h.reason, sizeof h.reason);
+		h.count = sqlite3_column_int(s, 6);
+		h.first_time = sqlite3_column_int64(s, 7);
+		if (!h.first_time)
+			h.first_time = h.time;
 		if (fn && (stop = fn(&h, arg)) != 0)
 			break;
 	}

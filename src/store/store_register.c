@@ -2,8 +2,12 @@
  * store_register.c: the registration check's log (store_register.h).
  *
  * Append-only from the daemon's side; every REGISTER_PRUNE_EVERY-th insert
- * also drops rows beyond the newest REGISTER_LOG_KEEP, so a cluster that
- * registers all day keeps a bounded table without a separate job.
+ * also drops accepted rows beyond the newest REGISTER_LOG_KEEP and refusals
+ * beyond the newest REGISTER_FAILED_KEEP, so a cluster that registers all day
+ * keeps a bounded table without a separate job, and a flood of refused
+ * connections (which anyone can cause) never pushes real registrations out.
+ * A refusal identical to the newest row from the same peer is counted in
+ * that row (count, first_time) instead of adding one.
  */
 #include "store/store_register.h"
 
@@ -25,31 +29,74 @@ static int one_of(const char *v, const char *const *allowed)
 	return 0;
 }
 
-static int prune(struct store *st, int64_t last_id)
+/* Rows of one class ("accepted" or the failures) beyond the newest `keep`. */
+static int prune_class(struct store *st, int accepted, int keep)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = store_prepare(st, accepted
+		? "DELETE FROM register_log WHERE result = 'accepted' AND id < (SELECT id FROM register_log "
+		  "WHERE result = 'accepted' ORDER BY id DESC LIMIT 1 OFFSET ?1)"
+		: "DELETE FROM register_log WHERE result IN ('refused', 'failed') AND id < (SELECT id FROM "
+		  "register_log WHERE result IN ('refused', 'failed') ORDER BY id DESC LIMIT 1 OFFSET ?1)");
 
-	if (last_id % REGISTER_PRUNE_EVERY != 0)
-		return 0;
-	s = store_prepare(st, "DELETE FROM register_log WHERE id <= ?1");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, last_id - REGISTER_LOG_KEEP);
+	sqlite3_bind_int(s, 1, keep - 1);
 	return store_run(st, s, "cannot prune the registration log");
 }
 
-int store_register_add(struct store *st, const struct register_row *r)
+static int prune(struct store *st, int64_t last_id)
+{
+	if (last_id % REGISTER_PRUNE_EVERY != 0)
+		return 0;
+	if (prune_class(st, 1, REGISTER_LOG_KEEP) < 0)
+		return -1;
+	return prune_class(st, 0, REGISTER_FAILED_KEEP);
+}
+
+/* A refusal identical to the newest row from the same peer is counted in
+ * that row: 1 coalesced, 0 not, -1 error. */
+static int coalesce(struct store *st, const struct register_row *r, int64_t when)
 {
 	sqlite3_stmt *s;
 
-	if (!one_of(r->cert_kind, kinds) || !one_of(r->result, results))
-		return store_fail(st, "registration record with kind '%s' and result '%s'", r->cert_kind, r->result);
-	s = store_prepare(st, "INSERT INTO register_log (time, peer, phone, cert_kind, rule, subject, issuer, "
-			      "serial, sha256, result, alert, reason, tls_version, cipher) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	if (strcmp(r->result, "accepted") == 0)
+		return 0;
+	s = store_prepare(st, "UPDATE register_log SET count = count + 1, time = ?1 WHERE id = "
+			      "(SELECT id FROM register_log WHERE peer = ?2 ORDER BY id DESC LIMIT 1) "
+			      "AND phone = ?3 AND cert_kind = ?4 AND rule = ?5 AND sha256 = ?6 AND result = ?7 "
+			      "AND alert = ?8 AND reason = ?9");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, r->time ? r->time : now_utc());
+	sqlite3_bind_int64(s, 1, when);
+	store_bind_text(s, 2, r->peer);
+	store_bind_text(s, 3, r->phone);
+	store_bind_text(s, 4, r->cert_kind);
+	store_bind_text(s, 5, r->rule);
+	store_bind_text(s, 6, r->sha256);
+	store_bind_text(s, 7, r->result);
+	store_bind_text(s, 8, r->alert);
+	store_bind_text(s, 9, r->reason);
+	if (store_run(st, s, "cannot record the registration") < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+static int register_add(struct store *st, const struct register_row *r)
+{
+	int64_t when = r->time ? r->time : now_utc();
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!one_of(r->cert_kind, kinds) || !one_of(r->result, results))
+		return store_fail(st, "registration record with kind '%s' and result '%s'", r->cert_kind, r->result);
+	if ((rc = coalesce(st, r, when)) != 0)
+		return rc < 0 ? -1 : 0;
+	s = store_prepare(st, "INSERT INTO register_log (time, peer, phone, cert_kind, rule, subject, issuer, "
+			      "serial, sha256, result, alert, reason, tls_version, cipher, first_time) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?1)");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, when);
 	store_bind_text(s, 2, r->peer);
 	store_bind_text(s, 3, r->phone);
 	store_bind_text(s, 4, r->cert_kind);
@@ -66,6 +113,15 @@ int store_register_add(struct store *st, const struct register_row *r)
 	if (store_run(st, s, "cannot record the registration") < 0)
 		return -1;
 	return prune(st, sqlite3_last_insert_rowid(st->db));
+}
+
+int store_register_add(struct store *st, const struct register_row *r)
+{
+	struct store_tx tx;
+
+	if (store_tx_open(st, &tx) < 0)
+		return -1;
+	return store_tx_close(st, &tx, register_add(st, r));
 }
 
 static void read_row(sqlite3_stmt *s, struct register_row *r)
@@ -86,10 +142,14 @@ static void read_row(sqlite3_stmt *s, struct register_row *r)
 	store_col_text(s, 12, r->reason, sizeof r->reason);
 	store_col_text(s, 13, r->tls_version, sizeof r->tls_version);
 	store_col_text(s, 14, r->cipher, sizeof r->cipher);
+	r->count = sqlite3_column_int(s, 15);
+	r->first_time = sqlite3_column_int64(s, 16);
+	if (!r->first_time)
+		r->first_time = r->time;
 }
 
 #define REGISTER_COLUMNS "id, time, peer, phone, cert_kind, rule, subject, issuer, serial, sha256, result, " \
-			 "alert, reason, tls_version, cipher"
+			 "alert, reason, tls_version, cipher, count, first_time"
 
 int store_register_each(struct store *st, const char *phone, int limit,
 			int (*fn)(const struct register_row *r, void *arg), void *arg)

@@ -13,7 +13,8 @@
 
 #include "store/store.h"
 
-#define REGISTER_LOG_KEEP 100000   /* rows kept; older ones are pruned on insert */
+#define REGISTER_LOG_KEEP 100000   /* accepted rows kept; older ones are pruned on insert */
+#define REGISTER_FAILED_KEEP 10000 /* refused and failed rows kept */
 
 struct register_row {
 	int64_t id;
@@ -31,6 +32,8 @@ struct register_row {
 	char reason[256];        /* the chain check's or the TLS layer's words */
 	char tls_version[16];
 	char cipher[64];
+	int count;               /* identical refusals counted in this row (reading) */
+	int64_t first_time;      /* the first of them (reading) */
 };
 
 /* Append a row (time 0: now; id ignored). */

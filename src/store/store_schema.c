@@ -141,7 +141,7 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (store, sha256)\n"
 	");\n"
 
-	/* Append-only in practice: no UPDATE (pruning old rows stays possible). */
+	/* Append-only: no UPDATE (and, from version 5, no DELETE). */
 	"CREATE TABLE audit_log (\n"
 	"  id     INTEGER PRIMARY KEY,\n"
 	"  time   INTEGER NOT NULL,\n"
@@ -250,11 +250,65 @@ static const char schema_v4[] =
 	");\n"
 	"CREATE INDEX login_failures_source_time ON login_failures (source, time);\n";
 
+/* Version 5 (CA invariants, issue 14).
+ *  - issued_certs.status: 'delivered' from the moment an LSC is recorded,
+ *    before it is sent to the phone; 'confirmed' once the phone said it
+ *    stored it (then it is the phone's current LSC in phone_certs). Rows of
+ *    earlier versions were recorded after confirmation. The only change an
+ *    issued certificate may ever see is delivered -> confirmed; the trigger
+ *    refuses every other UPDATE, and every DELETE as before.
+ *  - phones.op_claim / op_claim_until: the CAPF session that owns the
+ *    phone's pending operation ("<node>/<random>"), so that one operation
+ *    yields one certificate; a claim past op_claim_until is free again, and
+ *    a daemon frees its own node's claims when it starts.
+ *  - phone_history and register_log coalesce repeated identical failures:
+ *    count and first_time (time is the latest).
+ *  - auth_lockouts: string-authentication failures and lockouts per phone
+ *    and source address, so that an attacker locks out only itself.
+ *  - the audit log refuses DELETE as it refuses UPDATE. */
+static const char schema_v5[] =
+	"ALTER TABLE issued_certs ADD COLUMN status TEXT NOT NULL DEFAULT 'confirmed'\n"
+	"  CHECK (status IN ('delivered', 'confirmed'));\n"
+	"DROP TRIGGER issued_certs_no_update;\n"
+	"CREATE TRIGGER issued_certs_no_update BEFORE UPDATE ON issued_certs\n"
+	"WHEN NOT (OLD.status = 'delivered' AND NEW.status = 'confirmed' AND NEW.id IS OLD.id\n"
+	"  AND NEW.phone IS OLD.phone AND NEW.serial IS OLD.serial AND NEW.subject IS OLD.subject\n"
+	"  AND NEW.issuer IS OLD.issuer AND NEW.not_before IS OLD.not_before\n"
+	"  AND NEW.not_after IS OLD.not_after AND NEW.sha256 IS OLD.sha256\n"
+	"  AND NEW.issuer_sha256 IS OLD.issuer_sha256 AND NEW.time IS OLD.time AND NEW.der IS OLD.der)\n"
+	"BEGIN SELECT RAISE(ABORT, 'issued certificates are permanent'); END;\n"
+	"CREATE INDEX issued_certs_delivered ON issued_certs (phone) WHERE status = 'delivered';\n"
+
+	"ALTER TABLE phones ADD COLUMN op_claim TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE phones ADD COLUMN op_claim_until INTEGER NOT NULL DEFAULT 0;\n"
+
+	"ALTER TABLE phone_history ADD COLUMN count INTEGER NOT NULL DEFAULT 1;\n"
+	"ALTER TABLE phone_history ADD COLUMN first_time INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX phone_history_phone_id ON phone_history (phone, id);\n"
+	"ALTER TABLE register_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1;\n"
+	"ALTER TABLE register_log ADD COLUMN first_time INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX register_log_peer ON register_log (peer, id);\n"
+	"CREATE INDEX register_log_result ON register_log (result, id);\n"
+
+	"CREATE TABLE auth_lockouts (\n"
+	"  phone        TEXT NOT NULL REFERENCES phones (name) ON DELETE CASCADE,\n"
+	"  source       TEXT NOT NULL,\n"
+	"  failures     INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),\n"
+	"  lockouts     INTEGER NOT NULL DEFAULT 0 CHECK (lockouts >= 0),\n"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,\n"
+	"  time         INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (phone, source)\n"
+	");\n"
+
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

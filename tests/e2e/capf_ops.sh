@@ -26,6 +26,7 @@ add() { "$OPENCAPF" --state "$S" phone add "$@" >/dev/null; }
 session() { local p=$1; shift; "$PHONESIM" capf "$TEST_TMP/$p" "$CAPF" --timeout 20 "$@"; }
 status_of() { "$OPENCAPF" --state "$S" phone show "$1" --json | sed -n 's/^  "status": "\(.*\)",$/\1/p'; }
 issued_count() { sqlite3 "$S/opencapf.db" "SELECT count(*) FROM issued_certs WHERE phone='$1'"; }
+issued_status() { sqlite3 "$S/opencapf.db" "SELECT group_concat(status) FROM issued_certs WHERE phone='$1' ORDER BY id"; }
 lsc_text() { openssl x509 -in "$TEST_TMP/$1/lsc.crt" -noout -text; }
 
 # --- install with every key type (null string)
@@ -55,6 +56,9 @@ for key in rsa:512 rsa:1024 rsa:2048 rsa:3072 rsa:4096 ec:256 ec:384 ec:521; do
 done
 grep -q "device=SEP000000000101 .*result=\"Upgrade Success\"" "$DAEMON_LOG" \
 	&& ok "daemon logs one line per session outcome" || not_ok "no outcome log line"
+grep -o "capf session [0-9]*" "$DAEMON_LOG" | awk '{print $3}' | head -8 >"$TEST_TMP/ids"
+awk 'NR > 1 && ($1 - prev == 1 || prev - $1 == 1) { seq++ } { prev = $1 } END { exit !(NR == 8 && seq == 0) }' \
+	"$TEST_TMP/ids" && ok "session ids are random (no two in a row)" || not_ok "session ids: $(tr '\n' ' ' <"$TEST_TMP/ids")"
 
 # --- authentication string
 P=SEP000000000201; new_phone $P
@@ -71,7 +75,15 @@ add $P --auth string --auth-string 2468; op $P install
 for i in 1 2 3; do session $P --auth-string 1111 >/dev/null 2>&1; done
 expect_exit 2 "after 3 failures the phone is locked out, even with the right string" session $P --auth-string 2468
 "$OPENCAPF" --state "$S" phone show $P >"$TEST_TMP/last.out"
-expect_output "Locked until" "phone show reports the lockout"
+expect_output "Locked out: +127.0.0.1 until" "phone show reports the lockout of that address"
+expect_exit 0 "the real phone, from another address, is not locked out" session $P --auth-string 2468 --source 127.0.0.2
+for i in 1 2 3 4 5 6; do session $P --auth-string 1111 >/dev/null 2>&1; done
+equal "a flood against a locked-out phone coalesces into one history row" \
+	"$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM phone_history WHERE phone='$P' AND outcome='Device Locked Out' AND operation='none'")" 1
+equal "... that counts the attempts" \
+	"$(sqlite3 "$S/opencapf.db" "SELECT count FROM phone_history WHERE phone='$P' AND outcome='Device Locked Out' AND operation='none'")" 6
+equal "... and adds no audit rows" \
+	"$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE object='$P' AND detail LIKE '%Locked Out%'")" 0
 grep -q "2468" "$S"/opencapf.db-wal "$S"/opencapf.db 2>/dev/null && : # the string is stored, by design
 sqlite3 "$S/opencapf.db" "SELECT detail FROM audit_log" | grep -q 2468 \
 	&& not_ok "authentication string leaked into the audit log" || ok "audit log holds no authentication string"
@@ -186,10 +198,55 @@ session $P --misbehave disconnect-before-store >/dev/null 2>&1
 sleep 0.5
 "$OPENCAPF" --state "$S" phone show $P --json >"$TEST_TMP/last.out"
 expect_output '"operation": "install"' "disconnect mid-session: operation stays pending"
-expect_output '"lsc": null' "disconnect mid-session: no LSC recorded"
-equal "disconnect mid-session: nothing in issued certificates" "$(issued_count $P)" 0
+expect_output '"lsc": null' "disconnect mid-session: no current LSC"
+[ -s "$TEST_TMP/$P/lsc.crt" ] && ok "the phone holds the certificate it hung up with" || not_ok "no LSC taken"
+lsc_sha=$(openssl x509 -in "$TEST_TMP/$P/lsc.crt" -outform DER | sha256sum | cut -d' ' -f1)
+lsc_serial=$(openssl x509 -in "$TEST_TMP/$P/lsc.crt" -noout -serial | cut -d= -f2 | tr A-F a-f)
+equal "the certificate it took is on record, unconfirmed" \
+	"$(sqlite3 "$S/opencapf.db" "SELECT status FROM issued_certs WHERE sha256='$lsc_sha'")" delivered
+check "the certificate it took verifies against the CAPF certificate" \
+	openssl verify -CAfile "$TEST_TMP/capf.pem" "$TEST_TMP/$P/lsc.crt"
+"$OPENCAPF" --state "$S" phone show $P --json >"$TEST_TMP/last.out"
+expect_output '"unconfirmed_lscs": \[' "phone show --json lists the unconfirmed LSC"
+expect_output "$lsc_serial" "... by its serial"
 expect_output '"outcome": "Interrupted"' "disconnect mid-session: the attempt is in the history"
+expect_output 'after the LSC was sent; it is on record, unconfirmed' "... saying the LSC was sent"
+"$OPENCAPF" --state "$S" phone show $P >"$TEST_TMP/last.out"
+expect_output "Unconfirmed LSC: +serial $lsc_serial" "phone show names the unconfirmed LSC"
+"$OPENCAPF" --state "$S" report >"$TEST_TMP/last.out"
+expect_output "1 LSC sent but never confirmed" "the report counts it"
+"$OPENCAPF" --state "$S" diagnose $P >"$TEST_TMP/last.out" 2>&1
+expect_output "never confirmed storing it" "diagnose names it"
+equal "the interrupted attempt's audit names the serial" \
+	"$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE object='$P' AND action='capf.failed' AND detail LIKE '%$lsc_serial%'")" 1
 expect_exit 0 "the same phone enrolls afterwards" session $P
+equal "one delivered-unconfirmed and one confirmed LSC" "$(issued_status $P)" "delivered,confirmed"
+
+# --- one operation, one certificate: a second session while the first generates its key
+P=SEP000000000602; new_phone $P
+add $P --rsa-bits 1024; op $P install
+session $P --keygen-delay 3 >"$TEST_TMP/slow.out" 2>&1 &
+slow=$!
+sleep 1
+expect_exit 2 "a second session for the same device is refused" session $P
+expect_output "Refused: Operation In Progress|reason 7|invalid element" "... with REASON 7"
+wait $slow
+equal "the first session installs" "$?" 0
+equal "one LSC for the operation" "$(issued_status $P)" confirmed
+"$OPENCAPF" --state "$S" phone show $P --json >"$TEST_TMP/last.out"
+expect_output '"outcome": "Refused: Operation In Progress"' "the refused session has its own history line"
+expect_output 'another session for this device holds its pending operation' "... saying why"
+
+# --- REQUEST_IN_PROGRESS does not extend the key-generation limit
+P=SEP000000000603; new_phone $P; add $P --rsa-bits 1024; op $P install
+start=$(date +%s)
+session $P --keygen-delay 12 --in-progress-every 1 >/dev/null 2>&1
+took=$(( $(date +%s) - start ))
+[ "$took" -le 10 ] && ok "a phone that keeps saying 'in progress' is cut off at the keygen limit ($took s)" \
+	|| not_ok "REQUEST_IN_PROGRESS kept the session for $took s"
+equal "no LSC for it" "$(issued_count $P)" 0
+"$OPENCAPF" --state "$S" phone show $P --json >"$TEST_TMP/last.out"
+expect_output 'no key within 6 s of the request|timed out after [0-9]+ s \(key generation\)' "the history says why"
 
 # --- malformed messages and protocol errors: the server ends or closes, and goes on serving
 P=SEP000000000701; new_phone $P; add $P; op $P install

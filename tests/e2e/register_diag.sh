@@ -55,6 +55,16 @@ expect_exit 0 "an old phone (TLS 1.0, AES256-SHA:AES128-SHA) registers" register
 expect_output "^NOT SECD: -PXY_CERT_CIPHER: \[SCCP\], \[TLSv1\], cert \[LSC\], cipher \[AES256-SHA:AES128-SHA\]$" \
 	"console: the exact PXY_CERT_CIPHER line of §3"
 equal "register log: TLSv1 and AES256-SHA" "$(last_reg $P tls_version) $(last_reg $P cipher)" "TLSv1 AES256-SHA"
+# --- a certificate taken from a session that never confirmed it: the check names it
+P2=SEP0000000A0009; new_phone $P2; oc phone add $P2 >/dev/null; oc phone op $P2 install >/dev/null
+"$PHONESIM" capf "$TEST_TMP/$P2" "$CAPF" --misbehave disconnect-before-store >/dev/null 2>&1
+register $P2 --tls-max 1.2 >"$TEST_TMP/last.out" 2>&1
+case "$(last_reg $P2 rule)" in
+*"never confirmed storing (unconfirmed)"*) ok "register log: the rule names the unconfirmed LSC" ;;
+*) not_ok "register log rule: $(last_reg $P2 rule)" ;;
+esac
+grep -q "presents the unconfirmed LSC serial" "$DAEMON_LOG" && ok "the daemon warns about it" ||
+	not_ok "no warning about the unconfirmed LSC"
 expect_exit 0 "TLS 1.3 registration (the verdict comes after the client's handshake)" register $P
 expect_output "\[TLSv1\.3\], cert \[LSC\]" "console: TLSv1.3"
 grep -q "PXY_CERT_CIPHER" "$TEST_TMP/$P/console.log" && ok "console lines are kept in console.log" ||

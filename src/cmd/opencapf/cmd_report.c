@@ -233,12 +233,17 @@ static int report_row(const struct phone_row *row, void *arg)
 	return 0;
 }
 
-static void print_summary(const struct report *r)
+static void print_summary(const struct report *r, struct store *st)
 {
+	int unconfirmed = store_unconfirmed_count(st);
+
 	printf("%zu phone%s: %zu with a valid LSC (%zu expiring within %d days), %zu expired, %zu without; "
 	       "%zu pending operation%s, %zu failed\n",
 	       r->n, r->n == 1 ? "" : "s", r->lsc_ok, r->lsc_expiring, r->expiring_days, r->lsc_expired,
 	       r->lsc_none, r->pending, r->pending == 1 ? "" : "s", r->failed);
+	if (unconfirmed > 0)
+		printf("%d LSC%s sent but never confirmed by the phone ('phone show NAME' lists them)\n", unconfirmed,
+		       unconfirmed == 1 ? "" : "s");
 }
 
 static int format_opt(int c, const char *arg, enum report_format *fmt)
@@ -330,7 +335,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	if (r.fmt == FMT_TABLE) {
 		table_print_free(r.t, stdout, terminal_width());
 		r.t = NULL;
-		print_summary(&r);
+		print_summary(&r, st);
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("report: cannot write the output");

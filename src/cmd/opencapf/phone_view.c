@@ -54,8 +54,26 @@ char *phone_audit_detail(const struct phone *before, const struct phone *after)
 
 json_t *phone_history_json(const struct history_entry *h)
 {
-	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "time", json_time_utc(h->time), "peer", h->peer,
-			 "operation", h->operation, "auth", h->auth_mode, "outcome", h->outcome, "reason", h->reason);
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "time", json_time_utc(h->time), "peer", h->peer,
+			 "operation", h->operation, "auth", h->auth_mode, "outcome", h->outcome, "reason", h->reason,
+			 "count", h->count > 0 ? h->count : 1, "first_time",
+			 json_time_utc(h->first_time ? h->first_time : h->time));
+}
+
+static int add_unconfirmed(const struct cert_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:o, s:s}", "serial", r->serial, "sha256", r->sha256,
+					     "issued", json_time_utc(r->time), "not_after",
+					     json_time_utc(r->not_after), "issuer_sha256", r->issuer_sha256));
+	return 0;
+}
+
+static int add_lockout(const struct auth_lockout *l, void *arg)
+{
+	if (l->locked_until > now_utc())
+		json_array_append_new(arg, json_pack("{s:s, s:o, s:i}", "source", l->source, "locked_until",
+						     json_time_utc(l->locked_until), "lockouts", l->lockouts));
+	return 0;
 }
 
 static int add_history(const struct history_entry *h, void *arg)
@@ -94,6 +112,10 @@ json_t *phone_full_json(struct store *st, const struct phone *p, int history)
 	json_object_set_new(o, "key_order_label", json_string(key_order_label(p->key_order)));
 	json_object_set_new(o, "operation_label", json_string(capf_op_label(p->op)));
 	json_object_set_new(o, "locked_until", p->locked_until > now_utc() ? json_time_utc(p->locked_until) : json_null());
+	json_object_set_new(o, "unconfirmed_lscs", json_array());
+	store_unconfirmed_each(st, p->name, add_unconfirmed, json_object_get(o, "unconfirmed_lscs"));
+	json_object_set_new(o, "lockouts", json_array());
+	store_auth_lockouts_each(st, p->name, add_lockout, json_object_get(o, "lockouts"));
 	store_history_each(st, p->name, history, add_history, hist);
 	json_object_set_new(o, "history", hist);
 	return o;
@@ -125,8 +147,38 @@ static int print_history_line(const struct history_entry *h, void *arg)
 
 	(void)arg;
 	fmt_time_utc(h->time, t, sizeof t);
-	printf("  %s  %-15s %-12s %-9s %s%s%s\n", t, h->peer, h->operation, h->auth_mode, h->outcome,
+	printf("  %s  %-15s %-12s %-9s %s%s%s", t, h->peer, h->operation, h->auth_mode, h->outcome,
 	       h->reason[0] ? ": " : "", h->reason);
+	if (h->count > 1) {
+		fmt_time_utc(h->first_time, t, sizeof t);
+		printf(" (%d times since %s)", h->count, t);
+	}
+	putchar('\n');
+	return 0;
+}
+
+static int print_unconfirmed(const struct cert_row *r, void *arg)
+{
+	char t[40];
+
+	(void)arg;
+	fmt_time_utc(r->time, t, sizeof t);
+	printf("Unconfirmed LSC:       serial %s\n", r->serial);
+	printf("%-22s sent %s; the phone never confirmed storing it\n", "",
+	       t);
+	return 0;
+}
+
+static int print_lockout(const struct auth_lockout *l, void *arg)
+{
+	char t[40];
+
+	(void)arg;
+	if (l->locked_until <= now_utc())
+		return 0;
+	fmt_time_utc(l->locked_until, t, sizeof t);
+	printf("  Locked out:                %s until %s (repeated authentication failures from there)\n",
+	       l->source, t);
 	return 0;
 }
 
@@ -157,11 +209,13 @@ int phone_print_text(struct store *st, const struct phone *p)
 		fmt_time_utc(p->locked_until, t, sizeof t);
 		printf("  Locked until:              %s (repeated authentication failures)\n", t);
 	}
+	store_auth_lockouts_each(st, p->name, print_lockout, NULL);
 	if (store_phone_lsc(st, p->name, 0, &r) == 0) {
 		print_cert("LSC:", &r);
 		cert_row_free(&r);
 	} else
 		printf("LSC:                   none\n");
+	store_unconfirmed_each(st, p->name, print_unconfirmed, NULL);
 	if (store_phone_mic(st, p->name, 0, &r) == 0) {
 		print_cert("MIC (last seen):", &r);
 		cert_row_free(&r);

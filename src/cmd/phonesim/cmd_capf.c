@@ -36,7 +36,9 @@ static const char capf_usage[] =
 	"  --no-ec               refuse EC key requests (KEY_GENERATE_RESPONSE reason 7)\n"
 	"  --wrap-mic-as-lsc     wrap a MIC with certificate type 1 like the public test client\n"
 	"  --keygen-delay SECS   wait this long after REQUEST_IN_PROGRESS (a slow phone)\n"
+	"  --in-progress-every SECS  meanwhile repeat REQUEST_IN_PROGRESS this often\n"
 	"  --timeout SECS        longest wait for connect, handshake or a server message (60)\n"
+	"  --source ADDR         connect from this local address (e.g. 127.0.0.2)\n"
 	"  --tls-max VERSION     1.0 (old phone: TLS 1.0, AES-SHA ciphers), 1.2 or 1.3\n"
 	"  --misbehave MODE      disconnect-after-auth, disconnect-before-store, silent,\n"
 	"                        wrong-session-id, truncated, oversize-element,\n"
@@ -50,7 +52,7 @@ static const char capf_usage[] =
 struct capf_run {
 	const char *phonedir, *hostport;
 	struct phone_options opts;
-	double keygen_delay, timeout;
+	double keygen_delay, in_progress_every, timeout;
 	enum tls_max tls_max;
 	int verbose;
 	char server_did[2 * ERRLEN];      /* what the server did last, for --misbehave */
@@ -93,6 +95,7 @@ static int parse_one(struct capf_run *r, int c, const char *arg)
 	case 'w': r->opts.mic_wrapped_as_lsc = 1; return 0;
 	case 'v': r->verbose = 1; return 0;
 	case 'k': return ps_parse_seconds("--keygen-delay", arg, &r->keygen_delay);
+	case 'I': return ps_parse_seconds("--in-progress-every", arg, &r->in_progress_every);
 	case 't':
 		if (ps_parse_seconds("--timeout", arg, &r->timeout) < 0)
 			return -1;
@@ -101,6 +104,11 @@ static int parse_one(struct capf_run *r, int c, const char *arg)
 			return -1;
 		}
 		return 0;
+	case 'S':
+		if (tls_client_set_source(arg) == 0)
+			return 0;
+		ps_error("--source must be a numeric IP address of this machine, not '%s'", arg);
+		return -1;
 	case 'T':
 		if (tls_max_parse(arg, &r->tls_max) == 0)
 			return 0;
@@ -129,7 +137,9 @@ static int parse_args(struct capf_run *r, int argc, char **argv)
 		{ "no-ec", no_argument, NULL, 'e' },
 		{ "wrap-mic-as-lsc", no_argument, NULL, 'w' },
 		{ "keygen-delay", required_argument, NULL, 'k' },
+		{ "in-progress-every", required_argument, NULL, 'I' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "source", required_argument, NULL, 'S' },
 		{ "tls-max", required_argument, NULL, 'T' },
 		{ "misbehave", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -177,6 +187,24 @@ static void log_message(const struct capf_run *r, const char *dir, const uint8_t
 			len >= 2 && msg[0] == CAPF_PROTOCOL_ID ? capf_cmd_name(msg[1]) : "(not a CAPF message)", len);
 }
 
+/* The keygen delay after REQUEST_IN_PROGRESS, repeating the message every
+ * --in-progress-every seconds meanwhile (a phone that keeps saying so). */
+static int keygen_wait(struct capf_run *r, struct tls_conn *conn, const uint8_t *msg, size_t len, char *err,
+		       size_t errlen)
+{
+	double left = r->keygen_delay;
+
+	while (left > 0) {
+		double step = r->in_progress_every > 0 && r->in_progress_every < left ? r->in_progress_every : left;
+
+		sleep_seconds(step);
+		left -= step;
+		if (left > 0 && tls_conn_send(conn, msg, len, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Send each reply with one write; after REQUEST_IN_PROGRESS, the keygen delay. */
 static int send_replies(struct capf_run *r, struct tls_conn *conn, const struct buf *replies,
 			struct phone_session *ps)
@@ -192,8 +220,12 @@ static int send_replies(struct capf_run *r, struct tls_conn *conn, const struct 
 			snprintf(r->server_did, sizeof r->server_did, "closed the connection (%s)", err);
 			return -1;
 		}
-		if (len >= 2 && msg[1] == CAPF_CMD_REQUEST_IN_PROGRESS && r->keygen_delay > 0)
-			sleep_seconds(r->keygen_delay);
+		if (len >= 2 && msg[1] == CAPF_CMD_REQUEST_IN_PROGRESS &&
+		    keygen_wait(r, conn, msg, len, err, sizeof err) < 0) {
+			phone_session_on_close(ps, err);
+			snprintf(r->server_did, sizeof r->server_did, "closed the connection (%s)", err);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -101,6 +101,9 @@ int tls_hostport_valid(const char *hostport);
  * server's certificate itself, with tls_conn_peer). */
 int tls_conn_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
 		  struct tls_conn **out, char *err, size_t errlen);
+/* Start every later connection from this local address (a numeric IPv4
+ * or IPv6 address; connections of the other family are left alone). */
+int tls_client_set_source(const char *addr);
 /* One SSL_write with the whole message. */
 int tls_conn_send(struct tls_conn *c, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* Read one whole CAPF message into *msg (valid until the next call).

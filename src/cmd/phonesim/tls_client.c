@@ -111,6 +111,29 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return rc;
 }
 
+/* The local address connections start from (--source), if one was set. */
+static struct sockaddr_storage source_addr;
+static socklen_t source_len;
+
+int tls_client_set_source(const char *addr)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICHOST }, *res;
+
+	if (getaddrinfo(addr, NULL, &hints, &res) != 0)
+		return -1;
+	memcpy(&source_addr, res->ai_addr, res->ai_addrlen);
+	source_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int bind_source(int fd, int family)
+{
+	if (!source_len || source_addr.ss_family != family)
+		return 0;
+	return bind(fd, (struct sockaddr *)&source_addr, source_len);
+}
+
 /* A non-blocking connect bounded by the timeout, then back to blocking with
  * send/receive timeouts as a second line of defence. */
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
@@ -122,6 +145,8 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 	if (fd < 0)
 		return -1;
+	if (bind_source(fd, ai->ai_family) < 0)
+		goto fail;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, timeout_ms) <= 0) {
 			if (errno == 0 || errno == EINPROGRESS)
