@@ -113,73 +113,53 @@ int store_phone_mic(struct store *st, const char *phone, int with_der, struct ce
 	return phone_cert(st, phone, "mic", with_der, out);
 }
 
-int store_issued_each(struct store *st, const char *phone,
-		      int (*fn)(const struct cert_row *r, void *arg), void *arg)
+/* Each row of a certificate query whose one parameter is `param` (the
+ * columns of read_cert, der last when mode is not DER_NONE). */
+static int cert_walk(struct store *st, const char *sql, const char *param, enum der_mode mode, const char *what,
+		     int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time, der FROM issued_certs "
-					    "WHERE ?1 = '' OR phone = ?1 ORDER BY id");
+	sqlite3_stmt *s = store_prepare(st, sql);
 	struct cert_row r;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	store_bind_text(s, 1, phone);
+	store_bind_text(s, 1, param);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_cert(st, s, &r, DER_BORROW);
+		read_cert(st, s, &r, mode);
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
 	if (!stop && rc != SQLITE_DONE)
-		stop = store_sqlfail(st, "cannot list issued certificates");
+		stop = store_sqlfail(st, what);
 	store_finish(st, s);
 	return stop;
+}
+
+int store_issued_each(struct store *st, const char *phone,
+		      int (*fn)(const struct cert_row *r, void *arg), void *arg)
+{
+	return cert_walk(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, not_after, sha256, "
+			     "issuer_sha256, time, der FROM issued_certs WHERE ?1 = '' OR phone = ?1 ORDER BY id",
+			 phone, DER_BORROW, "cannot list issued certificates", fn, arg);
 }
 
 int store_phone_certs_each(struct store *st, const char *kind,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time, der FROM phone_certs "
-					    "WHERE ?1 = '' OR kind = ?1 ORDER BY phone, kind");
-	struct cert_row r;
-	int rc, stop = 0;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, kind);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_cert(st, s, &r, DER_BORROW);
-		if (fn && (stop = fn(&r, arg)) != 0)
-			break;
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = store_sqlfail(st, "cannot list the phones' certificates");
-	store_finish(st, s);
-	return stop;
+	return cert_walk(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, not_after, sha256, "
+			     "issuer_sha256, time, der FROM phone_certs WHERE ?1 = '' OR kind = ?1 "
+			     "ORDER BY phone, kind",
+			 kind, DER_BORROW, "cannot list the phones' certificates", fn, arg);
 }
 
 int store_unconfirmed_each(struct store *st, const char *phone,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time FROM issued_certs "
-					    "WHERE status = 'delivered' AND (?1 = '' OR phone = ?1) ORDER BY id");
-	struct cert_row r;
-	int rc, stop = 0;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, phone);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_cert(st, s, &r, DER_NONE);
-		if (fn && (stop = fn(&r, arg)) != 0)
-			break;
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = store_sqlfail(st, "cannot list unconfirmed certificates");
-	store_finish(st, s);
-	return stop;
+	return cert_walk(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, not_after, sha256, "
+			     "issuer_sha256, time FROM issued_certs "
+			     "WHERE status = 'delivered' AND (?1 = '' OR phone = ?1) ORDER BY id",
+			 phone, DER_NONE, "cannot list unconfirmed certificates", fn, arg);
 }
 
 int store_unconfirmed_count(struct store *st)
@@ -225,24 +205,9 @@ int store_issued_find(struct store *st, const char *sha256, struct cert_row *out
 int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time " LSC_BY_CAPF_WHERE
-					    " ORDER BY phone");
-	struct cert_row r;
-	int rc, stop = 0;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, capf_sha256);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_cert(st, s, &r, DER_NONE);
-		if (fn && (stop = fn(&r, arg)) != 0)
-			break;
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = store_sqlfail(st, "cannot list the phones holding LSCs");
-	store_finish(st, s);
-	return stop;
+	return cert_walk(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, not_after, sha256, "
+			     "issuer_sha256, time " LSC_BY_CAPF_WHERE " ORDER BY phone",
+			 capf_sha256, DER_NONE, "cannot list the phones holding LSCs", fn, arg);
 }
 
 int store_lsc_by_capf_count(struct store *st, const char *capf_sha256)
