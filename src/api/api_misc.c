@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "api/api_input.h"
 #include "api/api_internal.h"
@@ -21,13 +22,22 @@
 #define RECENT_FAILURES 10
 #define AUDIT_DEFAULT_LIMIT 100
 
+/* Below this much free space in the state's file system no LSC can be
+ * recorded for long (each is a few KiB with its WAL frames). */
+#define HEALTH_DISK_MIN_FREE (1024 * 1024)
+
 void api_health(struct api_req *r)
 {
+	struct statvfs fs;
 	char v[64];
 	int db = store_setting_get(r->st, "lsc_days", v, sizeof v) >= 0;
+	int64_t free_bytes = statvfs(store_dir(r->st), &fs) == 0 ? (int64_t)fs.f_bavail * (int64_t)fs.f_frsize : -1;
+	int disk = free_bytes < 0 || free_bytes >= HEALTH_DISK_MIN_FREE;
 
-	api_reply_json(r, db ? 200 : 503, json_pack("{s:s, s:s}", "status", db ? "ok" : "degraded", "database",
-						    db ? "ok" : "unavailable"));
+	api_reply_json(r, db && disk ? 200 : 503,
+		       json_pack("{s:s, s:s, s:s, s:I}", "status", db && disk ? "ok" : "degraded", "database",
+				 db ? "ok" : "unavailable", "disk", disk ? "ok" : "full", "disk_free_bytes",
+				 (json_int_t)free_bytes));
 }
 
 /* ---- counts ---- */
