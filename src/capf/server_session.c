@@ -524,7 +524,7 @@ void capf_server_session_abort(struct capf_server_session *s, const struct capf_
 		return;
 	snprintf(s->outcome, sizeof s->outcome, "Interrupted");
 	if (s->lsc_recorded)
-		snprintf(s->reason, sizeof s->reason, "%s after the LSC was sent; it is on record, unconfirmed", why);
+		snprintf(s->reason, sizeof s->reason, "%s after the LSC was issued; it is on record, unconfirmed", why);
 	else
 		snprintf(s->reason, sizeof s->reason, "%s", why);
 	s->state = SRV_DONE;

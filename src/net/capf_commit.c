@@ -11,6 +11,7 @@
 #include "common/log.h"
 
 #define BATCH_MAX 1024
+#define PORTS_MAX 64         /* workers whose wake-up is batched */
 
 struct capf_committer {
 	pthread_t thread;
@@ -62,7 +63,8 @@ void capf_commit_port_free(struct capf_commit_port *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-static void port_deliver(struct capf_commit_job *job)
+/* Queue the job at its port; the caller wakes the port's loop. */
+static void port_queue(struct capf_commit_job *job)
 {
 	struct capf_commit_port *p = job->port;
 
@@ -74,7 +76,31 @@ static void port_deliver(struct capf_commit_job *job)
 		p->head = job;
 	p->tail = job;
 	pthread_mutex_unlock(&p->lock);
-	event_active(p->ev, EV_TIMEOUT, 0);
+}
+
+/* Hand a recorded batch back: every job to its port, then one wake-up per
+ * port (a wake-up per job cost each worker a futex and an eventfd write). */
+static void deliver_batch(struct capf_commit_job *batch)
+{
+	struct capf_commit_port *woken[PORTS_MAX];
+	int n = 0;
+
+	while (batch) {
+		struct capf_commit_job *next = batch->next;
+		struct capf_commit_port *p = batch->port;
+		int i;
+
+		port_queue(batch);
+		for (i = 0; i < n && woken[i] != p; i++)
+			;
+		if (i == n && n < PORTS_MAX)
+			woken[n++] = p;
+		else if (i == n)
+			event_active(p->ev, EV_TIMEOUT, 0);   /* more ports than slots: wake at once */
+		batch = next;
+	}
+	for (int i = 0; i < n; i++)
+		event_active(woken[i]->ev, EV_TIMEOUT, 0);
 }
 
 /* ---- the committer ---- */
@@ -170,11 +196,7 @@ static void *committer_main(void *arg)
 
 	while ((batch = take_batch(c)) != NULL) {
 		record_batch(c, batch);
-		while (batch) {
-			struct capf_commit_job *next = batch->next;
-			port_deliver(batch);
-			batch = next;
-		}
+		deliver_batch(batch);
 	}
 	return NULL;
 }

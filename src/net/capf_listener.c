@@ -81,6 +81,7 @@ struct capf_conn {
 	struct conn_ticket ticket;   /* the slot of the listener's pool it holds */
 	int closing;
 	int committing;              /* job queued at the committer */
+	char lost[160];              /* why the connection ended while a job was queued */
 	struct capf_commit_job job;
 };
 
@@ -399,7 +400,10 @@ static int handle_frame(struct capf_conn *c, struct evbuffer *in, size_t *consum
 static void read_cb(struct bufferevent *bev, void *arg);
 
 /* The LSC was issued (WAIT_RECORD) or stored by the phone (WAIT_COMMIT):
- * queue its record; stop reading until it committed. */
+ * queue its record. Until it committed, input stays in the buffer (read_cb
+ * leaves it there; the read watermark bounds it) and an end of the
+ * connection is only noted (c->lost): the job points into the connection.
+ * Reading and the timer stay on, which costs nothing while the phone waits. */
 static void commit_submit(struct capf_conn *c)
 {
 	c->committing = 1;
@@ -409,8 +413,6 @@ static void commit_submit(struct capf_conn *c)
 					   .len = c->sess.lsc_len, .capf_sha256 = c->ident->sha256,
 					   .port = &c->owner->port, .arg = c };
 	capf_server_session_install_entry(&c->sess, &c->job.h);
-	bufferevent_disable(c->bev, EV_READ);
-	evtimer_del(c->timer);
 	capf_commit_submit(c->svc->committer, &c->job);
 }
 
@@ -429,6 +431,11 @@ static void commit_done(struct capf_commit_job *job)
 		over = capf_server_session_recorded(&c->sess, &env, job->rc, job->err, &out);
 	else
 		over = capf_server_session_install_done(&c->sess, &env, job->rc, job->err, &out);
+	if (c->lost[0]) {           /* nobody to send it to: the attempt is recorded as cut off */
+		buf_free(&out);
+		conn_abort(c, c->lost);
+		return;
+	}
 	rc = send_whole(c, &out);
 	buf_free(&out);
 	if (rc < 0) {
@@ -440,7 +447,6 @@ static void commit_done(struct capf_commit_job *job)
 		finish(c);
 		return;
 	}
-	bufferevent_enable(c->bev, EV_READ);
 	read_cb(c->bev, c);       /* the phone may have written meanwhile */
 }
 
@@ -518,7 +524,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof why, "%s", (what & BEV_EVENT_EOF) ? "connection closed by the phone"
 								       : "connection error");
 	ERR_clear_error();
-	if (c->closing)
+	if (c->committing) {        /* the committer still holds the job: finish in commit_done */
+		snprintf(c->lost, sizeof c->lost, "%s", why);
+		bufferevent_disable(bev, EV_READ | EV_WRITE);
+		evtimer_del(c->timer);
+	} else if (c->closing)
 		conn_free(c);
 	else
 		conn_abort(c, why);
@@ -533,6 +543,10 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->closing) {
 		conn_free(c);
+		return;
+	}
+	if (c->committing) {        /* the record comes back in any case: wait for it */
+		arm_timer(c);
 		return;
 	}
 	snprintf(why, sizeof why, "timed out after %d s (%s)", capf_server_session_timeout(&c->sess, &c->svc->cfg),

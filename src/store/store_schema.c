@@ -277,7 +277,6 @@ static const char schema_v5[] =
 	"  AND NEW.not_after IS OLD.not_after AND NEW.sha256 IS OLD.sha256\n"
 	"  AND NEW.issuer_sha256 IS OLD.issuer_sha256 AND NEW.time IS OLD.time AND NEW.der IS OLD.der)\n"
 	"BEGIN SELECT RAISE(ABORT, 'issued certificates are permanent'); END;\n"
-	"CREATE INDEX issued_certs_delivered ON issued_certs (phone) WHERE status = 'delivered';\n"
 
 	"ALTER TABLE phones ADD COLUMN op_claim TEXT NOT NULL DEFAULT '';\n"
 	"ALTER TABLE phones ADD COLUMN op_claim_until INTEGER NOT NULL DEFAULT 0;\n"

@@ -210,7 +210,7 @@ check "the certificate it took verifies against the CAPF certificate" \
 expect_output '"unconfirmed_lscs": \[' "phone show --json lists the unconfirmed LSC"
 expect_output "$lsc_serial" "... by its serial"
 expect_output '"outcome": "Interrupted"' "disconnect mid-session: the attempt is in the history"
-expect_output 'after the LSC was sent; it is on record, unconfirmed' "... saying the LSC was sent"
+expect_output 'after the LSC was issued; it is on record, unconfirmed' "... saying the LSC was issued"
 "$OPENCAPF" --state "$S" phone show $P >"$TEST_TMP/last.out"
 expect_output "Unconfirmed LSC: +serial $lsc_serial" "phone show names the unconfirmed LSC"
 "$OPENCAPF" --state "$S" report >"$TEST_TMP/last.out"
