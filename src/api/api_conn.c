@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 
 #include "api/api_conn.h"
+#include "api/api_head.h"
 #include "common/log.h"
 #include "net/addr.h"
 
@@ -110,8 +111,7 @@ static long long head_length(struct evbuffer *buf)
 {
 	size_t len = evbuffer_get_length(buf), n;
 	struct evbuffer_ptr end, found;
-	const char *head, *p, *stop;
-	long long v;
+	const char *head;
 
 	if (evbuffer_ptr_set(buf, &end, len < API_HEADERS_MAX ? len : API_HEADERS_MAX, EVBUFFER_PTR_SET) < 0)
 		return -1;
@@ -121,17 +121,7 @@ static long long head_length(struct evbuffer *buf)
 	n = (size_t)found.pos + 2;
 	if (!(head = (const char *)evbuffer_pullup(buf, (ev_ssize_t)n)))
 		return -1;
-	for (p = head, stop = head + n; (p = memchr(p, '\n', (size_t)(stop - p))) != NULL;) {
-		p++; /* the start of a header line */
-		if (stop - p < 15 || strncasecmp(p, "content-length:", 15) != 0)
-			continue;
-		for (p += 15; p < stop && (*p == ' ' || *p == '\t'); p++)
-			;
-		for (v = 0; p < stop && *p >= '0' && *p <= '9'; p++)
-			v = v < 100000000000000LL ? v * 10 + (*p - '0') : v;
-		return v;
-	}
-	return -1;
+	return api_head_content_length(head, n);
 }
 
 static void conn_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
