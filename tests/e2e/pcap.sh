@@ -14,12 +14,12 @@
 
 if ! command -v tcpdump >/dev/null; then
 	echo "skipped: tcpdump is not installed (scripts/setup.sh --test installs it)"
-	finish; exit 0
+	exit 77
 fi
 if ! timeout 5 tcpdump -i lo -c 1 -w /dev/null 'tcp port 9' >/dev/null 2>"$TEST_TMP/probe.err" &&
 	grep -qi "permission\|not permitted\|socket" "$TEST_TMP/probe.err"; then
 	echo "skipped: cannot capture on lo here: $(head -1 "$TEST_TMP/probe.err")"
-	finish; exit 0
+	exit 77
 fi
 
 S="$TEST_TMP/state"

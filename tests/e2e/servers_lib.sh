@@ -4,7 +4,7 @@
 #
 # Each server runs in the foreground on 127.0.0.1 with a configuration
 # written under $TEST_TMP, and is stopped by lib.sh's EXIT trap. A test skips
-# (exit 0, "skipped: ...") only when the Debian package that provides a
+# (exit 77, which meson reports as SKIP) only when the Debian package that provides a
 # server or a client is not installed (scripts/setup.sh --test installs them
 # and reports the ones it could not); a server that fails to start fails.
 : "${PHONESIM:?PHONESIM must name the phonesim binary}"
@@ -35,7 +35,7 @@ need() {
 		echo "skipped: not installed: ${missing[*]}; 'bash scripts/setup.sh --test' (as root) installs them"
 		echo
 		echo "0 passed, 0 failed, 1 skipped"
-		exit 0
+		exit 77
 	fi
 }
 
