@@ -17,7 +17,6 @@
 
 #include <string.h>
 
-#include "capf/trust_load.h"
 #include "common/log.h"
 
 struct presented {
@@ -87,9 +86,9 @@ static int check_signatures(const struct capf_msg *m, const char *device, const 
 }
 
 /* 0 if `cert` chains to the named store. */
-static int chains_to(struct store *st, const char *store_name, X509 *cert, char *why, size_t wl)
+static int chains_to(const struct capf_server_env *env, const char *store_name, X509 *cert, char *why, size_t wl)
 {
-	STACK_OF(X509) *anchors = trust_load_stack(st, store_name);
+	STACK_OF(X509) *anchors = REC(env, trust, store_name);
 	int rc;
 
 	if (!anchors) {
@@ -132,8 +131,8 @@ static int check_sudi(const struct capf_server_session *s, const struct capf_ser
 	     (sudi.sig_sha1 || sudi.sig_sha512);
 	if (!ok)
 		seterr(reason, rl, "SUDI signature does not verify");
-	else if (chains_to(env->st, TRUST_MANUFACTURING, cert, why1, sizeof why1) < 0 &&
-		 chains_to(env->st, TRUST_CAPF, cert, why2, sizeof why2) < 0) {
+	else if (chains_to(env, TRUST_MANUFACTURING, cert, why1, sizeof why1) < 0 &&
+		 chains_to(env, TRUST_CAPF, cert, why2, sizeof why2) < 0) {
 		seterr(reason, rl, "SUDI certificate: %s", why1);
 		ok = 0;
 	}
@@ -149,19 +148,19 @@ static int check_chain(struct capf_server_session *s, const struct capf_server_e
 	char why[ERRLEN];
 
 	if (s->phone.auth == AUTH_LSC_FIRST) {
-		if (chains_to(env->st, TRUST_CAPF, p->cert, why, sizeof why) == 0) {
+		if (chains_to(env, TRUST_CAPF, p->cert, why, sizeof why) == 0) {
 			snprintf(s->auth_used, sizeof s->auth_used, "lsc");
 			return 0;
 		}
 		/* A phone without an LSC authenticates with its MIC. */
-		if (chains_to(env->st, TRUST_MANUFACTURING, p->cert, reason, rl) == 0) {
+		if (chains_to(env, TRUST_MANUFACTURING, p->cert, reason, rl) == 0) {
 			snprintf(s->auth_used, sizeof s->auth_used, "mic");
 			return 0;
 		}
 		seterr(reason, rl, "not issued by a certificate in CAPF-trust (%s)", why);
 		return -1;
 	}
-	if (chains_to(env->st, TRUST_MANUFACTURING, p->cert, why, sizeof why) == 0) {
+	if (chains_to(env, TRUST_MANUFACTURING, p->cert, why, sizeof why) == 0) {
 		snprintf(s->auth_used, sizeof s->auth_used, "mic");
 		return 0;
 	}
@@ -180,7 +179,7 @@ static enum capf_auth_result check_certificate(struct capf_server_session *s, co
 		goto out;
 	if (check_chain(s, env, &p, reason, rl) < 0)
 		goto out;
-	if (store_seen_cert(env->st, s->device, s->auth_used, p.der, p.derlen) < 0) {
+	if (REC(env, seen_cert, s->device, s->auth_used, p.der, p.derlen) < 0) {
 		seterr(reason, rl, "cannot record the presented certificate");
 		res = CAPF_AUTH_ERROR;
 		goto out;

@@ -111,9 +111,9 @@ static int fail_session(struct capf_server_session *s, const struct capf_server_
 	snprintf(s->outcome, sizeof s->outcome, "%s", status);
 	if (s->known) {
 		fill_history(s, &h);
-		if (store_capf_attempt_failed(env->st, s->device, &h, status, auth_failed,
+		if (REC(env, attempt_failed, s->device, &h, status, auth_failed,
 					      env->cfg->lockout_failures, env->cfg->lockout_seconds) < 0)
-			log_err("capf: %s: cannot record the failed attempt: %s", s->device, store_errmsg(env->st));
+			log_err("capf: %s: cannot record the failed attempt: %s", s->device, REC_ERR(env));
 	}
 	return end_session(s, CAPF_REASON_INVALID_ELEMENT, out);
 }
@@ -170,8 +170,8 @@ static int history_only(struct capf_server_session *s, const struct capf_server_
 
 	snprintf(s->outcome, sizeof s->outcome, "%s", outcome);
 	fill_history(s, &h);
-	if (store_history_add(env->st, s->device, &h) < 0)
-		log_err("capf: %s: cannot record the session: %s", s->device, store_errmsg(env->st));
+	if (REC(env, history_add, s->device, &h) < 0)
+		log_err("capf: %s: cannot record the session: %s", s->device, REC_ERR(env));
 	return end_session(s, reason, out);
 }
 
@@ -238,15 +238,15 @@ static int on_auth_response(struct capf_server_session *s, const struct capf_ser
 	}
 	/* From here on the name reaches the log, the history and the audit. */
 	text_escape(s->device, sizeof s->device, s->device, strlen(s->device));
-	rc = store_phone_get(env->st, s->device, &s->phone);
+	rc = REC(env, phone_get, s->device, &s->phone);
 	if (rc != 0) {
 		snprintf(s->outcome, sizeof s->outcome, rc > 0 ? "Unknown Device" : "Failed");
 		snprintf(s->reason, sizeof s->reason, "%s", rc > 0 ? "device not configured" : "database error");
 		return end_session(s, rc > 0 ? CAPF_REASON_UNKNOWN_DEVICE : CAPF_REASON_INVALID_ELEMENT, out);
 	}
 	s->known = 1;
-	if (store_auth_locked_until(env->st, s->device, s->peer, &locked) < 0) {
-		snprintf(s->reason, sizeof s->reason, "database error: %s", store_errmsg(env->st));
+	if (REC(env, locked_until, s->device, s->peer, &locked) < 0) {
+		snprintf(s->reason, sizeof s->reason, "database error: %s", REC_ERR(env));
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
 	if (locked > now_utc())
@@ -258,8 +258,8 @@ static int on_auth_response(struct capf_server_session *s, const struct capf_ser
 		snprintf(s->outcome, sizeof s->outcome, "%s", STATUS_LATE);
 		struct history_entry h;
 		fill_history(s, &h);
-		if (store_capf_attempt_failed(env->st, s->device, &h, STATUS_LATE, 0, 0, 0) < 0)
-			log_err("capf: %s: cannot record the attempt: %s", s->device, store_errmsg(env->st));
+		if (REC(env, attempt_failed, s->device, &h, STATUS_LATE, 0, 0, 0) < 0)
+			log_err("capf: %s: cannot record the attempt: %s", s->device, REC_ERR(env));
 		return end_session(s, CAPF_REASON_INVALID_ELEMENT, out);
 	}
 	switch (capf_auth_check(s, env, m, &status, reason, sizeof reason)) {
@@ -279,7 +279,7 @@ static int on_auth_response(struct capf_server_session *s, const struct capf_ser
 		snprintf(s->reason, sizeof s->reason, "another session for this device holds its pending operation");
 		return history_only(s, env, "Refused: Operation In Progress", CAPF_REASON_INVALID_ELEMENT, out);
 	default:
-		snprintf(s->reason, sizeof s->reason, "cannot claim the operation: %s", store_errmsg(env->st));
+		snprintf(s->reason, sizeof s->reason, "cannot claim the operation: %s", REC_ERR(env));
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
 	if (start_operation(s, env, out) < 0)
@@ -340,8 +340,8 @@ static int issue_lsc(struct capf_server_session *s, const struct capf_server_env
 	}
 	s->state = SRV_WAIT_RECORD;
 	fill_history(s, &h);
-	if (store_capf_lsc_delivered(env->st, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
-		return capf_server_session_recorded(s, env, -1, store_errmsg(env->st), out) ? 1 : 0;
+	if (REC(env, lsc_delivered, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
+		return capf_server_session_recorded(s, env, -1, REC_ERR(env), out) ? 1 : 0;
 	return send_lsc(s, env, out);
 }
 
@@ -400,8 +400,8 @@ static int on_store_response(struct capf_server_session *s, const struct capf_se
 		return 0;
 	}
 	fill_history(s, &h);
-	if (store_capf_complete_install(env->st, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
-		return capf_server_session_install_done(s, env, -1, store_errmsg(env->st), out);
+	if (REC(env, complete_install, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
+		return capf_server_session_install_done(s, env, -1, REC_ERR(env), out);
 	return end_session(s, CAPF_REASON_UPDATE_CERTIFICATE, out);
 }
 
@@ -442,9 +442,9 @@ static int on_fetch_response(struct capf_server_session *s, const struct capf_se
 		snprintf(s->reason, sizeof s->reason, "phone holds no LSC");
 	snprintf(s->outcome, sizeof s->outcome, STATUS_TROUBLESHOOT_SUCCESS);
 	fill_history(s, &h);
-	if (store_capf_complete_troubleshoot(env->st, s->device, type == CAPF_CERT_MIC ? "mic" : "lsc", der,
+	if (REC(env, complete_troubleshoot, s->device, type == CAPF_CERT_MIC ? "mic" : "lsc", der,
 					     derlen, &h) < 0) {
-		snprintf(s->reason, sizeof s->reason, "cannot record: %s", store_errmsg(env->st));
+		snprintf(s->reason, sizeof s->reason, "cannot record: %s", REC_ERR(env));
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
 	return end_session(s, CAPF_REASON_NO_ACTION, out);
@@ -466,8 +466,8 @@ static int on_delete_response(struct capf_server_session *s, const struct capf_s
 		snprintf(s->reason, sizeof s->reason, "phone had no LSC");
 	snprintf(s->outcome, sizeof s->outcome, STATUS_DELETE_SUCCESS);
 	fill_history(s, &h);
-	if (store_capf_complete_delete(env->st, s->device, &h) < 0) {
-		snprintf(s->reason, sizeof s->reason, "cannot record: %s", store_errmsg(env->st));
+	if (REC(env, complete_delete, s->device, &h) < 0) {
+		snprintf(s->reason, sizeof s->reason, "cannot record: %s", REC_ERR(env));
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
 	return end_session(s, CAPF_REASON_UPDATE_CERTIFICATE, out);
@@ -533,8 +533,8 @@ void capf_server_session_abort(struct capf_server_session *s, const struct capf_
 	fill_history(s, &h);
 	if (s->lsc_recorded)
 		lsc_serial(s, h.serial, sizeof h.serial);
-	if (store_capf_attempt_failed(env->st, s->device, &h, NULL, 0, 0, 0) < 0)
-		log_err("capf: %s: cannot record the interrupted attempt: %s", s->device, store_errmsg(env->st));
+	if (REC(env, attempt_failed, s->device, &h, NULL, 0, 0, 0) < 0)
+		log_err("capf: %s: cannot record the interrupted attempt: %s", s->device, REC_ERR(env));
 }
 
 int capf_server_session_timeout(const struct capf_server_session *s, const struct capf_server_cfg *cfg)

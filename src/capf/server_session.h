@@ -2,7 +2,8 @@
  * server_session.h: the server side of one CAPF session as a state machine.
  *
  * Feed it whole messages; it appends its replies (each one whole message)
- * to a buffer, makes the store changes, and says when the session is over.
+ * to a buffer, makes the record changes through the environment's records
+ * (capf_records.h: no database here), and says when the session is over.
  * No sockets: the net layer owns I/O and timeouts, and asks the session which
  * timeout its current state wants.
  *
@@ -24,9 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capf/capf_records.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"
+
+/* A records operation of the session's environment: REC(env, phone_get, name, &p). */
+#define REC(env, op, ...) ((env)->rec->op((env)->rec_ctx, __VA_ARGS__))
+#define REC_ERR(env) ((env)->rec->errmsg((env)->rec_ctx))
 
 struct capf_server_cfg {
 	int lockout_failures;     /* failed authentications before a lockout (0 = never) */
@@ -41,7 +47,8 @@ void capf_server_cfg_defaults(struct capf_server_cfg *cfg);
 
 /* What a session needs from the worker that runs it. */
 struct capf_server_env {
-	struct store *st;                 /* this thread's store handle */
+	const struct capf_records *rec;   /* the phones' records (capf_records.h) ... */
+	void *rec_ctx;                    /* ... and their context: capf_store_records takes a struct store */
 	struct signer *signer;            /* the current CAPF certificate's signer */
 	const char *capf_sha256;          /* fingerprint of signer->issuer */
 	const struct capf_server_cfg *cfg;

@@ -88,7 +88,7 @@ struct capf_conn {
 static struct capf_server_env conn_env(const struct capf_conn *c)
 {
 	return (struct capf_server_env){
-		.st = c->worker->st, .signer = c->ident->signer,
+		.rec = &capf_store_records, .rec_ctx = c->worker->st, .signer = c->ident->signer,
 		.capf_sha256 = c->ident->sha256, .cfg = &c->svc->cfg,
 		.defer_install = c->svc->committer != NULL, .node = c->svc->node,
 		.claims = c->svc->claims,

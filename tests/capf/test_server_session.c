@@ -196,7 +196,7 @@ static void run_case(json_t *c, const struct case_setup *setup)
 	pki_fingerprint(signer->issuer, "sha256", 0, sha, sizeof sha);
 	capf_server_cfg_defaults(&cfg);
 	cfg.lsc_days = 365;
-	env = (struct capf_server_env){ .st = st, .signer = signer, .capf_sha256 = sha, .cfg = &cfg };
+	env = (struct capf_server_env){ .rec = &capf_store_records, .rec_ctx = st, .signer = signer, .capf_sha256 = sha, .cfg = &cfg };
 	capf_server_session_init(&s, sid, "127.0.0.1");
 	buf_init(&out);
 	assert_int_equal(capf_server_session_start(&s, &out), 0);
@@ -292,7 +292,7 @@ static void test_garbage_after_auth_request(void **state)
 	(void)state;
 	st = vector_state(dir, sizeof dir);
 	capf_server_cfg_defaults(&cfg);
-	env = (struct capf_server_env){ .st = st, .signer = NULL, .capf_sha256 = "", .cfg = &cfg };
+	env = (struct capf_server_env){ .rec = &capf_store_records, .rec_ctx = st, .signer = NULL, .capf_sha256 = "", .cfg = &cfg };
 	capf_server_session_init(&s, 42, "127.0.0.1");
 	buf_init(&out);
 	capf_server_session_start(&s, &out);
@@ -320,7 +320,7 @@ static void test_wrong_session_id(void **state)
 	(void)state;
 	st = vector_state(dir, sizeof dir);
 	capf_server_cfg_defaults(&cfg);
-	env = (struct capf_server_env){ .st = st, .signer = NULL, .capf_sha256 = "", .cfg = &cfg };
+	env = (struct capf_server_env){ .rec = &capf_store_records, .rec_ctx = st, .signer = NULL, .capf_sha256 = "", .cfg = &cfg };
 	capf_server_session_init(&s, 42, "127.0.0.1");
 	buf_init(&out);
 	assert_int_equal(capf_server_session_on_message(&s, &env, other, sizeof other, &out), 1);
