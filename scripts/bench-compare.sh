@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench-compare.sh: the cost of a change, measured side by side (issue 14,
-# "Cost measured"): an old and a new opencapfd under the same enrollment load,
+# bench-compare.sh: the cost of a change, measured side by side:
+# an old and a new opencapfd under the same enrollment load,
 # in alternating rounds, in one run, on loopback.
 #
 #   scripts/bench-compare.sh OLD_REV [NEW_REV] [--rounds N] [--count N]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: the opencapf performance benchmark (issue 9), in one run, on this
+# bench.sh: the opencapf performance benchmark, in one run, on this
 # machine, loopback only. Every figure it writes is measured here and now:
 #   1. the limit: openssl speed and an in-process measure (phonesim
 #      load-limit) of LSC signing and the TLS handshake, per CAPF key type,

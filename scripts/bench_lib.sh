@@ -59,7 +59,7 @@ free_port() {
 # start_daemon STATE [OPTIONS]: sets PORT, DAEMON_PID; refuses a port that
 # another process shares (SO_REUSEPORT would split the connections).
 # Every phone of the load comes from 127.0.0.1: a daemon that limits the
-# connections of one address (issue 14) gets a limit as high as its cap.
+# connections of one address gets a limit as high as its cap.
 start_daemon() {
 	local st=$1 extra=(); shift
 	"$OPENCAPFD" --help 2>&1 | grep -q -- --max-per-address && extra=(--max-per-address 30000)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # crash-trials.sh [TRIALS]: kill -9 the CAPF daemon at a random moment of an
 # enrollment load, restart it on the same state, let the phones retry, and
-# check what is on record (issue 14). TRIALS defaults to 100.
+# check what is on record. TRIALS defaults to 100.
 #
 # Each trial:
 #   1. a fresh state: a copy (cp -a) of a template made once at the start

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz-campaign.sh: fuzzing at depth (issue 14): every libFuzzer target for a
+# fuzz-campaign.sh: fuzzing at depth: every libFuzzer target for a
 # long campaign, over a corpus that persists and grows from one campaign to the
 # next, with the figures written down.
 #

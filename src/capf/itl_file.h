@@ -1,6 +1,6 @@
 /*
  * itl_file.h: building the ITLFile.tlv / CTLFile.tlv of a state directory
- * and publishing the ITL into the TFTP/HTTP folder (issue 6).
+ * and publishing the ITL into the TFTP/HTTP folder.
  *
  * The ITL holds one record per service certificate of the state, in this
  * order:

@@ -1,6 +1,6 @@
 /*
  * service_certs.h: the state's service certificates besides CAPF's
- * (issue 6):
+ *:
  *   - "sast": the SAST/TFTP signer. RSA; signs ITLFile.tlv and CTLFile.tlv
  *     and appears in them with roles SAST and TFTP. Created by init
  *     (CN=ITLRECOVERY_<host>, like the vendor's ITL recovery certificate) or

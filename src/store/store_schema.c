@@ -187,7 +187,7 @@ static const char schema_v2[] =
 	"  der      BLOB NOT NULL\n"
 	");\n";
 
-/* Version 3: the registration TLS check (issue 7, store_register.h).
+/* Version 3: the registration TLS check (store_register.h).
  *  - register_log: one row per TLS connection to the registration check
  *    listener: which certificate the phone presented (kind by the rules of
  *    src/diag/classify.h and the rule that matched), whether CallManager-trust
@@ -214,7 +214,7 @@ static const char schema_v3[] =
 	");\n"
 	"CREATE INDEX register_log_phone ON register_log (phone, id);\n";
 
-/* Version 4 (admin API, issue 8): who may use the HTTP API (store_api.h).
+/* Version 4 (admin API): who may use the HTTP API (store_api.h).
  *  - api_tokens: one row per token created with `opencapf token create`;
  *    hash is the SHA-256 (hex) of the whole token text, never the token;
  *    a revoked token stays listed and is never valid again.
@@ -250,7 +250,7 @@ static const char schema_v4[] =
 	");\n"
 	"CREATE INDEX login_failures_source_time ON login_failures (source, time);\n";
 
-/* Version 5 (CA invariants, issue 14).
+/* Version 5 (CA invariants).
  *  - issued_certs.status: 'delivered' from the moment an LSC is recorded,
  *    before it is sent to the phone; 'confirmed' once the phone said it
  *    stored it (then it is the phone's current LSC in phone_certs). Rows of

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # api_limits.sh: the API's limits protect the victim, not the attacker
-# (issue 14, items 7 and 8), with the default login_max_failures (10):
+#, with the default login_max_failures (10):
 #   - ten bad tokens from 127.0.0.1 block bad tokens from there (429 with
 #     Retry-After), while a valid token, the login page with a valid token
 #     and a browser session from the same address keep working; another

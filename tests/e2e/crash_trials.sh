@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# crash_trials.sh: the short CI variant of scripts/crash-trials.sh (issue 14):
+# crash_trials.sh: the short CI variant of scripts/crash-trials.sh:
 # 3 trials (CRASH_TRIALS to change) of 200 phones enrolling while opencapfd
 # is killed with SIGKILL at a random moment and restarted on the same state;
 # each trial checks the database's integrity, that every LSC a phone received

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # disk_full.sh: opencapfd with its state on a small filesystem that fills
-# up in the middle of an enrollment load (issue 14). As root: an 8 MiB tmpfs
+# up in the middle of an enrollment load. As root: an 8 MiB tmpfs
 # holds the state; 300 phones are scheduled and 10 enrol; a filler file
 # takes all but a little of the disk; a load of 280 phones runs. Checks:
 # sessions fail, and the daemon log says the disk (database) is full; PRAGMA

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# limits.sh: resource exhaustion degrades service, never spins (issue 14):
+# limits.sh: resource exhaustion degrades service, never spins:
 # a daemon at its descriptor limit (ulimit -n 512, 700 idle connections)
 # keeps its log small and its API answering, and enrolls a phone once they
 # are gone; descriptors taken through the API pause the listeners instead

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# log_escape.sh: names from the network cannot forge log lines (issue 14,
-# item 5). A TVS request and a CAPF AUTH_RESPONSE whose device name holds a
+# log_escape.sh: names from the network cannot forge log lines.
+# A TVS request and a CAPF AUTH_RESPONSE whose device name holds a
 # newline and a terminal escape sequence, and a registration-check client
 # certificate whose CN holds the same, must reach the daemon's log,
 # `opencapf register log` (text and JSON) and the store escaped (\x0a, \x1b,
