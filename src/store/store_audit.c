@@ -1,5 +1,7 @@
 /*
- * store_audit.c: the audit log: who changed what, when.
+ * store_audit.c: the audit log: who changed what, when. Appending a row,
+ * and reading rows back: the newest ones (store_audit_each) or those a
+ * filter selects (store_audit_select, store_search.h).
  *
  * Invariants:
  *  - Rows are appended, never updated (schema trigger); ids grow with time,
@@ -15,6 +17,7 @@
 
 #include "common/util.h"
 #include "store/store_internal.h"
+#include "store/store_search.h"
 
 void store_json_str(char *out, size_t outcap, const char *s)
 {
@@ -61,8 +64,7 @@ int store_audit(struct store *st, const char *actor, const char *action, const c
 
 	if (!actor || !actor[0] || !action || !action[0])
 		return store_fail(st, "an audit entry needs an actor and an action");
-	s = store_prepare(st, "INSERT INTO audit_log (time, actor, action, object, detail) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5)");
+	s = store_prepare(st, STORE_AUDIT_SQL_INSERT);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_utc());
@@ -73,16 +75,15 @@ int store_audit(struct store *st, const char *actor, const char *action, const c
 	return store_run(st, s, "cannot write the audit log");
 }
 
-int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg)
+#define AUDIT_COLUMNS "SELECT id, time, actor, action, object, detail FROM audit_log "
+
+/* Calls fn for each row of s (AUDIT_COLUMNS), then finishes s. */
+static int audit_walk(struct store *st, sqlite3_stmt *s, int (*fn)(const struct audit_entry *e, void *arg),
+		      void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, time, actor, action, object, detail FROM audit_log "
-					    "ORDER BY id DESC LIMIT ?1");
 	struct audit_entry e;
 	int rc, stop = 0;
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof e);
 		e.id = sqlite3_column_int64(s, 0);
@@ -98,4 +99,40 @@ int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_e
 		stop = store_sqlfail(st, "cannot read the audit log");
 	store_finish(st, s);
 	return stop;
+}
+
+int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, AUDIT_COLUMNS "ORDER BY id DESC LIMIT ?1");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
+	return audit_walk(st, s, fn, arg);
+}
+
+#define AUDIT_SELECT                                                                          \
+	AUDIT_COLUMNS                                                                         \
+	"WHERE (?1 = '' OR actor = ?1) "                                                      \
+	"AND (?2 = '' OR substr(action, 1, length(?2)) = ?2) "                                \
+	"AND (?3 = '' OR (?4 = 1 AND object GLOB ?3) OR (?4 = 0 AND object = ?3)) "           \
+	"AND (?5 = 0 OR time >= ?5) AND (?6 = 0 OR time < ?6) "
+
+int store_audit_select(struct store *st, const struct audit_filter *f,
+		       int (*fn)(const struct audit_entry *e, void *arg), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, f->oldest_first ? AUDIT_SELECT "ORDER BY id ASC LIMIT ?7"
+							    : AUDIT_SELECT "ORDER BY id DESC LIMIT ?7");
+	const char *obj = f->object ? f->object : "";
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, f->actor);
+	store_bind_text(s, 2, f->action_prefix);
+	store_bind_text(s, 3, obj);
+	sqlite3_bind_int(s, 4, strpbrk(obj, "*?[") != NULL);
+	sqlite3_bind_int64(s, 5, f->since);
+	sqlite3_bind_int64(s, 6, f->until);
+	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : -1);
+	return audit_walk(st, s, fn, arg);
 }

@@ -6,11 +6,16 @@
  *   store_schema.c    the migration scripts (index = schema version - 1)
  *   store_enums.c     names, vendor labels and parsing of the phone enums
  *   store_phone.c     phones and their attempt history
+ *   store_phone_row.c the one codec of a whole phone row (columns, reader, binder)
  *   store_cert.c      issued / seen certificates, completing CAPF operations
  *   store_claim.c     operation claims and string-authentication lockouts
  *   store_capf.c      the CAPF certificates (current, previous, retired)
  *   store_trust.c     trust stores and their certificates
- *   store_audit.c     the append-only audit log
+ *   store_audit.c     the append-only audit log (writing and filtered reading)
+ *   store_filter.c    phone filters: parsing, describing (no SQL)
+ *   store_select.c    phones selected by a filter, in one SQL query
+ *   store_schedule.c  scheduling an operation on every phone a filter selects
+ *   store_bulk.c      the bulk writer for imports (one transaction)
  *   store_certparse.c the one place the store looks inside a certificate
  *
  * Conventions kept by every file:
@@ -85,6 +90,35 @@ int store_tx_close(struct store *st, struct store_tx *tx, int rc);
 /* store_phone.c, for the CAPF completions in store_cert.c. */
 int store_phone_write(struct store *st, const struct phone *p);
 
+/* store_phone_row.c: a whole phone row, one column list for every query.
+ * STORE_PHONE_COLUMNS(a) names the STORE_PHONE_NCOLUMNS columns of phones,
+ * each prefixed with the table alias a ("" or "p."); the writable ones
+ * (all but the key name and created, updated) are STORE_PHONE_DATA_COLUMNS. */
+#define STORE_PHONE_DATA_COLUMNS(a)                                                                    \
+	a "model, " a "description, " a "auth_mode, " a "auth_string, " a "key_order, " a "rsa_bits, "  \
+	a "ec_bits, " a "operation, " a "deadline, " a "status, " a "auth_failures, " a "locked_until, " \
+	a "last_contact"
+#define STORE_PHONE_COLUMNS(a) a "name, " STORE_PHONE_DATA_COLUMNS(a) ", " a "created, " a "updated"
+#define STORE_PHONE_NCOLUMNS 16
+/* The statements on whole rows; their parameters are store_phone_bind's. */
+#define STORE_PHONE_SQL_GET "SELECT " STORE_PHONE_COLUMNS("") " FROM phones WHERE name = ?1"
+#define STORE_PHONE_SQL_EACH "SELECT " STORE_PHONE_COLUMNS("") " FROM phones ORDER BY name"
+#define STORE_PHONE_SQL_INSERT                                                                         \
+	"INSERT INTO phones (" STORE_PHONE_COLUMNS("") ") VALUES "                                      \
+	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+#define STORE_PHONE_SQL_UPDATE                                                                         \
+	"UPDATE phones SET (" STORE_PHONE_DATA_COLUMNS("") ", updated) = "                              \
+	"(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16) WHERE name = ?1"
+/* Binds ?1..?16 in STORE_PHONE_COLUMNS order (created and updated as given). */
+void store_phone_bind(sqlite3_stmt *s, const struct phone *p, int64_t created, int64_t updated);
+/* Reads the STORE_PHONE_COLUMNS from column 0 into p; -1 (error set) for a
+ * setting this program does not know. */
+int store_phone_read(struct store *st, sqlite3_stmt *s, struct phone *p);
+
+/* store_filter.c: the LSC_EXPIRING window of a filter, in days. */
+struct phone_filter;
+int store_filter_expiring_days(const struct phone_filter *f);
+
 /* store_claim.c, within the caller's transaction (see the top of that file). */
 int store_claim_take_locked(struct store *st, const char *phone, enum capf_op op, const char *claim,
 			    int64_t until);
@@ -114,5 +148,9 @@ void store_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 /* store_audit.c: a JSON string value, escaped, into a bounded buffer. */
 void store_json_str(char *out, size_t outcap, const char *s);
+/* The one statement that appends an audit row: ?1 time, ?2 actor,
+ * ?3 action, ?4 object, ?5 detail. */
+#define STORE_AUDIT_SQL_INSERT                                                                         \
+	"INSERT INTO audit_log (time, actor, action, object, detail) VALUES (?1, ?2, ?3, ?4, ?5)"
 
 #endif

@@ -10,16 +10,13 @@
  *    pointers (ON DELETE CASCADE) but never the issued_certs rows.
  *  - Rows handed to callbacks live on the stack of the iterator: they are
  *    valid only during the call.
+ *  - Whole rows are read and written by the codec of store_phone_row.c.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
 #include "store/store_internal.h"
-
-#define PHONE_COLUMNS                                                                          \
-	"name, model, description, auth_mode, auth_string, key_order, rsa_bits, ec_bits, "      \
-	"operation, deadline, status, auth_failures, locked_until, last_contact, created, updated"
 
 void phone_defaults(struct phone *p, const char *name)
 {
@@ -33,54 +30,6 @@ void phone_defaults(struct phone *p, const char *name)
 	p->op = OP_NONE;
 }
 
-/* Binds ?1..?16 in PHONE_COLUMNS order. */
-static void bind_phone(sqlite3_stmt *s, const struct phone *p, int64_t created, int64_t updated)
-{
-	store_bind_text(s, 1, p->name);
-	store_bind_text(s, 2, p->model);
-	store_bind_text(s, 3, p->description);
-	store_bind_text(s, 4, auth_mode_name(p->auth));
-	store_bind_text(s, 5, p->auth_string);
-	store_bind_text(s, 6, key_order_name(p->key_order));
-	sqlite3_bind_int(s, 7, p->rsa_bits);
-	sqlite3_bind_int(s, 8, p->ec_bits);
-	store_bind_text(s, 9, capf_op_name(p->op));
-	sqlite3_bind_int64(s, 10, p->deadline);
-	store_bind_text(s, 11, p->status);
-	sqlite3_bind_int(s, 12, p->auth_failures);
-	sqlite3_bind_int64(s, 13, p->locked_until);
-	sqlite3_bind_int64(s, 14, p->last_contact);
-	sqlite3_bind_int64(s, 15, created);
-	sqlite3_bind_int64(s, 16, updated);
-}
-
-static int read_phone(struct store *st, sqlite3_stmt *s, struct phone *p)
-{
-	char auth[16], order[16], op[16];
-
-	memset(p, 0, sizeof *p);
-	store_col_text(s, 0, p->name, sizeof p->name);
-	store_col_text(s, 1, p->model, sizeof p->model);
-	store_col_text(s, 2, p->description, sizeof p->description);
-	store_col_text(s, 3, auth, sizeof auth);
-	store_col_text(s, 4, p->auth_string, sizeof p->auth_string);
-	store_col_text(s, 5, order, sizeof order);
-	p->rsa_bits = sqlite3_column_int(s, 6);
-	p->ec_bits = sqlite3_column_int(s, 7);
-	store_col_text(s, 8, op, sizeof op);
-	p->deadline = sqlite3_column_int64(s, 9);
-	store_col_text(s, 10, p->status, sizeof p->status);
-	p->auth_failures = sqlite3_column_int(s, 11);
-	p->locked_until = sqlite3_column_int64(s, 12);
-	p->last_contact = sqlite3_column_int64(s, 13);
-	p->created = sqlite3_column_int64(s, 14);
-	p->updated = sqlite3_column_int64(s, 15);
-	if (auth_mode_parse(auth, &p->auth) < 0 || key_order_parse(order, &p->key_order) < 0 ||
-	    capf_op_parse(op, &p->op) < 0)
-		return store_fail(st, "phone %s has a setting this program does not know", p->name);
-	return 0;
-}
-
 int store_phone_insert(struct store *st, const struct phone *p)
 {
 	sqlite3_stmt *s;
@@ -89,11 +38,10 @@ int store_phone_insert(struct store *st, const struct phone *p)
 
 	if (!p->name[0])
 		return store_fail(st, "a phone needs a name");
-	s = store_prepare(st, "INSERT INTO phones (" PHONE_COLUMNS ") VALUES "
-			      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+	s = store_prepare(st, STORE_PHONE_SQL_INSERT);
 	if (!s)
 		return -1;
-	bind_phone(s, p, created, p->updated ? p->updated : created);
+	store_phone_bind(s, p, created, p->updated ? p->updated : created);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		store_finish(st, s);
@@ -110,14 +58,11 @@ int store_phone_insert(struct store *st, const struct phone *p)
 
 int store_phone_write(struct store *st, const struct phone *p)
 {
-	sqlite3_stmt *s = store_prepare(st, "UPDATE phones SET model = ?2, description = ?3, auth_mode = ?4, "
-					    "auth_string = ?5, key_order = ?6, rsa_bits = ?7, ec_bits = ?8, "
-					    "operation = ?9, deadline = ?10, status = ?11, auth_failures = ?12, "
-					    "locked_until = ?13, last_contact = ?14, updated = ?16 WHERE name = ?1");
+	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_UPDATE);
 
 	if (!s)
 		return -1;
-	bind_phone(s, p, 0, now_utc());
+	store_phone_bind(s, p, 0, now_utc());
 	if (store_run(st, s, "cannot update the phone") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
@@ -132,7 +77,7 @@ int store_phone_update(struct store *st, const struct phone *p)
 
 int store_phone_get(struct store *st, const char *name, struct phone *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_COLUMNS " FROM phones WHERE name = ?1");
+	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_GET);
 	int rc;
 
 	if (!s)
@@ -140,7 +85,7 @@ int store_phone_get(struct store *st, const char *name, struct phone *out)
 	store_bind_text(s, 1, name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		rc = read_phone(st, s, out);
+		rc = store_phone_read(st, s, out);
 	else if (rc == SQLITE_DONE)
 		rc = 1;
 	else
@@ -163,14 +108,14 @@ int store_phone_delete(struct store *st, const char *name)
 
 int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_COLUMNS " FROM phones ORDER BY name");
+	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_EACH);
 	struct phone p;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (read_phone(st, s, &p) < 0) {
+		if (store_phone_read(st, s, &p) < 0) {
 			store_finish(st, s);
 			return -1;
 		}
