@@ -1,5 +1,7 @@
 /*
  * workers.c: starting, running and stopping the worker event loops.
+ * No database here (the load generator uses the same loops): the daemon
+ * gives each worker its store handle (worker_stores.c).
  */
 #include "net/workers.h"
 
@@ -10,8 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
-int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
-		     char *err, size_t errlen)
+int worker_pool_init(struct worker_pool *pool, int count, int max_connections, char *err, size_t errlen)
 {
 	memset(pool, 0, sizeof *pool);
 	if (evthread_use_pthreads() < 0) {
@@ -33,8 +34,6 @@ int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir,
 			seterr(err, errlen, "cannot create an event loop");
 			return -1;
 		}
-		if (state_dir && store_open(state_dir, STORE_OPEN_EXISTING, &w->st, err, errlen) < 0)
-			return -1;
 	}
 	return 0;
 }
@@ -86,7 +85,6 @@ void worker_pool_free(struct worker_pool *pool)
 		struct worker *w = &pool->workers[i];
 		if (w->base)
 			event_base_free(w->base);
-		store_close(w->st);
 	}
 	free(pool->workers);
 	memset(pool, 0, sizeof *pool);

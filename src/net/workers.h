@@ -14,13 +14,13 @@
 #include <sys/socket.h>
 #include <stdatomic.h>
 
-#include "store/store.h"
+struct store;
 
 struct worker {
 	int index;
 	pthread_t thread;
 	struct event_base *base;
-	struct store *st;
+	struct store *st;            /* the daemon's: worker_pool_open_stores (worker_stores.h) */
 };
 
 struct worker_pool {
@@ -35,10 +35,8 @@ struct worker_pool {
  * in one loop turn (every TLS record sent whole) costs no epoll_ctl. */
 struct event_base *worker_event_base_new(void);
 
-/* Event bases and store handles for `count` workers (threads not started);
- * state_dir NULL: no store handles (a server that keeps no state). */
-int worker_pool_init(struct worker_pool *pool, int count, const char *state_dir, int max_connections,
-		     char *err, size_t errlen);
+/* Event bases for `count` workers (threads not started). */
+int worker_pool_init(struct worker_pool *pool, int count, int max_connections, char *err, size_t errlen);
 int worker_pool_run(struct worker_pool *pool, char *err, size_t errlen);
 /* Ask every loop to stop and join the threads. */
 void worker_pool_stop(struct worker_pool *pool);

@@ -24,6 +24,7 @@
 #include "net/register_listener.h"
 #include "net/tvs_listener.h"
 #include "net/tls.h"
+#include "net/worker_stores.h"
 #include "net/workers.h"
 
 static const char usage_text[] =
@@ -338,6 +339,7 @@ static void daemon_cleanup(struct daemon *d)
 	capf_service_close(&d->capf);
 	tvs_service_close(&d->tvs);
 	register_service_close(&d->reg);
+	worker_pool_close_stores(&d->pool);
 	worker_pool_free(&d->pool);
 	SSL_CTX_free(d->capf_ctx);
 	SSL_CTX_free(d->tvs_ctx);
@@ -437,7 +439,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it; main waits with sigwait */
 	connection_caps(&d.cfg);
 
-	if (worker_pool_init(&d.pool, workers, d.cfg.state_dir, d.cfg.max_connections, err, sizeof err) < 0) {
+	if (worker_pool_init(&d.pool, workers, d.cfg.max_connections, err, sizeof err) < 0 ||
+	    worker_pool_open_stores(&d.pool, d.cfg.state_dir, err, sizeof err) < 0) {
 		log_err("%s", err);
 		goto out;
 	}

@@ -339,7 +339,7 @@ static int ceiling_listen(struct ceiling *cl, const struct ceiling_args *a, char
 		return -1;
 	}
 	if (addr_check_free((struct sockaddr *)&ss, sslen, a->listen, err, errlen) < 0 ||
-	    worker_pool_init(&cl->pool, a->threads, NULL, 0, err, errlen) < 0)
+	    worker_pool_init(&cl->pool, a->threads, 0, err, errlen) < 0)
 		return -1;
 	cl->listeners = calloc((size_t)a->threads, sizeof *cl->listeners);
 	cl->args = calloc((size_t)a->threads, sizeof *cl->args);
