@@ -193,7 +193,8 @@ out:
 enum capf_auth_result capf_auth_check(struct capf_server_session *s, const struct capf_server_env *env,
 				      const struct capf_msg *m, const char **status, char *reason, size_t rl)
 {
-	char password[64];
+	char password[64] = "";
+	int given;
 
 	switch (s->phone.auth) {
 	case AUTH_NULL:
@@ -206,9 +207,10 @@ enum capf_auth_result capf_auth_check(struct capf_server_session *s, const struc
 			OPENSSL_cleanse(password, sizeof password);
 			return CAPF_AUTH_OK;
 		}
+		given = password[0] != '\0';   /* before the buffer is wiped */
 		OPENSSL_cleanse(password, sizeof password);
 		*status = "Authentication String Mismatch";
-		seterr(reason, rl, "%s", password[0] ? "wrong authentication string" : "no authentication string");
+		seterr(reason, rl, "%s", given ? "wrong authentication string" : "no authentication string");
 		return CAPF_AUTH_FAILED;
 	case AUTH_LSC_FIRST:
 	case AUTH_MIC_FIRST:

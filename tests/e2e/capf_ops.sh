@@ -67,6 +67,8 @@ expect_exit 2 "wrong authentication string is refused" session $P --auth-string 
 expect_output "LSC: Failed" "phone shows LSC: Failed"
 equal "no LSC issued after a wrong string" "$(issued_count $P)" 0
 equal "status names the mismatch" "$(status_of $P)" "Upgrade Failed: Authentication String Mismatch"
+"$OPENCAPF" --state "$S" phone show $P --json >"$TEST_TMP/last.out"
+expect_output '"reason": "wrong authentication string"' "the history says the string was wrong (not missing)"
 expect_exit 0 "right authentication string installs" session $P --auth-string 123456
 equal "one LSC after the right string" "$(issued_count $P)" 1
 
