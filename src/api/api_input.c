@@ -3,12 +3,12 @@
  *
  * The small readers at the top (member_string, member_int, member_bool)
  * are the only places that look at JSON types; each field below says what
- * it accepts and reuses the CLI's value checks:
- *  - phone settings: phone_csv_apply, through a one-record CSV "row" built
- *    from the members, so `phone add|set|import` and the API accept and
+ * it accepts and reuses the administration core's value checks:
+ *  - phone settings: phone_settings_apply (admin/phone_settings.c), the
+ *    validator `phone add|set|import` use, so the CLI and the API accept and
  *    refuse exactly the same values with the same words;
- *  - filters: the selector rules of `phone list|op` (phone_view.c), with
- *    the store's parsers for enums;
+ *  - filters: the store's filter rules (phone_filter_set), the ones the
+ *    selectors of `phone list|op` use, with the store's parsers for enums;
  *  - CAPF keys: the rule of `capf regenerate|csr --key`.
  */
 #include "api/api_input.h"
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/phone_settings.h"
 #include "capf/ca.h"
-#include "cmd/opencapf/phone_view.h"
 #include "common/util.h"
 
 /* ---- readers ---- */
@@ -113,16 +113,16 @@ static int need_object(const json_t *o, const char *what, char *err, size_t errl
 
 /* ---- phone settings ---- */
 
-/* JSON member -> CSV column, and whether the member is a number. */
+/* JSON member -> setting, and whether the member is a number. */
 static const struct {
 	const char *member;
-	enum phone_csv_column col;
+	enum phone_setting setting;
 	int number;
 } phone_members[] = {
-	{ "model", PCSV_MODEL, 0 },         { "description", PCSV_DESCRIPTION, 0 },
-	{ "auth", PCSV_AUTH, 0 },           { "auth_string", PCSV_AUTH_STRING, 0 },
-	{ "key_order", PCSV_KEY_ORDER, 0 }, { "rsa_bits", PCSV_RSA_BITS, 1 },
-	{ "ec_bits", PCSV_EC_BITS, 1 },
+	{ "model", PSET_MODEL, 0 },         { "description", PSET_DESCRIPTION, 0 },
+	{ "auth", PSET_AUTH, 0 },           { "auth_string", PSET_AUTH_STRING, 0 },
+	{ "key_order", PSET_KEY_ORDER, 0 }, { "rsa_bits", PSET_RSA_BITS, 1 },
+	{ "ec_bits", PSET_EC_BITS, 1 },
 };
 #define N_PHONE_MEMBERS (sizeof phone_members / sizeof phone_members[0])
 
@@ -130,28 +130,25 @@ static const char *const phone_known[] = {
 	"name", "model", "description", "auth", "auth_string", "key_order", "rsa_bits", "ec_bits", NULL,
 };
 
-/* Put one member's text into the record's cell for its column. */
-static int phone_cell(const json_t *o, size_t i, struct csv_record *rec, size_t *used, char *err, size_t errlen)
+/* One member's text as the value of its setting (left NULL when absent);
+ * a number is written into num. */
+static int phone_value(const json_t *o, size_t i, const char *value[PSET_COUNT], char num[24], char *err,
+		       size_t errlen)
 {
 	const char *name = phone_members[i].member, *s = NULL;
-	char num[24];
 	int64_t n;
 	int rc;
 
 	if (phone_members[i].number) {
 		rc = member_int(o, name, 0, 1000000, 0, &n, err, errlen);
 		if (rc > 0)
-			snprintf(num, sizeof num, "%lld", (long long)n);
+			snprintf(num, 24, "%lld", (long long)n);
 		s = rc > 0 ? num : NULL;
 	} else
 		rc = member_string(o, name, 200, &s, err, errlen);
 	if (rc < 0)
 		return -1;
-	if (!s || *used + strlen(s) + 1 > sizeof rec->text)
-		return 0;
-	rec->field[phone_members[i].col] = rec->text + *used;
-	memcpy(rec->text + *used, s, strlen(s) + 1);
-	*used += strlen(s) + 1;
+	value[phone_members[i].setting] = s;
 	return 0;
 }
 
@@ -194,38 +191,25 @@ static int phone_name(const json_t *o, int creating, struct phone *p, char *err,
 
 int api_input_phone(const json_t *o, int creating, struct phone *p, char *err, size_t errlen)
 {
-	struct csv_record *rec;
-	struct phone_csv_map map;
-	size_t used = 0;
+	const char *value[PSET_COUNT] = { NULL };
+	char num[N_PHONE_MEMBERS][24];
 	unsigned given;
-	int rc = -1;
 
 	if (need_object(o, "the phone", err, errlen) < 0 || known_members(o, phone_known, err, errlen) < 0 ||
 	    phone_name(o, creating, p, err, errlen) < 0)
 		return -1;
-	if (!(rec = calloc(1, sizeof *rec))) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	rec->nfields = PCSV_NCOLS;
-	for (int i = 0; i < PCSV_NCOLS; i++) {
-		map.field[i] = i;
-		rec->field[i] = (char *)"";
-	}
 	for (size_t i = 0; i < N_PHONE_MEMBERS; i++)
-		if (phone_cell(o, i, rec, &used, err, errlen) < 0)
-			goto out;
-	if (phone_csv_apply(&map, rec, p, &given, err, errlen) < 0)
-		goto out;
+		if (phone_value(o, i, value, num[i], err, errlen) < 0)
+			return -1;
+	err[0] = '\0';
+	if (phone_settings_apply(value, p, &given, err, errlen) < 0)
+		return -1;
 	clear_empty_text(o, p);
 	if (p->auth == AUTH_STRING && !p->auth_string[0]) {
 		seterr(err, errlen, "auth \"string\" needs an auth_string (4 to 10 digits)");
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(rec);
-	return rc;
+	return 0;
 }
 
 /* ---- scheduling ---- */

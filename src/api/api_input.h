@@ -6,9 +6,10 @@
  * Rules for every object: unknown members are refused (a typo must not be
  * silently ignored), each member has one JSON type (a number where a string
  * is expected is an error, not a conversion), text is bounded and must be
- * valid UTF-8 without control characters. The value rules are the CLI's:
- * phone settings go through phone_csv_apply (the checks `phone add|set` and
- * `phone import` use), enum names through the store's parsers.
+ * valid UTF-8 without control characters. The value rules are the
+ * administration core's: phone settings go through phone_settings_apply
+ * (the checks `phone add|set` and `phone import` use), enum names through
+ * the store's parsers.
  *
  * Each function returns 0, or -1 with one sentence in err (a 400 for the
  * client). Strings in the results point into the JSON, valid while it lives.

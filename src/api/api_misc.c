@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "admin/phone_json.h"
 #include "api/api_input.h"
 #include "api/api_internal.h"
-#include "common/json_util.h"
 #include "capf/ca.h"
-#include "cmd/opencapf/phone_view.h"
+#include "common/json_util.h"
 #include "common/util.h"
 #include "net/metrics.h"
 #include "store/store_search.h"

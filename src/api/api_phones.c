@@ -5,16 +5,16 @@
  *
  * The work is the CLI's: the same store calls (store_phone_select,
  * store_phone_schedule, insert/update/delete in one transaction with the
- * audit row), the same value checks (api_input.c -> phone_csv_apply) and
- * the same JSON (phone_view.c). Phones are shown without their
+ * audit row), the same value checks (api_input.c -> phone_settings_apply) and
+ * the same JSON (admin/phone_json.c). Phones are shown without their
  * authentication string ("auth_string_set": true/false), always.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/phone_json.h"
 #include "api/api_input.h"
 #include "api/api_internal.h"
-#include "cmd/opencapf/phone_view.h"
 #include "common/util.h"
 #include "store/store_search.h"
 
@@ -22,7 +22,7 @@
 #define LIST_MAX_LIMIT 10000
 #define HISTORY_DEFAULT 50
 
-/* ---- one phone: phone_full_json() (phone_view.c), the shape of `phone show --json` ---- */
+/* ---- one phone: phone_full_json() (admin/phone_json.c), the shape of `phone show --json` ---- */
 
 /* The phone named by the path; a reply (400/404/500) is sent otherwise. */
 static int load_phone(struct api_req *r, struct phone *p)

@@ -109,7 +109,7 @@ static void import_row(struct import *im, const struct csv_record *rec, struct s
 {
 	struct phone before, p;
 	char name[64], err[1024], msg[1200];
-	const char *cell = phone_csv_cell(&im->map, rec, PCSV_NAME);
+	const char *cell = phone_csv_cell(&im->map, rec, PSET_NAME);
 	unsigned given;
 	size_t first;
 	int exists;
@@ -168,9 +168,9 @@ static void import_row(struct import *im, const struct csv_record *rec, struct s
 		import_error(im, rec->line, msg);
 		return;
 	}
-	phone_settle_operation(&p, exists ? &before : NULL, !!(given & (1u << PCSV_OPERATION)),
-			       !!(given & (1u << PCSV_DEADLINE)));
-	if ((given & (1u << PCSV_DEADLINE)) && p.op == OP_NONE && !(given & (1u << PCSV_OPERATION))) {
+	phone_settle_operation(&p, exists ? &before : NULL, !!(given & (1u << PSET_OPERATION)),
+			       !!(given & (1u << PSET_DEADLINE)));
+	if ((given & (1u << PSET_DEADLINE)) && p.op == OP_NONE && !(given & (1u << PSET_OPERATION))) {
 		snprintf(msg, sizeof msg, "%s: a deadline without an operation", name);
 		import_error(im, rec->line, msg);
 		return;
