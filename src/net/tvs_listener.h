@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "net/conn_limit.h"
+#include "net/tls_conn.h"
 #include "net/workers.h"
 #include "store/store.h"
 #include "tvs/tvs_server.h"
@@ -28,13 +29,9 @@ struct tvs_service_cfg {
 };
 
 struct tvs_service {
-	struct worker_pool *pool;
-	SSL_CTX *ssl_ctx;
 	struct tvs_service_cfg cfg;
 	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
-	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
-	struct evconnlistener **listeners;   /* one per worker */
-	struct tvs_listener_arg *args;
+	struct tls_service conns;            /* the connections (tls_conn.h) */
 };
 
 /* Listen on `addr` in every worker. ssl_ctx stays owned by the caller. */
