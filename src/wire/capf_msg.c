@@ -4,8 +4,10 @@
  *
  * Invariants:
  * - The decoder never allocates and never reads outside [data, data + len):
- *   every element is bounds-checked by wire_tlv_next before it is stored, and
- *   stored elements point into the caller's buffer.
+ *   the framing, element list and accessors are the shared ones of tlv.c
+ *   (every element bounds-checked by wire_tlv_next before it is stored,
+ *   stored elements pointing into the caller's buffer); this file gives them
+ *   the CAPF header layout and names, and parses the structured values.
  * - A decoded message accounts for every byte of its input (header, then
  *   elements back to back to the end of the body), so capf_msg_encode of a
  *   decoded message reproduces the input exactly.
@@ -97,86 +99,41 @@ const char *capf_reason_name(uint8_t reason)
 
 /* ---- framing and decoding ---- */
 
-int capf_frame_length(const uint8_t *data, size_t avail, size_t *total, char *err, size_t errlen)
+static int check_ids(const uint8_t *data, size_t avail, char *err, size_t errlen)
 {
 	if (avail >= 1 && data[0] != CAPF_PROTOCOL_ID) {
 		seterr(err, errlen, "not a CAPF message: protocol id 0x%02x, expected 0x%02x",
 		       data[0], CAPF_PROTOCOL_ID);
 		return -1;
 	}
-	if (avail < CAPF_HEADER_LEN)
-		return 0;
-	*total = CAPF_HEADER_LEN + (size_t)get_u16(data + 6);
-	return avail >= *total ? 1 : 0;
-}
-
-static int decode_header(struct capf_msg *m, const uint8_t *data, size_t len, char *err,
-			 size_t errlen)
-{
-	size_t bodylen;
-
-	if (len < CAPF_HEADER_LEN) {
-		seterr(err, errlen, "CAPF message of %zu bytes is shorter than the %d-byte header",
-		       len, CAPF_HEADER_LEN);
-		return -1;
-	}
-	if (data[0] != CAPF_PROTOCOL_ID) {
-		seterr(err, errlen, "not a CAPF message: protocol id 0x%02x, expected 0x%02x",
-		       data[0], CAPF_PROTOCOL_ID);
-		return -1;
-	}
-	bodylen = get_u16(data + 6);
-	if (bodylen > len - CAPF_HEADER_LEN) {
-		seterr(err, errlen, "CAPF body length %zu runs past the %zu bytes received",
-		       bodylen, len - CAPF_HEADER_LEN);
-		return -1;
-	}
-	if (bodylen < len - CAPF_HEADER_LEN) {
-		seterr(err, errlen, "CAPF message has %zu bytes after its %zu-byte body",
-		       len - CAPF_HEADER_LEN - bodylen, bodylen);
-		return -1;
-	}
-	m->cmd = data[1];
-	m->session_id = get_u32(data + 2);
 	return 0;
 }
 
-static int decode_body(struct capf_msg *m, const uint8_t *body, size_t bodylen, char *err,
-		       size_t errlen)
-{
-	size_t pos = 0;
-	uint8_t tag = 0;
-	uint16_t vlen = 0;
-	const uint8_t *val = NULL;
-	enum wire_tlv_status st;
+/* wire_msg_encode refuses a body over the 2-byte length field's 65535. */
+_Static_assert(CAPF_MAX_BODY == UINT16_MAX, "CAPF_MAX_BODY is the body length field's limit");
 
-	while ((st = wire_tlv_next(body, bodylen, &pos, &tag, &vlen, &val)) == WIRE_TLV_OK) {
-		if (m->nelems == CAPF_MAX_ELEMS) {
-			seterr(err, errlen, "CAPF message has more than %d elements", CAPF_MAX_ELEMS);
-			return -1;
-		}
-		m->elems[m->nelems++] = (struct capf_elem){ .tag = tag, .len = vlen, .val = val };
-	}
-	if (st == WIRE_TLV_SHORT_HEADER) {
-		seterr(err, errlen, "truncated CAPF element header at byte %zu",
-		       CAPF_HEADER_LEN + pos);
-		return -1;
-	}
-	if (st == WIRE_TLV_SHORT_VALUE) {
-		seterr(err, errlen,
-		       "CAPF element %s (tag %u) at byte %zu has length %u, past the end of the body",
-		       capf_tag_name(tag), tag, CAPF_HEADER_LEN + pos, vlen);
-		return -1;
-	}
-	return 0;
+static const struct wire_codec codec = {
+	.name = "CAPF",
+	.hdrlen = CAPF_HEADER_LEN,
+	.max_elems = CAPF_MAX_ELEMS,
+	.tag_name = capf_tag_name,
+	.check_ids = check_ids,
+};
+
+int capf_frame_length(const uint8_t *data, size_t avail, size_t *total, char *err, size_t errlen)
+{
+	return wire_frame_length(&codec, data, avail, total, err, errlen);
 }
 
 int capf_msg_decode(struct capf_msg *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
 	capf_msg_init(m, 0, 0);
-	if (decode_header(m, data, len, err, errlen) < 0)
+	if (wire_header_check(&codec, data, len, err, errlen) < 0)
 		return -1;
-	return decode_body(m, data + CAPF_HEADER_LEN, len - CAPF_HEADER_LEN, err, errlen);
+	m->cmd = data[1];
+	m->session_id = get_u32(data + 2);
+	return wire_elems_decode(&codec, data + CAPF_HEADER_LEN, len - CAPF_HEADER_LEN, m->elems,
+				 &m->nelems, err, errlen);
 }
 
 /* ---- building and encoding ---- */
@@ -190,10 +147,7 @@ void capf_msg_init(struct capf_msg *m, uint8_t cmd, uint32_t session_id)
 
 int capf_msg_add(struct capf_msg *m, uint8_t tag, const void *val, size_t len)
 {
-	if (m->nelems >= CAPF_MAX_ELEMS || len > UINT16_MAX || (len > 0 && !val))
-		return -1;
-	m->elems[m->nelems++] = (struct capf_elem){ .tag = tag, .len = (uint16_t)len, .val = val };
-	return 0;
+	return wire_elems_add(m->elems, &m->nelems, CAPF_MAX_ELEMS, tag, val, len);
 }
 
 int capf_msg_add_u8(struct capf_msg *m, uint8_t tag, const uint8_t *val)
@@ -201,70 +155,34 @@ int capf_msg_add_u8(struct capf_msg *m, uint8_t tag, const uint8_t *val)
 	return capf_msg_add(m, tag, val, 1);
 }
 
-static size_t body_length(const struct capf_msg *m)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->nelems; i++)
-		n += WIRE_TLV_HDR + m->elems[i].len;
-	return n;
-}
-
 int capf_msg_encode(const struct capf_msg *m, struct buf *out)
 {
-	size_t bodylen = body_length(m);
+	uint8_t prefix[CAPF_HEADER_LEN - 2] = { CAPF_PROTOCOL_ID, m->cmd };
 
-	if (m->nelems > CAPF_MAX_ELEMS || bodylen > CAPF_MAX_BODY || out->failed)
-		return -1;
-	buf_put_u8(out, CAPF_PROTOCOL_ID);
-	buf_put_u8(out, m->cmd);
-	buf_put_u32(out, m->session_id);
-	buf_put_u16(out, (uint16_t)bodylen);
-	for (size_t i = 0; i < m->nelems; i++) {
-		buf_put_u8(out, m->elems[i].tag);
-		buf_put_u16(out, m->elems[i].len);
-		buf_put(out, m->elems[i].val, m->elems[i].len);
-	}
-	return out->failed ? -1 : 0;
+	wire_store_u32(prefix + 2, m->session_id);
+	return wire_msg_encode(&codec, prefix, m->elems, m->nelems, out);
 }
 
 /* ---- accessors ---- */
 
 const struct capf_elem *capf_msg_find(const struct capf_msg *m, uint8_t tag)
 {
-	for (size_t i = 0; i < m->nelems; i++)
-		if (m->elems[i].tag == tag)
-			return &m->elems[i];
-	return NULL;
+	return wire_elems_find(m->elems, m->nelems, tag);
 }
 
 int capf_msg_get_u8(const struct capf_msg *m, uint8_t tag, uint8_t *v)
 {
-	const struct capf_elem *e = capf_msg_find(m, tag);
-
-	if (!e || e->len != 1)
-		return -1;
-	*v = e->val[0];
-	return 0;
+	return wire_elems_get_u8(m->elems, m->nelems, tag, v);
 }
 
 int capf_msg_get_u16(const struct capf_msg *m, uint8_t tag, uint16_t *v)
 {
-	const struct capf_elem *e = capf_msg_find(m, tag);
-
-	if (!e || e->len != 2)
-		return -1;
-	*v = get_u16(e->val);
-	return 0;
+	return wire_elems_get_u16(m->elems, m->nelems, tag, v);
 }
 
 int capf_msg_get_cstr(const struct capf_msg *m, uint8_t tag, char *out, size_t outcap)
 {
-	const struct capf_elem *e = capf_msg_find(m, tag);
-
-	if (!e)
-		return -1;
-	return wire_cstr_copy(e->val, e->len, out, outcap);
+	return wire_elems_get_cstr(m->elems, m->nelems, tag, out, outcap);
 }
 
 /* ---- wrapped certificate ---- */
@@ -464,20 +382,9 @@ int capf_sudi_parse(const uint8_t *val, size_t len, struct capf_sudi *out, char 
 	return 0;
 }
 
-static void sudi_put(struct buf *out, uint8_t tag, const uint8_t *v, size_t n)
-{
-	if (n > UINT16_MAX) {
-		out->failed = 1;
-		return;
-	}
-	buf_put_u8(out, tag);
-	buf_put_u16(out, (uint16_t)n);
-	buf_put(out, v, n);
-}
-
 void capf_sudi_build(struct buf *out, const struct capf_sudi *s)
 {
-	sudi_put(out, SUDI_TAG_CERT, s->cert, s->certlen);
-	sudi_put(out, SUDI_TAG_SIG_SHA1, s->sig_sha1, s->sig_sha1_len);
-	sudi_put(out, SUDI_TAG_SIG_SHA512, s->sig_sha512, s->sig_sha512_len);
+	wire_tlv_put(out, SUDI_TAG_CERT, s->cert, s->certlen);
+	wire_tlv_put(out, SUDI_TAG_SIG_SHA1, s->sig_sha1, s->sig_sha1_len);
+	wire_tlv_put(out, SUDI_TAG_SIG_SHA512, s->sig_sha512, s->sig_sha512_len);
 }

@@ -10,7 +10,10 @@
  * encode reproduces the input byte for byte.
  *
  * Framing: 8-byte header {0x55, command, session id (4), body length (2)},
- * then elements {tag (1), length (2), value}.
+ * then elements {tag (1), length (2), value}. The element list, framing and
+ * accessors are the ones wire/tlv.h gives every codec; this header names the
+ * CAPF commands, tags and values and parses the values that have an inner
+ * structure.
  */
 #ifndef OPENCAPF_WIRE_CAPF_MSG_H
 #define OPENCAPF_WIRE_CAPF_MSG_H
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "common/util.h"
+#include "wire/tlv.h"
 
 #define CAPF_PROTOCOL_ID 0x55
 #define CAPF_HEADER_LEN 8
@@ -88,17 +92,16 @@ enum capf_key_type { CAPF_KEY_RSA = 0, CAPF_KEY_EC = 1 };
 enum capf_curve { CAPF_CURVE_P256 = 0, CAPF_CURVE_P384 = 1, CAPF_CURVE_P521 = 2 };
 enum capf_hash_id { CAPF_HASH_SHA1 = 1, CAPF_HASH_SHA256 = 2, CAPF_HASH_SHA512 = 3 };
 
-struct capf_elem {
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *val;
-};
+/* An element is the shared struct wire_elem (wire/tlv.h): tag, len, and val
+ * pointing into the decoded input or the builder's storage. `struct
+ * capf_elem` is the name callers know it by. */
+#define capf_elem wire_elem
 
 struct capf_msg {
 	uint8_t cmd;
 	uint32_t session_id;
 	size_t nelems;
-	struct capf_elem elems[CAPF_MAX_ELEMS];
+	struct wire_elem elems[CAPF_MAX_ELEMS];
 };
 
 /* Names for logs ("AUTH_REQUEST", "DEVICE_NAME"); "UNKNOWN" otherwise. */

@@ -4,7 +4,10 @@
  *
  * Invariants, as in capf_msg.c:
  * - The decoder never allocates and never reads outside [data, data + len);
- *   elements are bounds-checked by wire_tlv_next and point into the input.
+ *   the framing, element list and accessors are the shared ones of tlv.c
+ *   (elements bounds-checked by wire_tlv_next, pointing into the input);
+ *   this file gives them the TVS header layout and names, and reads the
+ *   DEVICE_NAME and ROLES values.
  * - A decoded message accounts for every input byte (the reserved header
  *   byte is kept), so encoding it reproduces the input exactly.
  * - The tables below are the only place command, tag and status names live.
@@ -69,80 +72,32 @@ static int check_ids(const uint8_t *data, size_t avail, char *err, size_t errlen
 	return 0;
 }
 
+/* wire_msg_encode refuses a body over the 2-byte length field's 65535. */
+_Static_assert(TVS_MAX_BODY == UINT16_MAX, "TVS_MAX_BODY is the body length field's limit");
+
+static const struct wire_codec codec = {
+	.name = "TVS",
+	.hdrlen = TVS_HEADER_LEN,
+	.max_elems = TVS_MAX_ELEMS,
+	.tag_name = tvs_tag_name,
+	.check_ids = check_ids,
+};
+
 int tvs_frame_length(const uint8_t *data, size_t avail, size_t *total, char *err, size_t errlen)
 {
-	if (check_ids(data, avail, err, errlen) < 0)
-		return -1;
-	if (avail < TVS_HEADER_LEN)
-		return 0;
-	*total = TVS_HEADER_LEN + (size_t)get_u16(data + 8);
-	return avail >= *total ? 1 : 0;
-}
-
-static int decode_header(struct tvs_msg *m, const uint8_t *data, size_t len, char *err,
-			 size_t errlen)
-{
-	size_t bodylen;
-
-	if (len < TVS_HEADER_LEN) {
-		seterr(err, errlen, "TVS message of %zu bytes is shorter than the %d-byte header",
-		       len, TVS_HEADER_LEN);
-		return -1;
-	}
-	if (check_ids(data, len, err, errlen) < 0)
-		return -1;
-	bodylen = get_u16(data + 8);
-	if (bodylen > len - TVS_HEADER_LEN) {
-		seterr(err, errlen, "TVS body length %zu runs past the %zu bytes received",
-		       bodylen, len - TVS_HEADER_LEN);
-		return -1;
-	}
-	if (bodylen < len - TVS_HEADER_LEN) {
-		seterr(err, errlen, "TVS message has %zu bytes after its %zu-byte body",
-		       len - TVS_HEADER_LEN - bodylen, bodylen);
-		return -1;
-	}
-	m->cmd = data[2];
-	m->reserved = data[3];
-	m->session_id = get_u32(data + 4);
-	return 0;
-}
-
-static int decode_body(struct tvs_msg *m, const uint8_t *body, size_t bodylen, char *err,
-		       size_t errlen)
-{
-	size_t pos = 0;
-	uint8_t tag = 0;
-	uint16_t vlen = 0;
-	const uint8_t *val = NULL;
-	enum wire_tlv_status st;
-
-	while ((st = wire_tlv_next(body, bodylen, &pos, &tag, &vlen, &val)) == WIRE_TLV_OK) {
-		if (m->nelems == TVS_MAX_ELEMS) {
-			seterr(err, errlen, "TVS message has more than %d elements", TVS_MAX_ELEMS);
-			return -1;
-		}
-		m->elems[m->nelems++] = (struct tvs_elem){ .tag = tag, .len = vlen, .val = val };
-	}
-	if (st == WIRE_TLV_SHORT_HEADER) {
-		seterr(err, errlen, "truncated TVS element header at byte %zu", TVS_HEADER_LEN + pos);
-		return -1;
-	}
-	if (st == WIRE_TLV_SHORT_VALUE) {
-		seterr(err, errlen,
-		       "TVS element %s (tag %u) at byte %zu has length %u, past the end of the body",
-		       tvs_tag_name(tag), tag, TVS_HEADER_LEN + pos, vlen);
-		return -1;
-	}
-	return 0;
+	return wire_frame_length(&codec, data, avail, total, err, errlen);
 }
 
 int tvs_msg_decode(struct tvs_msg *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
 	tvs_msg_init(m, 0, 0);
-	if (decode_header(m, data, len, err, errlen) < 0)
+	if (wire_header_check(&codec, data, len, err, errlen) < 0)
 		return -1;
-	return decode_body(m, data + TVS_HEADER_LEN, len - TVS_HEADER_LEN, err, errlen);
+	m->cmd = data[2];
+	m->reserved = data[3];
+	m->session_id = get_u32(data + 4);
+	return wire_elems_decode(&codec, data + TVS_HEADER_LEN, len - TVS_HEADER_LEN, m->elems,
+				 &m->nelems, err, errlen);
 }
 
 /* ---- building and encoding ---- */
@@ -157,10 +112,7 @@ void tvs_msg_init(struct tvs_msg *m, uint8_t cmd, uint32_t session_id)
 
 int tvs_msg_add(struct tvs_msg *m, uint8_t tag, const void *val, size_t len)
 {
-	if (m->nelems >= TVS_MAX_ELEMS || len > UINT16_MAX || (len > 0 && !val))
-		return -1;
-	m->elems[m->nelems++] = (struct tvs_elem){ .tag = tag, .len = (uint16_t)len, .val = val };
-	return 0;
+	return wire_elems_add(m->elems, &m->nelems, TVS_MAX_ELEMS, tag, val, len);
 }
 
 int tvs_msg_add_u8(struct tvs_msg *m, uint8_t tag, const uint8_t *val)
@@ -170,70 +122,33 @@ int tvs_msg_add_u8(struct tvs_msg *m, uint8_t tag, const uint8_t *val)
 
 int tvs_msg_add_u32(struct tvs_msg *m, uint8_t tag, uint8_t store[4], uint32_t v)
 {
-	store[0] = (uint8_t)(v >> 24);
-	store[1] = (uint8_t)(v >> 16);
-	store[2] = (uint8_t)(v >> 8);
-	store[3] = (uint8_t)v;
+	wire_store_u32(store, v);
 	return tvs_msg_add(m, tag, store, 4);
-}
-
-static size_t body_length(const struct tvs_msg *m)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->nelems; i++)
-		n += WIRE_TLV_HDR + m->elems[i].len;
-	return n;
 }
 
 int tvs_msg_encode(const struct tvs_msg *m, struct buf *out)
 {
-	size_t bodylen = body_length(m);
+	uint8_t prefix[TVS_HEADER_LEN - 2] = { TVS_PROTOCOL_ID, TVS_VERSION, m->cmd, m->reserved };
 
-	if (m->nelems > TVS_MAX_ELEMS || bodylen > TVS_MAX_BODY || out->failed)
-		return -1;
-	buf_put_u8(out, TVS_PROTOCOL_ID);
-	buf_put_u8(out, TVS_VERSION);
-	buf_put_u8(out, m->cmd);
-	buf_put_u8(out, m->reserved);
-	buf_put_u32(out, m->session_id);
-	buf_put_u16(out, (uint16_t)bodylen);
-	for (size_t i = 0; i < m->nelems; i++) {
-		buf_put_u8(out, m->elems[i].tag);
-		buf_put_u16(out, m->elems[i].len);
-		buf_put(out, m->elems[i].val, m->elems[i].len);
-	}
-	return out->failed ? -1 : 0;
+	wire_store_u32(prefix + 4, m->session_id);
+	return wire_msg_encode(&codec, prefix, m->elems, m->nelems, out);
 }
 
 /* ---- accessors ---- */
 
 const struct tvs_elem *tvs_msg_find(const struct tvs_msg *m, uint8_t tag)
 {
-	for (size_t i = 0; i < m->nelems; i++)
-		if (m->elems[i].tag == tag)
-			return &m->elems[i];
-	return NULL;
+	return wire_elems_find(m->elems, m->nelems, tag);
 }
 
 int tvs_msg_get_u8(const struct tvs_msg *m, uint8_t tag, uint8_t *v)
 {
-	const struct tvs_elem *e = tvs_msg_find(m, tag);
-
-	if (!e || e->len != 1)
-		return -1;
-	*v = e->val[0];
-	return 0;
+	return wire_elems_get_u8(m->elems, m->nelems, tag, v);
 }
 
 int tvs_msg_get_u32(const struct tvs_msg *m, uint8_t tag, uint32_t *v)
 {
-	const struct tvs_elem *e = tvs_msg_find(m, tag);
-
-	if (!e || e->len != 4)
-		return -1;
-	*v = get_u32(e->val);
-	return 0;
+	return wire_elems_get_u32(m->elems, m->nelems, tag, v);
 }
 
 int tvs_msg_get_device_name(const struct tvs_msg *m, char *out, size_t outcap)

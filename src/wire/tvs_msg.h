@@ -2,7 +2,8 @@
  * tvs_msg.h: the TVS (Trust Verification Service) message codec
  * (../shared/docs/tvs-and-itl.md).
  *
- * Same design as capf_msg.h: one table of commands and tags, one decoder and
+ * Same design as capf_msg.h, over the same element list, framing and
+ * accessors (wire/tlv.h): one table of commands and tags, one decoder and
  * one encoder, shared by the daemon and the phone emulator. Pure: bytes in,
  * structs out, and back; no I/O, no allocation.
  *
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/util.h"
+#include "wire/tlv.h"
 
 #define TVS_PROTOCOL_ID 0x57
 #define TVS_VERSION 1
@@ -49,18 +51,16 @@ enum tvs_tag {
 
 enum tvs_status { TVS_STATUS_VALID = 0, TVS_STATUS_INVALID = 1 };
 
-struct tvs_elem {
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *val;
-};
+/* An element is the shared struct wire_elem (wire/tlv.h), as in CAPF
+ * messages; `struct tvs_elem` is the name callers know it by. */
+#define tvs_elem wire_elem
 
 struct tvs_msg {
 	uint8_t cmd;
 	uint8_t reserved; /* kept as received so re-encoding is exact; 0 when built */
 	uint32_t session_id;
 	size_t nelems;
-	struct tvs_elem elems[TVS_MAX_ELEMS];
+	struct wire_elem elems[TVS_MAX_ELEMS];
 };
 
 /* Names for logs ("VERIFY_REQUEST", "ROLES", "VALID"); "UNKNOWN" otherwise. */

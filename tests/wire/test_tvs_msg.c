@@ -1,7 +1,8 @@
 /*
  * test_tvs_msg.c: unit tests of the TVS message codec (src/wire/tvs_msg.h)
  * and the shared role table (src/wire/roles.h), against the recorded
- * exchanges in tests/vectors/tvs-sessions.json plus edge cases.
+ * exchanges in tests/vectors/tvs-sessions.json plus edge cases, and the
+ * element type it shares with the CAPF codec (src/wire/tlv.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "vectors.h"
+#include "wire/capf_msg.h"
 #include "wire/roles.h"
 #include "wire/tvs_msg.h"
 
@@ -268,6 +270,30 @@ static void test_oversize_encode(void **state)
 	buf_free(&b);
 }
 
+/* Both codecs keep their elements as struct wire_elem (wire/tlv.h): the body
+ * of a decoded CAPF message, moved into a TVS message, encodes to the same
+ * body bytes behind a TVS header. */
+static void test_shared_elements(void **state)
+{
+	static const uint8_t capf[] = { 0x55, 1, 0, 0, 0, 9, 0, 9, 7, 0, 1, 3, 8, 0, 2, 0xab, 0xcd };
+	struct capf_msg c;
+	struct tvs_msg t;
+	char err[ERRLEN] = "";
+	struct buf b;
+
+	assert_int_equal(capf_msg_decode(&c, capf, sizeof capf, err, sizeof err), 0);
+	tvs_msg_init(&t, TVS_CMD_QUERY_REQUEST, 9);
+	for (size_t i = 0; i < c.nelems; i++)
+		t.elems[t.nelems++] = c.elems[i];
+	assert_ptr_equal(tvs_msg_find(&t, 8)->val, capf_msg_find(&c, 8)->val);
+	buf_init(&b);
+	assert_int_equal(tvs_msg_encode(&t, &b), 0);
+	assert_int_equal(b.len, TVS_HEADER_LEN + sizeof capf - CAPF_HEADER_LEN);
+	assert_memory_equal(b.data + TVS_HEADER_LEN, capf + CAPF_HEADER_LEN,
+			    sizeof capf - CAPF_HEADER_LEN);
+	buf_free(&b);
+}
+
 static void device_name_case(const void *val, size_t len, size_t outcap, int want)
 {
 	struct tvs_msg m;
@@ -368,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_zero_body_and_reserved),
 		cmocka_unit_test(test_max_elements),
 		cmocka_unit_test(test_oversize_encode),
+		cmocka_unit_test(test_shared_elements),
 		cmocka_unit_test(test_device_name_edges),
 		cmocka_unit_test(test_roles_and_ttl_edges),
 		cmocka_unit_test(test_role_table),
