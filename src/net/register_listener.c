@@ -16,39 +16,23 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "capf/trust_load.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/classify.h"
 #include "diag/tls_parse.h"
-#include "net/addr.h"
 #include "pki/pki.h"
 #include "store/store_register.h"
 
-struct register_conn;
-
-struct register_listener_arg {
-	struct register_service *svc;
-	struct worker *worker;
-	struct register_conn *conns;     /* open connections of this worker */
-};
-
+/* A registration check's own state (tls_conn's user). */
 struct register_conn {
-	struct register_service *svc;
-	struct worker *worker;
-	struct register_listener_arg *owner;
-	struct register_conn *prev, *next;
-	struct bufferevent *bev;
-	struct event *timer;
+	struct tls_conn *conn;
 	STACK_OF(X509) *trusted;         /* CallManager-trust, loaded for this connection's check */
 	X509 *leaf;                      /* the certificate the phone presented */
 	struct register_row row;
-	int verified, verify_ok, recorded, closing;
-	struct conn_ticket ticket;       /* the slot of the listener's pool it holds */
+	int verified, verify_ok, recorded;
 };
 
 /* ---- the record ---- */
@@ -63,17 +47,17 @@ static void remember_seen(struct register_conn *c)
 	size_t len;
 
 	if (!c->leaf || (strcmp(c->row.cert_kind, "lsc") && strcmp(c->row.cert_kind, "mic")) ||
-	    store_phone_get(c->worker->st, c->row.phone, &ph) != 0 || pki_cert_to_der(c->leaf, &der, &len) < 0)
+	    store_phone_get(c->conn->worker->st, c->row.phone, &ph) != 0 || pki_cert_to_der(c->leaf, &der, &len) < 0)
 		return;
-	if (store_seen_cert(c->worker->st, c->row.phone, c->row.cert_kind, der, len) < 0)
+	if (store_seen_cert(c->conn->worker->st, c->row.phone, c->row.cert_kind, der, len) < 0)
 		log_warn("register: cannot record the %s of %s: %s", c->row.cert_kind, c->row.phone,
-			 store_errmsg(c->worker->st));
+			 store_errmsg(c->conn->worker->st));
 	OPENSSL_free(der);
 }
 
 static void record(struct register_conn *c, const char *result, const char *reason)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->conn->bev);
 	struct register_row *r = &c->row;
 
 	if (c->recorded)
@@ -90,8 +74,8 @@ static void record(struct register_conn *c, const char *result, const char *reas
 	}
 	log_info("register: peer=%s phone=%s cert=%s result=%s%s%s", r->peer, r->phone[0] ? r->phone : "-",
 		 r->cert_kind, result, r->alert[0] ? " alert=" : "", r->alert);
-	if (store_register_add(c->worker->st, r) < 0)
-		log_warn("register: cannot record the connection: %s", store_errmsg(c->worker->st));
+	if (store_register_add(c->conn->worker->st, r) < 0)
+		log_warn("register: cannot record the connection: %s", store_errmsg(c->conn->worker->st));
 	if (strcmp(result, "accepted") == 0)
 		remember_seen(c);
 }
@@ -105,7 +89,7 @@ static void note_unconfirmed(struct register_conn *c)
 	struct cert_row issued;
 	int confirmed;
 
-	if (!r->sha256[0] || store_issued_find(c->worker->st, r->sha256, &issued, &confirmed) != 1 || confirmed)
+	if (!r->sha256[0] || store_issued_find(c->conn->worker->st, r->sha256, &issued, &confirmed) != 1 || confirmed)
 		return;
 	snprintf(r->rule + strlen(r->rule), sizeof r->rule - strlen(r->rule),
 		 "%san LSC sent to %s that the phone never confirmed storing (unconfirmed)", r->rule[0] ? "; " : "",
@@ -122,7 +106,7 @@ static void describe_leaf(struct register_conn *c, X509 *leaf)
 	struct pki_cert_info info;
 	struct cert_class cls;
 	char err[ERRLEN];
-	int have_ctx = classify_ctx_load(c->worker->st, &ctx, err, sizeof err) == 0;
+	int have_ctx = classify_ctx_load(c->conn->worker->st, &ctx, err, sizeof err) == 0;
 
 	cert_classify(have_ctx ? &ctx : NULL, leaf, &cls);
 	if (have_ctx)
@@ -159,7 +143,7 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
 	X509_up_ref(leaf);
 	c->leaf = leaf;
 	sk_X509_pop_free(c->trusted, X509_free);
-	if (!(c->trusted = trust_load_stack(c->worker->st, TRUST_CALLMANAGER))) {
+	if (!(c->trusted = trust_load_stack(c->conn->worker->st, TRUST_CALLMANAGER))) {
 		snprintf(c->row.reason, sizeof c->row.reason, "cannot read CallManager-trust");
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED);
 		return 0;
@@ -186,145 +170,66 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	snprintf(c->row.alert, sizeof c->row.alert, "%s", name ? name : SSL_alert_desc_string_long(ret));
 }
 
-/* ---- connections ---- */
+/* ---- connections (tls_conn.h) ---- */
 
-static void conn_free(struct register_conn *c)
+static int on_new(struct tls_conn *conn, SSL *ssl)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct register_conn *c = conn->user;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->owner->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	if (ssl)
-		SSL_shutdown(ssl);
-	bufferevent_free(c->bev);
-	event_free(c->timer);
-	sk_X509_pop_free(c->trusted, X509_free);
-	X509_free(c->leaf);
-	conn_limit_release(c->svc->limit, &c->ticket);
-	free(c);
+	c->conn = conn;
+	snprintf(c->row.peer, sizeof c->row.peer, "%s", conn->peer);
+	SSL_set_app_data(ssl, c);
+	return 0;
 }
 
-static void accepted(struct register_conn *c)
+static void on_free(struct tls_conn *conn)
 {
+	struct register_conn *c = conn->user;
+
+	sk_X509_pop_free(c->trusted, X509_free);
+	X509_free(c->leaf);
+}
+
+/* The handshake passed our check: record it, tell the phone, close. */
+static void on_connected(struct tls_conn *conn)
+{
+	struct register_conn *c = conn->user;
+	const struct register_service *svc = conn->svc->owner;
 	char line[128];
 
 	record(c, "accepted", NULL);
 	snprintf(line, sizeof line, "registered %s %s\n",
 		 strcmp(c->row.cert_kind, "lsc") == 0 ? "LSC" : strcmp(c->row.cert_kind, "mic") == 0 ? "MIC" : "unknown",
 		 c->row.phone[0] ? c->row.phone : "-");
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (bufferevent_write(c->bev, line, strlen(line)) < 0)
-		conn_free(c);
+	tls_conn_arm(conn, svc->cfg.timeout);
+	if (tls_conn_send(conn, line, strlen(line)) < 0) {
+		tls_conn_free(conn);
+		return;
+	}
+	tls_conn_finish(conn);
 }
 
-/* The handshake ended in an error: refused by our check, or failed otherwise. */
-static void ended(struct register_conn *c, short what)
+/* The handshake ended in an error (refused by our check, or failed
+ * otherwise), or did not end in time. */
+static void on_end(struct tls_conn *conn, const char *why)
 {
-	unsigned long e = bufferevent_get_openssl_error(c->bev);
-	char why[256] = "";
+	struct register_conn *c = conn->user;
 
-	if (e)
-		ERR_error_string_n(e, why, sizeof why);
-	else
-		snprintf(why, sizeof why, "%s", (what & BEV_EVENT_EOF) ? "the phone closed the connection"
-								       : "connection error");
-	ERR_clear_error();
 	if (c->verified && !c->verify_ok)
 		record(c, "refused", why);
 	else if (!c->verified && c->row.alert[0])
 		record(c, "refused", "the phone sent no certificate");
 	else
 		record(c, "failed", why);
-	conn_free(c);
+	tls_conn_free(conn);
 }
 
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct register_conn *c = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		accepted(c);
-		return;
-	}
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	ended(c, what);
-}
-
-static void read_cb(struct bufferevent *bev, void *arg)
-{
-	(void)arg;
-	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
-}
-
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-	struct register_conn *c = arg;
-
-	(void)bev;
-	if (c->closing)
-		conn_free(c);
-}
-
-static void timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct register_conn *c = arg;
-
-	(void)fd;
-	(void)what;
-	record(c, "failed", "timed out");
-	conn_free(c);
-}
-
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
-{
-	struct register_listener_arg *la = arg;
-	struct register_service *svc = la->svc;
-	/* the handshake is most of the exchange: its deadline, if shorter, is the whole one's */
-	struct timeval tv = { svc->cfg.timeout < svc->limits.handshake_timeout ? svc->cfg.timeout
-									       : svc->limits.handshake_timeout, 0 };
-	struct conn_ticket ticket;
-	struct register_conn *c;
-	SSL *ssl;
-
-	(void)l;
-	(void)salen;
-	if (conn_limit_take(svc->limit, sa, &ticket) != CONN_LIMIT_OK) { /* counted and logged there */
-		close(fd);
-		return;
-	}
-	c = calloc(1, sizeof *c);
-	ssl = SSL_new(svc->ssl_ctx);
-	if (!c || !ssl) {
-		free(c);
-		SSL_free(ssl);
-		close(fd);
-		conn_limit_release(svc->limit, &ticket);
-		return;
-	}
-	*c = (struct register_conn){ .svc = svc, .worker = la->worker, .owner = la, .next = la->conns,
-				     .ticket = ticket };
-	addr_host(sa, c->row.peer, sizeof c->row.peer);
-	if (la->conns)
-		la->conns->prev = c;
-	la->conns = c;
-	SSL_set_app_data(ssl, c);
-	c->bev = bufferevent_openssl_socket_new(la->worker->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(la->worker->base, timeout_cb, c);
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	evtimer_add(c->timer, &tv);
-}
+static const struct tls_conn_ops register_conn_ops = {
+	.on_new = on_new,
+	.on_connected = on_connected,
+	.on_end = on_end,
+	.on_free = on_free,
+};
 
 static void configure_ctx(SSL_CTX *ctx)
 {
@@ -339,47 +244,20 @@ static void configure_ctx(SSL_CTX *ctx)
 int register_service_start(struct register_service *svc, struct worker_pool *pool, const char *addr,
 			   SSL_CTX *ssl_ctx, const struct register_service_cfg *cfg, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-
-	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0)
-		return -1;
-	svc->pool = pool;
-	svc->ssl_ctx = ssl_ctx;
 	svc->cfg = *cfg;
 	if (svc->cfg.timeout <= 0)
 		svc->cfg.timeout = REGISTER_TIMEOUT_DEFAULT;
-	if (svc->limits.handshake_timeout <= 0)
-		svc->limits.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT;
-	if (!(svc->limit = conn_limit_new("register", &svc->limits))) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
 	configure_ctx(ssl_ctx);
-	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
-	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
-	if (!svc->listeners || !svc->args) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	for (int i = 0; i < pool->count; i++)
-		svc->args[i] = (struct register_listener_arg){ svc, &pool->workers[i], NULL };
-	return conn_limit_listen(svc->limit, pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
-				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
+	svc->conns = (struct tls_service){ .name = "register", .ssl_ctx = ssl_ctx, .ops = &register_conn_ops,
+					   .owner = svc, .user_size = sizeof(struct register_conn),
+					   .limits = svc->limits };
+	/* the handshake is most of the exchange: its deadline, if shorter, is the whole one's */
+	if (svc->conns.limits.handshake_timeout <= 0 || svc->conns.limits.handshake_timeout > svc->cfg.timeout)
+		svc->conns.limits.handshake_timeout = svc->cfg.timeout;
+	return tls_service_start(&svc->conns, pool, addr, err, errlen);
 }
 
 void register_service_close(struct register_service *svc)
 {
-	for (int i = 0; svc->listeners && i < svc->pool->count; i++) {
-		if (svc->listeners[i])
-			evconnlistener_free(svc->listeners[i]);
-		while (svc->args[i].conns)
-			conn_free(svc->args[i].conns); /* unfinished: not recorded */
-	}
-	free(svc->listeners);
-	free(svc->args);
-	svc->listeners = NULL;
-	svc->args = NULL;
-	conn_limit_free(svc->limit); /* after its listeners and connections */
-	svc->limit = NULL;
+	tls_service_close(&svc->conns); /* unfinished connections are not recorded */
 }

@@ -34,6 +34,7 @@
 #include <openssl/ssl.h>
 
 #include "net/conn_limit.h"
+#include "net/tls_conn.h"
 #include "net/workers.h"
 
 #define REGISTER_TIMEOUT_DEFAULT 10
@@ -43,13 +44,9 @@ struct register_service_cfg {
 };
 
 struct register_service {
-	struct worker_pool *pool;
-	SSL_CTX *ssl_ctx;
 	struct register_service_cfg cfg;
 	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
-	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
-	struct evconnlistener **listeners;   /* one per worker */
-	struct register_listener_arg *args;
+	struct tls_service conns;            /* the connections (tls_conn.h) */
 };
 
 /* Listen on `addr` in every worker. ssl_ctx stays owned by the caller; this
