@@ -1,5 +1,8 @@
 /*
- * capf_listener.c: CAPF connections on libevent with non-blocking OpenSSL.
+ * capf_listener.c: CAPF connections: the callbacks of the shared TLS
+ * connection module (tls_conn.h, which owns accepting, the pool slot, the
+ * handshake deadline, sending whole messages and closing), the CAPF
+ * identity each connection presents, and the group commit's round trips.
  *
  * Each connection belongs to one worker for its whole life. The server
  * speaks first once the TLS handshake completes. Every reply is handed to
@@ -21,17 +24,15 @@
  * and a timer.
  *
  * An issued LSC and a finished install are recorded by the committer thread
- * (capf_commit.h) with others in one transaction: meanwhile the connection
- * reads nothing and has no timer; the LSC goes out only after its delivery
- * record committed, END_SESSION only after the confirmation committed.
+ * (capf_commit.h) with others in one transaction: meanwhile the session
+ * handles no input (it waits in the buffer) and an end of the connection is
+ * only noted; the LSC goes out only after its delivery record committed,
+ * END_SESSION only after the confirmation committed.
  */
 #include "net/capf_listener.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -42,17 +43,12 @@
 #include "capf/ca.h"
 #include "capf/trust_load.h"
 #include "common/log.h"
-#include "net/addr.h"
 #include "net/metrics.h"
 #include "wire/capf_msg.h"
 
-struct capf_conn;
-
-struct capf_listener_arg {
-	struct capf_service *svc;
-	struct worker *worker;
-	struct capf_conn *conns;     /* open connections of this worker */
-	struct capf_commit_port port; /* committed installs come back here */
+/* Where each worker receives its committed records. */
+struct capf_worker_port {
+	struct capf_commit_port port;
 };
 
 /* What a connection presents and signs with, from accept to close. */
@@ -68,18 +64,13 @@ struct capf_identity {
 	int64_t not_after;
 };
 
+/* A CAPF connection's own state (tls_conn's user). */
 struct capf_conn {
+	struct tls_conn *conn;
 	struct capf_service *svc;
-	struct worker *worker;
-	struct capf_listener_arg *owner;
-	struct capf_conn *prev, *next;
-	struct bufferevent *bev;
-	struct event *timer;
 	struct capf_server_session sess;
 	struct capf_identity *ident;
 	struct metrics_session metrics;
-	struct conn_ticket ticket;   /* the slot of the listener's pool it holds */
-	int closing;
 	int committing;              /* job queued at the committer */
 	char lost[160];              /* why the connection ended while a job was queued */
 	struct capf_commit_job job;
@@ -88,7 +79,7 @@ struct capf_conn {
 static struct capf_server_env conn_env(const struct capf_conn *c)
 {
 	return (struct capf_server_env){
-		.rec = &capf_store_records, .rec_ctx = c->worker->st, .signer = c->ident->signer,
+		.rec = &capf_store_records, .rec_ctx = c->conn->worker->st, .signer = c->ident->signer,
 		.capf_sha256 = c->ident->sha256, .cfg = &c->svc->cfg,
 		.defer_install = c->svc->committer != NULL, .node = c->svc->node,
 		.claims = c->svc->claims,
@@ -297,76 +288,27 @@ static int identity_start(struct capf_service *svc, char *err, size_t errlen)
 	return 0;
 }
 
-static void conn_free(struct capf_conn *c)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-
-	/* Port probes and aborted handshakes are no CAPF sessions: debug only. */
-	if (c->metrics.handshake_done)
-		capf_server_session_log(&c->sess);
-	else
-		log_debug("capf: connection from %s closed before the TLS handshake completed (%s)", c->sess.peer,
-			  c->sess.reason[0] ? c->sess.reason : "no reason");
-	metrics_capf_closed(&c->metrics, &c->sess);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->owner->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	if (ssl)
-		SSL_shutdown(ssl);
-	bufferevent_free(c->bev);
-	event_free(c->timer);
-	capf_server_session_free(&c->sess);
-	identity_unref(c->ident);
-	conn_limit_release(c->svc->limit, &c->ticket);
-	free(c);
-}
+/* ---- connections (tls_conn.h) ---- */
 
 static void conn_abort(struct capf_conn *c, const char *why)
 {
 	struct capf_server_env env = conn_env(c);
 
 	capf_server_session_abort(&c->sess, &env, why);
-	conn_free(c);
+	tls_conn_free(c->conn);
 }
 
-/* Until the TLS handshake is done: the listener's handshake timeout; then the session's. */
 static void arm_timer(struct capf_conn *c)
 {
-	struct timeval tv = { c->metrics.handshake_done ? capf_server_session_timeout(&c->sess, &c->svc->cfg)
-							: c->svc->limits.handshake_timeout, 0 };
-	evtimer_add(c->timer, &tv);
-}
-
-static void free_chunk(const void *data, size_t len, void *arg)
-{
-	(void)len;
-	(void)arg;
-	free((void *)data);
+	tls_conn_arm(c->conn, capf_server_session_timeout(&c->sess, &c->svc->cfg));
 }
 
 /* Queue `out` as one chunk, so bufferevent_openssl writes it with one SSL_write. */
 static int send_whole(struct capf_conn *c, const struct buf *out)
 {
-	void *copy;
-
-	if (out->len == 0)
-		return 0;
-	if (out->failed || !(copy = malloc(out->len)))
+	if (out->failed)
 		return -1;
-	memcpy(copy, out->data, out->len);
-	return evbuffer_add_reference(bufferevent_get_output(c->bev), copy, out->len, free_chunk, NULL);
-}
-
-/* After the last message: close once the output has drained. */
-static void finish(struct capf_conn *c)
-{
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+	return tls_conn_send(c->conn, out->data, out->len);
 }
 
 static int handle_frame(struct capf_conn *c, struct evbuffer *in, size_t *consumed)
@@ -397,10 +339,10 @@ static int handle_frame(struct capf_conn *c, struct evbuffer *in, size_t *consum
 	return done ? -1 : 1;
 }
 
-static void read_cb(struct bufferevent *bev, void *arg);
+static void on_read(struct tls_conn *conn);
 
 /* The LSC was issued (WAIT_RECORD) or stored by the phone (WAIT_COMMIT):
- * queue its record. Until it committed, input stays in the buffer (read_cb
+ * queue its record. Until it committed, input stays in the buffer (on_read
  * leaves it there; the read watermark bounds it) and an end of the
  * connection is only noted (c->lost): the job points into the connection.
  * Reading and the timer stay on, which costs nothing while the phone waits. */
@@ -411,7 +353,7 @@ static void commit_submit(struct capf_conn *c)
 										 : CAPF_COMMIT_CONFIRM,
 					   .device = c->sess.device, .der = c->sess.lsc_der,
 					   .len = c->sess.lsc_len, .capf_sha256 = c->ident->sha256,
-					   .port = &c->owner->port, .arg = c };
+					   .port = &c->svc->ports[c->conn->worker->index].port, .arg = c };
 	capf_server_session_install_entry(&c->sess, &c->job.h);
 	capf_commit_submit(c->svc->committer, &c->job);
 }
@@ -444,20 +386,20 @@ static void commit_done(struct capf_commit_job *job)
 	}
 	arm_timer(c);
 	if (over) {
-		finish(c);
+		tls_conn_finish(c->conn);
 		return;
 	}
-	read_cb(c->bev, c);       /* the phone may have written meanwhile */
+	on_read(c->conn);         /* the phone may have written meanwhile */
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+static void on_read(struct tls_conn *conn)
 {
-	struct capf_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct capf_conn *c = conn->user;
+	struct evbuffer *in = bufferevent_get_input(conn->bev);
 	size_t consumed;
 	int rc;
 
-	if (c->closing || c->committing)
+	if (c->committing)
 		return;
 	while ((rc = handle_frame(c, in, &consumed)) > 0) {
 		evbuffer_drain(in, consumed);
@@ -469,89 +411,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	}
 	if (rc < 0) {
 		evbuffer_drain(in, evbuffer_get_length(in));
-		finish(c);
+		tls_conn_finish(conn);
 	}
-}
-
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-	struct capf_conn *c = arg;
-
-	(void)bev;
-	if (c->closing)
-		conn_free(c);
-}
-
-static void start_session(struct capf_conn *c)
-{
-	struct buf out;
-
-	buf_init(&out);
-	if (capf_server_session_start(&c->sess, &out) < 0 || send_whole(c, &out) < 0) {
-		buf_free(&out);
-		conn_abort(c, "cannot send AUTH_REQUEST");
-		return;
-	}
-	buf_free(&out);
-	arm_timer(c);
-}
-
-static void timeout_cb(evutil_socket_t fd, short what, void *arg);
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct capf_conn *c = arg;
-	char why[300];
-	unsigned long e;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		metrics_capf_handshake(&c->metrics);
-		evtimer_del(c->timer); /* the handshake timer becomes the session's */
-		evtimer_assign(c->timer, c->worker->base, timeout_cb, c);
-		start_session(c);
-		return;
-	}
-	if (c->closing && !(what & BEV_EVENT_ERROR)) {
-		conn_free(c);
-		return;
-	}
-	e = bufferevent_get_openssl_error(bev);
-	if (e) {
-		char tls[200];
-		ERR_error_string_n(e, tls, sizeof tls);
-		snprintf(why, sizeof why, "TLS error: %s", tls);
-	} else
-		snprintf(why, sizeof why, "%s", (what & BEV_EVENT_EOF) ? "connection closed by the phone"
-								       : "connection error");
-	ERR_clear_error();
-	if (c->committing) {        /* the committer still holds the job: finish in commit_done */
-		snprintf(c->lost, sizeof c->lost, "%s", why);
-		bufferevent_disable(bev, EV_READ | EV_WRITE);
-		evtimer_del(c->timer);
-	} else if (c->closing)
-		conn_free(c);
-	else
-		conn_abort(c, why);
-}
-
-static void timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct capf_conn *c = arg;
-	char why[96];
-
-	(void)fd;
-	(void)what;
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	if (c->committing) {        /* the record comes back in any case: wait for it */
-		arm_timer(c);
-		return;
-	}
-	snprintf(why, sizeof why, "timed out after %d s (%s)", capf_server_session_timeout(&c->sess, &c->svc->cfg),
-		 c->sess.state == SRV_WAIT_KEY ? "key generation" : "waiting for the phone");
-	conn_abort(c, why);
 }
 
 /* Random and non-zero: a session id tells nothing about other sessions. */
@@ -565,126 +426,148 @@ static uint32_t new_session_id(void)
 	return id;
 }
 
-/* No TLS handshake within handshake_timeout: a port probe or an idle socket, not a session. */
-static void handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+/* A new connection presents the identity of the moment and starts a session. */
+static int on_new(struct tls_conn *conn, SSL *ssl)
 {
-	struct capf_conn *c = arg;
-	char why[96];
+	struct capf_conn *c = conn->user;
 
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof why, "no TLS handshake within %d s", c->svc->limits.handshake_timeout);
-	conn_abort(c, why);
+	c->conn = conn;
+	c->svc = conn->svc->owner;
+	c->ident = identity_take(c->svc);
+	if (identity_apply(c->ident, ssl) < 0) {
+		log_err("capf: cannot present the CAPF certificate %s, refusing a connection", c->ident->cn);
+		identity_unref(c->ident);
+		return -1;
+	}
+	capf_server_session_init(&c->sess, new_session_id(), conn->peer);
+	metrics_capf_accepted(&c->metrics);
+	return 0;
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+/* The server speaks first, once the handshake is done. */
+static void on_connected(struct tls_conn *conn)
 {
-	struct capf_listener_arg *la = arg;
-	struct capf_service *svc = la->svc;
-	struct conn_ticket ticket;
-	struct capf_conn *c;
-	char peer[64];
-	SSL *ssl;
+	struct capf_conn *c = conn->user;
+	struct buf out;
 
-	(void)l;
-	(void)salen;
-	if (conn_limit_take(svc->limit, sa, &ticket) != CONN_LIMIT_OK) { /* counted and logged there */
-		close(fd);
+	metrics_capf_handshake(&c->metrics);
+	buf_init(&out);
+	if (capf_server_session_start(&c->sess, &out) < 0 || send_whole(c, &out) < 0) {
+		buf_free(&out);
+		conn_abort(c, "cannot send AUTH_REQUEST");
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	addr_host(sa, peer, sizeof peer);
-	c = calloc(1, sizeof *c);
-	ssl = SSL_new(svc->ssl_ctx);
-	if (ssl) /* an idle phone (generating its key) holds no TLS buffers */
-		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
-	if (c)
-		c->ident = identity_take(svc);
-	if (!c || !ssl || identity_apply(c->ident, ssl) < 0) {
-		if (c && ssl)
-			log_err("capf: cannot present the CAPF certificate %s, refusing a connection", c->ident->cn);
-		if (c)
-			identity_unref(c->ident);
-		free(c);
-		SSL_free(ssl);
-		close(fd);
-		conn_limit_release(svc->limit, &ticket);
-		return;
-	}
-	c->svc = svc;
-	c->worker = la->worker;
-	c->owner = la;
-	c->ticket = ticket;
-	c->next = la->conns;
-	if (la->conns)
-		la->conns->prev = c;
-	la->conns = c;
-	c->bev = bufferevent_openssl_socket_new(la->worker->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(la->worker->base, handshake_timeout_cb, c);
-	capf_server_session_init(&c->sess, new_session_id(), peer);
-	metrics_capf_accepted(&c->metrics);
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CAPF_MAX_MSG);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	buf_free(&out);
 	arm_timer(c);
 }
 
-int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const char *addr,
-		       SSL_CTX *ssl_ctx, struct signer *signer, const struct capf_server_cfg *cfg,
-		       char *err, size_t errlen)
+static void on_timeout(struct tls_conn *conn)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
+	struct capf_conn *c = conn->user;
+	char why[96];
+
+	if (c->committing) {        /* the record comes back in any case: wait for it */
+		arm_timer(c);
+		return;
+	}
+	snprintf(why, sizeof why, "timed out after %d s (%s)", capf_server_session_timeout(&c->sess, &c->svc->cfg),
+		 c->sess.state == SRV_WAIT_KEY ? "key generation" : "waiting for the phone");
+	conn_abort(c, why);
+}
+
+static void on_end(struct tls_conn *conn, const char *why)
+{
+	struct capf_conn *c = conn->user;
+
+	if (c->committing && c->svc->committer) { /* the committer holds the job: finish in commit_done */
+		snprintf(c->lost, sizeof c->lost, "%s", why);
+		bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+		evtimer_del(conn->timer);
+		return;
+	}
+	if (!conn->handshake_done)
+		snprintf(c->sess.reason, sizeof c->sess.reason, "%s", why);
+	conn_abort(c, strcmp(why, "connection closed by the peer") == 0 ? "connection closed by the phone" : why);
+}
+
+static void on_free(struct tls_conn *conn)
+{
+	struct capf_conn *c = conn->user;
+
+	/* Port probes and aborted handshakes are no CAPF sessions: debug only. */
+	if (c->metrics.handshake_done)
+		capf_server_session_log(&c->sess);
+	else
+		log_debug("capf: connection from %s closed before the TLS handshake completed (%s)", c->sess.peer,
+			  c->sess.reason[0] ? c->sess.reason : "no reason");
+	metrics_capf_closed(&c->metrics, &c->sess);
+	capf_server_session_free(&c->sess);
+	identity_unref(c->ident);
+}
+
+static const struct tls_conn_ops capf_conn_ops = {
+	.on_new = on_new,
+	.on_connected = on_connected,
+	.on_read = on_read,
+	.on_timeout = on_timeout,
+	.on_end = on_end,
+	.on_free = on_free,
+};
+
+/* This node's sessions died with its previous process: free their claims. */
+static int claims_start(struct capf_service *svc, struct store *st, char *err, size_t errlen)
+{
 	int freed;
 
-	if (addr_parse(addr, &ss, &sslen, err, errlen) < 0 ||
-	    addr_check_free((struct sockaddr *)&ss, sslen, addr, err, errlen) < 0)
-		return -1;
-	svc->pool = pool;
-	svc->ssl_ctx = ssl_ctx;
-	svc->signer = signer;
-	svc->cfg = *cfg;
-	if (identity_start(svc, err, errlen) < 0)
-		return -1;
 	if (!svc->node[0] && (gethostname(svc->node, sizeof svc->node - 1) != 0 || !svc->node[0]))
 		snprintf(svc->node, sizeof svc->node, "local");
 	if (!(svc->claims = session_claims_new())) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	/* This node's sessions died with its previous process: free their claims. */
-	if ((freed = store_capf_release_node_claims(pool->workers[0].st, svc->node)) < 0) {
-		seterr(err, errlen, "%s", store_errmsg(pool->workers[0].st));
+	if ((freed = store_capf_release_node_claims(st, svc->node)) < 0) {
+		seterr(err, errlen, "%s", store_errmsg(st));
 		return -1;
 	}
 	if (freed > 0)
 		log_info("capf: freed %d operation claim%s left by this node's previous run", freed,
 			 freed == 1 ? "" : "s");
-	svc->listeners = calloc((size_t)pool->count, sizeof *svc->listeners);
-	svc->args = calloc((size_t)pool->count, sizeof *svc->args);
-	if (!svc->listeners || !svc->args) {
+	return 0;
+}
+
+/* The committer and a port per worker where its results come back. */
+static int committer_start(struct capf_service *svc, struct worker_pool *pool, char *err, size_t errlen)
+{
+	if (!(svc->ports = calloc((size_t)pool->count, sizeof *svc->ports))) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	if (svc->limits.handshake_timeout <= 0)
-		svc->limits.handshake_timeout = CONN_LIMIT_HANDSHAKE_TIMEOUT_DEFAULT;
-	if (!(svc->limit = conn_limit_new("capf", &svc->limits))) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
+	svc->nports = pool->count;
 	if (capf_committer_start(&svc->committer, store_dir(pool->workers[0].st), err, errlen) < 0)
 		return -1;
-	for (int i = 0; i < pool->count; i++) {
-		svc->args[i] = (struct capf_listener_arg){ svc, &pool->workers[i], NULL, { 0 } };
-		if (capf_commit_port_init(&svc->args[i].port, pool->workers[i].base, commit_done) < 0) {
+	for (int i = 0; i < pool->count; i++)
+		if (capf_commit_port_init(&svc->ports[i].port, pool->workers[i].base, commit_done) < 0) {
 			seterr(err, errlen, "out of memory");
 			return -1;
 		}
-	}
-	return conn_limit_listen(svc->limit, pool, svc->listeners, accept_cb, svc->args, sizeof *svc->args,
-				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
+	return 0;
+}
+
+int capf_service_start(struct capf_service *svc, struct worker_pool *pool, const char *addr,
+		       SSL_CTX *ssl_ctx, struct signer *signer, const struct capf_server_cfg *cfg,
+		       char *err, size_t errlen)
+{
+	svc->pool = pool;
+	svc->ssl_ctx = ssl_ctx;
+	svc->signer = signer;
+	svc->cfg = *cfg;
+	if (identity_start(svc, err, errlen) < 0 || claims_start(svc, pool->workers[0].st, err, errlen) < 0 ||
+	    committer_start(svc, pool, err, errlen) < 0)
+		return -1;
+	svc->conns = (struct tls_service){ .name = "capf", .ssl_ctx = ssl_ctx, .ops = &capf_conn_ops, .owner = svc,
+					   .user_size = sizeof(struct capf_conn), .max_msg = CAPF_MAX_MSG,
+					   .nodelay = 1, .release_buffers = 1, .limits = svc->limits };
+	return tls_service_start(&svc->conns, pool, addr, err, errlen);
 }
 
 void capf_service_close(struct capf_service *svc)
@@ -693,19 +576,13 @@ void capf_service_close(struct capf_service *svc)
 	 * (which live in the connections freed below). */
 	capf_committer_stop(svc->committer);
 	svc->committer = NULL;
-	for (int i = 0; svc->listeners && i < svc->pool->count; i++) {
-		if (svc->listeners[i])
-			evconnlistener_free(svc->listeners[i]);
-		while (svc->args[i].conns)
-			conn_abort(svc->args[i].conns, "daemon shutting down");
-		capf_commit_port_free(&svc->args[i].port);
-	}
-	free(svc->listeners);
-	free(svc->args);
-	svc->listeners = NULL;
-	svc->args = NULL;
-	conn_limit_free(svc->limit); /* after its listeners and connections */
-	svc->limit = NULL;
+	if (svc->conns.ops)
+		tls_service_close(&svc->conns, "daemon shutting down");
+	for (int i = 0; i < svc->nports; i++)
+		capf_commit_port_free(&svc->ports[i].port);
+	free(svc->ports);
+	svc->ports = NULL;
+	svc->nports = 0;
 	if (svc->watch)
 		event_free(svc->watch);
 	svc->watch = NULL;

@@ -28,6 +28,7 @@
 #include "capf/session_claims.h"
 #include "net/capf_commit.h"
 #include "net/conn_limit.h"
+#include "net/tls_conn.h"
 #include "net/workers.h"
 
 #define CAPF_WATCH_SECONDS 2
@@ -42,11 +43,11 @@ struct capf_service {
 	char capf_sha256[80];                /* its certificate's fingerprint (set before start) */
 	struct capf_server_cfg cfg;
 	struct listener_limits limits;       /* cap, per-address limit, handshake timeout (set before start) */
-	struct conn_limit *limit;            /* this listener's pool (conn_limit.h) */
 	char node[32];                       /* this daemon's node name (set before start; "" = host name) */
 	struct session_claims *claims;       /* devices in a session now, across the workers */
-	struct evconnlistener **listeners;   /* one per worker */
-	struct capf_listener_arg *args;
+	struct tls_service conns;            /* the connections (tls_conn.h) */
+	struct capf_worker_port *ports;      /* one per worker: committed records come back there */
+	int nports;
 	/* the identity new connections take; replaced only by worker 0 */
 	struct capf_identity *ident;
 	pthread_mutex_t ident_lock;

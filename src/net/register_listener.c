@@ -259,5 +259,5 @@ int register_service_start(struct register_service *svc, struct worker_pool *poo
 
 void register_service_close(struct register_service *svc)
 {
-	tls_service_close(&svc->conns); /* unfinished connections are not recorded */
+	tls_service_close(&svc->conns, NULL); /* unfinished connections are not recorded */
 }

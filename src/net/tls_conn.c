@@ -261,13 +261,27 @@ int tls_service_start(struct tls_service *svc, struct worker_pool *pool, const c
 				 (struct sockaddr *)&ss, sslen, addr, err, errlen);
 }
 
-void tls_service_close(struct tls_service *svc)
+/* A connection still open at shutdown: the listener's on_end (with `why`)
+ * when there is one, and freed in any case. */
+static void close_one(struct tls_service_worker *w, const char *why)
+{
+	struct tls_conn *c = w->conns;
+
+	if (why && w->svc->ops->on_end) {
+		w->svc->ops->on_end(c, why);
+		if (w->conns != c)
+			return;
+	}
+	tls_conn_free(c);
+}
+
+void tls_service_close(struct tls_service *svc, const char *why)
 {
 	for (int i = 0; svc->listeners && i < svc->pool->count; i++) {
 		if (svc->listeners[i])
 			evconnlistener_free(svc->listeners[i]);
 		while (svc->workers && svc->workers[i].conns)
-			tls_conn_free(svc->workers[i].conns);
+			close_one(&svc->workers[i], why);
 	}
 	free(svc->listeners);
 	free(svc->workers);

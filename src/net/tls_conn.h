@@ -79,8 +79,10 @@ struct tls_conn {
 /* Listen on `addr` in every worker of the pool. */
 int tls_service_start(struct tls_service *svc, struct worker_pool *pool, const char *addr, char *err,
 		      size_t errlen);
-/* Free every connection (on_free each) and the listeners; after the workers stopped. */
-void tls_service_close(struct tls_service *svc);
+/* Close the listeners and every connection, after the workers stopped: with
+ * `why`, each open connection gets on_end(c, why) first (it may record
+ * that), then it is freed in any case (on_free). */
+void tls_service_close(struct tls_service *svc, const char *why);
 
 /* Wait `seconds` (from now) before on_timeout. */
 void tls_conn_arm(struct tls_conn *c, int seconds);

@@ -168,5 +168,5 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 
 void tvs_service_close(struct tvs_service *svc)
 {
-	tls_service_close(&svc->conns);
+	tls_service_close(&svc->conns, NULL);
 }
