@@ -30,9 +30,11 @@
 #include "common/util.h"
 #include "store/store_internal.h"
 
-#define CERT_COLUMNS                                                                            \
-	"id, phone, kind, serial, subject, issuer, not_before, not_after, sha256, issuer_sha256, " \
-	"time, der"
+/* The columns read_cert reads, of issued_certs and of phone_certs (der last, to be added). */
+#define ISSUED_CERT_COLUMNS \
+	"id, phone, 'lsc', serial, subject, issuer, not_before, not_after, sha256, issuer_sha256, time"
+#define PHONE_CERT_COLUMNS \
+	"rowid, phone, kind, serial, subject, issuer, not_before, not_after, sha256, issuer_sha256, time"
 
 enum der_mode { DER_NONE, DER_BORROW, DER_COPY };
 
@@ -82,9 +84,8 @@ void cert_row_free(struct cert_row *r)
 
 static int phone_cert(struct store *st, const char *phone, const char *kind, int with_der, struct cert_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time, der "
-					    "FROM phone_certs WHERE phone = ?1 AND kind = ?2");
+	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_CERT_COLUMNS ", der FROM phone_certs "
+					    "WHERE phone = ?1 AND kind = ?2");
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -139,16 +140,15 @@ static int cert_walk(struct store *st, const char *sql, const char *param, enum 
 int store_issued_each(struct store *st, const char *phone,
 		      int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	return cert_walk(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, not_after, sha256, "
-			     "issuer_sha256, time, der FROM issued_certs WHERE ?1 = '' OR phone = ?1 ORDER BY id",
+	return cert_walk(st, "SELECT " ISSUED_CERT_COLUMNS ", der FROM issued_certs WHERE ?1 = '' OR phone = ?1 "
+			     "ORDER BY id",
 			 phone, DER_BORROW, "cannot list issued certificates", fn, arg);
 }
 
 int store_phone_certs_each(struct store *st, const char *kind,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	return cert_walk(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, not_after, sha256, "
-			     "issuer_sha256, time, der FROM phone_certs WHERE ?1 = '' OR kind = ?1 "
+	return cert_walk(st, "SELECT " PHONE_CERT_COLUMNS ", der FROM phone_certs WHERE ?1 = '' OR kind = ?1 "
 			     "ORDER BY phone, kind",
 			 kind, DER_BORROW, "cannot list the phones' certificates", fn, arg);
 }
@@ -156,8 +156,7 @@ int store_phone_certs_each(struct store *st, const char *kind,
 int store_unconfirmed_each(struct store *st, const char *phone,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	return cert_walk(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, not_after, sha256, "
-			     "issuer_sha256, time FROM issued_certs "
+	return cert_walk(st, "SELECT " ISSUED_CERT_COLUMNS " FROM issued_certs "
 			     "WHERE status = 'delivered' AND (?1 = '' OR phone = ?1) ORDER BY id",
 			 phone, DER_NONE, "cannot list unconfirmed certificates", fn, arg);
 }
@@ -179,8 +178,7 @@ int store_unconfirmed_count(struct store *st)
 
 int store_issued_find(struct store *st, const char *sha256, struct cert_row *out, int *confirmed)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, phone, 'lsc', serial, subject, issuer, not_before, "
-					    "not_after, sha256, issuer_sha256, time, status FROM issued_certs "
+	sqlite3_stmt *s = store_prepare(st, "SELECT " ISSUED_CERT_COLUMNS ", status FROM issued_certs "
 					    "WHERE sha256 = ?1");
 	int rc;
 
@@ -205,8 +203,7 @@ int store_issued_find(struct store *st, const char *sha256, struct cert_row *out
 int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
 			   int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	return cert_walk(st, "SELECT rowid, phone, kind, serial, subject, issuer, not_before, not_after, sha256, "
-			     "issuer_sha256, time " LSC_BY_CAPF_WHERE " ORDER BY phone",
+	return cert_walk(st, "SELECT " PHONE_CERT_COLUMNS " " LSC_BY_CAPF_WHERE " ORDER BY phone",
 			 capf_sha256, DER_NONE, "cannot list the phones holding LSCs", fn, arg);
 }
 
