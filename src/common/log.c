@@ -40,6 +40,8 @@ static const char *level_name(enum log_level lvl)
 /* The message, formatted: into buf when it fits, else into a malloc'd text
  * (*heap set); NULL when it cannot be formatted. */
 static char *format_msg(char *buf, size_t cap, size_t *len, char **heap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static char *format_msg(char *buf, size_t cap, size_t *len, char **heap, const char *fmt, va_list ap)
 {
 	va_list again;
 	int n;
