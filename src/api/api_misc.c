@@ -2,15 +2,17 @@
  * api_misc.c: health (open to all), the dashboard's numbers, the CAPF
  * report, the audit log, and the Prometheus metrics.
  *
- * The numbers are the store's own selections (store_phone_count with the
- * CLI's filters), so the dashboard, `opencapf report` and `phone list
- * --lsc-status ...` always agree.
+ * The numbers come from the administration core's report (admin/report.h),
+ * the one computation behind the dashboard, this report and `opencapf
+ * report`: the report's summary counts the phones its filter selects, the
+ * dashboard's every phone.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
 #include "admin/phone_json.h"
+#include "admin/report.h"
 #include "api/api_input.h"
 #include "api/api_internal.h"
 #include "capf/ca.h"
@@ -42,38 +44,18 @@ void api_health(struct api_req *r)
 
 /* ---- counts ---- */
 
-static int64_t count_lsc(struct store *st, enum lsc_state s)
+static json_t *lsc_counts(const struct admin_report_summary *s)
 {
-	struct phone_filter f;
-
-	phone_filter_init(&f);
-	f.lsc = s;
-	return store_phone_count(st, &f);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total, "none",
+			 (json_int_t)s->none, "installed", (json_int_t)s->installed, "expired",
+			 (json_int_t)s->expired, "expiring", (json_int_t)s->expiring, "unconfirmed",
+			 (json_int_t)s->unconfirmed);
 }
 
-static int64_t count_op(struct store *st, enum capf_op op)
+static json_t *op_counts(const struct admin_report_summary *s)
 {
-	struct phone_filter f;
-
-	phone_filter_init(&f);
-	f.has_op = 1;
-	f.op = op;
-	return store_phone_count(st, &f);
-}
-
-static json_t *lsc_counts(struct store *st)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)count_lsc(st, LSC_ANY),
-			 "none", (json_int_t)count_lsc(st, LSC_NONE), "installed",
-			 (json_int_t)count_lsc(st, LSC_INSTALLED), "expired", (json_int_t)count_lsc(st, LSC_EXPIRED),
-			 "expiring", (json_int_t)count_lsc(st, LSC_EXPIRING), "unconfirmed",
-			 (json_int_t)store_unconfirmed_count(st));
-}
-
-static json_t *op_counts(struct store *st)
-{
-	return json_pack("{s:I, s:I, s:I}", "install", (json_int_t)count_op(st, OP_INSTALL), "delete",
-			 (json_int_t)count_op(st, OP_DELETE), "troubleshoot", (json_int_t)count_op(st, OP_TROUBLESHOOT));
+	return json_pack("{s:I, s:I, s:I}", "install", (json_int_t)s->install, "delete", (json_int_t)s->delete_,
+			 "troubleshoot", (json_int_t)s->troubleshoot);
 }
 
 static int add_failure(const struct phone_row *row, void *arg)
@@ -100,31 +82,38 @@ static json_t *capf_summary(struct store *st)
 
 void api_dashboard(struct api_req *r)
 {
+	struct admin_report_summary sum;
 	struct phone_filter f;
 	json_t *failures = json_array();
 
 	phone_filter_init(&f);
+	if (admin_report_summary(r->st, &f, &sum) != 0) {
+		json_decref(failures);
+		api_reply_store_error(r, "cannot read the phones");
+		return;
+	}
 	f.status = "Failed";
 	if (store_phone_select(r->st, &f, add_failure, failures) < 0) {
 		json_decref(failures);
 		api_reply_store_error(r, "cannot read the phones");
 		return;
 	}
-	api_reply_json(r, 200, json_pack("{s:o, s:o, s:I, s:o, s:o}", "lsc", lsc_counts(r->st), "operations",
-					 op_counts(r->st), "failed", (json_int_t)store_phone_count(r->st, &f),
-					 "recent_failures", failures, "capf", capf_summary(r->st)));
+	api_reply_json(r, 200, json_pack("{s:o, s:o, s:I, s:o, s:o}", "lsc", lsc_counts(&sum), "operations",
+					 op_counts(&sum), "failed", (json_int_t)sum.failed, "recent_failures", failures,
+					 "capf", capf_summary(r->st)));
 }
 
 /* ---- the CAPF report ---- */
 
-static int report_row(const struct phone_row *row, void *arg)
+static int report_row(const struct admin_report_row *ar, void *arg)
 {
-	json_array_append_new(arg, phone_row_json(row));
+	json_array_append_new(arg, phone_row_json(ar->row));
 	return 0;
 }
 
 void api_report(struct api_req *r)
 {
+	struct admin_report_summary sum;
 	struct api_filter f;
 	json_t *q = json_object(), *rows;
 	struct evkeyval *kv;
@@ -140,12 +129,12 @@ void api_report(struct api_req *r)
 		return;
 	}
 	rows = json_array();
-	if (store_phone_select(r->st, &f.f, report_row, rows) < 0) {
+	if (admin_report_each(r->st, &f.f, report_row, rows, &sum) != 0) {
 		json_decref(rows);
 		api_reply_store_error(r, "cannot make the report");
 	} else
-		api_reply_json(r, 200, json_pack("{s:o, s:o, s:o, s:o}", "summary", lsc_counts(r->st), "operations",
-						 op_counts(r->st), "capf", capf_summary(r->st), "phones", rows));
+		api_reply_json(r, 200, json_pack("{s:o, s:o, s:o, s:o}", "summary", lsc_counts(&sum), "operations",
+						 op_counts(&sum), "capf", capf_summary(r->st), "phones", rows));
 	api_filter_free(&f);
 	json_decref(q);
 }
@@ -223,7 +212,8 @@ static int trust_size(const char *name, const char *desc, void *arg)
 static void state_metrics(struct store *st, struct buf *out)
 {
 	static const char *const names[] = { "none", "installed", "expired", "expiring" };
-	static const enum lsc_state states[] = { LSC_NONE, LSC_INSTALLED, LSC_EXPIRED, LSC_EXPIRING };
+	struct admin_report_summary sum;
+	struct phone_filter f;
 	void *arg[2] = { st, out };
 	json_t *capf = capf_summary(st);
 	char line[256];
@@ -232,9 +222,12 @@ static void state_metrics(struct store *st, struct buf *out)
 		     "# TYPE opencapf_trust_store_certificates gauge\n");
 	store_trust_names(st, trust_size, arg);
 	put_str(out, "# HELP opencapf_phones Phones by LSC state.\n# TYPE opencapf_phones gauge\n");
+	phone_filter_init(&f);
+	if (admin_report_summary(st, &f, &sum) != 0)
+		memset(&sum, 0xff, sizeof sum); /* -1 everywhere: unknown */
 	for (int i = 0; i < 4; i++) {
-		snprintf(line, sizeof line, "opencapf_phones{lsc=\"%s\"} %lld\n", names[i],
-			 (long long)count_lsc(st, states[i]));
+		const int64_t n[] = { sum.none, sum.installed, sum.expired, sum.expiring };
+		snprintf(line, sizeof line, "opencapf_phones{lsc=\"%s\"} %lld\n", names[i], (long long)n[i]);
 		put_str(out, line);
 	}
 	if (json_is_object(capf)) {

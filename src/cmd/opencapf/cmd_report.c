@@ -5,8 +5,10 @@
  * expiry) and last CAPF contact; as a table that fits the terminal, CSV or
  * JSON. It takes the same selectors as `phone list`.
  *
- * One query (store_phone_select); CSV and JSON are streamed row by row, so
- * a report over tens of thousands of phones needs no more memory than one
+ * The rows and the summary come from the administration core
+ * (admin/report.h), the same numbers the API's report and dashboard give;
+ * this file only formats them. CSV and JSON are streamed row by row, so a
+ * report over tens of thousands of phones needs no more memory than one
  * row. The table adds a summary of the selection at its end.
  */
 #include "cmd/opencapf/cli.h"
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/report.h"
 #include "cmd/opencapf/phone_view.h"
 
 enum report_format { FMT_TABLE, FMT_CSV, FMT_JSON };
@@ -31,9 +34,8 @@ struct report {
 	enum report_format fmt;
 	struct table *t;
 	struct buf line;
-	int64_t now;
-	int expiring_days;
-	size_t n, lsc_none, lsc_ok, lsc_expired, lsc_expiring, pending, failed;
+	size_t n;
+	struct admin_report_summary sum;
 };
 
 /* Empty for no time, else "2026-11-24 18:23:30 UTC". */
@@ -75,36 +77,6 @@ static void short_name(const char *dn, char *out, size_t cap)
 	snprintf(out, cap, "%s", dn);
 }
 
-static const char *lsc_state_text(const struct report *r, const struct phone_cert_brief *c)
-{
-	if (!c->present)
-		return "none";
-	if (c->not_after < r->now)
-		return "expired";
-	if (c->not_after < r->now + (int64_t)r->expiring_days * 86400)
-		return "expiring";
-	return "installed";
-}
-
-static void tally(struct report *r, const struct phone_row *row)
-{
-	const char *s = lsc_state_text(r, &row->lsc);
-
-	if (!strcmp(s, "none"))
-		r->lsc_none++;
-	else if (!strcmp(s, "expired"))
-		r->lsc_expired++;
-	else {
-		r->lsc_ok++;
-		if (!strcmp(s, "expiring"))
-			r->lsc_expiring++;
-	}
-	if (row->phone.op != OP_NONE)
-		r->pending++;
-	if (strstr(row->phone.status, "Failed"))
-		r->failed++;
-}
-
 static json_t *time_or_null(int64_t t)
 {
 	char s[40];
@@ -115,13 +87,13 @@ static json_t *time_or_null(int64_t t)
 	return json_string(s);
 }
 
-static int report_json(struct report *r, const struct phone_row *row)
+static int report_json(struct report *r, const struct phone_row *row, const char *lsc_state)
 {
 	const struct phone *p = &row->phone;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "name", p->name, "model", p->model,
 			      "operation", capf_op_name(p->op), "operation_label", capf_op_label(p->op),
 			      "status", p->status, "auth", auth_mode_name(p->auth), "deadline",
-			      time_or_null(p->deadline), "lsc_state", lsc_state_text(r, &row->lsc));
+			      time_or_null(p->deadline), "lsc_state", lsc_state);
 	int rc;
 
 	if (!o)
@@ -140,7 +112,7 @@ static const char *const csv_columns[] = {
 	"lsc_issuer_sha256", "lsc_not_after", "mic_serial", "mic_issuer", "mic_not_after", "last_contact",
 };
 
-static int report_csv(struct report *r, const struct phone_row *row)
+static int report_csv(struct report *r, const struct phone_row *row, const char *lsc_state)
 {
 	const struct phone *p = &row->phone;
 	char dl[40], lna[40], mna[40], lc[40];
@@ -156,7 +128,7 @@ static int report_csv(struct report *r, const struct phone_row *row)
 	csv_put(&r->line, p->status, 0);
 	csv_put(&r->line, auth_mode_name(p->auth), 0);
 	csv_put(&r->line, dl, 0);
-	csv_put(&r->line, lsc_state_text(r, &row->lsc), 0);
+	csv_put(&r->line, lsc_state, 0);
 	csv_put(&r->line, row->lsc.serial, 0);
 	csv_put(&r->line, row->lsc.issuer, 0);
 	csv_put(&r->line, row->lsc.issuer_sha256, 0);
@@ -185,7 +157,7 @@ static void date_text(int64_t t, char *out, size_t cap)
 	snprintf(out, cap, "%s", s);
 }
 
-static int report_table(struct report *r, const struct phone_row *row)
+static int report_table(struct report *r, const struct phone_row *row, const char *lsc_state)
 {
 	const struct phone *p = &row->phone;
 	char lna[24], mna[24], lc[40], liss[160], miss[160], lsc[40];
@@ -200,7 +172,7 @@ static int report_table(struct report *r, const struct phone_row *row)
 		snprintf(lc, sizeof lc, "never");
 	short_name(row->lsc.issuer, liss, sizeof liss);
 	short_name(row->mic.issuer, miss, sizeof miss);
-	snprintf(lsc, sizeof lsc, "%s%s%s", lsc_state_text(r, &row->lsc), row->lsc.present ? " " : "",
+	snprintf(lsc, sizeof lsc, "%s%s%s", lsc_state, row->lsc.present ? " " : "",
 		 row->lsc.present ? lna : "");
 	cells[0] = p->name;
 	cells[1] = p->model[0] ? p->model : "-";
@@ -216,16 +188,16 @@ static int report_table(struct report *r, const struct phone_row *row)
 	return table_add(r->t, cells);
 }
 
-static int report_row(const struct phone_row *row, void *arg)
+static int report_row(const struct admin_report_row *ar, void *arg)
 {
 	struct report *r = arg;
+	const char *lsc_state = admin_report_lsc_text(ar->lsc_state);
 	int rc;
 
-	tally(r, row);
 	switch (r->fmt) {
-	case FMT_JSON: rc = report_json(r, row); break;
-	case FMT_CSV: rc = report_csv(r, row); break;
-	default: rc = report_table(r, row); break;
+	case FMT_JSON: rc = report_json(r, ar->row, lsc_state); break;
+	case FMT_CSV: rc = report_csv(r, ar->row, lsc_state); break;
+	default: rc = report_table(r, ar->row, lsc_state); break;
 	}
 	if (rc < 0)
 		return -2; /* output failure, not a database one */
@@ -233,17 +205,16 @@ static int report_row(const struct phone_row *row, void *arg)
 	return 0;
 }
 
-static void print_summary(const struct report *r, struct store *st)
+static void print_summary(const struct admin_report_summary *s)
 {
-	int unconfirmed = store_unconfirmed_count(st);
-
-	printf("%zu phone%s: %zu with a valid LSC (%zu expiring within %d days), %zu expired, %zu without; "
-	       "%zu pending operation%s, %zu failed\n",
-	       r->n, r->n == 1 ? "" : "s", r->lsc_ok, r->lsc_expiring, r->expiring_days, r->lsc_expired,
-	       r->lsc_none, r->pending, r->pending == 1 ? "" : "s", r->failed);
-	if (unconfirmed > 0)
-		printf("%d LSC%s sent but never confirmed by the phone ('phone show NAME' lists them)\n", unconfirmed,
-		       unconfirmed == 1 ? "" : "s");
+	printf("%lld phone%s: %lld with a valid LSC (%lld expiring within %d days), %lld expired, %lld without; "
+	       "%lld pending operation%s, %lld failed\n",
+	       (long long)s->total, s->total == 1 ? "" : "s", (long long)s->installed, (long long)s->expiring,
+	       s->expiring_days, (long long)s->expired, (long long)s->none, (long long)s->pending,
+	       s->pending == 1 ? "" : "s", (long long)s->failed);
+	if (s->unconfirmed > 0)
+		printf("%lld LSC%s sent but never confirmed by the phone ('phone show NAME' lists them)\n",
+		       (long long)s->unconfirmed, s->unconfirmed == 1 ? "" : "s");
 }
 
 static int format_opt(int c, const char *arg, enum report_format *fmt)
@@ -307,9 +278,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	if (phone_selector_add_names(&sel, argc - optind, argv + optind) < 0)
 		goto out;
 	rc = EXIT_FAIL;
-	r.now = now_utc();
-	sel.f.now = r.now;
-	r.expiring_days = sel.f.expiring_days > 0 ? sel.f.expiring_days : PHONE_FILTER_DEFAULT_EXPIRING_DAYS;
+	sel.f.now = now_utc();
 	if (r.fmt == FMT_TABLE && !(r.t = table_new(cols, 11))) {
 		cli_error("out of memory");
 		goto out;
@@ -323,7 +292,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		fwrite(r.line.data, 1, r.line.len, stdout);
 	} else if (r.fmt == FMT_JSON)
 		fputs("[", stdout);
-	walk = store_phone_select(st, &sel.f, report_row, &r);
+	walk = admin_report_each(st, &sel.f, report_row, &r, &r.sum);
 	if (r.fmt == FMT_JSON)
 		fputs(r.n ? "\n]\n" : "]\n", stdout);
 	if (walk != 0) {
@@ -335,7 +304,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	if (r.fmt == FMT_TABLE) {
 		table_print_free(r.t, stdout, terminal_width());
 		r.t = NULL;
-		print_summary(&r, st);
+		print_summary(&r.sum);
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("report: cannot write the output");
