@@ -189,24 +189,55 @@ static int phone_name(const json_t *o, int creating, struct phone *p, char *err,
 	return 0;
 }
 
-int api_input_phone(const json_t *o, int creating, struct phone *p, char *err, size_t errlen)
+/* The settings members (and, when ops, "operation" and "deadline") applied onto p. */
+static int read_phone(const json_t *o, int creating, const char *const *known, struct phone *p, unsigned *given,
+		      char *err, size_t errlen)
 {
 	const char *value[PSET_COUNT] = { NULL };
 	char num[N_PHONE_MEMBERS][24];
-	unsigned given;
 
-	if (need_object(o, "the phone", err, errlen) < 0 || known_members(o, phone_known, err, errlen) < 0 ||
+	if (need_object(o, "the phone", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
 	    phone_name(o, creating, p, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < N_PHONE_MEMBERS; i++)
 		if (phone_value(o, i, value, num[i], err, errlen) < 0)
 			return -1;
+	if (known != phone_known && (member_string(o, "operation", 20, &value[PSET_OPERATION], err, errlen) < 0 ||
+				     member_string(o, "deadline", 40, &value[PSET_DEADLINE], err, errlen) < 0))
+		return -1;
 	err[0] = '\0';
-	if (phone_settings_apply(value, p, &given, err, errlen) < 0)
+	if (phone_settings_apply(value, p, given, err, errlen) < 0)
 		return -1;
 	clear_empty_text(o, p);
 	if (p->auth == AUTH_STRING && !p->auth_string[0]) {
 		seterr(err, errlen, "auth \"string\" needs an auth_string (4 to 10 digits)");
+		return -1;
+	}
+	return 0;
+}
+
+int api_input_phone(const json_t *o, int creating, struct phone *p, char *err, size_t errlen)
+{
+	unsigned given;
+
+	return read_phone(o, creating, phone_known, p, &given, err, errlen);
+}
+
+int api_input_phone_create(const json_t *o, struct phone *p, int *op_given, int *by_given, char *err,
+			   size_t errlen)
+{
+	static const char *const known[] = {
+		"name", "model", "description", "auth", "auth_string", "key_order", "rsa_bits", "ec_bits",
+		"operation", "deadline", NULL,
+	};
+	unsigned given = 0;
+
+	if (read_phone(o, 1, known, p, &given, err, errlen) < 0)
+		return -1;
+	*op_given = !!(given & (1u << PSET_OPERATION));
+	*by_given = !!(given & (1u << PSET_DEADLINE));
+	if (*by_given && !*op_given) {
+		seterr(err, errlen, "'deadline' needs an 'operation'");
 		return -1;
 	}
 	return 0;

@@ -31,6 +31,11 @@
  * rsa_bits, ec_bits} applied onto *p. creating: "name" is required (a device
  * name); otherwise it may only repeat p->name. */
 int api_input_phone(const json_t *o, int creating, struct phone *p, char *err, size_t errlen);
+/* A new phone: api_input_phone's members plus "operation" (install, delete,
+ * troubleshoot, none) and "deadline" ("YYYY-MM-DD HH:MM" UTC; needs an
+ * operation). *op_given, *by_given: whether each was given. */
+int api_input_phone_create(const json_t *o, struct phone *p, int *op_given, int *by_given, char *err,
+			   size_t errlen);
 
 /* {"operation": "install"|"delete"|"troubleshoot"|"none", "by": TIME|null}:
  * by is "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC); *deadline

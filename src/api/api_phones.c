@@ -3,18 +3,21 @@
  * create, update, delete, schedule an operation on one phone or on every
  * phone a filter selects, and a phone's CAPF history.
  *
- * The work is the CLI's: the same store calls (store_phone_select,
- * store_phone_schedule, insert/update/delete in one transaction with the
- * audit row), the same value checks (api_input.c -> phone_settings_apply) and
- * the same JSON (admin/phone_json.c). Phones are shown without their
+ * The work is the CLI's: one phone is added, changed, removed and scheduled
+ * by the administration core (admin/phones.c: one transaction, one audit
+ * row), many through store_phone_select and store_phone_schedule, with the
+ * same value checks (api_input.c -> phone_settings_apply) and the same JSON
+ * (admin/phone_json.c). Phones are shown without their
  * authentication string ("auth_string_set": true/false), always.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin/phone_json.h"
+#include "admin/phones.h"
 #include "api/api_input.h"
 #include "api/api_internal.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "store/store_search.h"
 
@@ -43,13 +46,23 @@ static int load_phone(struct api_req *r, struct phone *p)
 	return rc == 0 ? 0 : -1;
 }
 
-static int audit_phone(struct api_req *r, const char *action, const struct phone *before, const struct phone *after)
+/* A core call's failure as the API's reply; what: "cannot add the phone", ... */
+static void reply_failure(struct api_req *r, int rc, const char *name, const char *what, const char *err)
 {
-	char *detail = phone_audit_detail(before, after);
-	int rc = api_audit(r, action, after ? after->name : before->name, detail ? detail : "{}");
-
-	free(detail);
-	return rc;
+	if (rc == ADMIN_PHONE_NOT_FOUND)
+		api_reply_error(r, 404, "no phone named %s", name);
+	else if (rc == ADMIN_PHONE_EXISTS)
+		api_reply_error(r, 409, "phone %s already exists (PATCH /api/v1/phones/%s changes it)", name, name);
+	else if (rc == ADMIN_PHONE_NO_AUTH_STRING)
+		api_reply_error(r, 400, "auth \"string\" needs an auth_string (4 to 10 digits)");
+	else if (rc == ADMIN_PHONE_INVALID)
+		api_reply_error(r, 400, "%s", err);
+	else if (strstr(err, "database is locked") || strstr(err, "busy"))
+		api_reply_error(r, 503, "%s: the database is busy, try again", what);
+	else {
+		log_warn("api: %s %s: %s: %s", api_method_name(r->method), r->path, what, err);
+		api_reply_error(r, 500, "%s: %s", what, err);
+	}
 }
 
 /* ---- list ---- */
@@ -132,92 +145,71 @@ void api_phone_show(struct api_req *r)
 
 void api_phones_create(struct api_req *r)
 {
-	struct phone p, old;
+	struct phone p;
 	char err[ERRLEN], loc[128];
+	int op_given, by_given, rc;
 
 	phone_defaults(&p, "");
-	if (api_input_phone(r->body, 1, &p, err, sizeof err) < 0) {
+	if (api_input_phone_create(r->body, &p, &op_given, &by_given, err, sizeof err) < 0) {
 		api_reply_error(r, 400, "%s", err);
 		return;
 	}
-	if (store_begin(r->st) < 0) {
-		api_reply_store_error(r, "cannot add the phone");
+	rc = admin_phone_add(r->st, r->actor, &p, (op_given ? ADMIN_GIVEN_OP : 0u) | (by_given ? ADMIN_GIVEN_BY : 0u),
+			     &p, err, sizeof err);
+	if (rc != ADMIN_PHONE_OK) {
+		reply_failure(r, rc, p.name, "cannot add the phone", err);
 		return;
 	}
-	if (store_phone_get(r->st, p.name, &old) == 0) {
-		store_rollback(r->st);
-		api_reply_error(r, 409, "phone %s already exists (PATCH /api/v1/phones/%s changes it)", p.name, p.name);
-		return;
-	}
-	if (store_phone_insert(r->st, &p) < 0 || audit_phone(r, "phone.add", NULL, &p) < 0 ||
-	    store_commit(r->st) < 0) {
-		store_rollback(r->st);
-		api_reply_store_error(r, "cannot add the phone");
-		return;
-	}
-	store_phone_get(r->st, p.name, &p);
 	snprintf(loc, sizeof loc, "/api/v1/phones/%s", p.name);
 	api_header(r, "Location", loc);
 	api_reply_json(r, 201, phone_full_json(r->st, &p, HISTORY_DEFAULT));
 }
 
+/* PATCH: the body applied onto the stored phone. */
+static int body_change(struct phone *p, void *arg, unsigned *given, char *err, size_t errlen)
+{
+	*given = 0;
+	return api_input_phone(arg, 0, p, err, errlen);
+}
+
 void api_phone_update(struct api_req *r)
 {
-	struct phone before, p;
+	struct phone p;
 	char err[ERRLEN];
+	int rc;
 
-	if (store_begin(r->st) < 0) {
-		api_reply_store_error(r, "cannot update the phone");
+	if (!devname_valid(r->param[0])) {
+		load_phone(r, &p);
 		return;
 	}
-	if (load_phone(r, &before) < 0) {
-		store_rollback(r->st);
+	rc = admin_phone_update(r->st, r->actor, r->param[0], body_change, r->body, NULL, &p, err, sizeof err);
+	if (rc != ADMIN_PHONE_OK) {
+		reply_failure(r, rc, r->param[0], "cannot update the phone", err);
 		return;
 	}
-	p = before;
-	if (api_input_phone(r->body, 0, &p, err, sizeof err) < 0) {
-		store_rollback(r->st);
-		api_reply_error(r, 400, "%s", err);
-		return;
-	}
-	if (store_phone_update(r->st, &p) < 0 || audit_phone(r, "phone.set", &before, &p) < 0 ||
-	    store_commit(r->st) < 0) {
-		store_rollback(r->st);
-		api_reply_store_error(r, "cannot update the phone");
-		return;
-	}
-	store_phone_get(r->st, p.name, &p);
 	api_reply_json(r, 200, phone_full_json(r->st, &p, HISTORY_DEFAULT));
 }
 
 void api_phone_delete(struct api_req *r)
 {
 	struct phone p;
-	int force;
+	char err[ERRLEN];
+	int force, rc;
 
 	if (api_query_bool(r, "force", &force) < 0)
 		return;
-	if (store_begin(r->st) < 0) {
-		api_reply_store_error(r, "cannot remove the phone");
+	if (!devname_valid(r->param[0])) {
+		load_phone(r, &p);
 		return;
 	}
-	if (load_phone(r, &p) < 0) {
-		store_rollback(r->st);
-		return;
-	}
-	if (p.op != OP_NONE && !force) {
-		store_rollback(r->st);
+	rc = admin_phone_remove(r->st, r->actor, r->param[0], force, &p, err, sizeof err);
+	if (rc == ADMIN_PHONE_PENDING)
 		api_reply_error(r, 409, "phone %s has a pending %s operation; add ?force=true to remove it anyway",
 				p.name, capf_op_name(p.op));
-		return;
-	}
-	if (store_phone_delete(r->st, p.name) != 0 || audit_phone(r, "phone.remove", &p, NULL) < 0 ||
-	    store_commit(r->st) < 0) {
-		store_rollback(r->st);
-		api_reply_store_error(r, "cannot remove the phone");
-		return;
-	}
-	api_reply_json(r, 200, json_pack("{s:s, s:b}", "name", p.name, "removed", 1));
+	else if (rc != ADMIN_PHONE_OK)
+		reply_failure(r, rc, r->param[0], "cannot remove the phone", err);
+	else
+		api_reply_json(r, 200, json_pack("{s:s, s:b}", "name", p.name, "removed", 1));
 }
 
 /* ---- scheduling ---- */
@@ -232,31 +224,27 @@ static json_t *schedule_warning(enum capf_op op, int64_t deadline)
 void api_phone_operation(struct api_req *r)
 {
 	struct phone p;
-	struct phone_filter f;
-	struct phone_schedule ps = { 0 };
-	const char *names[1];
+	enum capf_op op;
+	int64_t deadline;
 	char err[ERRLEN];
-	size_t count = 0;
 	json_t *o;
+	int rc;
 
-	if (api_input_operation(r->body, &ps.op, &ps.deadline, err, sizeof err) < 0) {
+	if (api_input_operation(r->body, &op, &deadline, err, sizeof err) < 0) {
 		api_reply_error(r, 400, "%s", err);
 		return;
 	}
-	if (load_phone(r, &p) < 0)
+	if (!devname_valid(r->param[0])) {
+		load_phone(r, &p);
 		return;
-	names[0] = p.name;
-	phone_filter_init(&f);
-	f.names = names;
-	f.n_names = 1;
-	ps.actor = r->actor;
-	ps.action = "phone.op";
-	if (store_phone_schedule(r->st, &f, &ps, NULL, NULL, &count) != 0 || store_phone_get(r->st, p.name, &p) != 0) {
-		api_reply_store_error(r, "cannot schedule the operation");
+	}
+	rc = admin_phone_schedule(r->st, r->actor, r->param[0], op, deadline, &p, err, sizeof err);
+	if (rc != ADMIN_PHONE_OK) {
+		reply_failure(r, rc, r->param[0], "cannot schedule the operation", err);
 		return;
 	}
 	o = phone_full_json(r->st, &p, HISTORY_DEFAULT);
-	json_object_set_new(o, "warning", schedule_warning(ps.op, p.deadline));
+	json_object_set_new(o, "warning", schedule_warning(op, p.deadline));
 	api_reply_json(r, 200, o);
 }
 

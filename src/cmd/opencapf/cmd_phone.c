@@ -19,6 +19,8 @@
  */
 #include "cmd/opencapf/cmd_phone.h"
 
+#include "admin/phones.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,35 +120,18 @@ static int apply_setting(struct phone *p, int opt, const char *val, struct setti
 
 void phone_settle_operation(struct phone *p, const struct phone *before, int op_given, int by_given)
 {
-	int64_t now = now_utc();
+	admin_phone_settle(p, before, (op_given ? ADMIN_GIVEN_OP : 0u) | (by_given ? ADMIN_GIVEN_BY : 0u));
+}
 
-	if (!op_given && !by_given)
-		return;
-	if (p->op == OP_NONE) {
-		if (before && before->op == OP_NONE) {
-			/* Already none: keep the last outcome ("Upgrade Success"). */
-			p->deadline = before->deadline;
-			snprintf(p->status, sizeof p->status, "%s", before->status);
-		} else {
-			p->deadline = 0;
-			p->status[0] = '\0';
-		}
-		return;
-	}
-	if (!by_given) {
-		if (before && before->op == p->op && before->deadline)
-			p->deadline = before->deadline;
-		else
-			p->deadline = now + 86400;
-	}
-	if (!before || before->op != p->op || before->deadline != p->deadline)
-		snprintf(p->status, sizeof p->status, "%s", STATUS_PENDING);
+static void no_auth_string_error(void)
+{
+	cli_error("--auth string needs --auth-string DIGITS (or 'opencapf phone auth-strings generate')");
 }
 
 static int check_consistent(const struct phone *p)
 {
 	if (p->auth == AUTH_STRING && !p->auth_string[0]) {
-		cli_error("--auth string needs --auth-string DIGITS (or 'opencapf phone auth-strings generate')");
+		no_auth_string_error();
 		return -1;
 	}
 	return 0;
@@ -187,14 +172,24 @@ static int parse_settings(struct cli *cli, int argc, char **argv, const char *us
 	return 0;
 }
 
-static int audit_phone(struct store *st, struct cli *cli, const char *action,
-		       const struct phone *before, const struct phone *after)
+static unsigned given_bits(const struct settings_given *g)
 {
-	char *detail = phone_audit_detail(before, after);
-	int rc = store_audit(st, cli->actor, action, after ? after->name : before->name,
-			     detail ? detail : "{}");
-	free(detail);
-	return rc;
+	return (g->op ? ADMIN_GIVEN_OP : 0u) | (g->by ? ADMIN_GIVEN_BY : 0u);
+}
+
+/* A core call's failure in the CLI's words (the store's reason in err). */
+static int report_failure(int rc, const char *name, const char *what, const char *err)
+{
+	if (rc == ADMIN_PHONE_NOT_FOUND)
+		cli_error("no phone named %s (see 'opencapf phone list')", name);
+	else if (rc == ADMIN_PHONE_EXISTS)
+		cli_error("phone %s already exists (use 'opencapf phone set')", name);
+	else if (rc == ADMIN_PHONE_NO_AUTH_STRING) {
+		no_auth_string_error();
+		return EXIT_USAGE;
+	} else
+		cli_error("cannot %s phone %s: %s", what, name, err);
+	return EXIT_FAIL;
 }
 
 static const char add_usage[] =
@@ -206,6 +201,7 @@ static int phone_add(struct cli *cli, int argc, char **argv)
 	struct phone p;
 	struct store *st;
 	struct settings_given g;
+	char err[512];
 	int help = 0, rc = EXIT_FAIL;
 
 	phone_defaults(&p, "");
@@ -219,62 +215,54 @@ static int phone_add(struct cli *cli, int argc, char **argv)
 	    check_consistent(&p) < 0)
 		return EXIT_USAGE;
 	snprintf(p.name, sizeof p.name, "%s", argv[optind]);
-	phone_settle_operation(&p, NULL, g.op, g.by);
-	warn_past_deadline(&p);
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (store_begin(st) == 0 && store_phone_insert(st, &p) == 0 &&
-	    audit_phone(st, cli, "phone.add", NULL, &p) == 0 && store_commit(st) == 0) {
+	rc = admin_phone_add(st, cli->actor, &p, given_bits(&g), &p, err, sizeof err);
+	if (rc == ADMIN_PHONE_OK) {
+		warn_past_deadline(&p);
 		printf("phone %s added (%s)\n", p.name, auth_mode_label(p.auth));
 		rc = EXIT_OK;
-	} else {
-		store_rollback(st);
-		struct phone old;
-		if (store_phone_get(st, p.name, &old) == 0)
-			cli_error("phone %s already exists (use 'opencapf phone set')", p.name);
-		else
-			cli_error("cannot add phone %s: %s", p.name, store_errmsg(st));
-	}
+	} else
+		rc = report_failure(rc, p.name, "add", err);
 	store_close(st);
 	return rc;
-}
-
-/* Load NAME for a change; prints the error. */
-static int load_phone(struct store *st, const char *name, struct phone *p)
-{
-	int rc = store_phone_get(st, name, p);
-
-	if (rc > 0)
-		cli_error("no phone named %s (see 'opencapf phone list')", name);
-	else if (rc < 0)
-		cli_error("cannot read phone %s: %s", name, store_errmsg(st));
-	return rc == 0 ? 0 : -1;
-}
-
-static int save_phone(struct store *st, struct cli *cli, const char *action,
-		      const struct phone *before, const struct phone *after)
-{
-	if (store_begin(st) == 0 && store_phone_update(st, after) == 0 &&
-	    audit_phone(st, cli, action, before, after) == 0 && store_commit(st) == 0)
-		return 0;
-	store_rollback(st);
-	cli_error("cannot update phone %s: %s", after->name, store_errmsg(st));
-	return -1;
 }
 
 static const char set_usage[] =
 	"usage: opencapf phone set NAME [OPTIONS]\n\n"
 	"Change a phone's CAPF settings; options not given keep their value.\n\n";
 
+/* What `phone set` hands the core: its arguments, parsed again onto the stored phone. */
+struct set_args {
+	struct cli *cli;
+	int argc;
+	char **argv;
+};
+
+static int set_change(struct phone *p, void *arg, unsigned *given, char *err, size_t errlen)
+{
+	struct set_args *a = arg;
+	struct settings_given g;
+	int help = 0;
+
+	(void)err;
+	(void)errlen;
+	optind = 0;
+	parse_settings(a->cli, a->argc, a->argv, set_usage, p, &help, &g);
+	*given = given_bits(&g);
+	return 0;
+}
+
 static int phone_set(struct cli *cli, int argc, char **argv)
 {
-	struct phone before, p;
+	struct set_args a = { cli, argc, argv };
+	struct phone p;
 	struct store *st;
 	struct settings_given g;
-	char *name;
-	int help = 0, rc = EXIT_FAIL;
+	char err[512], *name;
+	int help = 0, rc;
 
-	/* Parse once into a scratch phone to validate, then apply to the stored one. */
+	/* Parse once into a scratch phone to validate; the core applies them to the stored one. */
 	phone_defaults(&p, "");
 	if (parse_settings(cli, argc, argv, set_usage, &p, &help, &g) < 0)
 		return EXIT_USAGE;
@@ -291,22 +279,13 @@ static int phone_set(struct cli *cli, int argc, char **argv)
 	name = argv[optind];
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (load_phone(st, name, &before) < 0)
-		goto out;
-	p = before;
-	optind = 0;
-	parse_settings(cli, argc, argv, set_usage, &p, &help, &g);
-	phone_settle_operation(&p, &before, g.op, g.by);
-	if (check_consistent(&p) < 0) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	warn_past_deadline(&p);
-	if (save_phone(st, cli, "phone.set", &before, &p) < 0)
-		goto out;
-	printf("phone %s updated\n", name);
-	rc = EXIT_OK;
-out:
+	rc = admin_phone_update(st, cli->actor, name, set_change, &a, NULL, &p, err, sizeof err);
+	if (rc == ADMIN_PHONE_OK) {
+		warn_past_deadline(&p);
+		printf("phone %s updated\n", name);
+		rc = EXIT_OK;
+	} else
+		rc = report_failure(rc, name, "update", err);
 	store_close(st);
 	return rc;
 }
@@ -325,31 +304,24 @@ static const char op_usage[] =
 
 static int op_one(struct cli *cli, const char *name, enum capf_op op, int64_t deadline)
 {
-	struct phone before, p;
+	struct phone p;
 	struct store *st;
-	int rc = EXIT_FAIL;
+	char err[512], by[40];
+	int rc;
 
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (load_phone(st, name, &before) < 0)
-		goto out;
-	p = before;
-	p.op = op;
-	p.deadline = op == OP_NONE ? 0 : deadline;
-	snprintf(p.status, sizeof p.status, "%s", op == OP_NONE ? "" : STATUS_PENDING);
-	if (save_phone(st, cli, "phone.op", &before, &p) < 0)
-		goto out;
+	rc = admin_phone_schedule(st, cli->actor, name, op, deadline, &p, err, sizeof err);
+	store_close(st);
+	if (rc != ADMIN_PHONE_OK)
+		return report_failure(rc, name, "update", err);
 	if (op == OP_NONE)
 		printf("phone %s: no pending operation\n", p.name);
 	else {
-		char by[40];
 		fmt_time_utc(p.deadline, by, sizeof by);
 		printf("phone %s: %s pending, completes by %s\n", p.name, capf_op_label(op), by);
 	}
-	rc = EXIT_OK;
-out:
-	store_close(st);
-	return rc;
+	return EXIT_OK;
 }
 
 static int phone_op(struct cli *cli, int argc, char **argv)
@@ -362,7 +334,7 @@ static int phone_op(struct cli *cli, int argc, char **argv)
 	struct option opts[40];
 	struct phone_selector sel;
 	enum capf_op op;
-	int64_t deadline = now_utc() + 86400;
+	int64_t deadline = admin_default_deadline(now_utc());
 	int help = 0, c, dry_run = 0, by_given = 0, used_selector = 0, rc = EXIT_USAGE;
 
 	phone_selector_init(&sel);
@@ -431,6 +403,18 @@ out:
 }
 
 /* ---- show, list, remove ---- */
+
+/* Load NAME to show it; prints the error. */
+static int load_phone(struct store *st, const char *name, struct phone *p)
+{
+	int rc = store_phone_get(st, name, p);
+
+	if (rc > 0)
+		cli_error("no phone named %s (see 'opencapf phone list')", name);
+	else if (rc < 0)
+		cli_error("cannot read phone %s: %s", name, store_errmsg(st));
+	return rc == 0 ? 0 : -1;
+}
 
 static const char show_usage[] =
 	"usage: opencapf phone show NAME [--json]\n\n"
@@ -507,7 +491,8 @@ static int phone_remove(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	struct phone p;
 	struct store *st;
-	int help = 0, force = 0, c, rc = EXIT_FAIL;
+	char err[512];
+	int help = 0, force = 0, c, rc;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts, remove_usage, &help)) != -1) {
 		if (c == '?')
@@ -520,24 +505,18 @@ static int phone_remove(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (load_phone(st, argv[optind], &p) < 0)
-		goto out;
-	if (p.op != OP_NONE && !force) {
+	rc = admin_phone_remove(st, cli->actor, argv[optind], force, &p, err, sizeof err);
+	store_close(st);
+	if (rc == ADMIN_PHONE_OK) {
+		printf("phone %s removed\n", p.name);
+		return EXIT_OK;
+	}
+	if (rc == ADMIN_PHONE_PENDING) {
 		cli_error("phone %s has a pending %s operation; use --force to remove it anyway",
 			  p.name, capf_op_name(p.op));
-		goto out;
+		return EXIT_FAIL;
 	}
-	if (store_begin(st) == 0 && store_phone_delete(st, p.name) == 0 &&
-	    audit_phone(st, cli, "phone.remove", &p, NULL) == 0 && store_commit(st) == 0) {
-		printf("phone %s removed\n", p.name);
-		rc = EXIT_OK;
-	} else {
-		store_rollback(st);
-		cli_error("cannot remove phone %s: %s", p.name, store_errmsg(st));
-	}
-out:
-	store_close(st);
-	return rc;
+	return report_failure(rc, argv[optind], "remove", err);
 }
 
 int cmd_phone(struct cli *cli, int argc, char **argv)
