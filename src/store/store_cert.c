@@ -445,17 +445,27 @@ static int lsc_delivered(struct store *st, const char *phone, const uint8_t *der
 	return issued_record(st, phone, ci, capf_sha256, when, der, len, "delivered");
 }
 
-int store_capf_lsc_delivered(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
-			     const char *capf_sha256, const struct history_entry *h)
+typedef int (*lsc_record_fn)(struct store *st, const char *phone, const uint8_t *der, size_t len,
+			     const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci);
+
+/* One transaction recording an LSC we issued (its fields read without decoding its key). */
+static int lsc_transaction(struct store *st, const char *phone, const uint8_t *der, size_t len,
+			   const char *capf_sha256, const struct history_entry *h, lsc_record_fn fn)
 {
 	struct store_certinfo ci;
 	struct store_tx tx;
 
-	if (store_cert_parse_fields(lsc_der, len, &ci) < 0)   /* we issued it: no need to decode its key */
+	if (store_cert_parse_fields(der, len, &ci) < 0)
 		return store_fail(st, "the LSC for %s is not an X.509 certificate", phone);
 	if (store_tx_open(st, &tx) < 0)
 		return -1;
-	return store_tx_close(st, &tx, lsc_delivered(st, phone, lsc_der, len, capf_sha256, h, &ci));
+	return store_tx_close(st, &tx, fn(st, phone, der, len, capf_sha256, h, &ci));
+}
+
+int store_capf_lsc_delivered(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
+			     const char *capf_sha256, const struct history_entry *h)
+{
+	return lsc_transaction(st, phone, lsc_der, len, capf_sha256, h, lsc_delivered);
 }
 
 /* What every completed operation does besides its own rows. */
@@ -508,14 +518,7 @@ static int complete_install(struct store *st, const char *phone, const uint8_t *
 int store_capf_complete_install(struct store *st, const char *phone, const uint8_t *lsc_der, size_t len,
 				const char *capf_sha256, const struct history_entry *h)
 {
-	struct store_certinfo ci;
-	struct store_tx tx;
-
-	if (store_cert_parse_fields(lsc_der, len, &ci) < 0)   /* we issued it: no need to decode its key */
-		return store_fail(st, "the LSC for %s is not an X.509 certificate", phone);
-	if (store_tx_open(st, &tx) < 0)
-		return -1;
-	return store_tx_close(st, &tx, complete_install(st, phone, lsc_der, len, capf_sha256, h, &ci));
+	return lsc_transaction(st, phone, lsc_der, len, capf_sha256, h, complete_install);
 }
 
 static int complete_delete(struct store *st, const char *phone, const struct history_entry *h)
