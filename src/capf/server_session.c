@@ -4,7 +4,8 @@
  *
  * Invariants:
  *  - a session acts on a phone's pending operation only after claiming it
- *    (store_capf_claim): of two sessions for one device, one works and the
+ *    (in this process: session_claims.h; in the database, with the LSC's
+ *    delivery record): of two sessions for one device, one works and the
  *    other is refused with its own history line;
  *  - an issued LSC is on record (delivered) before STORE_CERTIFICATE_REQUEST
  *    is queued: no phone ever holds a certificate we cannot find or revoke;
@@ -334,14 +335,12 @@ static int issue_lsc(struct capf_server_session *s, const struct capf_server_env
 		snprintf(s->reason, sizeof s->reason, "cannot issue the LSC: %s", err);
 		return fail_session(s, env, 0, "Internal Error", out);
 	}
-	if (env->defer_install) {
-		s->state = SRV_WAIT_RECORD;
-		return 0;
-	}
 	s->state = SRV_WAIT_RECORD;
+	if (env->defer_install)
+		return 0;
 	fill_history(s, &h);
 	if (REC(env, lsc_delivered, s->device, s->lsc_der, s->lsc_len, env->capf_sha256, &h) < 0)
-		return capf_server_session_recorded(s, env, -1, REC_ERR(env), out) ? 1 : 0;
+		return capf_server_session_recorded(s, env, -1, REC_ERR(env), out);
 	return send_lsc(s, env, out);
 }
 
