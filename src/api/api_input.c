@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "admin/phone_settings.h"
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 #include "common/util.h"
 
 /* ---- readers ---- */

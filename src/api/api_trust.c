@@ -3,13 +3,11 @@
  * phones that depend on each, adding certificates, the guarded removal and
  * the PEM export.
  *
- * Removal follows `opencapf trust remove` (phone-certificates.md §6), on
- * the same core: capf/trust_usage.c says which phones' LSCs and MICs chain
- * through the certificate; the removal is refused (409, with the count and
- * the first phone names) while any do, and for the current CAPF
- * certificate in CAPF-trust or CallManager-trust, unless ?force=true. The
- * audit actions and details are the CLI's ("trust.add", "trust.remove",
- * "trust.remove.forced").
+ * Adding and the guarded removal are `opencapf trust add|remove`'s own
+ * sequence (admin/trust.c, phone-certificates.md §6): the removal is
+ * refused (409, with the count and the first phone names) while phones'
+ * LSCs or MICs chain through the certificate, and for the current CAPF
+ * certificate in CAPF-trust or CallManager-trust, unless ?force=true.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,7 @@
 #include "api/api_input.h"
 #include "api/api_internal.h"
 #include "common/json_util.h"
-#include "capf/trust_usage.h"
+#include "admin/trust.h"
 #include "common/util.h"
 #include "pki/pki.h"
 
@@ -115,129 +113,92 @@ void api_trust_show(struct api_req *r)
 
 /* ---- add ---- */
 
-static int audit_cert(struct api_req *r, const char *action, const char *store_name, const char *sha256,
-		      const char *subject, const char *extra)
+static const char *api_actor(const struct api_req *r)
 {
-	return trust_audit_cert(r->st, r->actor[0] ? r->actor : "api", action, store_name, sha256, subject, extra);
+	return r->actor[0] ? r->actor : "api";
 }
 
-static int add_one(struct api_req *r, X509 *x, const char *note, json_t *added, json_t *present)
+/* 404 for an unknown store, else 500 with the store's reason. */
+static void reply_trust_error(struct api_req *r, int rc, const char *what, const char *err)
 {
-	struct pki_cert_info info;
-	uint8_t *der = NULL;
-	size_t len;
-	int rc;
-
-	if (pki_cert_info(x, &info) < 0 || pki_cert_to_der(x, &der, &len) < 0)
-		return -1;
-	rc = store_trust_add(r->st, r->param[0], der, len, info.sha256, info.subject, note ? note : "");
-	OPENSSL_free(der);
-	if (rc < 0 || (rc == 0 && audit_cert(r, "trust.add", r->param[0], info.sha256, info.subject, NULL) < 0))
-		return -1;
-	json_array_append_new(rc == 0 ? added : present,
-			      json_pack("{s:s, s:s}", "subject", info.subject, "sha256", info.sha256));
-	return 0;
+	if (rc == ADMIN_TRUST_NO_STORE)
+		api_reply_error(r, 404, "%s", err);
+	else
+		api_reply_error(r, 500, "%s: %s", what, err);
 }
 
 void api_trust_add(struct api_req *r)
 {
+	struct admin_trust_result res;
 	STACK_OF(X509) *certs = NULL;
-	json_t *added = json_array(), *present = json_array();
+	json_t *added, *present;
 	const char *note;
 	char err[ERRLEN];
-	int i = 0;
+	int rc;
 
 	if (api_input_trust_add(r->body, &certs, &note, err, sizeof err) < 0) {
 		api_reply_error(r, 400, "%s", err);
-		goto out;
+		return;
 	}
-	if (store_trust_each(r->st, r->param[0], NULL, NULL) > 0) {
-		api_reply_error(r, 404, "no trust store named '%s'", r->param[0]);
-		goto out;
-	}
-	if (store_begin(r->st) == 0)
-		for (; i < sk_X509_num(certs); i++)
-			if (add_one(r, sk_X509_value(certs, i), note, added, present) < 0)
-				break;
-	if (i < sk_X509_num(certs) || store_commit(r->st) < 0) {
-		store_rollback(r->st);
-		api_reply_store_error(r, "cannot add the certificates");
-		goto out;
-	}
-	api_reply_json(r, 200, json_pack("{s:s, s:O, s:O}", "store", r->param[0], "added", added,
-					 "already_present", present));
-out:
-	json_decref(added);
-	json_decref(present);
+	rc = admin_trust_add(r->st, api_actor(r), r->param[0], certs, note, &res, err, sizeof err);
 	sk_X509_pop_free(certs, X509_free);
+	if (rc != 0) {
+		reply_trust_error(r, rc, "cannot add the certificates", err);
+		return;
+	}
+	added = json_array();
+	present = json_array();
+	for (int i = 0; i < res.n; i++)
+		json_array_append_new(res.items[i].changed ? added : present,
+				      json_pack("{s:s, s:s}", "subject", res.items[i].subject, "sha256",
+						res.items[i].sha256));
+	admin_trust_result_free(&res);
+	api_reply_json(r, 200, json_pack("{s:s, s:o, s:o}", "store", r->param[0], "added", added,
+					 "already_present", present));
 }
 
 /* ---- guarded remove ---- */
 
-/* The one certificate of the store whose fingerprint starts with fp, or a reply. */
-static const struct trust_usage *find_cert(struct api_req *r, const struct trust_usage *u, int nu, const char *fp)
+/* 409 with the phones that depend on a refused certificate. */
+static void reply_refused(struct api_req *r, const struct admin_trust_result *res, const char *msg)
 {
-	char err[ERRLEN];
-	int i = trust_usage_find(u, nu, fp, r->param[0], err, sizeof err);
+	const struct trust_usage *u = &res->refused;
 
-	if (i >= 0)
-		return &u[i];
-	api_reply_error(r, i == -2 ? 409 : 404, "%s", err);
-	return NULL;
-}
-
-/* The decision (capf/trust_usage.c); a 409 reply when refused, with the
- * phones that depend on it. */
-static enum trust_removal removal_decision(struct api_req *r, const struct trust_usage *u, int force)
-{
-	char msg[1400];
-	enum trust_removal d = trust_removal_check(r->st, r->param[0], u, force, "add ?force=true", msg, sizeof msg);
-
-	if (d == TRUST_REMOVE_CURRENT_CAPF)
+	if (res->decision == TRUST_REMOVE_CURRENT_CAPF)
 		api_reply_error(r, 409, "%s", msg);
-	else if (d == TRUST_REMOVE_IN_USE)
+	else
 		api_reply_json(r, 409, json_pack("{s:s, s:s, s:s, s:o}", "error", msg, "subject", u->subject, "sha256",
 						 u->sha256, "usage", usage_json(u)));
-	return d;
 }
 
 void api_trust_remove(struct api_req *r)
 {
-	struct trust_usage *u = NULL;
-	const struct trust_usage *t;
-	char fp[80], err[ERRLEN] = "";
-	enum trust_removal d = TRUST_REMOVE_IN_USE;
-	int nu = 0, force, forced, rc;
+	struct admin_trust_result res;
+	char fp[1][80], err[1400];
+	int force, rc;
 
 	if (api_query_bool(r, "force", &force) < 0)
 		return;
-	if (trust_fp_normalize(r->param[1], fp, sizeof fp) < 0) {
+	if (trust_fp_normalize(r->param[1], fp[0], sizeof fp[0]) < 0) {
 		api_reply_error(r, 400, "'%.80s' is not a SHA-256 fingerprint (8 hex digits or more)", r->param[1]);
 		return;
 	}
-	rc = trust_usage_compute(r->st, r->param[0], &u, &nu, err, sizeof err);
-	if (rc > 0)
-		api_reply_error(r, 404, "no trust store named '%s'", r->param[0]);
-	else if (rc < 0)
-		api_reply_error(r, 500, "cannot check %s: %s", r->param[0], err);
-	if (rc != 0 || !(t = find_cert(r, u, nu, fp)) ||
-	    ((d = removal_decision(r, t, force)) != TRUST_REMOVE_OK && d != TRUST_REMOVE_FORCED))
-		goto out;
-	forced = d == TRUST_REMOVE_FORCED;
-	if (store_begin(r->st) < 0 ||
-	    trust_remove_audited(r->st, r->actor[0] ? r->actor : "api", r->param[0], t, forced) < 0 ||
-	    store_commit(r->st) < 0) {
-		store_rollback(r->st);
-		api_reply_store_error(r, "cannot remove the certificate");
-		goto out;
-	}
-	api_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:b}", "store", r->param[0], "removed", t->sha256,
-					 "subject", t->subject, "forced", forced));
-out:
-	free(u);
+	rc = admin_trust_remove(r->st, api_actor(r), r->param[0], (const char (*)[80])fp, 1, force,
+				"add ?force=true", &res, err, sizeof err);
+	if (rc == ADMIN_TRUST_REFUSED)
+		reply_refused(r, &res, err);
+	else if (rc == ADMIN_TRUST_NO_CERT || rc == ADMIN_TRUST_AMBIGUOUS)
+		api_reply_error(r, rc == ADMIN_TRUST_AMBIGUOUS ? 409 : 404, "%s", err);
+	else if (rc != 0)
+		reply_trust_error(r, rc, "cannot remove the certificate", err);
+	else
+		api_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:b}", "store", r->param[0], "removed",
+						 res.items[0].sha256, "subject", res.items[0].subject, "forced",
+						 res.items[0].forced));
+	admin_trust_result_free(&res);
 }
 
-/* ---- export: the CLI's plain PEM bundle (capf/trust_usage.c) ---- */
+/* ---- export: the CLI's plain PEM bundle (admin/trust_usage.c) ---- */
 
 void api_trust_export(struct api_req *r)
 {

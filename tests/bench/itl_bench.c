@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "capf/itl_file.h"
+#include "admin/itl_file.h"
 #include "capf/itl_show.h"
 #include "common/util.h"
 #include "pki/pki.h"

@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capf/ca.h"
-#include "capf/trust_usage.h"
+#include "admin/capf_lifecycle.h"
+#include "admin/trust_usage.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"

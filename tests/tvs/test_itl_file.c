@@ -25,10 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capf/ca.h"
-#include "capf/itl_file.h"
+#include "admin/capf_lifecycle.h"
+#include "admin/itl_file.h"
 #include "capf/itl_show.h"
-#include "capf/service_certs.h"
+#include "admin/service_certs.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 #include "pki/pki.h"
 
 static int load_current(struct cli *cli, X509 **cert)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 
 int capf_parse_days(const char *cmd, const char *s, int *days)
 {

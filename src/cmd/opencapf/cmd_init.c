@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 #include "pki/pki.h"
 
 static const char init_usage[] =

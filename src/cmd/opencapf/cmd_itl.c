@@ -12,9 +12,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "capf/itl_file.h"
+#include "admin/itl_file.h"
 #include "capf/itl_show.h"
-#include "capf/service_certs.h"
+#include "admin/service_certs.h"
 #include "pki/pki.h"
 #include "wire/itl.h"
 #include "wire/roles.h"

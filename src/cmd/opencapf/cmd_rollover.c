@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 #include "store/store_search.h"
 
 /* ---- status ---- */

@@ -4,7 +4,7 @@
  * 802.1x) and their certificates.
  *
  * Removal is guarded (phone-certificates.md §6): a certificate that phones'
- * LSCs or MICs still chain through (capf/trust_usage.c) is not removed
+ * LSCs or MICs still chain through (admin/trust.c) is not removed
  * without --force, nor the current CAPF certificate from CAPF-trust or
  * CallManager-trust; a forced removal is its own audit action. Export lives
  * in cmd_trust_export.c.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "capf/trust_usage.h"
+#include "admin/trust.h"
 #include "pki/pki.h"
 
 /* ---- list ---- */
@@ -129,42 +129,26 @@ static int trust_show(struct cli *cli, int argc, char **argv)
 /* ---- add ---- */
 
 static const char add_usage[] =
-	"usage: opencapf trust add STORE FILE\n\n"
+	"usage: opencapf trust add STORE FILE [--note TEXT]\n\n"
 	"Add the certificates of FILE (PEM, one or a bundle, or DER) to a trust store,\n"
-	"e.g. the vendor's manufacturing CA certificates to 'manufacturing'.\n";
-
-static int add_certs(struct store *st, struct cli *cli, const char *store_name, STACK_OF(X509) *certs)
-{
-	for (int i = 0; i < sk_X509_num(certs); i++) {
-		struct pki_cert_info info;
-		uint8_t *der = NULL;
-		size_t len;
-		int rc;
-
-		if (pki_cert_info(sk_X509_value(certs, i), &info) < 0 ||
-		    pki_cert_to_der(sk_X509_value(certs, i), &der, &len) < 0)
-			return -1;
-		rc = store_trust_add(st, store_name, der, len, info.sha256, info.subject, "");
-		OPENSSL_free(der);
-		if (rc < 0)
-			return -1;
-		if (rc == 0 && trust_audit_cert(st, cli->actor, "trust.add", store_name, info.sha256, info.subject, NULL) < 0)
-			return -1;
-		printf("%s %s\n", rc == 0 ? "added" : "already present:", info.subject);
-	}
-	return 0;
-}
+	"e.g. the vendor's manufacturing CA certificates to 'manufacturing'.\n\n"
+	"  --note TEXT  a note kept with each certificate added (shown by 'trust show')\n";
 
 static int trust_add(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = { { "note", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	struct admin_trust_result res;
 	STACK_OF(X509) *certs;
+	const char *note = NULL;
 	struct store *st;
 	char err[ERRLEN];
 	int help = 0, c, rc = EXIT_FAIL;
 
-	while ((c = cli_getopt(cli, argc, argv, "", NULL, add_usage, &help)) != -1)
+	while ((c = cli_getopt(cli, argc, argv, "", opts, add_usage, &help)) != -1) {
 		if (c == '?')
 			return EXIT_USAGE;
+		note = optarg;
+	}
 	if (help)
 		return EXIT_OK;
 	if (cli_expect_args(argc, argv, 2, 2, add_usage) < 0)
@@ -173,19 +157,18 @@ static int trust_add(struct cli *cli, int argc, char **argv)
 		cli_error("trust add: %s", err);
 		return EXIT_FAIL;
 	}
-	if (cli_open_store(cli, &st) < 0)
-		goto out;
-	if (store_trust_each(st, argv[optind], NULL, NULL) > 0) {
-		cli_error("no trust store named '%s' (see 'opencapf trust list')", argv[optind]);
-	} else if (store_begin(st) == 0 && add_certs(st, cli, argv[optind], certs) == 0 &&
-		   store_commit(st) == 0) {
-		rc = EXIT_OK;
-	} else {
-		store_rollback(st);
-		cli_error("trust add: cannot add to %s: %s", argv[optind], store_errmsg(st));
+	if (cli_open_store(cli, &st) == 0) {
+		c = admin_trust_add(st, cli->actor, argv[optind], certs, note, &res, err, sizeof err);
+		if (c == ADMIN_TRUST_NO_STORE)
+			cli_error("%s (see 'opencapf trust list')", err);
+		else if (c != 0)
+			cli_error("trust add: cannot add to %s: %s", argv[optind], err);
+		for (int i = 0; i < res.n; i++)
+			printf("%s %s\n", res.items[i].changed ? "added" : "already present:", res.items[i].subject);
+		rc = c == 0 ? EXIT_OK : EXIT_FAIL;
+		admin_trust_result_free(&res);
+		store_close(st);
 	}
-	store_close(st);
-out:
 	sk_X509_pop_free(certs, X509_free);
 	return rc;
 }
@@ -201,12 +184,6 @@ static const char remove_usage[] =
 	"CA\" or CAPF authentication with \"Invalid LSC\"), and for the current CAPF\n"
 	"certificate in CAPF-trust or CallManager-trust.\n\n"
 	"  --force  remove it anyway (the audit log records the forced removal)\n";
-
-struct remove_target {
-	int index;               /* in the usage array / store order */
-	char sha256[80];
-	char subject[512];
-};
 
 /* The wanted fingerprints: from FILE's certificates, or the argument itself. */
 static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
@@ -240,117 +217,40 @@ static int wanted_fingerprints(const char *arg, char (**fps)[80], int *n)
 	return 0;
 }
 
-/* Index of the one usage entry whose fingerprint starts with fp; -1 printed. */
-static int find_in_store(const struct trust_usage *u, int nu, const char *fp, const char *store_name)
-{
-	char err[ERRLEN];
-	int i = trust_usage_find(u, nu, fp, store_name, err, sizeof err);
-
-	if (i < 0)
-		cli_error("trust remove: %s", err);
-	return i < 0 ? -1 : i;
-}
-
-/* May this certificate go? Prints why not. */
-static int removal_allowed(struct store *st, const char *store_name, const struct trust_usage *u, int force)
-{
-	char msg[1400];
-	enum trust_removal d = trust_removal_check(st, store_name, u, force, "use --force", msg, sizeof msg);
-
-	if (d == TRUST_REMOVE_CURRENT_CAPF || d == TRUST_REMOVE_IN_USE) {
-		cli_error("trust remove: %s", msg);
-		return 0;
-	}
-	return 1;
-}
-
-/* forced: --force overrode a refusal; the audit log says so. */
-static int remove_one(struct store *st, struct cli *cli, const char *store_name, const struct trust_usage *u,
-		      int forced)
-{
-	if (trust_remove_audited(st, cli->actor, store_name, u, forced) < 0)
-		return -1;
-	printf("removed %s from %s%s\n", u->subject, store_name, forced ? " (forced)" : "");
-	return 0;
-}
-
-struct remove_opts {
-	const char *store_name;
-	const char *what;
-	int force;
-};
-
-static int remove_all(struct store *st, struct cli *cli, const struct remove_opts *o,
-		      const struct trust_usage *u, int nu, char (*fps)[80], int nfp)
-{
-	int *idx = calloc((size_t)nfp + 1, sizeof *idx), rc = EXIT_FAIL;
-
-	if (!idx)
-		return EXIT_FAIL;
-	for (int i = 0; i < nfp; i++)
-		if ((idx[i] = find_in_store(u, nu, fps[i], o->store_name)) < 0 ||
-		    !removal_allowed(st, o->store_name, &u[idx[i]], o->force))
-			goto out;
-	if (store_begin(st) < 0)
-		goto fail;
-	for (int i = 0; i < nfp; i++) {
-		const struct trust_usage *t = &u[idx[i]];
-		int forced = trust_removal_check(st, o->store_name, t, o->force, "", NULL, 0) == TRUST_REMOVE_FORCED;
-		int dup = 0;
-
-		for (int j = 0; j < i; j++)
-			dup |= idx[j] == idx[i];   /* the same certificate twice in FILE */
-		if (!dup && remove_one(st, cli, o->store_name, t, forced) < 0) {
-			store_rollback(st);
-			goto fail;
-		}
-	}
-	if (store_commit(st) == 0) {
-		rc = EXIT_OK;
-		goto out;
-	}
-	store_rollback(st);
-fail:
-	cli_error("trust remove: %s", store_errmsg(st));
-out:
-	free(idx);
-	return rc;
-}
-
 static int trust_remove(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
-	struct remove_opts o = { 0 };
-	struct trust_usage *u = NULL;
-	char (*fps)[80] = NULL, err[ERRLEN];
+	struct admin_trust_result res;
+	char (*fps)[80] = NULL, err[1400];
 	struct store *st;
-	int help = 0, c, nu = 0, nfp = 0, rc = EXIT_FAIL;
+	int help = 0, c, force = 0, nfp = 0, rc = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts, remove_usage, &help)) != -1) {
 		if (c == '?')
 			return EXIT_USAGE;
-		o.force = 1;
+		force = 1;
 	}
 	if (help)
 		return EXIT_OK;
 	if (cli_expect_args(argc, argv, 2, 2, remove_usage) < 0)
 		return EXIT_USAGE;
-	o.store_name = argv[optind];
-	o.what = argv[optind + 1];
-	if (wanted_fingerprints(o.what, &fps, &nfp) < 0)
+	if (wanted_fingerprints(argv[optind + 1], &fps, &nfp) < 0)
 		return EXIT_FAIL;
-	if (cli_open_store(cli, &st) < 0)
-		goto out;
-	c = trust_usage_compute(st, o.store_name, &u, &nu, err, sizeof err);
-	if (c > 0)
-		cli_error("no trust store named '%s' (see 'opencapf trust list')", o.store_name);
-	else if (c < 0)
-		cli_error("trust remove: %s", err);
-	else
-		rc = remove_all(st, cli, &o, u, nu, fps, nfp);
-	store_close(st);
-out:
-	free(u);
+	if (cli_open_store(cli, &st) == 0) {
+		c = admin_trust_remove(st, cli->actor, argv[optind], (const char (*)[80])fps, nfp, force,
+				       "use --force", &res, err, sizeof err);
+		if (c == ADMIN_TRUST_NO_STORE)
+			cli_error("%s (see 'opencapf trust list')", err);
+		else if (c != 0)
+			cli_error("trust remove: %s", err);
+		for (int i = 0; i < res.n; i++)
+			if (res.items[i].changed)
+				printf("removed %s from %s%s\n", res.items[i].subject, argv[optind],
+				       res.items[i].forced ? " (forced)" : "");
+		rc = c == 0 ? EXIT_OK : EXIT_FAIL;
+		admin_trust_result_free(&res);
+		store_close(st);
+	}
 	free(fps);
 	return rc;
 }

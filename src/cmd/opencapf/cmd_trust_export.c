@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capf/trust_usage.h"
+#include "admin/trust_usage.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"

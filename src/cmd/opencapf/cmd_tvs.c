@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capf/service_certs.h"
+#include "admin/service_certs.h"
 #include "pki/pki.h"
 #include "store/store_tvs.h"
 #include "wire/roles.h"

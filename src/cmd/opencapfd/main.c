@@ -15,8 +15,8 @@
 
 #include "api/api.h"
 #include "capf/ca.h"
-#include "capf/itl_file.h"
-#include "capf/service_certs.h"
+#include "admin/itl_file.h"
+#include "admin/service_certs.h"
 #include "cmd/opencapfd/config.h"
 #include "common/log.h"
 #include "common/util.h"

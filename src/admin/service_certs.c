@@ -7,7 +7,7 @@
  * row that names it, so a row never points at a missing key; a new key gets
  * a new file name, so an interrupted renewal leaves the old pair intact.
  */
-#include "capf/service_certs.h"
+#include "admin/service_certs.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "capf/ca.h"
-#include "capf/itl_file.h"
+#include "admin/itl_file.h"
 #include "common/util.h"
 #include "store/store_tvs.h"
 #include "wire/roles.h"

@@ -8,7 +8,7 @@
  * was built is decoded and verified again before anyone gets it, so a bug
  * here shows up as an error, never as a file phones would reject.
  */
-#include "capf/itl_file.h"
+#include "admin/itl_file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "capf/ca.h"
-#include "capf/service_certs.h"
+#include "admin/service_certs.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "store/store.h"

@@ -18,7 +18,7 @@
  *  - The daemon is not told: it watches the current CAPF fingerprint
  *    (net/capf_listener.c) and switches by itself.
  */
-#include "capf/ca.h"
+#include "admin/capf_lifecycle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,9 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capf/itl_file.h"
+#include "admin/itl_file.h"
 #include "capf/trust_load.h"
-#include "capf/trust_usage.h"
+#include "admin/trust_usage.h"
 #include "common/util.h"
 
 #define CSR_KEY_SETTING "capf_csr_key"
@@ -664,4 +664,27 @@ int capf_ca_retire(struct store *st, const char *sha256, int force, const char *
 out:
 	capf_row_free(&row);
 	return rc;
+}
+
+void capf_import_split(STACK_OF(X509) *certs, X509 **cert, STACK_OF(X509) *chain)
+{
+	*cert = sk_X509_shift(certs);
+	while (sk_X509_num(certs) > 0) {
+		X509 *x = sk_X509_shift(certs);
+		if (!sk_X509_push(chain, x))
+			X509_free(x);
+	}
+	sk_X509_free(certs);
+}
+
+int capf_key_spec_parse(const char *spec, enum pki_key_kind *kind, int *bits, char *err, size_t errlen)
+{
+	char e[ERRLEN];
+
+	if (pki_key_parse_spec(spec, kind, bits, e, sizeof e) < 0 || (*kind == PKI_KEY_RSA && *bits < 2048) ||
+	    (*kind == PKI_KEY_EC && *bits > 384)) {
+		seterr(err, errlen, "%s: the CAPF key must be rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384", spec);
+		return -1;
+	}
+	return 0;
 }

@@ -7,7 +7,7 @@
  * almost every candidate before a signature is verified, so a store of a few
  * certificates and tens of thousands of phones takes about a second.
  */
-#include "capf/trust_usage.h"
+#include "admin/trust_usage.h"
 
 #include <stdlib.h>
 #include <string.h>
