@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
 	{ "register", cmd_register, "the registration TLS check's log (register log)" },
 	{ "pcap", cmd_pcap, "TLS handshakes in a capture: which certificate each phone sent" },
 	{ "token", cmd_token, "API tokens for opencapfd's admin API and web UI" },
+	{ "check", cmd_check, "monitoring: certificates and LSCs expiring, overdue operations, listeners" },
 	{ NULL, NULL, NULL },
 };
 
