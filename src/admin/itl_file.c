@@ -296,3 +296,18 @@ int itl_publish_from_state(struct store *st, char *err, size_t errlen)
 	free(data);
 	return rc;
 }
+
+int admin_itl_publish(struct store *st, const char *actor, char *path, size_t pathcap, char *err, size_t errlen)
+{
+	char dir[4096];
+
+	if (itl_publish_from_state(st, err, errlen) < 0)
+		return -1;
+	if (path && (itl_tftp_dir(st, dir, sizeof dir) < 0 || path_join(path, pathcap, dir, ITL_FILE_NAME) < 0))
+		path[0] = '\0';
+	if (store_audit(st, actor, "itl.publish", ITL_FILE_NAME, "{}") < 0) {
+		seterr(err, errlen, "the ITL was published but not audited: %s", store_errmsg(st));
+		return -1;
+	}
+	return 0;
+}

@@ -87,4 +87,9 @@ int itl_tftp_dir(struct store *st, char *out, size_t outcap);
  * Returns 0 / -1. */
 int itl_publish_from_state(struct store *st, char *err, size_t errlen);
 
+/* The administrator's publish (`opencapf itl publish`, POST
+ * /api/v1/itl/rebuild): itl_publish_from_state, then the audit row
+ * "itl.publish" for ITLFile.tlv; path (may be NULL) gets the file written. */
+int admin_itl_publish(struct store *st, const char *actor, char *path, size_t pathcap, char *err, size_t errlen);
+
 #endif

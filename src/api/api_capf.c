@@ -238,10 +238,9 @@ void api_itl_rebuild(struct api_req *r)
 {
 	char err[ERRLEN];
 
-	if (itl_publish_from_state(r->st, err, sizeof err) < 0) {
+	if (admin_itl_publish(r->st, r->actor[0] ? r->actor : "api", NULL, 0, err, sizeof err) < 0) {
 		api_reply_error(r, 500, "cannot rebuild the ITL: %s", err);
 		return;
 	}
-	api_audit(r, "itl.rebuild", ITL_FILE_NAME, "{}");
 	api_itl_show(r);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "admin/audit_json.h"
 #include "admin/phone_json.h"
 #include "admin/report.h"
 #include "api/api_input.h"
@@ -143,13 +144,7 @@ void api_report(struct api_req *r)
 
 static int add_audit(const struct audit_entry *e, void *arg)
 {
-	json_t *detail = json_loads(e->detail, 0, NULL);
-
-	json_array_append_new(arg, json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "time",
-					     json_time_utc(e->time), "actor", e->actor, "action", e->action,
-					     "object", e->object, "detail",
-					     detail ? detail : json_string(e->detail)));
-	return 0;
+	return json_array_append_new(arg, admin_audit_json(e)) == 0 ? 0 : -1;
 }
 
 static int query_time(struct api_req *r, const char *name, int64_t *out)
@@ -157,8 +152,9 @@ static int query_time(struct api_req *r, const char *name, int64_t *out)
 	const char *v = api_query(r, name);
 
 	*out = 0;
-	if (v && parse_time_utc(v, out) < 0) {
-		api_reply_error(r, 400, "query parameter %s: expected \"YYYY-MM-DD HH:MM\" (UTC)", name);
+	if (v && parse_time_or_age(v, out) < 0) {
+		api_reply_error(r, 400, "query parameter %s: expected \"YYYY-MM-DD[ HH:MM]\" (UTC) or an age such as 7d",
+				name);
 		return -1;
 	}
 	return 0;

@@ -494,3 +494,30 @@ size_t text_escape_controls(char *dst, size_t cap, const char *src, size_t srcle
 {
 	return escape_text(dst, cap, src, srclen, 0);
 }
+
+/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", ISO with Z, or an age "30m|12h|7d|45s". */
+int parse_time_or_age(const char *s, int64_t *out)
+{
+	char buf[40], *end;
+	long long v;
+
+	if (parse_time_utc(s, out) == 0)
+		return 0;
+	if (strlen(s) == 10 && snprintf(buf, sizeof buf, "%s 00:00", s) > 0 && parse_time_utc(buf, out) == 0)
+		return 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (v < 0 || v > 100LL * 365 * 86400 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	case 'w': v *= 7 * 86400; break;
+	default: return -1;
+	}
+	*out = now_utc() - (int64_t)v;
+	return 0;
+}

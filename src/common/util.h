@@ -62,6 +62,9 @@ int path_join(char *out, size_t outcap, const char *a, const char *b);
 void fmt_time_utc(int64_t t, char *out, size_t outcap);
 /* Parse "YYYY-MM-DD HH:MM[:SS]" (UTC) or "YYYY-MM-DDTHH:MM[:SS]Z"; -1 on error. */
 int parse_time_utc(const char *s, int64_t *out);
+/* parse_time_utc's forms, a bare "YYYY-MM-DD" (midnight UTC), or an age
+ * before now: "45s", "30m", "12h", "7d", "2w"; -1 on error. */
+int parse_time_or_age(const char *s, int64_t *out);
 int64_t now_utc(void);
 
 /* Device names: "SEP" + 12 upper-case hex digits (other vendor forms: see

@@ -9,10 +9,10 @@
  */
 #include "cmd/opencapf/cli.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/audit_json.h"
 #include "cmd/opencapf/phone_view.h"
 
 #define AUDIT_DEFAULT_LIMIT 100
@@ -33,32 +33,6 @@ static const char audit_usage[] =
 	"  --oldest-first   oldest entries first\n"
 	"  --json           a JSON array; details as JSON objects\n";
 
-/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", ISO with Z, or an age "30m|12h|7d|45s". */
-static int parse_when(const char *s, int64_t *out)
-{
-	char buf[40], *end;
-	long long v;
-
-	if (parse_time_utc(s, out) == 0)
-		return 0;
-	if (strlen(s) == 10 && snprintf(buf, sizeof buf, "%s 00:00", s) > 0 && parse_time_utc(buf, out) == 0)
-		return 0;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	v = strtoll(s, &end, 10);
-	if (v < 0 || v > 100LL * 365 * 86400 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
-	case 'w': v *= 7 * 86400; break;
-	default: return -1;
-	}
-	*out = now_utc() - (int64_t)v;
-	return 0;
-}
 
 struct audit_out {
 	int json;
@@ -73,16 +47,9 @@ static int audit_row(const struct audit_entry *e, void *arg)
 
 	fmt_time_utc(e->time, t, sizeof t);
 	if (o->json) {
-		json_error_t jerr;
-		json_t *detail = e->detail[0] ? json_loads(e->detail, JSON_DECODE_ANY, &jerr) : json_null();
-		json_t *row;
+		json_t *row = admin_audit_json(e);
 		int rc;
 
-		if (!detail)
-			detail = json_string(e->detail); /* not JSON (or truncated): as text */
-		row = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "time", t,
-				"unix_time", (json_int_t)e->time, "actor", e->actor, "action", e->action,
-				"object", e->object, "detail", detail ? detail : json_null());
 		if (!row)
 			return -2;
 		fputs(o->n ? ",\n" : "\n", stdout);
@@ -141,7 +108,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		case 'o': f.object = optarg; break;
 		case 's':
 		case 'u':
-			if (parse_when(optarg, c == 's' ? &f.since : &f.until) < 0) {
+			if (parse_time_or_age(optarg, c == 's' ? &f.since : &f.until) < 0) {
 				cli_error("audit: --%s %s: expected \"YYYY-MM-DD[ HH:MM]\" (UTC) or an age like 7d",
 					  c == 's' ? "since" : "until", text_valid(optarg) ? optarg : "?");
 				return EXIT_USAGE;

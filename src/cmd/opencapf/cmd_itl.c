@@ -354,13 +354,12 @@ static int itl_publish_cmd(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	if (dir && set_tftp_dir(st, dir) < 0)
 		goto out;
-	if (itl_publish_from_state(st, err, sizeof err) < 0) {
+	if (admin_itl_publish(st, cli->actor, where, sizeof where, err, sizeof err) < 0) {
 		cli_error("itl publish: %s", err);
 		goto out;
 	}
-	if (itl_tftp_dir(st, where, sizeof where) == 0)
-		printf("ITL published to %s/%s\n", where, ITL_FILE_NAME);
-	store_audit(st, cli->actor, "itl.publish", ITL_FILE_NAME, "{}");
+	if (where[0])
+		printf("ITL published to %s\n", where);
 	rc = EXIT_OK;
 out:
 	store_close(st);

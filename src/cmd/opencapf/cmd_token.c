@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cmd/opencapf/phone_view.h"
-#include "store/store_api.h"
+#include "admin/tokens.h"
 
 static const char create_usage[] =
 	"usage: opencapf token create --role admin|read [--label TEXT]\n\n"
@@ -25,22 +25,12 @@ static const char create_usage[] =
 	"  --role R      admin (may change things) or read (may only look); required\n"
 	"  --label TEXT  what the token is for, e.g. \"prometheus\" or \"alice\"\n";
 
-static int audit_token(struct store *st, struct cli *cli, const char *action, const struct api_token *t)
-{
-	char object[32], label[300], detail[400];
-
-	snprintf(object, sizeof object, "token-%lld", (long long)t->id);
-	store_json_str(label, sizeof label, t->label);
-	snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"label\":%s}", api_role_name(t->role), label);
-	return store_audit(st, cli->actor, action, object, detail);
-}
-
 static int token_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "role", required_argument, NULL, 'r' }, { "label", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
 	};
-	char text[API_SECRET_TEXT_MAX];
+	char text[API_SECRET_TEXT_MAX], err[ERRLEN];
 	const char *label = "";
 	enum api_role role = API_ROLE_READ;
 	struct api_token t;
@@ -66,21 +56,17 @@ static int token_create(struct cli *cli, int argc, char **argv)
 		cli_error("token create: --role admin|read is required");
 		return EXIT_USAGE;
 	}
-	if (!text_valid(label) || strlen(label) >= API_LABEL_MAX) {
-		cli_error("token create: --label: expected printable text of at most %d bytes", API_LABEL_MAX - 1);
-		return EXIT_USAGE;
-	}
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (store_begin(st) == 0 && store_api_token_create(st, role, label, &t, text, sizeof text) == 0 &&
-	    audit_token(st, cli, "token.create", &t) == 0 && store_commit(st) == 0) {
+	c = admin_token_create(st, cli->actor, role, label, &t, text, sizeof text, err, sizeof err);
+	if (c == 0) {
 		printf("token %lld created (role %s%s%s); it is shown only now:\n", (long long)t.id,
 		       api_role_name(role), label[0] ? ", label " : "", label);
 		printf("%s\n", text);
 		rc = EXIT_OK;
 	} else {
-		store_rollback(st);
-		cli_error("token create: %s", store_errmsg(st));
+		cli_error("token create: %s%s", c == ADMIN_TOKEN_INVALID ? "--" : "", err);
+		rc = c == ADMIN_TOKEN_INVALID ? EXIT_USAGE : EXIT_FAIL;
 	}
 	memset(text, 0, sizeof text);
 	store_close(st);
@@ -151,7 +137,7 @@ static const char revoke_usage[] =
 
 static int token_revoke(struct cli *cli, int argc, char **argv)
 {
-	struct api_token t;
+	char err[ERRLEN];
 	struct store *st;
 	char *end;
 	long long id;
@@ -172,14 +158,11 @@ static int token_revoke(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (store_begin(st) < 0 || (rc = store_api_token_revoke(st, id)) < 0 ||
-	    (rc == 0 && (store_api_token_get(st, id, &t) != 0 || audit_token(st, cli, "token.revoke", &t) < 0)) ||
-	    store_commit(st) < 0) {
-		store_rollback(st);
-		cli_error("token revoke: %s", store_errmsg(st));
-		rc = -1;
-	} else if (rc > 0)
-		cli_error("token revoke: no active token %lld (see 'opencapf token list')", id);
+	rc = admin_token_revoke(st, cli->actor, id, err, sizeof err);
+	if (rc == ADMIN_TOKEN_NOT_FOUND)
+		cli_error("token revoke: %s (see 'opencapf token list')", err);
+	else if (rc != 0)
+		cli_error("token revoke: %s", err);
 	else
 		printf("token %lld revoked\n", id);
 	store_close(st);
