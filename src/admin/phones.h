@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "store/store_search.h"
 
 /* An operation scheduled without a deadline completes by now + this. */
 #define ADMIN_DEFAULT_DEADLINE_SECONDS 86400
@@ -64,5 +65,24 @@ int admin_phone_remove(struct store *st, const char *actor, const char *name, in
  * none), status "Pending" ("" and no deadline for none). */
 int admin_phone_schedule(struct store *st, const char *actor, const char *name, enum capf_op op,
 			 int64_t deadline, struct phone *result, char *err, size_t errlen);
+
+/* ---- many phones at once ---- */
+
+/* Every phone matching f gets ps's operation (store_phone_schedule: one
+ * transaction, one audit row per phone); a deadline of 0 with an operation
+ * becomes the default one (the result is in ps->deadline). */
+int admin_phones_schedule(struct store *st, const struct phone_filter *f, struct phone_schedule *ps,
+			  phone_row_fn fn, void *arg, size_t *count);
+
+/* A CAPF rollover's scheduling (phone-certificates.md §6): Install/Upgrade
+ * on exactly the phones whose current LSC was issued under a CAPF
+ * certificate other than the current one, in one transaction. A phone with
+ * another operation pending (delete, troubleshoot) keeps it and is passed to
+ * skipped (may be NULL); fn sees each phone scheduled. *count = phones
+ * scheduled (or that would be, with ps->dry_run), *nskipped = phones
+ * skipped. ps->op, action and note are set here. 0, -1 (store_errmsg) or -2 (out
+ * of memory); nothing is written unless 0. */
+int admin_rollover_schedule(struct store *st, struct phone_schedule *ps, phone_row_fn fn, void *arg,
+			    void (*skipped)(const struct phone *p, void *arg), size_t *count, int *nskipped);
 
 #endif

@@ -269,7 +269,7 @@ void api_phones_schedule(struct api_req *r)
 	ps = (struct phone_schedule){ .op = in.op, .deadline = in.deadline, .actor = r->actor,
 				      .action = "phone.op", .note = in.note, .dry_run = in.dry_run, .all = in.all };
 	names = json_array();
-	if (store_phone_schedule(r->st, &in.filter.f, &ps, collect_name, names, &count) != 0) {
+	if (admin_phones_schedule(r->st, &in.filter.f, &ps, collect_name, names, &count) != 0) {
 		json_decref(names);
 		api_reply_store_error(r, "cannot schedule the operation");
 	} else {

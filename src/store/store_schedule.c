@@ -107,7 +107,7 @@ static void sched_plan(struct sched_plan *pl, const struct phone_schedule *ps, c
 {
 	pl->status = ps->op == OP_NONE ? "" : STATUS_PENDING;
 	pl->now = now_utc();
-	pl->deadline = ps->op == OP_NONE ? 0 : ps->deadline ? ps->deadline : pl->now + 86400;
+	pl->deadline = ps->op == OP_NONE ? 0 : ps->deadline;
 	sched_state_json(pl->after, sizeof pl->after, ps->op, pl->deadline, pl->status);
 	store_json_str(pl->filter, sizeof pl->filter, filter_text);
 	store_json_str(pl->note, sizeof pl->note, ps->note ? ps->note : "");
@@ -183,6 +183,8 @@ static int sched_check(struct store *st, const struct phone_filter *f, const str
 		return store_fail(st, "scheduling needs an actor for the audit log");
 	if ((unsigned)ps->op > OP_TROUBLESHOOT)
 		return store_fail(st, "unknown operation");
+	if (ps->op != OP_NONE && ps->deadline <= 0)
+		return store_fail(st, "an operation needs a deadline");
 	if (phone_filter_is_empty(f) && !ps->all)
 		return store_fail(st, "refusing to schedule on every phone without an explicit 'all'");
 	return 0;

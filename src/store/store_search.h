@@ -100,7 +100,7 @@ int64_t store_phone_count(struct store *st, const struct phone_filter *f);
 
 struct phone_schedule {
 	enum capf_op op;
-	int64_t deadline;           /* "completes by"; 0 with op != none: now + 1 day */
+	int64_t deadline;           /* "completes by" (admin_phones_schedule gives the default) */
 	const char *actor;          /* audit actor (required), e.g. "cli:root" */
 	const char *action;         /* audit action; NULL: "phone.op" */
 	const char *note;           /* free text stored in each audit detail (why); never a secret */

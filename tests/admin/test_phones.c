@@ -3,7 +3,8 @@
  * administration core (admin/phones.c): the stored phone after each step,
  * the refusals (taken name, missing phone, pending operation, auth "string"
  * without digits), one audit row per change with the before/after shape, and
- * the API create body's "operation" and "deadline".
+ * the API create body's "operation" and "deadline"; many phones scheduled
+ * at once with the default deadline.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +144,42 @@ static void test_phone_life(void **state)
 	test_remove(fx->st);
 }
 
+/* Many phones at once: the core gives the default deadline the store no
+ * longer picks, and `none` clears it. */
+static void test_bulk_schedule(void **state)
+{
+	struct fixture *fx = *state;
+	const char *names[] = { "SEP000000000001", "SEP000000000002", "SEP000000000003" };
+	struct phone_schedule ps = { .op = OP_INSTALL, .actor = ACTOR };
+	struct phone_filter f;
+	struct phone p, got;
+	char err[256] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		phone_defaults(&p, names[i]);
+		assert_int_equal(admin_phone_add(fx->st, ACTOR, &p, 0, &got, err, sizeof err), ADMIN_PHONE_OK);
+	}
+	phone_filter_init(&f);
+	f.names = names;
+	f.n_names = 2;
+	assert_int_equal(admin_phones_schedule(fx->st, &f, &ps, NULL, NULL, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(ps.deadline > now_utc() + ADMIN_DEFAULT_DEADLINE_SECONDS - 60);
+	assert_int_equal(store_phone_get(fx->st, names[1], &got), 0);
+	assert_int_equal(got.op, OP_INSTALL);
+	assert_int_equal(got.deadline, ps.deadline);
+	assert_string_equal(got.status, STATUS_PENDING);
+	assert_int_equal(store_phone_get(fx->st, names[2], &got), 0);
+	assert_int_equal(got.op, OP_NONE);
+	ps.op = OP_NONE;
+	assert_int_equal(admin_phones_schedule(fx->st, &f, &ps, NULL, NULL, &n), 0);
+	assert_int_equal(ps.deadline, 0);
+	assert_int_equal(store_phone_get(fx->st, names[0], &got), 0);
+	assert_int_equal(got.op, OP_NONE);
+	assert_int_equal(got.deadline, 0);
+}
+
 /* The API's create body may carry the operation and deadline `phone add` takes. */
 static void test_api_create_operation(void **state)
 {
@@ -169,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_phone_life, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_schedule, fixture_setup, fixture_teardown),
 		cmocka_unit_test(test_api_create_operation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -309,7 +309,7 @@ static void test_schedule(void **state)
 {
 	struct fixture *fx = *state;
 	struct phone_filter f;
-	struct phone_schedule ps = { .op = OP_INSTALL, .actor = "cli:test", .note = "rollover to CAPF-99887766" };
+	struct phone_schedule ps = { .op = OP_INSTALL, .deadline = 4102444800, .actor = "cli:test", .note = "rollover to CAPF-99887766" };
 	struct audits au = { 0 };
 	struct audit_filter af = { .action_prefix = "phone.op" };
 	struct phone p;
@@ -376,16 +376,20 @@ static void test_schedule(void **state)
 	assert_int_equal(p.auth, AUTH_LSC_FIRST);
 	assert_int_equal(raw_count(fx->dir, "SELECT count(*) FROM audit_log WHERE action = 'rollover.schedule'"), 2);
 
-	/* Default deadline: a day; all with an empty filter. */
+	/* An operation without a deadline is refused (the administration
+	 * core gives the default); all with an empty filter. */
 	phone_filter_init(&f);
 	ps.op = OP_TROUBLESHOOT;
 	ps.deadline = 0;
 	ps.all = 1;
 	ps.action = NULL;
+	assert_int_equal(store_phone_schedule(fx->st, &f, &ps, NULL, NULL, &n), -1);
+	assert_non_null(strstr(store_errmsg(fx->st), "deadline"));
+	ps.deadline = now_utc() + 86400;
 	assert_int_equal(store_phone_schedule(fx->st, &f, &ps, NULL, NULL, &n), 0);
 	assert_int_equal(n, 5);
 	assert_int_equal(store_phone_get(fx->st, E, &p), 0);
-	assert_true(p.deadline >= now_utc() + 86400 - 5 && p.deadline <= now_utc() + 86400);
+	assert_int_equal(p.deadline, ps.deadline);
 
 	/* No secret in any audit row. */
 	assert_int_equal(raw_count(fx->dir, "SELECT count(*) FROM audit_log WHERE detail LIKE '%5551234%'"), 0);
@@ -536,7 +540,7 @@ static void test_twenty_thousand(void **state)
 	struct fixture *fx = *state;
 	struct store_bulk *b;
 	struct phone_filter f;
-	struct phone_schedule ps = { .op = OP_INSTALL, .actor = "cli:test" };
+	struct phone_schedule ps = { .op = OP_INSTALL, .deadline = 4102444800, .actor = "cli:test" };
 	const char **names;
 	char (*store_names)[16];
 	size_t n = 0;

@@ -12,6 +12,7 @@
  *    created 0600; such exports are audited too (without the strings).
  */
 #include "cmd/opencapf/cmd_phone.h"
+#include "admin/phones.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -79,7 +80,7 @@ int phone_op_by_selector(struct cli *cli, struct phone_selector *sel, enum capf_
 		store_close(st);
 		return EXIT_FAIL;
 	}
-	rc = store_phone_schedule(st, &sel->f, &ps, dry_run ? op_preview : NULL, &pr, &n);
+	rc = admin_phones_schedule(st, &sel->f, &ps, dry_run ? op_preview : NULL, &pr, &n);
 	if (rc != 0) {
 		table_print_free(pr.t, NULL, 0);
 		cli_error("cannot schedule %s on the selected phones (%s): %s; nothing changed", capf_op_name(op),

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "admin/capf_lifecycle.h"
+#include "admin/phones.h"
 #include "store/store_search.h"
 
 /* ---- status ---- */
@@ -162,70 +163,16 @@ static const char schedule_usage[] =
 	"  --by TIME   operation completes by (UTC; default: 1 day from now)\n"
 	"  --dry-run   only say which phones would be scheduled\n";
 
-struct pick_ctx {
-	struct store *st;
-	const char *current;
-	char **names;
-	size_t n, cap;
-	int skipped;
-	int failed;
-};
-
-static int pick_phone(const struct cert_row *r, void *arg)
-{
-	struct pick_ctx *c = arg;
-	struct phone p;
-	char **grown;
-
-	if (store_phone_get(c->st, r->phone, &p) != 0)
-		return 0;   /* removed meanwhile */
-	if (p.op != OP_NONE && p.op != OP_INSTALL) {
-		printf("skipped %s: %s pending\n", p.name, capf_op_label(p.op));
-		c->skipped++;
-		return 0;
-	}
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		if (!(grown = realloc(c->names, c->cap * sizeof *grown)))
-			return c->failed = -1;
-		c->names = grown;
-	}
-	if (!(c->names[c->n] = strdup(r->phone)))
-		return c->failed = -1;
-	c->n++;
-	return 0;
-}
-
-static int pick_cert(const struct capf_row *r, void *arg)
-{
-	struct pick_ctx *c = arg;
-
-	if (!strcmp(r->state, "current"))
-		return 0;
-	return store_lsc_by_capf_each(c->st, r->sha256, pick_phone, c) == 0 ? 0 : -1;
-}
-
 static int print_scheduled(const struct phone_row *r, void *arg)
 {
 	printf("%s %s\n", *(const int *)arg ? "would schedule" : "scheduled", r->phone.name);
 	return 0;
 }
 
-/* Pick the phones and schedule them, in one transaction. */
-static int schedule_in_tx(struct store *st, struct pick_ctx *c, struct phone_schedule *ps, size_t *count)
+static void print_skipped(const struct phone *p, void *arg)
 {
-	struct phone_filter f;
-	int rc;
-
-	rc = store_capf_each(st, pick_cert, c);
-	if (rc != 0 || c->failed)
-		return -1;
-	if (c->n == 0)
-		return 0;
-	phone_filter_init(&f);
-	f.names = (const char *const *)c->names;
-	f.n_names = c->n;
-	return store_phone_schedule(st, &f, ps, print_scheduled, &ps->dry_run, count);
+	(void)arg;
+	printf("skipped %s: %s pending\n", p->name, capf_op_label(p->op));
 }
 
 static int parse_schedule(struct cli *cli, int argc, char **argv, struct phone_schedule *ps, int *help)
@@ -241,13 +188,14 @@ static int parse_schedule(struct cli *cli, int argc, char **argv, struct phone_s
 		if (ch == 'n')
 			ps->dry_run = 1;
 		if (ch == 'b' && parse_time_utc(optarg, &ps->deadline) < 0) {
-			cli_error("capf rollover schedule: --by %s: expected \"YYYY-MM-DD HH:MM\" (UTC)", optarg);
+			cli_error("capf rollover schedule: --by %s: expected \"YYYY-MM-DD HH:MM\" (UTC)",
+				  text_valid(optarg) ? optarg : "?");
 			return -1;
 		}
 	}
 	if (*help)
 		return 0;
-	if (ps->deadline <= now_utc())
+	if (ps->deadline && ps->deadline <= now_utc())
 		fprintf(stderr, "opencapf: warning: the deadline is already past; the operations will fail "
 				"with \"%s\"\n", STATUS_LATE);
 	return cli_expect_args(argc, argv, 0, 0, schedule_usage);
@@ -255,40 +203,28 @@ static int parse_schedule(struct cli *cli, int argc, char **argv, struct phone_s
 
 static int rollover_schedule(struct cli *cli, int argc, char **argv)
 {
-	struct phone_schedule ps = {
-		.op = OP_INSTALL, .deadline = now_utc() + 86400, .actor = cli->actor, .action = "phone.op",
-		.note = "CAPF rollover: LSC from an older CAPF certificate",
-	};
-	struct pick_ctx c = { 0 };
+	struct phone_schedule ps = { .actor = cli->actor };
+	struct store *st;
 	size_t count = 0;
-	int help = 0, rc = -1;
+	int help = 0, skipped = 0, rc;
 
 	if (parse_schedule(cli, argc, argv, &ps, &help) < 0)
 		return EXIT_USAGE;
 	if (help)
 		return EXIT_OK;
-	if (cli_open_store(cli, &c.st) < 0)
+	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (store_begin(c.st) == 0) {
-		rc = schedule_in_tx(c.st, &c, &ps, &count);
-		if (rc == 0 && store_commit(c.st) < 0)
-			rc = -1;
-		if (rc != 0)
-			store_rollback(c.st);
-	}
+	rc = admin_rollover_schedule(st, &ps, print_scheduled, &ps.dry_run, print_skipped, &count, &skipped);
 	if (rc != 0)
-		cli_error("capf rollover schedule: %s", c.failed ? "out of memory" : store_errmsg(c.st));
-	else if (c.n == 0)
+		cli_error("capf rollover schedule: %s", rc == -2 ? "out of memory" : store_errmsg(st));
+	else if (count == 0)
 		printf("no phone holds an LSC from an older CAPF certificate: nothing to schedule%s\n",
-		       c.skipped ? " (apart from the skipped phones)" : "");
+		       skipped ? " (apart from the skipped phones)" : "");
 	else
 		printf("%zu phone%s %s for Install/Upgrade%s\n", count, count == 1 ? "" : "s",
 		       ps.dry_run ? "would be scheduled" : "scheduled",
-		       c.skipped ? "; skipped phones keep their operation" : "");
-	for (size_t i = 0; i < c.n; i++)
-		free(c.names[i]);
-	free(c.names);
-	store_close(c.st);
+		       skipped ? "; skipped phones keep their operation" : "");
+	store_close(st);
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
