@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
 	{ "pcap", cmd_pcap, "TLS handshakes in a capture: which certificate each phone sent" },
 	{ "token", cmd_token, "API tokens for opencapfd's admin API and web UI" },
 	{ "check", cmd_check, "monitoring: certificates and LSCs expiring, overdue operations, listeners" },
+	{ "backup", cmd_backup, "write a backup archive: database snapshot and keys, optionally encrypted" },
+	{ "restore", cmd_restore, "restore a backup archive into a new state" },
 	{ NULL, NULL, NULL },
 };
 
