@@ -61,5 +61,8 @@ int cmd_token(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_completion(struct cli *cli, int argc, char **argv);
+/* The top-level command table (main.c), for generated shell completion. */
+extern const struct cli_command *const cli_command_table;
 
 #endif

@@ -30,8 +30,10 @@ static const struct cli_command commands[] = {
 	{ "check", cmd_check, "monitoring: certificates and LSCs expiring, overdue operations, listeners" },
 	{ "backup", cmd_backup, "write a backup archive: database snapshot and keys, optionally encrypted" },
 	{ "restore", cmd_restore, "restore a backup archive into a new state" },
+	{ "completion", cmd_completion, "print a bash or zsh completion script (from this table)" },
 	{ NULL, NULL, NULL },
 };
+const struct cli_command *const cli_command_table = commands;
 
 static void usage(FILE *out)
 {
