@@ -112,44 +112,52 @@ static const char *apply_text(enum phone_setting s, const char *raw, struct phon
 	size_t cap = model ? sizeof p->model : sizeof p->description;
 
 	if (!text_valid(raw))
-		return model ? "model: control characters or invalid UTF-8"
-			     : "description: control characters or invalid UTF-8";
+		return "control characters or invalid UTF-8";
 	if (strlen(raw) >= cap)
-		return model ? "model too long (at most 31 bytes)" : "description too long (at most 127 bytes)";
+		return model ? "too long (at most 31 bytes)" : "too long (at most 127 bytes)";
 	snprintf(dst, cap, "%s", raw);
 	return NULL;
 }
 
-/* One trimmed, non-empty value: NULL when applied, else the problem (with
- * "%s" where the value goes). */
+/* One trimmed, non-empty value: NULL when applied, else the rule it broke. */
 static const char *apply_one(enum phone_setting s, const char *v, struct phone *p)
 {
 	switch (s) {
 	case PSET_AUTH:
-		return auth_mode_parse(v, &p->auth) < 0 ? "auth '%s': expected null, string, lsc-first or mic-first"
-							 : NULL;
+		return auth_mode_parse(v, &p->auth) < 0 ? "expected null, string, lsc-first or mic-first" : NULL;
 	case PSET_AUTH_STRING:
-		/* Never echoed: it is a secret. */
 		if (!phone_valid_auth_string(v))
-			return "auth_string: expected 4 to 10 digits";
+			return "expected 4 to 10 digits";
 		snprintf(p->auth_string, sizeof p->auth_string, "%s", v);
 		return NULL;
 	case PSET_KEY_ORDER:
-		return key_order_parse(v, &p->key_order) < 0 ? "key_order '%s': expected rsa, ec or ec-rsa" : NULL;
+		return key_order_parse(v, &p->key_order) < 0 ? "expected rsa, ec or ec-rsa" : NULL;
 	case PSET_RSA_BITS:
-		return phone_parse_rsa_bits(v, &p->rsa_bits) < 0
-			       ? "rsa_bits '%s': expected 512, 1024, 2048, 3072 or 4096" : NULL;
+		return phone_parse_rsa_bits(v, &p->rsa_bits) < 0 ? "expected 512, 1024, 2048, 3072 or 4096" : NULL;
 	case PSET_EC_BITS:
-		return phone_parse_ec_bits(v, &p->ec_bits) < 0 ? "ec_bits '%s': expected 256, 384 or 521" : NULL;
+		return phone_parse_ec_bits(v, &p->ec_bits) < 0 ? "expected 256, 384 or 521" : NULL;
 	case PSET_OPERATION:
-		return capf_op_parse(v, &p->op) < 0
-			       ? "operation '%s': expected none, install, delete or troubleshoot" : NULL;
+		return capf_op_parse(v, &p->op) < 0 ? "expected none, install, delete or troubleshoot" : NULL;
 	case PSET_DEADLINE:
-		return parse_time_utc(v, &p->deadline) < 0 ? "deadline '%s': expected \"YYYY-MM-DD HH:MM\" (UTC)"
-							   : NULL;
+		return parse_time_utc(v, &p->deadline) < 0 ? "expected \"YYYY-MM-DD HH:MM\" (UTC)" : NULL;
 	default:
 		return NULL;
 	}
+}
+
+const char *phone_setting_set(enum phone_setting s, const char *v, struct phone *p)
+{
+	return s == PSET_MODEL || s == PSET_DESCRIPTION ? apply_text(s, v, p) : apply_one(s, v, p);
+}
+
+/* "auth 'x': expected ...", the value left out for secrets and free text. */
+static void add_setting_problem(char *err, size_t errlen, enum phone_setting s, const char *v, const char *rule)
+{
+	char msg[200];
+	int quiet = s == PSET_AUTH_STRING || s == PSET_MODEL || s == PSET_DESCRIPTION;
+
+	snprintf(msg, sizeof msg, "%s%s: %s", phone_setting_name(s), quiet ? "" : " '%s'", rule);
+	phone_settings_add_problem(err, errlen, msg, v);
 }
 
 int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, unsigned *given,
@@ -169,9 +177,9 @@ int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, u
 			trimmed(raw, v, sizeof v);
 		if (v[0] == '\0')
 			continue;
-		problem = text ? apply_text((enum phone_setting)s, raw, p) : apply_one((enum phone_setting)s, v, p);
+		problem = phone_setting_set((enum phone_setting)s, text ? raw : v, p);
 		if (problem)
-			phone_settings_add_problem(err, errlen, problem, v);
+			add_setting_problem(err, errlen, (enum phone_setting)s, v, problem);
 		else
 			*given |= 1u << s;
 	}

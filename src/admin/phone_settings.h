@@ -34,6 +34,12 @@ const char *phone_setting_name(enum phone_setting s);
 int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, unsigned *given,
 			 char *err, size_t errlen);
 
+/* Check one value of setting s (not the name; trimmed, non-empty; model
+ * and description as given) and apply it to p: NULL when applied, else the
+ * rule it broke, e.g. "expected 256, 384 or 521" (the caller names the
+ * setting its own way: "ec_bits '1': ..." or "--ec-bits 1: ..."). */
+const char *phone_setting_set(enum phone_setting s, const char *v, struct phone *p);
+
 /* Append one problem to err ('; '-separated): msg, with its "%s" (if any)
  * replaced by val; a val that is not clean text is shown as '?'. */
 void phone_settings_add_problem(char *err, size_t errlen, const char *msg, const char *val);

@@ -19,6 +19,7 @@
  */
 #include "cmd/opencapf/cmd_phone.h"
 
+#include "admin/phone_settings.h"
 #include "admin/phones.h"
 
 #include <stdlib.h>
@@ -54,65 +55,30 @@ struct settings_given {
 	int op, by;
 };
 
-/* Apply one settings option to `p`; -1 (message printed) on a bad value. */
+/* The setting behind each option of settings_opts, in the same order. */
+static const enum phone_setting settings_of_opts[] = {
+	PSET_AUTH, PSET_AUTH_STRING, PSET_KEY_ORDER, PSET_RSA_BITS, PSET_EC_BITS,
+	PSET_MODEL, PSET_DESCRIPTION, PSET_OPERATION, PSET_DEADLINE,
+};
+
+/* Apply one settings option to `p` with the core's rule (admin/phone_settings.c);
+ * -1 (message printed) on a bad value. */
 static int apply_setting(struct phone *p, int opt, const char *val, struct settings_given *g)
 {
-	switch (opt) {
-	case 'a':
-		if (auth_mode_parse(val, &p->auth) == 0)
-			return 0;
-		cli_error("--auth %s: expected null, string, lsc-first or mic-first", text_valid(val) ? val : "?");
-		return -1;
-	case 's':
-		if (phone_valid_auth_string(val)) {
-			snprintf(p->auth_string, sizeof p->auth_string, "%s", val);
-			return 0;
-		}
-		cli_error("--auth-string: expected 4 to 10 digits");
-		return -1;
-	case 'k':
-		if (key_order_parse(val, &p->key_order) == 0)
-			return 0;
-		cli_error("--key-order %s: expected rsa, ec or ec-rsa", text_valid(val) ? val : "?");
-		return -1;
-	case 'r':
-		if (phone_parse_rsa_bits(val, &p->rsa_bits) == 0)
-			return 0;
-		cli_error("--rsa-bits %s: expected 512, 1024, 2048, 3072 or 4096", text_valid(val) ? val : "?");
-		return -1;
-	case 'e':
-		if (phone_parse_ec_bits(val, &p->ec_bits) == 0)
-			return 0;
-		cli_error("--ec-bits %s: expected 256, 384 or 521", text_valid(val) ? val : "?");
-		return -1;
-	case 'm':
-		if (!text_valid(val) || strlen(val) >= sizeof p->model) {
-			cli_error("--model: expected printable text of at most %zu bytes", sizeof p->model - 1);
-			return -1;
-		}
-		snprintf(p->model, sizeof p->model, "%s", val);
-		return 0;
-	case 'd':
-		if (!text_valid(val) || strlen(val) >= sizeof p->description) {
-			cli_error("--description: expected printable text of at most %zu bytes",
-				  sizeof p->description - 1);
-			return -1;
-		}
-		snprintf(p->description, sizeof p->description, "%s", val);
-		return 0;
-	case 'o':
-		if (capf_op_parse(val, &p->op) == 0) {
-			g->op = 1;
+	for (size_t i = 0; i < sizeof settings_of_opts / sizeof settings_of_opts[0]; i++) {
+		enum phone_setting s = settings_of_opts[i];
+		const char *rule;
+		int quiet = s == PSET_AUTH_STRING || s == PSET_MODEL || s == PSET_DESCRIPTION;
+
+		if (settings_opts[i].val != opt)
+			continue;
+		if (!(rule = phone_setting_set(s, val, p))) {
+			g->op |= s == PSET_OPERATION;
+			g->by |= s == PSET_DEADLINE;
 			return 0;
 		}
-		cli_error("--operation %s: expected none, install, delete or troubleshoot", text_valid(val) ? val : "?");
-		return -1;
-	case 'b':
-		if (parse_time_utc(val, &p->deadline) == 0) {
-			g->by = 1;
-			return 0;
-		}
-		cli_error("--by %s: expected \"YYYY-MM-DD HH:MM\" (UTC)", text_valid(val) ? val : "?");
+		cli_error("--%s%s%s: %s", settings_opts[i].name, quiet ? "" : " ", quiet ? "" : text_valid(val) ? val : "?",
+			  rule);
 		return -1;
 	}
 	return -1;
