@@ -208,7 +208,9 @@ static int parse_lead(struct parser *p)
 	for (int i = 0; i < 2; i++) {
 		struct sgn_tlv t = { .offset = pos };
 
-		if (wire_tlv_next(f->data, f->len, &pos, &t.tag, &t.len, &t.val) != WIRE_TLV_OK) {
+		enum wire_tlv_status st = wire_tlv_next(f->data, f->len, &pos, &t.tag, &t.len, &t.val);
+
+		if (st != WIRE_TLV_OK && (st == WIRE_TLV_END || t.tag == want[i])) {
 			seterr(p->err, p->errlen, "truncated header at byte %zu: a signed file starts "
 			       "with VERSION and HEADER_LENGTH", t.offset);
 			return -1;

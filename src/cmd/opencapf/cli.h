@@ -64,5 +64,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_completion(struct cli *cli, int argc, char **argv);
 /* The top-level command table (main.c), for generated shell completion. */
 extern const struct cli_command *const cli_command_table;
+int cmd_sign(struct cli *cli, int argc, char **argv);
+int cmd_sgn(struct cli *cli, int argc, char **argv);
 
 #endif

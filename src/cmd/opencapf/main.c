@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
 	{ "backup", cmd_backup, "write a backup archive: database snapshot and keys, optionally encrypted" },
 	{ "restore", cmd_restore, "restore a backup archive into a new state" },
 	{ "completion", cmd_completion, "print a bash or zsh completion script (from this table)" },
+	{ "sign", cmd_sign, "sign provisioning files (.sgn) with the SAST/TFTP key" },
+	{ "sgn", cmd_sgn, "signed and encrypted provisioning files: show, verify, strip" },
 	{ NULL, NULL, NULL },
 };
 const struct cli_command *const cli_command_table = commands;
