@@ -12,12 +12,12 @@
  *    created 0600; such exports are audited too (without the strings).
  */
 #include "cmd/opencapf/cmd_phone.h"
+#include "admin/auth_strings.h"
 #include "admin/phones.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -286,85 +286,46 @@ static int gen_collect(const struct phone_row *r, void *arg)
 	return 0;
 }
 
-/* Uniform random digits: bytes >= 250 are redrawn, so each digit is
- * exactly 1/10 (250 = 25 * 10). */
-static int random_digits(char *out, int n)
-{
-	unsigned char pool[64];
-	size_t used = sizeof pool;
+struct gen_out {
+	struct cli *cli;
+	struct gen_ctx *g;
+	struct buf *csv;
+};
 
-	for (int i = 0; i < n;) {
-		if (used == sizeof pool) {
-			if (RAND_bytes(pool, sizeof pool) != 1)
-				return -1;
-			used = 0;
-		}
-		if (pool[used] < 250)
-			out[i++] = (char)('0' + pool[used] % 10);
-		used++;
-	}
-	out[n] = '\0';
-	OPENSSL_cleanse(pool, sizeof pool);
-	return 0;
+static int gen_emit(const char *name, const char *auth_string, void *arg)
+{
+	struct gen_out *o = arg;
+
+	csv_put(o->csv, name, 1);
+	csv_put(o->csv, auth_string, 0);
+	csv_end(o->csv);
+	return o->csv->failed ? -1 : 0;
+}
+
+/* The file first: if it cannot be written, nothing changes. */
+static int gen_ready(void *arg)
+{
+	struct gen_out *o = arg;
+
+	return o->g->out && write_output(o->g->out, o->csv, 0600) < 0 ? -1 : 0;
 }
 
 static int gen_apply(struct cli *cli, struct store *st, struct gen_ctx *g, struct buf *csv)
 {
-	struct store_bulk *b;
-	char *detail;
+	struct gen_out o = { cli, g, csv };
+	char err[ERRLEN];
+	int rc;
 
-	if (store_bulk_begin(st, &b) < 0) {
-		cli_error("cannot start the change: %s", store_errmsg(st));
-		return -1;
-	}
 	csv_put(csv, "name", 1);
 	csv_put(csv, "auth_string", 0);
 	csv_end(csv);
-	for (size_t i = 0; i < g->n; i++) {
-		struct phone before, p;
-		int rc = store_bulk_get(b, g->names[i], &before);
-		if (rc != 0) {
-			cli_error("cannot read phone %s: %s", g->names[i], rc > 0 ? "it was removed meanwhile"
-										: store_errmsg(st));
-			goto fail;
-		}
-		p = before;
-		p.auth = AUTH_STRING;
-		if (random_digits(p.auth_string, g->length) < 0) {
-			cli_error("the random generator failed");
-			goto fail;
-		}
-		detail = phone_audit_detail_with(&before, &p, "auth_string", json_string("generated"));
-		rc = store_bulk_update(b, &p) == 0 &&
-		     store_bulk_audit(b, cli->actor, "phone.auth-string", p.name, detail ? detail : "{}") == 0;
-		free(detail);
-		if (!rc) {
-			cli_error("cannot change phone %s: %s", p.name, store_errmsg(st));
-			OPENSSL_cleanse(&p, sizeof p);
-			goto fail;
-		}
-		csv_put(csv, p.name, 1);
-		csv_put(csv, p.auth_string, 0);
-		csv_end(csv);
-		OPENSSL_cleanse(&p, sizeof p);
-		OPENSSL_cleanse(&before, sizeof before);
-	}
-	if (csv->failed) {
-		cli_error("out of memory");
-		goto fail;
-	}
-	/* The file first: if it cannot be written, nothing changes. */
-	if (g->out && write_output(g->out, csv, 0600) < 0)
-		goto fail;
-	if (store_bulk_end(b, 1) < 0) {
-		cli_error("cannot commit: %s; nothing changed", store_errmsg(st));
-		if (g->out)
-			unlink(g->out);
-		return -1;
-	}
-	return 0;
-fail:
-	store_bulk_end(b, 0);
+	rc = admin_auth_strings_generate(st, cli->actor, (const char (*)[64])g->names, g->n, g->length, gen_emit,
+					 gen_ready, &o, err, sizeof err);
+	if (rc == 0)
+		return 0;
+	cli_error("%s", err);
+	if (rc == ADMIN_AUTH_NOT_COMMITTED && g->out)
+		unlink(g->out);
 	return -1;
 }
 
@@ -376,7 +337,7 @@ static int auth_strings_generate(struct cli *cli, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gen_ctx g = { .length = 8 };
+	struct gen_ctx g = { .length = ADMIN_AUTH_STRING_DEFAULT_LENGTH };
 	struct phone_selector sel;
 	struct store *st = NULL;
 	struct buf csv;
