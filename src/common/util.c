@@ -79,6 +79,24 @@ void buf_put(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) < 0) {
+		b->failed = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
 void buf_put_u8(struct buf *b, uint8_t v) { buf_put(b, &v, 1); }
 
 void buf_put_u16(struct buf *b, uint16_t v)

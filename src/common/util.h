@@ -31,6 +31,8 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_put(struct buf *b, const void *p, size_t n);
+/* Formatted text appended (no NUL counted in len); failed set on error. */
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_put_u8(struct buf *b, uint8_t v);
 void buf_put_u16(struct buf *b, uint16_t v);     /* big-endian */
 void buf_put_u32(struct buf *b, uint32_t v);     /* big-endian */
