@@ -261,11 +261,12 @@ static int phone_set(struct cli *cli, int argc, char **argv)
 static const char op_usage[] =
 	"usage: opencapf phone op NAME install|delete|troubleshoot|none [--by TIME]\n"
 	"       opencapf phone op install|delete|troubleshoot|none [NAME...] [SELECTORS]\n"
-	"                         [--by TIME] [--dry-run]\n\n"
+	"                         [--by TIME] [--note TEXT] [--dry-run]\n\n"
 	"Schedule the certificate operation of one phone, or of every phone the\n"
 	"selectors pick (one transaction, one audit entry per phone). A phone performs\n"
 	"it the next time it contacts CAPF, before the deadline (UTC) given with --by.\n"
 	"  --by TIME    operation completes by \"YYYY-MM-DD HH:MM\" (default: 1 day from now)\n"
+	"  --note TEXT  why (selector form): kept in each phone's audit entry\n"
 	"  --dry-run    list the phones that would change, change nothing\n\n";
 
 static int op_one(struct cli *cli, const char *name, enum capf_op op, int64_t deadline)
@@ -295,9 +296,11 @@ static int phone_op(struct cli *cli, int argc, char **argv)
 	static const struct option own[] = {
 		{ "by", required_argument, NULL, 'b' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "note", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct option opts[40];
+	const char *note = NULL;
 	struct phone_selector sel;
 	enum capf_op op;
 	int64_t deadline = admin_default_deadline(now_utc());
@@ -317,6 +320,11 @@ static int phone_op(struct cli *cli, int argc, char **argv)
 		}
 		if (c == 'n')
 			dry_run = 1;
+		else if (c == 't' && (!text_valid(optarg) || strlen(optarg) > 200)) {
+			cli_error("phone op: --note: expected printable text of at most 200 bytes");
+			goto out;
+		} else if (c == 't')
+			note = optarg;
 		else if (parse_time_utc(optarg, &deadline) < 0) {
 			cli_error("phone op: --by %s: expected \"YYYY-MM-DD HH:MM\" (UTC)", text_valid(optarg) ? optarg : "?");
 			goto out;
@@ -344,12 +352,12 @@ static int phone_op(struct cli *cli, int argc, char **argv)
 		if (op != OP_NONE && deadline <= now_utc() && !dry_run)
 			fprintf(stderr, "opencapf: warning: the deadline is already past; the operations will fail "
 					"with \"%s\"\n", STATUS_LATE);
-		rc = phone_op_by_selector(cli, &sel, op, deadline, dry_run);
+		rc = phone_op_by_selector(cli, &sel, op, deadline, note, dry_run);
 		goto out;
 	}
 	/* One phone: NAME OP. */
-	if (used_selector || dry_run) {
-		cli_error("phone op: selectors and --dry-run go with the form 'phone op OP [NAME...] [SELECTORS]'");
+	if (used_selector || dry_run || note) {
+		cli_error("phone op: selectors, --note and --dry-run go with the form 'phone op OP [NAME...] [SELECTORS]'");
 		goto out;
 	}
 	if (cli_expect_args(argc, argv, 2, 2, op_usage) < 0 || check_name(argv[optind]) < 0)

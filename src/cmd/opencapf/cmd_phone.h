@@ -23,7 +23,7 @@ int phone_export(struct cli *cli, int argc, char **argv);
 int phone_auth_strings(struct cli *cli, int argc, char **argv);
 /* `phone op OP [NAME...] [SELECTORS]` once parsed: an exit code. */
 int phone_op_by_selector(struct cli *cli, struct phone_selector *sel, enum capf_op op, int64_t deadline,
-			 int dry_run);
+			 const char *note, int dry_run);
 
 /* The operation fields after --operation / --by (or the import's cells):
  * none clears the deadline and status of a pending operation (and leaves

@@ -49,14 +49,14 @@ static int op_preview(const struct phone_row *r, void *arg)
 }
 
 int phone_op_by_selector(struct cli *cli, struct phone_selector *sel, enum capf_op op, int64_t deadline,
-			 int dry_run)
+			 const char *note, int dry_run)
 {
 	static const struct table_col cols[] = {
 		{ "NAME", 15, 0, 0 }, { "MODEL", 5, 16, 2 }, { "OPERATION", 7, 12, 0 },
 		{ "STATUS", 8, 60, 0 }, { "LSC", 4, 18, 1 },
 	};
 	struct phone_schedule ps = { .op = op, .deadline = op == OP_NONE ? 0 : deadline, .actor = cli->actor,
-				     .action = "phone.op", .dry_run = dry_run, .all = sel->all };
+				     .action = "phone.op", .note = note, .dry_run = dry_run, .all = sel->all };
 	struct op_print pr = { .now = now_utc() };
 	struct store *st;
 	char what[256], by[40];
