@@ -20,7 +20,8 @@
 #                    the new build folder, so both sides are compiled alike;
 #                    release when NEW_REV is given)
 #   --write          append the table to docs/benchmark.md (BENCH_DOC) under a
-#                    dated heading "Record before send: cost"
+#                    dated heading (--title, default "Record before send: cost")
+#   --title TEXT     that heading's text
 #
 # Every run is what scripts/bench.sh's throughput run does (scripts/bench_lib.sh):
 # a fresh state (EC P-256 CAPF key) made by that side's `opencapf`, its
@@ -39,8 +40,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_ME=bench-compare
 
-usage() { sed -n '6,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-OLD_REV= NEW_REV= ROUNDS=3 COUNT=5000 CONC=100 NEW_BUILD=build BUILDTYPE= WRITE=0
+usage() { sed -n '6,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+OLD_REV= NEW_REV= ROUNDS=3 COUNT=5000 CONC=100 NEW_BUILD=build BUILDTYPE= WRITE=0 TITLE="Record before send: cost"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=${2:-}; shift 2 || usage ;;
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--new-build) NEW_BUILD=${2:-}; shift 2 || usage ;;
 	--buildtype) BUILDTYPE=${2:-}; shift 2 || usage ;;
 	--write) WRITE=1; shift ;;
+	--title) TITLE=${2:-}; shift 2 || usage ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) if [ -z "$OLD_REV" ]; then OLD_REV=$1; elif [ -z "$NEW_REV" ]; then NEW_REV=$1; else usage; fi; shift ;;
@@ -196,7 +198,7 @@ RESULTS=$BENCH_DIR/results.md
 echo
 cat "$RESULTS"
 if [ "$WRITE" = 1 ]; then
-	{ echo; echo "## Record before send: cost ($(date -u +%Y-%m-%d))"; echo; cat "$RESULTS"; } >>"$DOC"
+	{ echo; echo "## $TITLE ($(date -u +%Y-%m-%d))"; echo; cat "$RESULTS"; } >>"$DOC"
 	log "appended to $DOC"
 fi
 exit
