@@ -1,10 +1,11 @@
 /*
  * tls_conn.h: the life of a TLS connection on the daemon's workers, shared by
- * every listener (CAPF, TVS, the registration check, and whatever comes
- * next): accept on every worker (SO_REUSEPORT) through the listener's
- * connection pool (conn_limit.h), a non-blocking OpenSSL bufferevent, the
- * handshake deadline, a timer, whole messages out as one chunk (one
- * SSL_write), close after the output drained, and freeing everything once.
+ * every listener (CAPF, TVS, the registration check, phonesim's stateless
+ * load-ceiling server, and whatever comes next): accept on every worker
+ * (SO_REUSEPORT) through the listener's connection pool (conn_limit.h), a
+ * non-blocking OpenSSL bufferevent, the handshake deadline, a timer, whole
+ * messages out as one chunk (one SSL_write), close after the output drained,
+ * and freeing everything once.
  * A listener supplies only its callbacks and per-connection state.
  *
  * Invariants: every accepted socket either becomes a connection on its

@@ -189,7 +189,7 @@ static void log_message(const struct capf_run *r, const char *dir, const uint8_t
 
 /* The keygen delay after REQUEST_IN_PROGRESS, repeating the message every
  * --in-progress-every seconds meanwhile (a phone that keeps saying so). */
-static int keygen_wait(struct capf_run *r, struct tls_conn *conn, const uint8_t *msg, size_t len, char *err,
+static int keygen_wait(struct capf_run *r, struct tls_client *conn, const uint8_t *msg, size_t len, char *err,
 		       size_t errlen)
 {
 	double left = r->keygen_delay;
@@ -199,14 +199,14 @@ static int keygen_wait(struct capf_run *r, struct tls_conn *conn, const uint8_t 
 
 		sleep_seconds(step);
 		left -= step;
-		if (left > 0 && tls_conn_send(conn, msg, len, err, errlen) < 0)
+		if (left > 0 && tls_client_send(conn, msg, len, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* Send each reply with one write; after REQUEST_IN_PROGRESS, the keygen delay. */
-static int send_replies(struct capf_run *r, struct tls_conn *conn, const struct buf *replies,
+static int send_replies(struct capf_run *r, struct tls_client *conn, const struct buf *replies,
 			struct phone_session *ps)
 {
 	const uint8_t *msg;
@@ -215,7 +215,7 @@ static int send_replies(struct capf_run *r, struct tls_conn *conn, const struct 
 
 	while (phone_replies_next(replies, &off, &msg, &len)) {
 		log_message(r, "->", msg, len);
-		if (tls_conn_send(conn, msg, len, err, sizeof err) < 0) {
+		if (tls_client_send(conn, msg, len, err, sizeof err) < 0) {
 			phone_session_on_close(ps, err);
 			snprintf(r->server_did, sizeof r->server_did, "closed the connection (%s)", err);
 			return -1;
@@ -243,7 +243,7 @@ static void note_server_message(struct capf_run *r, const struct phone_session *
 }
 
 /* Read, answer, repeat while the session runs. */
-static void converse(struct capf_run *r, struct tls_conn *conn, struct phone_session *ps)
+static void converse(struct capf_run *r, struct tls_client *conn, struct phone_session *ps)
 {
 	struct buf replies;
 	const uint8_t *msg;
@@ -253,7 +253,7 @@ static void converse(struct capf_run *r, struct tls_conn *conn, struct phone_ses
 
 	buf_init(&replies);
 	while (phone_session_outcome(ps)->status == PHONE_STATUS_RUNNING) {
-		rc = tls_conn_recv(conn, &msg, &len, err, sizeof err);
+		rc = tls_client_recv(conn, &msg, &len, err, sizeof err);
 		if (rc == 0 || rc == -1) {
 			snprintf(r->server_did, sizeof r->server_did, "%s",
 				 rc == 0 ? "closed the connection" : err);
@@ -325,7 +325,7 @@ static int run_session(struct capf_run *r, struct phone_dir *pd)
 {
 	struct phone_identity id = { pd->name, pd->mic, pd->mic_key, pd->lsc, pd->lsc_key };
 	struct phone_session *ps;
-	struct tls_conn *conn;
+	struct tls_client *conn;
 	char err[ERRLEN], tls[128];
 	int rc;
 
@@ -336,22 +336,22 @@ static int run_session(struct capf_run *r, struct phone_dir *pd)
 		return connection_failed(pd, err);
 	if (rc == ITL_CAPF_NONE && !pd->capf)
 		return connection_failed(pd, "the phone trusts no CAPF certificate (see 'phonesim trust')");
-	if (rc == ITL_CAPF_NONE && tls_conn_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), &conn,
+	if (rc == ITL_CAPF_NONE && tls_client_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), &conn,
 						 err, sizeof err) < 0)
 		return connection_failed(pd, err);
-	tls_conn_describe(conn, tls, sizeof tls);
+	tls_client_describe(conn, tls, sizeof tls);
 	if (r->verbose)
 		fprintf(stderr, "phonesim: connected to %s (%s)\n", r->hostport, tls);
 	r->opts.console = console_line;
 	r->opts.console_arg = pd;
 	ps = phone_session_new(&id, &r->opts);
 	if (!ps) {
-		tls_conn_close(conn);
+		tls_client_close(conn);
 		ps_error("out of memory");
 		return PS_EXIT_LOCAL;
 	}
 	converse(r, conn, ps);
-	tls_conn_close(conn);
+	tls_client_close(conn);
 	rc = persist(pd, phone_session_outcome(ps)) < 0 ? PS_EXIT_LOCAL : exit_status(phone_session_outcome(ps));
 	report(r, ps);
 	phone_session_free(ps);

@@ -242,7 +242,7 @@ int cmd_itl(int argc, char **argv)
 /* Connect to the CAPF server and accept it only if its certificate is one
  * of the ITL's CAPF records. */
 int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, int timeout_ms,
-		  struct tls_conn **conn, char *err, size_t errlen)
+		  struct tls_client **conn, char *err, size_t errlen)
 {
 	struct phone_itl it;
 	X509 *peer;
@@ -263,8 +263,8 @@ int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, 
 		return ITL_CAPF_REFUSED;
 	}
 	rc = ITL_CAPF_FAILED;
-	if (tls_conn_open(hostport, NULL, max, timeout_ms, conn, err, errlen) == 0) {
-		peer = tls_conn_peer(*conn);
+	if (tls_client_open(hostport, NULL, max, timeout_ms, conn, err, errlen) == 0) {
+		peer = tls_client_peer(*conn);
 		if (peer && itl_lists(&it.f, ROLE_CAPF, peer)) {
 			rc = ITL_CAPF_OK;
 		} else {
@@ -274,7 +274,7 @@ int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, 
 				pki_name_text(X509_get_subject_name(peer), PKI_NAME_RFC4514, subject, sizeof subject);
 			seterr(err, errlen, "the server's certificate (%s) is not the CAPF certificate in the ITL",
 			       subject);
-			tls_conn_close(*conn);
+			tls_client_close(*conn);
 			*conn = NULL;
 		}
 		X509_free(peer);
@@ -371,7 +371,7 @@ static void print_cert(X509 *cert)
 struct tvs_run {
 	struct phone_dir pd;
 	char device[80];
-	struct tls_conn *conn;
+	struct tls_client *conn;
 	uint32_t session;
 	int invalid;
 };
@@ -394,8 +394,8 @@ static int verify_one(struct tvs_run *r, X509 *cert)
 		rc = PS_EXIT_LOCAL;
 		goto out;
 	}
-	if (tls_conn_send(r->conn, req.data, req.len, err, sizeof err) < 0 ||
-	    read_message(tls_conn_ssl(r->conn), &resp, err, sizeof err) <= 0) {
+	if (tls_client_send(r->conn, req.data, req.len, err, sizeof err) < 0 ||
+	    read_message(tls_client_ssl(r->conn), &resp, err, sizeof err) <= 0) {
 		printf("result: TVS did not answer: %s\n", err[0] ? err : "connection closed");
 		goto out;
 	}
@@ -430,8 +430,8 @@ static int tvs_connect(struct tvs_run *r, const char *hostport, double timeout)
 	tvs_hostport(hostport, hp, sizeof hp);
 	if (count_role(&it.f, ROLE_TVS) == 0) {
 		seterr(err, sizeof err, "the ITL has no TVS record");
-	} else if (tls_conn_open(hp, NULL, TLS_MAX_DEFAULT, (int)(timeout * 1000), &r->conn, err, sizeof err) == 0) {
-		peer = tls_conn_peer(r->conn);
+	} else if (tls_client_open(hp, NULL, TLS_MAX_DEFAULT, (int)(timeout * 1000), &r->conn, err, sizeof err) == 0) {
+		peer = tls_client_peer(r->conn);
 		if (peer && itl_lists(&it.f, ROLE_TVS, peer))
 			rc = 0;
 		else
@@ -509,7 +509,7 @@ int cmd_tvs(int argc, char **argv)
 	if (rc == PS_EXIT_OK && r.invalid)
 		rc = PS_EXIT_SERVER;
 out:
-	tls_conn_close(r.conn);
+	tls_client_close(r.conn);
 	sk_X509_pop_free(certs, X509_free);
 	phone_dir_free(&r.pd);
 	fflush(stdout);

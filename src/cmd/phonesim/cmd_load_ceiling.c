@@ -15,15 +15,16 @@
  * transport and the event loops cost on this machine (physics, not server).
  * Loopback addresses only; it stops on SIGINT/SIGTERM or after --max-seconds
  * and prints, last: served=N failed=N seconds=S cpu_us_per_session=X
+ *
+ * A connection's life (pool slot, SSL, bufferevent, replies as one chunk,
+ * close after the output drained) is the daemon's own, net/tls_conn.c; this
+ * file holds only the session. No connection cap, no per-address limit, and
+ * a handshake deadline past --max-seconds: nothing is cut during the run.
  */
 #include "cmd/phonesim/load.h"
 
-#include <arpa/inet.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
+#include <limits.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 
 #include "net/addr.h"
 #include "net/tls.h"
+#include "net/tls_conn.h"
 #include "net/workers.h"
 #include "wire/capf_msg.h"
 
@@ -55,8 +57,7 @@ static const char ceiling_usage[] =
 
 struct ceiling {
 	struct worker_pool pool;
-	struct evconnlistener **listeners;
-	struct ceiling_arg *args;
+	struct tls_service svc;
 	SSL_CTX *ctx;
 	struct signer *signer;
 	uint8_t key_type;
@@ -65,18 +66,13 @@ struct ceiling {
 	atomic_uint next_id;
 };
 
-struct ceiling_arg {
-	struct ceiling *cl;
-};
-
 enum ceiling_state { CEIL_WAIT_AUTH, CEIL_WAIT_KEY, CEIL_WAIT_STORE, CEIL_DONE };
 
+/* A connection's session (its tls_conn's user state). */
 struct ceiling_conn {
 	struct ceiling *cl;
-	struct bufferevent *bev;
 	uint32_t id;
 	enum ceiling_state state;
-	int closing;
 	char device[64];
 };
 
@@ -145,47 +141,53 @@ static int on_message(struct ceiling_conn *c, const uint8_t *data, size_t len, s
 	}
 }
 
-/* ---- the connection ---- */
+/* ---- the connection: callbacks of net/tls_conn ---- */
 
-static void conn_free(struct ceiling_conn *c)
+static int conn_new(struct tls_conn *tc, SSL *ssl)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct ceiling_conn *c = tc->user;
+
+	(void)ssl;
+	c->cl = tc->svc->owner;
+	c->id = atomic_fetch_add(&c->cl->next_id, 1);
+	return 0;
+}
+
+static void conn_gone(struct tls_conn *tc)
+{
+	struct ceiling_conn *c = tc->user;
 
 	if (c->state != CEIL_DONE && c->state != CEIL_WAIT_AUTH)
 		atomic_fetch_add(&c->cl->failed, 1);
-	if (ssl)
-		SSL_shutdown(ssl);
-	bufferevent_free(c->bev);
-	worker_pool_release_slot(&c->cl->pool);
-	free(c);
 }
 
 /* Queue `out` as one chunk: one SSL_write, one TLS record, as the daemon. */
-static int send_out(struct ceiling_conn *c, const struct buf *out)
+static int send_out(struct tls_conn *tc, const struct buf *out)
 {
-	if (out->len == 0)
-		return 0;
-	return out->failed ? -1 : bufferevent_write(c->bev, out->data, out->len);
+	return out->failed ? -1 : tls_conn_send(tc, out->data, out->len);
 }
 
-static void finish(struct ceiling_conn *c)
+static void conn_connected(struct tls_conn *tc)
 {
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+	struct ceiling_conn *c = tc->user;
+	struct buf out;
+
+	buf_init(&out);
+	if (capf_put_auth_request(&out, c->id) < 0 || send_out(tc, &out) < 0)
+		tls_conn_finish(tc);
+	buf_free(&out);
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+static void conn_read(struct tls_conn *tc)
 {
-	struct ceiling_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct ceiling_conn *c = tc->user;
+	struct evbuffer *in = bufferevent_get_input(tc->bev);
 	size_t avail, total;
 	char err[ERRLEN];
 	struct buf out;
 	int done = 0, rc;
 
-	while (!c->closing && !done && (avail = evbuffer_get_length(in)) >= CAPF_HEADER_LEN) {
+	while (!done && (avail = evbuffer_get_length(in)) >= CAPF_HEADER_LEN) {
 		rc = capf_frame_length(evbuffer_pullup(in, CAPF_HEADER_LEN), avail, &total, err, sizeof err);
 		if (rc == 0)
 			return;
@@ -194,72 +196,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		buf_init(&out);
 		done = rc < 0 ? fail(c, &out) : on_message(c, evbuffer_pullup(in, (ssize_t)total), total, &out) != 0;
 		evbuffer_drain(in, total);
-		if (send_out(c, &out) < 0)
+		if (send_out(tc, &out) < 0)
 			done = 1;
 		buf_free(&out);
 	}
 	if (done)
-		finish(c);
+		tls_conn_finish(tc);
 }
 
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-	struct ceiling_conn *c = arg;
-
-	(void)bev;
-	if (c->closing)
-		conn_free(c);
-}
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct ceiling_conn *c = arg;
-	struct buf out;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		buf_init(&out);
-		if (capf_put_auth_request(&out, c->id) < 0 || send_out(c, &out) < 0)
-			finish(c);
-		buf_free(&out);
-		return;
-	}
-	ERR_clear_error();
-	conn_free(c);
-}
-
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
-{
-	struct ceiling *cl = ((struct ceiling_arg *)arg)->cl;
-	struct ceiling_conn *c;
-	SSL *ssl;
-
-	(void)sa;
-	(void)salen;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if (worker_pool_take_slot(&cl->pool) < 0) {
-		close(fd);
-		return;
-	}
-	c = calloc(1, sizeof *c);
-	ssl = SSL_new(cl->ctx);
-	if (!c || !ssl) {
-		free(c);
-		SSL_free(ssl);
-		close(fd);
-		worker_pool_release_slot(&cl->pool);
-		return;
-	}
-	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
-	c->cl = cl;
-	c->id = atomic_fetch_add(&cl->next_id, 1);
-	c->bev = bufferevent_openssl_socket_new(evconnlistener_get_base(l), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CAPF_MAX_MSG);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
+/* A TLS or socket error, the peer gone: on_end is NULL, so tls_conn frees
+ * the connection (conn_gone counts an unfinished session as failed). */
+static const struct tls_conn_ops ceiling_ops = {
+	.on_new = conn_new,
+	.on_connected = conn_connected,
+	.on_read = conn_read,
+	.on_free = conn_gone,
+};
 
 /* ---- options and the run ---- */
 
@@ -338,19 +290,16 @@ static int ceiling_listen(struct ceiling *cl, const struct ceiling_args *a, char
 		seterr(err, errlen, "%s is not a loopback address", a->listen);
 		return -1;
 	}
-	if (addr_check_free((struct sockaddr *)&ss, sslen, a->listen, err, errlen) < 0 ||
-	    worker_pool_init(&cl->pool, a->threads, 0, err, errlen) < 0)
+	if (worker_pool_init(&cl->pool, a->threads, 0, err, errlen) < 0)
 		return -1;
-	cl->listeners = calloc((size_t)a->threads, sizeof *cl->listeners);
-	cl->args = calloc((size_t)a->threads, sizeof *cl->args);
-	if (!cl->listeners || !cl->args) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	for (int i = 0; i < a->threads; i++)
-		cl->args[i].cl = cl;
-	return worker_pool_listen(&cl->pool, cl->listeners, accept_cb, cl->args, sizeof *cl->args,
-				  (struct sockaddr *)&ss, sslen, a->listen, err, errlen);
+	cl->svc = (struct tls_service){
+		.name = "load-ceiling", .ssl_ctx = cl->ctx, .ops = &ceiling_ops, .owner = cl,
+		.user_size = sizeof(struct ceiling_conn), .max_msg = CAPF_MAX_MSG, .nodelay = 1,
+		.release_buffers = 1,
+		/* no cap, no per-address limit, no handshake cut short during the run */
+		.limits = { .handshake_timeout = a->max_seconds < INT_MAX - 1 ? (int)a->max_seconds + 1 : INT_MAX },
+	};
+	return tls_service_start(&cl->svc, &cl->pool, a->listen, err, errlen);
 }
 
 static double process_cpu(void)
@@ -388,15 +337,11 @@ static void serve(struct ceiling *cl, const struct ceiling_args *a, const sigset
 	       served ? cpu * 1e6 / (double)served : 0.0);
 }
 
+/* After the workers stopped: the listeners and the connections still open. */
 static void ceiling_free(struct ceiling *cl)
 {
-	for (int i = 0; cl->listeners && i < cl->pool.count; i++)
-		if (cl->listeners[i])
-			evconnlistener_free(cl->listeners[i]);
-	/* Connections still open at the stop are left to the process's exit. */
+	tls_service_close(&cl->svc, NULL);
 	worker_pool_free(&cl->pool);
-	free(cl->listeners);
-	free(cl->args);
 	SSL_CTX_free(cl->ctx);
 	signer_free(cl->signer);
 }

@@ -92,31 +92,31 @@ X509 *mfg_mic_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *mic_key, const char *c
 enum tls_max { TLS_MAX_DEFAULT = 0, TLS_MAX_1_0, TLS_MAX_1_2, TLS_MAX_1_3 };
 int tls_max_parse(const char *s, enum tls_max *out);
 
-struct tls_conn;
+struct tls_client;
 /* 1 if the text is HOST, HOST:PORT or [IPV6]:PORT. */
 int tls_hostport_valid(const char *hostport);
 /* Connect to HOST:PORT (default port 3804), TLS handshake without a client
  * certificate, then accept the server only if its certificate is one of
  * `trusted` or chains to one of them (trusted NULL: the caller checks the
- * server's certificate itself, with tls_conn_peer). */
-int tls_conn_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
-		  struct tls_conn **out, char *err, size_t errlen);
+ * server's certificate itself, with tls_client_peer). */
+int tls_client_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
+		    struct tls_client **out, char *err, size_t errlen);
 /* Start every later connection from this local address (a numeric IPv4
  * or IPv6 address; connections of the other family are left alone). */
 int tls_client_set_source(const char *addr);
 /* One SSL_write with the whole message. */
-int tls_conn_send(struct tls_conn *c, const uint8_t *data, size_t len, char *err, size_t errlen);
+int tls_client_send(struct tls_client *c, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* Read one whole CAPF message into *msg (valid until the next call).
  * 1 = a message, 0 = the server closed, -1 = error or timeout (err says),
  * -2 = bytes that are not a CAPF message (*msg and *len hold them). */
-int tls_conn_recv(struct tls_conn *c, const uint8_t **msg, size_t *len, char *err, size_t errlen);
-void tls_conn_close(struct tls_conn *c);
+int tls_client_recv(struct tls_client *c, const uint8_t **msg, size_t *len, char *err, size_t errlen);
+void tls_client_close(struct tls_client *c);
 /* The server's certificate (a new reference, X509_free it), and the SSL
  * object for protocols other than CAPF (TVS). */
-X509 *tls_conn_peer(const struct tls_conn *c);
-struct ssl_st *tls_conn_ssl(struct tls_conn *c);
+X509 *tls_client_peer(const struct tls_client *c);
+struct ssl_st *tls_client_ssl(struct tls_client *c);
 /* "TLSv1.2 AES256-GCM-SHA384" */
-void tls_conn_describe(const struct tls_conn *c, char *out, size_t outcap);
+void tls_client_describe(const struct tls_client *c, char *out, size_t outcap);
 
 /* ---- subcommands ---- */
 
@@ -139,6 +139,6 @@ enum { ITL_CAPF_OK = 0, ITL_CAPF_NONE = 1 /* no ITL: trust capf.pem */,
        ITL_CAPF_FAILED = -1 /* err says why: "LSC: Connection failed" */,
        ITL_CAPF_REFUSED = -2 /* console and result lines printed ("No valid CAPF server") */ };
 int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, int timeout_ms,
-		  struct tls_conn **conn, char *err, size_t errlen);
+		  struct tls_client **conn, char *err, size_t errlen);
 
 #endif

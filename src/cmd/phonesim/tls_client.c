@@ -31,7 +31,7 @@
 
 #define CAPF_DEFAULT_PORT "3804"
 
-struct tls_conn {
+struct tls_client {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
@@ -254,7 +254,7 @@ static int verify_server(SSL *ssl, STACK_OF(X509) *trusted, char *err, size_t er
 	return ok ? 0 : -1;
 }
 
-static int handshake(struct tls_conn *c, STACK_OF(X509) *trusted, char *err, size_t errlen)
+static int handshake(struct tls_client *c, STACK_OF(X509) *trusted, char *err, size_t errlen)
 {
 	c->ssl = SSL_new(c->ctx);
 	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
@@ -274,10 +274,10 @@ static int handshake(struct tls_conn *c, STACK_OF(X509) *trusted, char *err, siz
 	return trusted ? verify_server(c->ssl, trusted, err, errlen) : 0; /* NULL: the caller checks */
 }
 
-int tls_conn_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
-		  struct tls_conn **out, char *err, size_t errlen)
+int tls_client_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max max, int timeout_ms,
+		    struct tls_client **out, char *err, size_t errlen)
 {
-	struct tls_conn *c = calloc(1, sizeof *c);
+	struct tls_client *c = calloc(1, sizeof *c);
 
 	if (!c) {
 		seterr(err, errlen, "out of memory");
@@ -286,14 +286,14 @@ int tls_conn_open(const char *hostport, STACK_OF(X509) *trusted, enum tls_max ma
 	c->timeout_ms = timeout_ms;
 	c->fd = connect_tcp(hostport, timeout_ms, err, errlen);
 	if (c->fd < 0 || !(c->ctx = client_ctx(max, err, errlen)) || handshake(c, trusted, err, errlen) < 0) {
-		tls_conn_close(c);
+		tls_client_close(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
 }
 
-int tls_conn_send(struct tls_conn *c, const uint8_t *data, size_t len, char *err, size_t errlen)
+int tls_client_send(struct tls_client *c, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
 	ERR_clear_error();
 	if (len > INT32_MAX || SSL_write(c->ssl, data, (int)len) != (int)len) {
@@ -304,7 +304,7 @@ int tls_conn_send(struct tls_conn *c, const uint8_t *data, size_t len, char *err
 }
 
 /* A whole message at the front of buf: 1, not yet: 0, not CAPF: -1. */
-static int framed(struct tls_conn *c, size_t *total)
+static int framed(struct tls_client *c, size_t *total)
 {
 	char why[ERRLEN];
 	int rc;
@@ -318,7 +318,7 @@ static int framed(struct tls_conn *c, size_t *total)
 }
 
 /* More bytes from the server: >0 read, 0 closed, -1 timeout or error. */
-static int read_more(struct tls_conn *c, char *err, size_t errlen)
+static int read_more(struct tls_client *c, char *err, size_t errlen)
 {
 	int n, e;
 
@@ -340,7 +340,7 @@ static int read_more(struct tls_conn *c, char *err, size_t errlen)
 	return -1;
 }
 
-int tls_conn_recv(struct tls_conn *c, const uint8_t **msg, size_t *len, char *err, size_t errlen)
+int tls_client_recv(struct tls_client *c, const uint8_t **msg, size_t *len, char *err, size_t errlen)
 {
 	size_t total = 0;
 	int rc;
@@ -365,22 +365,22 @@ int tls_conn_recv(struct tls_conn *c, const uint8_t **msg, size_t *len, char *er
 	return 1;
 }
 
-X509 *tls_conn_peer(const struct tls_conn *c)
+X509 *tls_client_peer(const struct tls_client *c)
 {
 	return SSL_get1_peer_certificate(c->ssl);
 }
 
-SSL *tls_conn_ssl(struct tls_conn *c)
+SSL *tls_client_ssl(struct tls_client *c)
 {
 	return c->ssl;
 }
 
-void tls_conn_describe(const struct tls_conn *c, char *out, size_t outcap)
+void tls_client_describe(const struct tls_client *c, char *out, size_t outcap)
 {
 	snprintf(out, outcap, "%s %s", SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl));
 }
 
-void tls_conn_close(struct tls_conn *c)
+void tls_client_close(struct tls_client *c)
 {
 	if (!c)
 		return;
