@@ -16,10 +16,14 @@ TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl tcpdump 
 # The browser test (tests/browser) drives Chromium with Node.js; an npm that
 # came with another Node.js package is kept.
 command -v npm >/dev/null || TEST_PKGS+=(nodejs npm)
+# The package test (tests/e2e/package.sh): dpkg-buildpackage, lintian,
+# systemd-analyze for the units; promtool (package prometheus, below) checks
+# the alerting rules and /metrics.
+TEST_PKGS+=(debhelper devscripts dpkg-dev fakeroot lintian systemd)
 # Real servers and clients for the 'servers' tests (tests/e2e/servers_*.sh): installed
 # when they can be, without starting their system services; a test whose package is
 # missing says "skipped".
-SERVER_PKGS=(freeradius eapoltest ocserv openconnect kamailio kamailio-tls-modules)
+SERVER_PKGS=(freeradius eapoltest ocserv openconnect kamailio kamailio-tls-modules prometheus)
 
 want_asan=0 want_test=0
 for a in "$@"; do
@@ -64,7 +68,7 @@ if [ "${#server_missing[@]}" -gt 0 ]; then
 		done
 	fi
 	[ -z "$policy" ] || rm -f "$policy"
-	units=$(printf '%s\n' "${server_missing[@]}" | sed -n 's/^\(freeradius\|kamailio\)$/\1/p; s/^ocserv$/ocserv ocserv.socket/p')
+	units=$(printf '%s\n' "${server_missing[@]}" | sed -n 's/^\(freeradius\|kamailio\|prometheus\)$/\1/p; s/^ocserv$/ocserv ocserv.socket/p')
 	[ -z "$units" ] || ! command -v systemctl >/dev/null || systemctl disable -q $units 2>/dev/null || true
 fi
 

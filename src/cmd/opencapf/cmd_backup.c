@@ -23,7 +23,8 @@ static const char restore_usage[] =
 	"Restore a backup written by 'opencapf backup' into the state folder (--state), which\n"
 	"must not exist or be empty. Truncated, altered or foreign archives are refused with\n"
 	"the reason; the database's integrity is checked before the state is put in place.\n"
-	"Run it as the user opencapfd runs as (e.g. sudo -u opencapf) so that it owns the files.\n"
+	"The files belong to the user who runs it: for the packaged service, restore as root and\n"
+	"then 'chown -R opencapf:opencapf /var/lib/opencapf'.\n"
 	"  --passphrase-file F  the passphrase of an encrypted backup (first line of F)\n";
 
 static int parse(struct cli *cli, int argc, char **argv, const char *usage, const char **pass_file, int *help)

@@ -18,6 +18,7 @@
 #include "admin/itl_file.h"
 #include "admin/service_certs.h"
 #include "cmd/opencapfd/config.h"
+#include "cmd/opencapfd/notify.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/capf_listener.h"
@@ -349,6 +350,9 @@ static void daemon_cleanup(struct daemon *d)
 		unlink(d->cfg.pidfile);
 }
 
+/* SIGINT or SIGTERM ends the wait. SIGHUP does not reload (the
+ * configuration is read once; the CAPF certificate is followed without
+ * it): it is logged and ignored rather than ending the daemon. */
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -357,7 +361,9 @@ static int wait_for_signal(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
+	sigaddset(&set, SIGHUP);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		log_warn("SIGHUP: no reload; restart opencapfd to apply configuration changes");
 	return sig;
 }
 
@@ -436,6 +442,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it; main waits with sigwait */
 	connection_caps(&d.cfg);
 
@@ -451,7 +458,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("ready: state %s, %d worker%s", d.cfg.state_dir, workers, workers == 1 ? "" : "s");
+	notify_send("READY=1\nSTATUS=serving");
 	log_info("stopping on signal %d", wait_for_signal());
+	notify_send("STOPPING=1");
 	worker_pool_stop(&d.pool);
 	rc = 0;
 out:
