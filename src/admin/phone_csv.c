@@ -326,7 +326,7 @@ void phone_csv_write_row(struct buf *b, const struct phone *p, int with_auth_str
 	csv_put(b, p->model, 0);
 	csv_put(b, p->description, 0);
 	csv_put(b, auth_mode_name(p->auth), 0);
-	csv_put(b, with_auth_strings ? p->auth_string : "", 0);
+	csv_put(b, with_auth_strings && p->auth == AUTH_STRING ? p->auth_string : "", 0); /* only a used one */
 	csv_put(b, key_order_name(p->key_order), 0);
 	snprintf(n, sizeof n, "%d", p->rsa_bits);
 	csv_put(b, n, 0);

@@ -160,6 +160,13 @@ static void add_setting_problem(char *err, size_t errlen, enum phone_setting s, 
 	phone_settings_add_problem(err, errlen, msg, v);
 }
 
+const char *phone_settings_check_auth(const struct phone *p, unsigned given)
+{
+	if ((given & (1u << PSET_AUTH_STRING)) && p->auth != AUTH_STRING)
+		return "an authentication string is used only with auth \"string\"";
+	return NULL;
+}
+
 int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, unsigned *given,
 			 char *err, size_t errlen)
 {
@@ -183,5 +190,7 @@ int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, u
 		else
 			*given |= 1u << s;
 	}
+	if (phone_settings_check_auth(p, *given))
+		phone_settings_add_problem(err, errlen, phone_settings_check_auth(p, *given), NULL);
 	return err[0] ? -1 : 0;
 }

@@ -40,6 +40,11 @@ int phone_settings_apply(const char *const value[PSET_COUNT], struct phone *p, u
  * setting its own way: "ec_bits '1': ..." or "--ec-bits 1: ..."). */
 const char *phone_setting_set(enum phone_setting s, const char *v, struct phone *p);
 
+/* A setting that makes no sense with the others once applied (given: the
+ * bits of the settings given): an auth string for a phone whose mode is not
+ * "string" would be stored and never used. The sentence, or NULL. */
+const char *phone_settings_check_auth(const struct phone *p, unsigned given);
+
 /* Append one problem to err ('; '-separated): msg, with its "%s" (if any)
  * replaced by val; a val that is not clean text is shown as '?'. */
 void phone_settings_add_problem(char *err, size_t errlen, const char *msg, const char *val);

@@ -167,17 +167,20 @@ static void clear_empty_text(const json_t *o, struct phone *p)
 static int phone_name(const json_t *o, int creating, struct phone *p, char *err, size_t errlen)
 {
 	const char *name;
+	char canonical[16];
 	int rc = member_string(o, "name", 63, &name, err, errlen);
 
 	if (rc < 0)
 		return -1;
+	if (rc > 0 && devname_normalize(name, canonical, sizeof canonical) == 0)
+		name = canonical;   /* a MAC address or "sep..." as SEP + 12 upper-case hex digits */
 	if (creating && rc == 0) {
 		seterr(err, errlen, "'name' is required (a device name, e.g. SEP001122334455)");
 		return -1;
 	}
 	if (rc > 0 && !devname_valid(name)) {
-		seterr(err, errlen, "'%s' is not a device name: expected SEP followed by 12 upper-case hex digits "
-				    "(e.g. SEP001122334455)", name);
+		seterr(err, errlen, "'%s' is not a device name: expected SEP followed by 12 hex digits "
+				    "(e.g. SEP001122334455) or the phone's MAC address", text_valid(name) ? name : "?");
 		return -1;
 	}
 	if (rc > 0 && !creating && strcmp(name, p->name) != 0) {
@@ -279,8 +282,28 @@ int api_input_operation(const json_t *o, enum capf_op *op, int64_t *deadline, ch
 
 /* ---- filters ---- */
 
+/* name as SEP + 12 upper-case hex digits when it is a MAC address or
+ * "sep..." (the copy is kept in out->canonical); NULL when out of memory. */
+static const char *canonical_name(struct api_filter *out, const char *name)
+{
+	char c[16], **grown;
+
+	if (devname_normalize(name, c, sizeof c) < 0 || strcmp(c, name) == 0)
+		return name;
+	if (!(grown = realloc(out->canonical, (out->n_canonical + 1) * sizeof *grown)))
+		return NULL;
+	out->canonical = grown;
+	if (!(grown[out->n_canonical] = strdup(c)))
+		return NULL;
+	return grown[out->n_canonical++];
+}
+
 static int filter_add_name(struct api_filter *out, size_t *cap, const char *name, char *err, size_t errlen)
 {
+	if (!(name = canonical_name(out, name))) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
 	if (!devname_valid(name)) {
 		seterr(err, errlen, "'%.40s' is not a device name: expected SEP followed by 12 upper-case hex digits",
 		       text_valid(name) ? name : "?");
@@ -390,6 +413,11 @@ int api_input_filter(const json_t *o, struct api_filter *out, char *err, size_t 
 
 void api_filter_free(struct api_filter *f)
 {
+	for (size_t i = 0; i < f->n_canonical; i++)
+		free(f->canonical[i]);
+	free(f->canonical);
+	f->canonical = NULL;
+	f->n_canonical = 0;
 	free(f->names);
 	free(f->owned);
 	f->names = NULL;

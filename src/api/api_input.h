@@ -50,6 +50,8 @@ struct api_filter {
 	struct phone_filter f;
 	const char **names;          /* malloc'd array; the strings are in `owned` or the JSON */
 	char *owned;                 /* a split comma-separated list, malloc'd */
+	char **canonical;            /* names rewritten to SEP + 12 upper-case hex digits, malloc'd */
+	size_t n_canonical;
 };
 int api_input_filter(const json_t *o, struct api_filter *out, char *err, size_t errlen);
 void api_filter_free(struct api_filter *f);

@@ -27,17 +27,33 @@
 
 /* ---- one phone: phone_full_json() (admin/phone_json.c), the shape of `phone show --json` ---- */
 
+/* The path's device name made canonical (a MAC address or lower-case
+ * "sep..." becomes SEP + 12 upper-case hex digits); 1 when it is a device name. */
+static int phone_param_valid(struct api_req *r)
+{
+	char canonical[16], *dup;
+
+	if (devname_normalize(r->param[0], canonical, sizeof canonical) == 0 && strcmp(canonical, r->param[0]) &&
+	    (dup = strdup(canonical))) {
+		free(r->param[0]);
+		r->param[0] = dup;
+	}
+	return devname_valid(r->param[0]);
+}
+
 /* The phone named by the path; a reply (400/404/500) is sent otherwise. */
 static int load_phone(struct api_req *r, struct phone *p)
 {
-	const char *name = r->param[0];
+	const char *name;
 	int rc;
 
-	if (!devname_valid(name)) {
-		api_reply_error(r, 404, "no phone named '%.64s' (device names are SEP + 12 upper-case hex digits)",
+	if (!phone_param_valid(r)) {
+		name = r->param[0];
+		api_reply_error(r, 404, "no phone named '%.64s' (device names are SEP + 12 hex digits, or a MAC address)",
 				name);
 		return -1;
 	}
+	name = r->param[0];
 	rc = store_phone_get(r->st, name, p);
 	if (rc > 0)
 		api_reply_error(r, 404, "no phone named %s", name);
@@ -178,7 +194,7 @@ void api_phone_update(struct api_req *r)
 	char err[ERRLEN];
 	int rc;
 
-	if (!devname_valid(r->param[0])) {
+	if (!phone_param_valid(r)) {
 		load_phone(r, &p);
 		return;
 	}
@@ -198,7 +214,7 @@ void api_phone_delete(struct api_req *r)
 
 	if (api_query_bool(r, "force", &force) < 0)
 		return;
-	if (!devname_valid(r->param[0])) {
+	if (!phone_param_valid(r)) {
 		load_phone(r, &p);
 		return;
 	}
@@ -234,7 +250,7 @@ void api_phone_operation(struct api_req *r)
 		api_reply_error(r, 400, "%s", err);
 		return;
 	}
-	if (!devname_valid(r->param[0])) {
+	if (!phone_param_valid(r)) {
 		load_phone(r, &p);
 		return;
 	}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -391,6 +392,36 @@ int devname_valid(const char *name)
 		if (!isxdigit((unsigned char)name[i]) || islower((unsigned char)name[i]))
 			return 0;
 	return 1;
+}
+
+int devname_normalize(const char *in, char *out, size_t cap)
+{
+	char hex[13];
+	size_t n = 0, len = strlen(in);
+	const char *p = in;
+	char sep = 0;
+
+	while (len && isspace((unsigned char)p[len - 1]))
+		len--;
+	while (len && isspace((unsigned char)*p))
+		p++, len--;
+	if (len >= 3 && strncasecmp(p, "SEP", 3) == 0)
+		p += 3, len -= 3;
+	for (size_t i = 0; i < len; i++) {
+		if (isxdigit((unsigned char)p[i]) && n < 12) {
+			hex[n++] = (char)toupper((unsigned char)p[i]);
+			continue;
+		}
+		if (!strchr(":-.", p[i]) || i == 0 || i + 1 == len || (sep && p[i] != sep) ||
+		    !isxdigit((unsigned char)p[i - 1]))
+			return -1;
+		sep = p[i];
+	}
+	hex[n] = '\0';
+	if (n != 12 || cap < 16)
+		return -1;
+	snprintf(out, cap, "SEP%s", hex);
+	return 0;
 }
 
 /* Length of the character at p (at most `left` bytes) when it is printable

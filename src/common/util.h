@@ -71,6 +71,11 @@ int64_t now_utc(void);
 
 /* Device names: "SEP" + 12 upper-case hex digits (other vendor forms: see
  * devname.c). Returns 1 if valid. */
+/* A MAC-based device name as people type it ("sep001122334455",
+ * "SEP00-11-22-33-44-55", "00:11:22:33:44:55", "0011.2233.4455") to the
+ * canonical "SEP" + 12 upper-case hex digits in out (cap >= 16); one kind
+ * of separator, only between digits. 0, or -1 when it is no such name. */
+int devname_normalize(const char *in, char *out, size_t cap);
 int devname_valid(const char *name);
 
 /* Text a phone field may hold: valid UTF-8, no control characters. 1 if so. */

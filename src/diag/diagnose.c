@@ -155,8 +155,9 @@ static void describe_presented(struct dctx *d)
 		fix(add(r, DIAG_WARN, "certificate", "§3, §8",
 			"no certificate of this phone on record: it presents its LSC if it has one, else its MIC, "
 			"but this state has seen neither"),
-		    "schedule a Troubleshoot to fetch the phone's certificates into the state: "
-		    "opencapf phone op %s troubleshoot; then run diagnose again", d->name);
+		    "%sschedule a Troubleshoot to fetch the phone's certificates into the state: "
+		    "opencapf phone op %s troubleshoot; then run diagnose again",
+		    r->known ? "" : "once the phone is added (above), ", d->name);
 		return;
 	}
 	pki_cert_info(d->cert, &r->cert);

@@ -184,8 +184,10 @@ call PATCH /api/v1/phones/SEP001122334455 "${AUTH[@]}" "${JSON[@]}" -d '{"descri
 expect 400 "control characters: 400"
 call PATCH /api/v1/phones/SEP000000000001 "${AUTH[@]}" "${JSON[@]}" -d '{"auth":"string"}'
 expect 400 "string mode without a string: 400"
-call POST /api/v1/phones "${AUTH[@]}" "${JSON[@]}" -d '{"name":"sep001122334477"}'
-expect 400 "a lower-case device name: 400"
+call POST /api/v1/phones "${AUTH[@]}" "${JSON[@]}" -d '{"name":"sep0011223344z7"}'
+expect 400 "a device name with a non-hex digit: 400"
+call POST /api/v1/phones "${AUTH[@]}" "${JSON[@]}" -d '{"name":"00:11:22:33:44:zz"}'
+expect 400 "a MAC address with a non-hex digit: 400"
 call POST /api/v1/phones "${AUTH[@]}" "${JSON[@]}" -d '{"model":"7962"}'
 expect 400 "a phone without a name: 400"
 head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/big.json"

@@ -39,6 +39,32 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *c
 	return EXIT_USAGE;
 }
 
+/* "--model needs a value" or "unknown option '--modle'", naming the option
+ * as typed (getopt's optopt is the option's code, not its name). */
+static void report_bad_option(char **argv, const struct option *all, int missing_value)
+{
+	const char *typed = optind > 0 ? argv[optind - 1] : "";
+
+	if (missing_value) {
+		for (size_t i = 0; all[i].name; i++)
+			if (all[i].val == optopt && all[i].has_arg == required_argument && optopt > 0x7f) {
+				cli_error("%s: --%s needs a value", argv[0], all[i].name);
+				return;
+			}
+		if (strncmp(typed, "--", 2) == 0 && text_valid(typed))
+			cli_error("%s: %s needs a value", argv[0], typed);
+		else if (optopt > 0x20 && optopt < 0x7f)
+			cli_error("%s: -%c needs a value", argv[0], optopt);
+		else
+			cli_error("%s: an option needs a value", argv[0]);
+		return;
+	}
+	if (optopt > 0x20 && optopt < 0x7f && strncmp(typed, "--", 2) != 0)
+		cli_error("%s: unknown option '-%c'", argv[0], optopt);
+	else
+		cli_error("%s: unknown option '%s'", argv[0], text_valid(typed) ? typed : "?");
+}
+
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, const char *usage, int *help)
 {
@@ -54,7 +80,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 
 	for (;;) {
 		char so[64];
-		snprintf(so, sizeof so, "h%s", shortopts ? shortopts : "");
+		snprintf(so, sizeof so, ":h%s", shortopts ? shortopts : "");
 		opterr = 0;
 		c = getopt_long(argc, argv, so, all, NULL);
 		if (c == 0x1000) {
@@ -67,10 +93,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 			return -1;
 		}
 		if (c == '?' || c == ':') {
-			if (optopt)
-				cli_error("%s: unknown option or missing value '-%c'", argv[0], optopt);
-			else
-				cli_error("%s: unknown option or missing value '%s'", argv[0], argv[optind - 1]);
+			report_bad_option(argv, all, c == ':');
 			fputs(usage, stderr);
 			return '?';
 		}

@@ -145,6 +145,7 @@ int cmd_diagnose(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cert_file = NULL;
+	char canonical[16];
 	int c, help = 0, json = 0, rc;
 	struct store *st;
 
@@ -160,6 +161,8 @@ int cmd_diagnose(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	if (cli_expect_args(argc, argv, cert_file ? 0 : 1, cert_file ? 0 : 1, diagnose_usage) < 0)
 		return EXIT_USAGE;
+	if (!cert_file && devname_normalize(argv[optind], canonical, sizeof canonical) == 0)
+		argv[optind] = canonical;   /* sep00-11-.., a MAC address: SEP001122334455 */
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
 	rc = run_diagnose(st, cert_file ? NULL : argv[optind], cert_file, json);

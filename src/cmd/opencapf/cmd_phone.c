@@ -53,6 +53,7 @@ static const struct option settings_opts[] = {
 struct settings_given {
 	int count;
 	int op, by;
+	unsigned bits;   /* 1u << PSET_* of each setting given */
 };
 
 /* The setting behind each option of settings_opts, in the same order. */
@@ -73,6 +74,7 @@ static int apply_setting(struct phone *p, int opt, const char *val, struct setti
 		if (settings_opts[i].val != opt)
 			continue;
 		if (!(rule = phone_setting_set(s, val, p))) {
+			g->bits |= 1u << s;
 			g->op |= s == PSET_OPERATION;
 			g->by |= s == PSET_DEADLINE;
 			return 0;
@@ -94,21 +96,33 @@ static void no_auth_string_error(void)
 	cli_error("--auth string needs --auth-string DIGITS (or 'opencapf phone auth-strings generate')");
 }
 
-static int check_consistent(const struct phone *p)
+static int check_consistent(const struct phone *p, unsigned given)
 {
 	if (p->auth == AUTH_STRING && !p->auth_string[0]) {
 		no_auth_string_error();
 		return -1;
 	}
+	if (phone_settings_check_auth(p, given)) {
+		cli_error("--auth-string: %s (add --auth string)", phone_settings_check_auth(p, given));
+		return -1;
+	}
 	return 0;
 }
 
-static int check_name(const char *name)
+/* A device name argument made canonical in place ("sep00-11-22-33-44-55"
+ * and "00:11:22:33:44:55" become SEP001122334455); -1 (printed) if it is none. */
+static int check_name(char **arg)
 {
-	if (devname_valid(name))
+	static char canonical[16];
+
+	if (devname_normalize(*arg, canonical, sizeof canonical) == 0) {
+		*arg = canonical;
 		return 0;
-	cli_error("'%s' is not a device name: expected SEP followed by 12 upper-case hex digits "
-		  "(e.g. SEP001122334455)", text_valid(name) ? name : "?");
+	}
+	if (devname_valid(*arg))
+		return 0;
+	cli_error("'%s' is not a device name: expected SEP followed by 12 hex digits (e.g. SEP001122334455) "
+		  "or the phone's MAC address", text_valid(*arg) ? *arg : "?");
 	return -1;
 }
 
@@ -177,8 +191,8 @@ static int phone_add(struct cli *cli, int argc, char **argv)
 		fputs(settings_help, stdout);
 		return EXIT_OK;
 	}
-	if (cli_expect_args(argc, argv, 1, 1, add_usage) < 0 || check_name(argv[optind]) < 0 ||
-	    check_consistent(&p) < 0)
+	if (cli_expect_args(argc, argv, 1, 1, add_usage) < 0 || check_name(&argv[optind]) < 0 ||
+	    check_consistent(&p, g.bits) < 0)
 		return EXIT_USAGE;
 	snprintf(p.name, sizeof p.name, "%s", argv[optind]);
 	if (cli_open_store(cli, &st) < 0)
@@ -211,11 +225,15 @@ static int set_change(struct phone *p, void *arg, unsigned *given, char *err, si
 	struct settings_given g;
 	int help = 0;
 
-	(void)err;
-	(void)errlen;
+	const char *problem;
+
 	optind = 0;
 	parse_settings(a->cli, a->argc, a->argv, set_usage, p, &help, &g);
 	*given = given_bits(&g);
+	if ((problem = phone_settings_check_auth(p, g.bits))) {
+		seterr(err, errlen, "%s (its mode is %s: add --auth string)", problem, auth_mode_name(p->auth));
+		return -1;
+	}
 	return 0;
 }
 
@@ -236,7 +254,7 @@ static int phone_set(struct cli *cli, int argc, char **argv)
 		fputs(settings_help, stdout);
 		return EXIT_OK;
 	}
-	if (cli_expect_args(argc, argv, 1, 1, set_usage) < 0 || check_name(argv[optind]) < 0)
+	if (cli_expect_args(argc, argv, 1, 1, set_usage) < 0 || check_name(&argv[optind]) < 0)
 		return EXIT_USAGE;
 	if (!g.count) {
 		cli_error("phone set: nothing to change (see 'opencapf phone set --help')");
@@ -360,7 +378,7 @@ static int phone_op(struct cli *cli, int argc, char **argv)
 		cli_error("phone op: selectors, --note and --dry-run go with the form 'phone op OP [NAME...] [SELECTORS]'");
 		goto out;
 	}
-	if (cli_expect_args(argc, argv, 2, 2, op_usage) < 0 || check_name(argv[optind]) < 0)
+	if (cli_expect_args(argc, argv, 2, 2, op_usage) < 0 || check_name(&argv[optind]) < 0)
 		goto out;
 	if (capf_op_parse(argv[optind + 1], &op) < 0) {
 		cli_error("phone op: '%s' is not an operation: expected install, delete, troubleshoot or none",
@@ -409,7 +427,7 @@ static int phone_show(struct cli *cli, int argc, char **argv)
 	}
 	if (help)
 		return EXIT_OK;
-	if (cli_expect_args(argc, argv, 1, 1, show_usage) < 0 || check_name(argv[optind]) < 0)
+	if (cli_expect_args(argc, argv, 1, 1, show_usage) < 0 || check_name(&argv[optind]) < 0)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
@@ -475,7 +493,7 @@ static int phone_remove(struct cli *cli, int argc, char **argv)
 	}
 	if (help)
 		return EXIT_OK;
-	if (cli_expect_args(argc, argv, 1, 1, remove_usage) < 0 || check_name(argv[optind]) < 0)
+	if (cli_expect_args(argc, argv, 1, 1, remove_usage) < 0 || check_name(&argv[optind]) < 0)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;

@@ -459,7 +459,7 @@ void phone_selector_free(struct phone_selector *sel)
 
 static int selector_add_name(struct phone_selector *sel, const char *name, size_t len)
 {
-	char buf[64];
+	char buf[64], canonical[16];
 
 	if (len == 0)
 		return 0;
@@ -469,8 +469,10 @@ static int selector_add_name(struct phone_selector *sel, const char *name, size_
 	}
 	memcpy(buf, name, len);
 	buf[len] = '\0';
-	if (!devname_valid(buf)) {
-		cli_error("'%s' is not a device name: expected SEP followed by 12 upper-case hex digits",
+	if (devname_normalize(buf, canonical, sizeof canonical) == 0)
+		snprintf(buf, sizeof buf, "%s", canonical);
+	else if (!devname_valid(buf)) {
+		cli_error("'%s' is not a device name: expected SEP followed by 12 hex digits or the phone's MAC address",
 			  text_valid(buf) ? buf : "?");
 		return -1;
 	}

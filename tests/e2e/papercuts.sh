@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# papercuts.sh: what a first-time administrator tripped over, each checked
+# the way they met it: an option without its value named by its name, an
+# authentication string refused where it would go unused, device names typed
+# as MAC addresses or in lower case made canonical, diagnose's advice for an
+# unknown phone that works when followed, one daemon per state directory,
+# the man pages covering every command.
+. "$(dirname "$0")/lib.sh"
+
+S="$TEST_TMP/state"
+oc() { "$OPENCAPF" --state "$S" "$@"; }
+q() { sqlite3 "$S/opencapf.db" "$1"; }
+oc init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" >/dev/null || exit 1
+
+# --- an option without its value is named, never shown as a control character
+for args in "phone list --model" "phone list --status" "phone add SEP001122334455 --model" "audit --actor" \
+	"report --format" "phone op install --by" "phone export --out"; do
+	# shellcheck disable=SC2086
+	oc $args >"$TEST_TMP/out" 2>&1
+	opt=${args##* }
+	if grep -q -- "$opt needs a value" "$TEST_TMP/out" && ! LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <"$TEST_TMP/out"); then
+		ok "'opencapf $args' names $opt"
+	else
+		not_ok "'opencapf $args' names $opt: $(head -1 "$TEST_TMP/out" | cat -v)"
+	fi
+done
+expect_exit 2 "an unknown option" oc phone list --modle 7962
+expect_output "unknown option '--modle'" "the unknown option is named as typed"
+
+# --- an authentication string only where it is used
+expect_exit 2 "phone add --auth-string without --auth string is refused" oc phone add SEP001122334455 --auth-string 123456
+expect_output 'used only with auth "string"' "and says why"
+equal "nothing stored" "$(q "SELECT count(*) FROM phones")" 0
+expect_exit 0 "with --auth string it is taken" oc phone add SEP001122334455 --auth string --auth-string 123456
+oc phone add SEP001122334456 >/dev/null
+expect_exit 1 "phone set --auth-string on a null-mode phone is refused" oc phone set SEP001122334456 --auth-string 123456
+equal "the phone keeps no string" "$(q "SELECT auth_string FROM phones WHERE name='SEP001122334456'")" ""
+oc phone import - >"$TEST_TMP/last.out" 2>&1 <<'CSV'
+name,auth,auth_string
+SEP0011223344AA,lsc-first,123456
+CSV
+expect_output 'used only with auth "string"' "phone import refuses it too"
+
+# --- device names as people type them
+for typed in sep0011223344b1 SEP00-11-22-33-44-B2 00:11:22:33:44:b3 0011.2233.44b4; do
+	oc phone add "$typed" >"$TEST_TMP/last.out" 2>&1
+	expect_output "phone SEP0011223344B[1-4] added" "phone add $typed: stored under the canonical name"
+done
+equal "four canonical names" "$(q "SELECT count(*) FROM phones WHERE name GLOB 'SEP0011223344B[1-4]'")" 4
+expect_exit 0 "phone show by MAC address" oc phone show 00-11-22-33-44-b1
+expect_output "SEP0011223344B1" "shows the phone"
+expect_exit 0 "phone op by lower-case name" oc phone op sep0011223344b2 install
+expect_exit 0 "phone list by MAC address selects the phone" oc phone list 00:11:22:33:44:B3 --json
+expect_output '"SEP0011223344B3"' "the listed phone"
+expect_exit 2 "mixed separators are no name" oc phone add 00:11-22:33:44:55
+expect_exit 2 "13 digits are no name" oc phone add 0011223344556
+
+# --- diagnose's advice for an unknown phone works when followed in order
+oc diagnose SEP00112233FFFF >"$TEST_TMP/last.out" 2>&1; cp "$TEST_TMP/last.out" "$TEST_TMP/diag"
+expect_output "fix: opencapf phone add SEP00112233FFFF" "diagnose: add the unknown phone first"
+expect_output "once the phone is added" "the troubleshoot advice waits for the add"
+fixes=$(grep -o 'opencapf phone [a-z]* SEP00112233FFFF[a-z ]*' "$TEST_TMP/diag")
+ran=0
+while read -r cmd; do
+	# shellcheck disable=SC2086
+	oc ${cmd#opencapf } >/dev/null 2>&1 && ran=$((ran + 1))
+done <<<"$fixes"
+equal "every suggested command succeeds in order" "$ran" "$(wc -l <<<"$fixes")"
+
+finish
