@@ -67,4 +67,20 @@ while read -r cmd; do
 done <<<"$fixes"
 equal "every suggested command succeeds in order" "$ran" "$(wc -l <<<"$fixes")"
 
+# --- one daemon per state directory
+start_daemon "$S" || exit 1
+first=$DAEMON_PID
+port2=$(free_port)
+expect_exit 1 "a second opencapfd on the same state refuses to start" \
+	timeout 20 "$OPENCAPFD" --state "$S" --capf-listen "127.0.0.1:$port2" --tvs-listen off --http-listen off
+expect_output "another opencapfd \(pid $first\) already serves the state" "and names the one that holds it"
+equal "the first daemon still runs" "$(kill -0 "$first" 2>/dev/null && echo yes)" yes
+stop_daemon
+start_daemon "$S" || exit 1
+ok "after the first stopped, the state can be served again"
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+start_daemon "$S" || exit 1
+ok "a killed daemon's lock goes with it"
+stop_daemon
+
 finish

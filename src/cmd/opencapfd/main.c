@@ -21,6 +21,7 @@
 #include "cmd/opencapfd/notify.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/store_lock.h"
 #include "net/capf_listener.h"
 #include "net/register_listener.h"
 #include "net/tvs_listener.h"
@@ -428,7 +429,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	char err[ERRLEN];
 	sigset_t set;
-	int workers, rc = 1;
+	int workers, lock_fd, rc = 1;
 
 	log_init("opencapfd", 1);
 	tune_malloc();
@@ -436,6 +437,10 @@ int main(int argc, char **argv)
 	if (load_config(argc, argv, &d.cfg) < 0)
 		return 2;
 	log_set_level((enum log_level)d.cfg.log_level);
+	if (store_lock_state(d.cfg.state_dir, &lock_fd, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	workers = d.cfg.workers > 0 ? d.cfg.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1)
 		workers = 1;
