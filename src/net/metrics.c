@@ -7,6 +7,7 @@
  * microseconds to stay integral and atomic.
  */
 #include "net/metrics.h"
+#include "net/file_service.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -166,4 +167,5 @@ void metrics_render(struct buf *out)
 			 "Time from accepting a CAPF connection to the end of its TLS handshake.", &handshake_hist);
 	render_histogram(out, "opencapf_lsc_issuance_seconds",
 			 "Time from accepting a CAPF connection to the phone storing its new LSC.", &install_hist);
+	file_service_metrics_render(out);
 }

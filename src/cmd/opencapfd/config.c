@@ -40,6 +40,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	cfg->tvs.idle_timeout = TVS_IDLE_TIMEOUT_DEFAULT;
 	cfg->register_tls_profile = TLS_PROFILE_LEGACY;
 	cfg->reg.timeout = REGISTER_TIMEOUT_DEFAULT;
+	file_service_defaults(&cfg->files);
 }
 
 static int parse_int(const char *v, int lo, int hi, int *out)
@@ -195,6 +196,8 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 		rc = set_register(cfg, key, value);
 	else if (strcmp(section, "http") == 0)
 		rc = api_config_set(&cfg->http, key, value);
+	else if (strcmp(section, "files") == 0)
+		rc = file_service_config_set(&cfg->files, key, value);
 	else {
 		seterr(err, errlen, "unknown section [%s]", section);
 		return -1;

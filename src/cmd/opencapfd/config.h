@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "capf/server_session.h"
 #include "net/conn_limit.h"
+#include "net/file_service.h"
 #include "net/tls.h"
 #include "net/register_listener.h"
 #include "net/tvs_listener.h"
@@ -45,6 +46,8 @@ struct daemon_config {
 	struct api_config http;       /* [http]: the admin API, web UI and metrics */
 
 	char tftp_dir[1024];         /* [itl] tftp_dir: "" = keep the state's setting */
+
+	struct file_service_cfg files; /* [files]: TFTP and HTTP over the tftp_dir folder */
 };
 
 void daemon_config_defaults(struct daemon_config *cfg);

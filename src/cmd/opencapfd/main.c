@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "store/store_lock.h"
 #include "net/capf_listener.h"
+#include "net/file_service.h"
 #include "net/register_listener.h"
 #include "net/tvs_listener.h"
 #include "net/tls.h"
@@ -47,6 +48,8 @@ static const char usage_text[] =
 	"  --http-cert FILE       PEM certificate (chain) for HTTPS on the API\n"
 	"  --http-key FILE        its private key\n"
 	"  --web-dir DIR          the web UI's files (default: installed, else the source tree's web/)\n"
+	"  --tftp-listen ADDR:PORT  TFTP file service over the ITL folder (phones: port 69; default off)\n"
+	"  --http-files-listen ADDR:PORT  HTTP file service over the same folder (phones: 6970; default off)\n"
 	"  --register-listen ADDR:PORT  registration TLS check: requires a client certificate,\n"
 	"                         checks it against CallManager-trust, records LSC/MIC (default off)\n"
 	"  --workers N            worker threads (default: one per core)\n"
@@ -69,6 +72,7 @@ enum {
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
+	OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +100,8 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "max-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS },
 	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "tftp-listen", required_argument, NULL, OPT_TFTP_LISTEN },
+	{ "http-files-listen", required_argument, NULL, OPT_HTTP_FILES_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,6 +118,7 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_HTTP_KEY, "http", "key" }, { OPT_WEB_DIR, "http", "web_dir" },
 	{ OPT_REGISTER_LISTEN, "register", "listen" },
 	{ OPT_MAX_PER_ADDRESS, "capf", "max_per_address" }, { OPT_HANDSHAKE_TIMEOUT, "capf", "handshake_timeout" },
+	{ OPT_TFTP_LISTEN, "files", "tftp_listen" }, { OPT_HTTP_FILES_LISTEN, "files", "http_listen" },
 	{ 0, NULL, NULL },
 };
 
@@ -187,6 +194,7 @@ struct daemon {
 	SSL_CTX *reg_ctx;
 	struct signer *signer;
 	struct api_server *api;
+	struct file_service *files;
 };
 
 static int start_capf(struct daemon *d)
@@ -322,6 +330,24 @@ static int publish_itl(struct daemon *d)
 	return 0;
 }
 
+/* TFTP and HTTP over the folder ITLFile.tlv is published to (file_service.h). */
+static int start_files(struct daemon *d)
+{
+	char err[ERRLEN], dir[4096] = "";
+
+	if (!file_service_enabled(&d->cfg.files))
+		return 0;
+	if (itl_tftp_dir(d->pool.workers[0].st, dir, sizeof dir) < 0 || mkdir_p(dir, 0755) < 0) {
+		log_err("file service: cannot find or create the folder %s", dir);
+		return -1;
+	}
+	if (!(d->files = file_service_start(&d->cfg.files, dir, err, sizeof err))) {
+		log_err("file service: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The admin API, web UI and metrics on their own thread (api.h). */
 static int start_api(struct daemon *d)
 {
@@ -338,6 +364,7 @@ static int start_api(struct daemon *d)
 static void daemon_cleanup(struct daemon *d)
 {
 	api_server_stop(d->api);
+	file_service_stop(d->files);
 	capf_service_close(&d->capf);
 	tvs_service_close(&d->tvs);
 	register_service_close(&d->reg);
@@ -457,6 +484,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (publish_itl(&d) < 0 || start_capf(&d) < 0 || start_tvs(&d) < 0 || start_register(&d) < 0 || start_api(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
+		goto out;
+	if (start_files(&d) < 0)
 		goto out;
 	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
 		log_err("%s", err);

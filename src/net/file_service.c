@@ -1,0 +1,160 @@
+/*
+ * file_service.c: the file service's thread and configuration
+ * (file_service.h). Listeners are bound before the thread starts, so a busy
+ * port is an error at start-up; stopping breaks the loop from the caller's
+ * thread (libevent runs with pthreads locking, see workers.c) and frees
+ * everything after the join.
+ */
+#include "net/file_service.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "net/addr.h"
+#include "net/http_files.h"
+#include "net/tftp_server.h"
+
+struct file_service {
+	struct event_base *base;
+	struct tftp_server *tftp;
+	struct http_files *http;
+	pthread_t thread;
+	int running;
+};
+
+void file_service_defaults(struct file_service_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->tftp_timeout_ms = 1000;
+	c->tftp_retries = 5;
+	c->tftp_max_transfers = 4096;
+}
+
+static int set_int(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int set_listen(char *dst, size_t cap, const char *v)
+{
+	if (!addr_listen_setting_valid(v) || strlen(v) >= cap)
+		return -1;
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+int file_service_config_set(struct file_service_cfg *c, const char *key, const char *value)
+{
+	if (strcmp(key, "tftp_listen") == 0)
+		return set_listen(c->tftp_listen, sizeof c->tftp_listen, value);
+	if (strcmp(key, "http_listen") == 0)
+		return set_listen(c->http_listen, sizeof c->http_listen, value);
+	if (strcmp(key, "tftp_timeout_ms") == 0)
+		return set_int(value, 10, 60000, &c->tftp_timeout_ms);
+	if (strcmp(key, "tftp_retries") == 0)
+		return set_int(value, 1, 100, &c->tftp_retries);
+	if (strcmp(key, "tftp_max_transfers") == 0)
+		return set_int(value, 1, 1000000, &c->tftp_max_transfers);
+	return -2;
+}
+
+static int on(const char *listen)
+{
+	return listen[0] && strcmp(listen, "off") != 0;
+}
+
+int file_service_enabled(const struct file_service_cfg *c)
+{
+	return on(c->tftp_listen) || on(c->http_listen);
+}
+
+static void *run(void *arg)
+{
+	struct file_service *fs = arg;
+
+	event_base_loop(fs->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static void free_parts(struct file_service *fs)
+{
+	tftp_server_free(fs->tftp);
+	http_files_free(fs->http);
+	if (fs->base)
+		event_base_free(fs->base);
+	free(fs);
+}
+
+static int bind_all(struct file_service *fs, const struct file_service_cfg *c, const char *dir,
+		    char *err, size_t errlen)
+{
+	struct tftp_server_opts o = { .root = dir, .timeout_ms = (unsigned)c->tftp_timeout_ms,
+				      .retries = (unsigned)c->tftp_retries,
+				      .max_transfers = (unsigned)c->tftp_max_transfers };
+
+	if (on(c->tftp_listen)) {
+		if (!(fs->tftp = tftp_server_new(fs->base, c->tftp_listen, &o, err, errlen)))
+			return -1;
+		log_info("TFTP listening on %s (port %d), serving %s", c->tftp_listen,
+			 tftp_server_port(fs->tftp), dir);
+	}
+	if (on(c->http_listen)) {
+		if (!(fs->http = http_files_new(fs->base, c->http_listen, dir, 0, err, errlen)))
+			return -1;
+		log_info("HTTP files listening on %s (port %d), serving %s", c->http_listen,
+			 http_files_port(fs->http), dir);
+	}
+	return 0;
+}
+
+struct file_service *file_service_start(const struct file_service_cfg *c, const char *dir,
+					char *err, size_t errlen)
+{
+	struct file_service *fs = calloc(1, sizeof *fs);
+
+	if (!fs || evthread_use_pthreads() < 0 || !(fs->base = event_base_new())) {
+		seterr(err, errlen, "cannot create the file service's event loop");
+		if (fs)
+			free_parts(fs);
+		return NULL;
+	}
+	if (bind_all(fs, c, dir, err, errlen) < 0) {
+		free_parts(fs);
+		return NULL;
+	}
+	if (pthread_create(&fs->thread, NULL, run, fs) != 0) {
+		seterr(err, errlen, "cannot start the file service's thread");
+		free_parts(fs);
+		return NULL;
+	}
+	fs->running = 1;
+	return fs;
+}
+
+void file_service_stop(struct file_service *fs)
+{
+	if (!fs)
+		return;
+	if (fs->running) {
+		event_base_loopbreak(fs->base);
+		pthread_join(fs->thread, NULL);
+	}
+	free_parts(fs);
+}
+
+void file_service_metrics_render(struct buf *out)
+{
+	tftp_metrics_render(out);
+	http_files_metrics_render(out);
+}
