@@ -9,7 +9,7 @@
 # survived, a phone enrolled with the packaged phonesim, /metrics checked.
 . "$(dirname "$0")/lib.sh"
 : "${SOURCE_ROOT:?SOURCE_ROOT must name the source tree}"
-for tool in dpkg-buildpackage dpkg-deb lintian fakeroot python3; do
+for tool in dpkg-buildpackage dpkg-deb lintian fakeroot python3 sqlite3; do
 	command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
 dpkg-checkbuilddeps "$SOURCE_ROOT/debian/control" >/dev/null 2>&1 || {
@@ -89,7 +89,9 @@ fi
 
 # --- the example configuration names every setting the daemon knows
 CONF="$ROOT/etc/opencapf/opencapfd.conf"
-for src in "$SOURCE_ROOT/src/cmd/opencapfd/config.c" "$SOURCE_ROOT/src/api/api_config.c"; do
+for src in "$SOURCE_ROOT/src/cmd/opencapfd/config.c" "$SOURCE_ROOT/src/api/api_config.c" \
+	"$SOURCE_ROOT/src/net/file_service.c"; do
+	[ -f "$src" ] || continue
 	for key in $(grep -o 'strcmp(key, "[a-z_]*")' "$src" | sed 's/.*"\(.*\)")/\1/' | sort -u); do
 		grep -Eq "^#?$key =( |$)" "$CONF" || not_ok "the example configuration lacks $key ($(basename "$src"))"
 	done
@@ -97,7 +99,39 @@ done
 for sec in $(grep -o 'strcmp(section, "[a-z_]*")' "$SOURCE_ROOT/src/cmd/opencapfd/config.c" | sed 's/.*"\(.*\)")/\1/'); do
 	grep -qx "\[$sec\]" "$CONF" || not_ok "the example configuration lacks [$sec]"
 done
-ok "the example configuration lists every section and key of config.c and api_config.c"
+ok "the example configuration lists every section and key the daemon's configuration readers know"
+
+# --- the maintainer scripts, run against a scratch state (system tools replaced by stubs that log)
+M="$TEST_TMP/maint"
+mkdir -p "$M/bin" "$M/var/lib" "$M/backups"
+for tool in adduser chown; do printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n' "$tool" "$M" >"$M/bin/$tool"; done
+printf '#!/bin/sh\nexit 2\n' >"$M/bin/getent"
+printf '#!/bin/sh\necho "runuser $*" >>"%s/calls"\nshift 3\nexec "$@"\n' "$M" >"$M/bin/runuser"
+ln -s "$ROOT/usr/bin/opencapf" "$M/bin/opencapf"
+chmod +x "$M/bin/"*
+for s in postinst postrm; do
+	sed "s|^STATE=/var/lib/opencapf|STATE=$M/var/lib/opencapf|; s|/var/backups/opencapf|$M/backups|g; /#DEBHELPER#/d" \
+		"$TEST_TMP/control/$s" >"$M/$s"
+done
+maint() { PATH="$M/bin:$PATH" sh "$M/$1" "${@:2}"; }
+expect_exit 0 "postinst configure (a first install)" maint postinst configure
+expect_exit 0 "... creates the system user opencapf" grep -q "^adduser --quiet --system --group --home $M/var/lib/opencapf" "$M/calls"
+equal "... and the state folder, 0750" "$(stat -c %a "$M/var/lib/opencapf")" 750
+rmdir "$M/var/lib/opencapf"
+"$ROOT/usr/bin/opencapf" --state "$M/var/lib/opencapf" init --key ec:p256 >/dev/null
+sqlite3 "$M/var/lib/opencapf/opencapf.db" "PRAGMA user_version" >"$M/schema"
+expect_exit 0 "postinst configure 0.0.9 (an upgrade)" maint postinst configure 0.0.9
+expect_output "state backed up to $M/backups/before-upgrade-from-0.0.9-" "... backs the state up first"
+expect_exit 0 "... into an archive that restores" "$ROOT/usr/bin/opencapf" --state "$M/restored" restore \
+	"$(ls "$M"/backups/before-upgrade-from-0.0.9-*.ocb)"
+expect_exit 0 "... then opens the state as opencapf (the schema migration)" \
+	grep -q "^runuser -u opencapf -- opencapf --state $M/var/lib/opencapf check" "$M/calls"
+expect_exit 0 "postrm purge" maint postrm purge
+expect_output "kept the private keys in $M/var/lib/opencapf/keys" "... says it kept the keys"
+equal "... kept keys/ and nothing else" "$(ls "$M/var/lib/opencapf")" keys
+expect_exit 0 "... the CAPF key is still there" test -s "$M/var/lib/opencapf/keys/capf-1.key"
+expect_exit 0 "postrm purge with OPENCAPF_PURGE_KEYS=yes" env OPENCAPF_PURGE_KEYS=yes PATH="$M/bin:$PATH" sh "$M/postrm" purge
+expect_exit 1 "... removes the keys too" test -e "$M/var/lib/opencapf"
 
 # --- the packaged programs, the example configuration with its defaults made explicit
 OC="$ROOT/usr/bin/opencapf"
