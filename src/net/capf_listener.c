@@ -206,6 +206,10 @@ static void expiry_check(struct capf_service *svc)
 		log_warn("capf: the CAPF certificate %s expires in %lld day%s: regenerate it "
 			 "('opencapf capf regenerate') before issuing LSCs", id->cn, (long long)days,
 			 days == 1 ? "" : "s");
+	else if (days < svc->cfg.lsc_days)
+		log_warn("capf: the CAPF certificate %s has %lld days left, less than the LSC validity (%d days): "
+			 "new LSCs end when it does; roll over to a new CAPF certificate in time", id->cn,
+			 (long long)days, svc->cfg.lsc_days);
 }
 
 static void switch_identity(struct capf_service *svc, struct store *st, const char *sha256)

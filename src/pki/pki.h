@@ -133,8 +133,8 @@ void signer_free(struct signer *s);
 
 /* LSC per capf-protocol.md: subject CN=devname + O, OU, L, ST, C of the CAPF
  * subject; issuer = CAPF subject; 16-byte positive random serial; validity
- * `days` from now (backdated 5 minutes for clock skew is NOT done: not_before
- * = now); basicConstraints critical CA:FALSE; keyUsage critical
+ * `days` from now but never past the CAPF certificate's own notAfter
+ * (backdated 5 minutes for clock skew is NOT done: not_before = now); basicConstraints critical CA:FALSE; keyUsage critical
  * digitalSignature+keyEncipherment; EKU serverAuth, clientAuth,
  * 1.3.6.1.5.5.7.3.5; subjectAltName URI:devname; AKI from the CAPF cert; SHA-256. */
 X509 *pki_lsc_issue(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,

@@ -104,6 +104,21 @@ static int add_aki(X509 *x, X509 *capf)
 	return ok ? 0 : -1;
 }
 
+/* An LSC never outlives the CAPF certificate that signs it: past the
+ * issuer's notAfter its chain is expired and every verifier refuses it. */
+static int clip_to_issuer(X509 *x, X509 *issuer, char *err, size_t errlen)
+{
+	const ASN1_TIME *end = X509_get0_notAfter(issuer);
+
+	if (ASN1_TIME_compare(X509_get0_notAfter(x), end) <= 0)
+		return 0;
+	if (X509_set1_notAfter(x, end) != 1) {
+		pki_ossl_err(err, errlen, "cannot set the LSC's end to its issuer's");
+		return -1;
+	}
+	return 0;
+}
+
 /* set_key: how the phone's key goes in (X509_set_pubkey, or the DER-only
  * pki_x509_set_pubkey of pki_spki.c). */
 static X509 *lsc_build(struct signer *s, const char *devname, EVP_PKEY *phone_pub, int days,
@@ -136,7 +151,7 @@ static X509 *lsc_build(struct signer *s, const char *devname, EVP_PKEY *phone_pu
 		pki_ossl_err(err, errlen, "cannot build the LSC");
 		goto fail;
 	}
-	if (pki_set_validity(x, time(NULL), days, err, errlen) != 0)
+	if (pki_set_validity(x, time(NULL), days, err, errlen) != 0 || clip_to_issuer(x, s->issuer, err, errlen) != 0)
 		goto fail;
 	if (pki_add_ext_conf(x, s->issuer, NID_basic_constraints, "critical,CA:FALSE", err, errlen) ||
 	    pki_add_ext_conf(x, s->issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment", err,

@@ -277,6 +277,21 @@ static void test_lsc_ec_ca(void **state)
 	issue_and_check(&ec_ca, phone_ec384);
 }
 
+/* An LSC asked to outlive its CAPF certificate ends when the CAPF does. */
+static void test_lsc_clipped_to_issuer(void **state)
+{
+	char err[ERRLEN];
+	X509 *lsc = pki_lsc_issue(ec_ca.signer, "SEP0011223344CD", phone_ec, DAYS + 1000, err, sizeof err);
+
+	assert_non_null(lsc);
+	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(lsc), X509_get0_notAfter(ec_ca.cert)), 0);
+	X509_free(lsc);
+	lsc = pki_lsc_issue(ec_ca.signer, "SEP0011223344CD", phone_ec, DAYS - 10, err, sizeof err);
+	assert_non_null(lsc);
+	assert_true(ASN1_TIME_compare(X509_get0_notAfter(lsc), X509_get0_notAfter(ec_ca.cert)) < 0);
+	X509_free(lsc);
+}
+
 static void test_lsc_bad_input(void **state)
 {
 	char err[ERRLEN];
@@ -430,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_capf_cert_serials_differ),
 		cmocka_unit_test(test_lsc_rsa_ca),
 		cmocka_unit_test(test_lsc_ec_ca),
+		cmocka_unit_test(test_lsc_clipped_to_issuer),
 		cmocka_unit_test(test_lsc_bad_input),
 		cmocka_unit_test(test_signer_refusals),
 		cmocka_unit_test(test_signer_threads),
