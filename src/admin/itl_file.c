@@ -1,6 +1,6 @@
 /*
  * itl_file.c: building, signing and publishing ITL / CTL files
- * (itl_file.h, ../shared/docs/tvs-and-itl.md).
+ * (itl_file.h, docs/protocol/tvs-and-itl.md).
  *
  * The wire builder (wire/itl_build.c) lays the bytes out and computes every
  * length; this file decides what goes in (which certificates, which name

@@ -1,6 +1,6 @@
 /*
  * itl_show.h: `opencapf itl show` / `ctl show`: print an ITL or CTL file in
- * the layout of the vendor's `show itl` (../shared/docs/tvs-and-itl.md) and
+ * the layout of the vendor's `show itl` (docs/protocol/tvs-and-itl.md) and
  * say whether it verifies.
  *
  * Output: "Length of ITL file: N", the header as a table, then per record

@@ -1,6 +1,6 @@
 /*
  * phone_session.h: the phone side of one CAPF session as a pure state
- * machine (../shared/docs/capf-protocol.md, "Session flow").
+ * machine (docs/protocol/capf-protocol.md, "Session flow").
  *
  * Feed it every message the server sends; it appends the phone's encoded
  * replies (zero, one or two whole messages: REQUEST_IN_PROGRESS is followed

@@ -1,7 +1,7 @@
 /*
  * http_files.h: a read-only HTTP file server over the provisioning folder,
  * on a libevent loop (evhttp): what phones fetch first, on port 6970, before
- * falling back to TFTP (../shared/docs/provisioning.md §1).
+ * falling back to TFTP (docs/protocol/provisioning.md §1).
  *
  * GET and HEAD only (405 otherwise, with Allow). The path, percent-decoded,
  * names a file of the folder under the same rules as TFTP (file_folder.h):
@@ -9,9 +9,11 @@
  * for a name that is refused ("..", absolute after the leading slash,
  * control characters), outside the folder or not a regular file, 404
  * missing. The file goes out with sendfile (evbuffer_add_file), whatever its
- * size. With `unsigned_configs` (the HTTPS service of 6971, where TLS
- * authenticates the file) a request for a configuration's `.cnf.xml.sgn` is
- * answered with the unsigned `.cnf.xml` beside it, as phones expect.
+ * size. Given a TLS context it serves HTTPS (the service of 6971, where TLS
+ * authenticates the file), and a request for a configuration's
+ * `.cnf.xml.sgn` is answered with the unsigned `.cnf.xml` beside it, as
+ * phones expect, or when there is none with the `.sgn`'s content, its
+ * header cut off.
  *
  * Every request is logged on one line and counted for /metrics.
  */
@@ -19,14 +21,16 @@
 #define OPENCAPF_NET_HTTP_FILES_H
 
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "common/util.h"
 
 struct http_files;
 
-/* Listen on ADDR:PORT over the folder dir. NULL with err. */
+/* Listen on ADDR:PORT over the folder dir; HTTPS with ssl (a reference is
+ * taken), else HTTP. NULL with err. */
 struct http_files *http_files_new(struct event_base *base, const char *listen, const char *dir,
-				  int unsigned_configs, char *err, size_t errlen);
+				  SSL_CTX *ssl, char *err, size_t errlen);
 void http_files_free(struct http_files *h);
 int http_files_port(const struct http_files *h);
 

@@ -1,7 +1,7 @@
 /*
  * tftp_server.h: a read-only TFTP server over one folder, on a libevent
  * loop: what phones fetch at boot (ITLFile.tlv, SEP<MAC>.cnf.xml.sgn, ...)
- * when HTTP on 6970 fails (../shared/docs/provisioning.md §1).
+ * when HTTP on 6970 fails (docs/protocol/provisioning.md §1).
  *
  * RFC 1350 read requests in octet mode (netascii is served as the bytes
  * are), RFC 2347 options with blksize (RFC 2348) and tsize (RFC 2349); each

@@ -200,7 +200,7 @@ int pki_capf_cert_check(X509 *cert, char *err, size_t errlen);
  * signature all agree), else 0. */
 int pki_cert_signed_by(X509 *cert, X509 *issuer);
 
-/* ---- ITL / CTL files (pki_itl.c; ../shared/docs/tvs-and-itl.md) ---- */
+/* ---- ITL / CTL files (pki_itl.c; docs/protocol/tvs-and-itl.md) ---- */
 
 struct itl_file;
 struct itl_record;

@@ -1,6 +1,6 @@
 /*
  * pki_itl.c: the X.509 and RSA side of ITL / CTL files
- * (../shared/docs/tvs-and-itl.md): signing and verifying the file, the
+ * (docs/protocol/tvs-and-itl.md): signing and verifying the file, the
  * PUBLIC_KEY and SIGNATURE values of a record, matching a record against a
  * certificate, and the self-signed service certificates (the SAST/TFTP
  * signer, the TVS certificate) that go into the file.

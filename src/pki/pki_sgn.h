@@ -1,6 +1,6 @@
 /*
  * pki_sgn.h: the cryptography of signed provisioning files (`.sgn`) and
- * encrypted configurations (`.enc.sgn`), ../shared/docs/provisioning.md
+ * encrypted configurations (`.enc.sgn`), docs/protocol/provisioning.md
  * §3-4, over the pure codec in wire/sgn.h.
  *
  * Signing: RSA PKCS#1 v1.5 with DigestInfo (SHA-1 or SHA-512) over the whole

@@ -1,7 +1,7 @@
 /*
  * tvs_server.h: the Trust Verification Service, server side, as a pure
  * function: one request message in, one response message out
- * (../shared/docs/tvs-and-itl.md, "Trust Verification Service").
+ * (docs/protocol/tvs-and-itl.md, "Trust Verification Service").
  *
  * The server identifies a certificate by the SHA-256 of the CERTIFICATE
  * element's bytes, exactly as sent; it never parses the certificate (there is

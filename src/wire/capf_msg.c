@@ -1,6 +1,6 @@
 /*
  * capf_msg.c: the CAPF v3 message codec (capf_msg.h,
- * ../shared/docs/capf-protocol.md).
+ * docs/protocol/capf-protocol.md).
  *
  * Invariants:
  * - The decoder never allocates and never reads outside [data, data + len):

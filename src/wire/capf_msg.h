@@ -1,5 +1,5 @@
 /*
- * capf_msg.h: the CAPF v3 message codec (../shared/docs/capf-protocol.md).
+ * capf_msg.h: the CAPF v3 message codec (docs/protocol/capf-protocol.md).
  *
  * One table of commands and tags, one decoder and one encoder, shared by the
  * daemon, the CLI and the phone emulator. Pure: bytes in, structs out, and

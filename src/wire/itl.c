@@ -1,6 +1,6 @@
 /*
  * itl.c: ITL / CTL file decoding, re-encoding and accessors (itl.h,
- * ../shared/docs/tvs-and-itl.md). The builder is in itl_build.c.
+ * docs/protocol/tvs-and-itl.md). The builder is in itl_build.c.
  *
  * Invariants:
  * - Every read of file bytes is bounds-checked against the innermost limit

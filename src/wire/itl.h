@@ -1,5 +1,5 @@
 /*
- * itl.h: the ITL / CTL file codec (../shared/docs/tvs-and-itl.md).
+ * itl.h: the ITL / CTL file codec (docs/protocol/tvs-and-itl.md).
  *
  * A file is a signed header then records; every field is a TLV (tag 1 byte,
  * length 2 bytes big-endian, value) except header tag 13, a single padding

@@ -1,5 +1,5 @@
 /*
- * itl_build.c: writing ITL / CTL files (itl.h, ../shared/docs/tvs-and-itl.md).
+ * itl_build.c: writing ITL / CTL files (itl.h, docs/protocol/tvs-and-itl.md).
  *
  * The builder owns the bytes it writes (a struct buf), so nothing given to it
  * needs to outlive the call. It computes every length field itself:

@@ -1,6 +1,6 @@
 /*
  * roles.h: the certificate roles shared by TVS answers and ITL/CTL records
- * (../shared/docs/tvs-and-itl.md, "Roles"). One table, used by both codecs
+ * (docs/protocol/tvs-and-itl.md, "Roles"). One table, used by both codecs
  * and by everything that prints or parses a role.
  *
  * TVS carries a role in one byte, ITL/CTL in two; the API takes the wider

@@ -1,6 +1,6 @@
 /*
  * sgn.c: decoding, checking and re-encoding `.sgn` / `.enc.sgn` headers
- * (sgn.h, ../shared/docs/provisioning.md §3-4). The builder is in
+ * (sgn.h, docs/protocol/provisioning.md §3-4). The builder is in
  * sgn_build.c.
  *
  * Invariants:

@@ -1,6 +1,6 @@
 /*
  * sgn.h: the codec of signed provisioning files (`.sgn`) and encrypted
- * configuration files (`.enc.sgn`), ../shared/docs/provisioning.md §3 and §4.
+ * configuration files (`.enc.sgn`), docs/protocol/provisioning.md §3 and §4.
  *
  * A file is a header of TLVs (tag 1 byte, length 2 bytes big-endian, value;
  * tag 13 PADDING is a single byte) then the original file's bytes unchanged

@@ -1,6 +1,6 @@
 /*
  * sgn_build.c: writing `.sgn` / `.enc.sgn` files (sgn.h,
- * ../shared/docs/provisioning.md §3-4): the header with every length
+ * docs/protocol/provisioning.md §3-4): the header with every length
  * computed (HEADER_LENGTH, the containers), a zero signature of the
  * modulus's size, padding to a multiple of 4, then the content. Signing is
  * the caller's (pki_sgn.c): it signs sgn_signed_data of the decoded result

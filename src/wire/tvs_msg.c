@@ -1,6 +1,6 @@
 /*
  * tvs_msg.c: the TVS message codec (tvs_msg.h,
- * ../shared/docs/tvs-and-itl.md).
+ * docs/protocol/tvs-and-itl.md).
  *
  * Invariants, as in capf_msg.c:
  * - The decoder never allocates and never reads outside [data, data + len);

@@ -1,6 +1,6 @@
 /*
  * tvs_msg.h: the TVS (Trust Verification Service) message codec
- * (../shared/docs/tvs-and-itl.md).
+ * (docs/protocol/tvs-and-itl.md).
  *
  * Same design as capf_msg.h, over the same element list, framing and
  * accessors (wire/tlv.h): one table of commands and tags, one decoder and

@@ -67,6 +67,28 @@ while read -r cmd; do
 done <<<"$fixes"
 equal "every suggested command succeeds in order" "$ran" "$(wc -l <<<"$fixes")"
 
+# --- the man pages cover every command, and what they point to exists
+: "${MANDIR:?MANDIR must name the man page folder}"
+missing=
+for c in $("$OPENCAPF" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }'); do
+	grep -q "^\.B $c\b" "$MANDIR/opencapf.1" || missing="$missing $c"
+done
+equal "opencapf(1) describes every command of 'opencapf --help'" "${missing:-none}" none
+if [ -n "${PHONESIM:-}" ]; then
+	missing=
+	for c in $("$PHONESIM" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }'); do
+		grep -q "^\.SS $c\b" "$MANDIR/phonesim.1" || missing="$missing $c"
+	done
+	equal "phonesim(1) describes every command of 'phonesim --help'" "${missing:-none}" none
+fi
+for doc in $(grep -ho 'docs/[A-Za-z0-9_/.-]*\.md' "$MANDIR"/*.[0-9] | sort -u); do
+	[ -f "$MANDIR/../$doc" ] && ok "man pages point to $doc, which is in the sources" || not_ok "man pages point to $doc, which is missing"
+done
+expect_exit 0 "phone set --help" oc phone set --help
+expect_no_output "default" "phone set --help shows no defaults (options not given keep their value)"
+expect_exit 0 "phone add --help" oc phone add --help
+expect_output "default null" "phone add --help shows the defaults"
+
 # --- one daemon per state directory
 start_daemon "$S" || exit 1
 first=$DAEMON_PID

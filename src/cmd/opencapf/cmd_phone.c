@@ -25,16 +25,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char settings_help[] =
-	"  --auth MODE          null | string | lsc-first | mic-first (default null)\n"
-	"  --auth-string DIGITS authentication string for --auth string (4-10 digits)\n"
-	"  --key-order ORDER    rsa | ec | ec-rsa (EC preferred, RSA backup); default rsa\n"
-	"  --rsa-bits N         512, 1024, 2048 (default), 3072, 4096\n"
-	"  --ec-bits N          256 (default), 384, 521\n"
-	"  --model MODEL        phone model, e.g. 7962\n"
-	"  --description TEXT   free text\n"
-	"  --operation OP       certificate operation: none | install | delete | troubleshoot\n"
-	"  --by TIME            operation completes by \"YYYY-MM-DD HH:MM\" UTC (default: in 1 day)\n";
+/* The settings options' help: what each takes, and (for add) its default. */
+static const struct {
+	const char *opt, *what, *dflt;
+} settings_help[] = {
+	{ "--auth MODE", "null | string | lsc-first | mic-first", "null" },
+	{ "--auth-string DIGITS", "authentication string for --auth string (4-10 digits)", NULL },
+	{ "--key-order ORDER", "rsa | ec | ec-rsa (EC preferred, RSA backup)", "rsa" },
+	{ "--rsa-bits N", "512, 1024, 2048, 3072, 4096", "2048" },
+	{ "--ec-bits N", "256, 384, 521", "256" },
+	{ "--model MODEL", "phone model, e.g. 7962", NULL },
+	{ "--description TEXT", "free text", NULL },
+	{ "--operation OP", "certificate operation: none | install | delete | troubleshoot", NULL },
+	{ "--by TIME", "operation completes by \"YYYY-MM-DD HH:MM\" UTC", "in 1 day" },
+};
+
+/* For `add` with the defaults; for `set`, where an option not given keeps its value, without. */
+static void print_settings_help(int with_defaults)
+{
+	for (size_t i = 0; i < sizeof settings_help / sizeof settings_help[0]; i++)
+		printf("  %-20s %s%s%s%s\n", settings_help[i].opt, settings_help[i].what,
+		       with_defaults && settings_help[i].dflt ? " (default " : "",
+		       with_defaults && settings_help[i].dflt ? settings_help[i].dflt : "",
+		       with_defaults && settings_help[i].dflt ? ")" : "");
+}
 
 static const struct option settings_opts[] = {
 	{ "auth", required_argument, NULL, 'a' },
@@ -188,7 +202,7 @@ static int phone_add(struct cli *cli, int argc, char **argv)
 	if (parse_settings(cli, argc, argv, add_usage, &p, &help, &g) < 0)
 		return EXIT_USAGE;
 	if (help) {
-		fputs(settings_help, stdout);
+		print_settings_help(1);
 		return EXIT_OK;
 	}
 	if (cli_expect_args(argc, argv, 1, 1, add_usage) < 0 || check_name(&argv[optind]) < 0 ||
@@ -251,7 +265,7 @@ static int phone_set(struct cli *cli, int argc, char **argv)
 	if (parse_settings(cli, argc, argv, set_usage, &p, &help, &g) < 0)
 		return EXIT_USAGE;
 	if (help) {
-		fputs(settings_help, stdout);
+		print_settings_help(0);
 		return EXIT_OK;
 	}
 	if (cli_expect_args(argc, argv, 1, 1, set_usage) < 0 || check_name(&argv[optind]) < 0)

@@ -1,7 +1,7 @@
 /*
  * cmd_sign.c: `opencapf sign FILE...` and `opencapf sgn show|verify|strip
  * FILE`: the signed provisioning files (`.sgn`, `.enc.sgn`) phones with an
- * ITL demand (../shared/docs/provisioning.md §3-4). Signing uses the
+ * ITL demand (docs/protocol/provisioning.md §3-4). Signing uses the
  * SAST/TFTP key of the state, the one whose certificate the ITL lists with
  * the TFTP role (admin/service_certs.h); the layout is wire/sgn.h's, the
  * cryptography pki/pki_sgn.h's.
