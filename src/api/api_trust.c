@@ -75,7 +75,7 @@ static int show_cert(const struct cert_row *row, void *arg)
 	char sha1[80];
 	json_t *o;
 
-	pki_fingerprint_der(row->der, row->derlen, "sha1", 1, sha1, sizeof sha1);
+	pki_fingerprint_der(row->der, row->derlen, "sha1", 0, sha1, sizeof sha1);
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s, s:s, s:b}", "subject", row->subject, "issuer",
 		      row->issuer, "serial", row->serial, "not_before", json_time_utc(row->not_before), "not_after",
 		      json_time_utc(row->not_after), "expired", row->not_after < now_utc(), "sha1", sha1, "sha256",

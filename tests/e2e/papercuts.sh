@@ -89,6 +89,15 @@ expect_no_output "default" "phone set --help shows no defaults (options not give
 expect_exit 0 "phone add --help" oc phone add --help
 expect_output "default null" "phone add --help shows the defaults"
 
+# --- a certificate's fingerprint is written one way everywhere: lower-case hex, no colons
+capf_fp=$(openssl x509 -in "$S/certs/capf.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+for cmd in "capf show" "trust show CAPF-trust" "tvs list"; do
+	# shellcheck disable=SC2086
+	expect_exit 0 "$cmd" oc $cmd
+	expect_output "$capf_fp" "$cmd prints the CAPF certificate's SHA-256 as $capf_fp"
+	expect_no_output "([0-9A-Fa-f]{2}:){8}" "$cmd prints no colon-separated fingerprint"
+done
+
 # --- one daemon per state directory
 start_daemon "$S" || exit 1
 first=$DAEMON_PID

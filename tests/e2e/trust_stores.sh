@@ -70,7 +70,7 @@ expect_exit 0 "B004 enrolls (null string)" session SEP00000000B004
 
 # --- show: fingerprints and usage counts
 oc trust show CAPF-trust >"$TEST_TMP/last.out"
-expect_output "sha1 +$(openssl x509 -in "$TEST_TMP/capf.pem" -noout -fingerprint -sha1 | cut -d= -f2)" \
+expect_output "sha1 +$(openssl x509 -in "$TEST_TMP/capf.pem" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d : | tr A-F a-f)" \
 	"show prints the SHA-1 fingerprint openssl computes"
 expect_output "sha256 +$(fp "$TEST_TMP/capf.pem")" "show prints the SHA-256 fingerprint"
 expect_output "valid +[0-9-]+ [0-9:]+ UTC to [0-9-]+ [0-9:]+ UTC" "show prints the validity"

@@ -62,8 +62,8 @@ static void print_cert_summary(X509 *cert)
 	pki_cert_info(cert, &info);
 	fmt_time_utc(info.not_before, nb, sizeof nb);
 	fmt_time_utc(info.not_after, na, sizeof na);
-	pki_fingerprint(cert, "sha1", 1, sha1, sizeof sha1);
-	pki_fingerprint(cert, "sha256", 1, sha256, sizeof sha256);
+	pki_fingerprint(cert, "sha1", 0, sha1, sizeof sha1);
+	pki_fingerprint(cert, "sha256", 0, sha256, sizeof sha256);
 	days_left = (info.not_after - now_utc()) / 86400;
 	printf("Subject:      %s\n", info.subject);
 	printf("Issuer:       %s%s\n", info.issuer, info.self_signed ? " (self-signed)" : "");

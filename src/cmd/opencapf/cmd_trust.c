@@ -76,7 +76,7 @@ static int print_trust_cert(const struct cert_row *r, void *arg)
 
 	fmt_time_utc(r->not_before, nb, sizeof nb);
 	fmt_time_utc(r->not_after, na, sizeof na);
-	pki_fingerprint_der(r->der, r->derlen, "sha1", 1, sha1, sizeof sha1);
+	pki_fingerprint_der(r->der, r->derlen, "sha1", 0, sha1, sizeof sha1);
 	printf("%s\n  issuer   %s\n  serial   %s\n  valid    %s to %s%s\n  sha1     %s\n  sha256   %s\n",
 	       r->subject, r->issuer, r->serial, nb, na, r->not_after < now_utc() ? " (EXPIRED)" : "", sha1,
 	       r->sha256);
