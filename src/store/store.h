@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define STORE_DB_NAME "opencapf.db"
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

@@ -29,6 +29,7 @@
 
 #include "common/util.h"
 #include "store/store_internal.h"
+#include "store/store_revoke.h"
 
 /* The columns read_cert reads, of issued_certs and of phone_certs (der last, to be added). */
 #define ISSUED_CERT_COLUMNS \
@@ -493,6 +494,22 @@ static int claim_finish(struct store *st, const char *phone, const struct histor
 	return freed < 0 ? -1 : 0;
 }
 
+/* The phone's current LSC, when we issued it and it is not `keep_sha256`,
+ * is revoked for `reason` (a confirmed upgrade supersedes it, a completed
+ * delete ends it), in the completion's transaction. */
+static int revoke_current_lsc(struct store *st, const char *phone, const char *keep_sha256, int reason,
+			      int64_t when)
+{
+	struct cert_row cur;
+	int rc = phone_cert(st, phone, "lsc", 0, &cur);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!cur.issuer_sha256[0] || (keep_sha256 && strcmp(cur.sha256, keep_sha256) == 0))
+		return 0;
+	return store_revoke_locked(st, "capf", cur.serial, cur.issuer_sha256, phone, reason, when) < 0 ? -1 : 0;
+}
+
 static int complete_install(struct store *st, const char *phone, const uint8_t *der, size_t len,
 			    const char *capf_sha256, const struct history_entry *h, const struct store_certinfo *ci)
 {
@@ -509,7 +526,8 @@ static int complete_install(struct store *st, const char *phone, const uint8_t *
 		 * nothing else changed. */
 		return completion_audit(st, phone, "capf.install", "phone removed during the session", &c,
 					ci->serial, NULL);
-	if (set_phone_cert(st, phone, "lsc", "issued", ci, capf_sha256, c.when, der, len) < 0 ||
+	if (revoke_current_lsc(st, phone, ci->sha256, REVOKE_SUPERSEDED, c.when) < 0 ||
+	    set_phone_cert(st, phone, "lsc", "issued", ci, capf_sha256, c.when, der, len) < 0 ||
 	    completion_finish(st, phone, &c, STATUS_UPGRADE_SUCCESS) < 0)
 		return -1;
 	return completion_audit(st, phone, "capf.install", c.h.outcome, &c, ci->serial, NULL);
@@ -532,6 +550,8 @@ static int complete_delete(struct store *st, const char *phone, const struct his
 		return -1;
 	rc = store_phone_lsc(st, phone, 0, &lsc);
 	if (rc < 0)
+		return -1;
+	if (rc == 0 && revoke_current_lsc(st, phone, NULL, REVOKE_CESSATION, c.when) < 0)
 		return -1;
 	s = store_prepare(st, "DELETE FROM phone_certs WHERE phone = ?1 AND kind = 'lsc'");
 	if (!s)

@@ -302,12 +302,44 @@ static const char schema_v5[] =
 	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
 	"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
 
+/* Version 6 (revocation).
+ *  - revocations: one row per revoked LSC (serial as in issued_certs, the
+ *    SHA-256 of the CAPF certificate that issued it, the phone it was issued
+ *    to, when, and the RFC 5280 CRLReason code). Permanent like
+ *    issued_certs: the triggers refuse UPDATE and DELETE.
+ *  - crl_state: per CAPF certificate, the number of the last CRL signed and
+ *    the newest revocation it covered, with its thisUpdate/nextUpdate. */
+static const char schema_v6[] =
+	"CREATE TABLE revocations (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  serial        TEXT NOT NULL CHECK (length(serial) BETWEEN 1 AND 129),\n"
+	"  issuer_sha256 TEXT NOT NULL CHECK (length(issuer_sha256) = 64),\n"
+	"  phone         TEXT NOT NULL DEFAULT '',\n"
+	"  time          INTEGER NOT NULL,\n"
+	"  reason        INTEGER NOT NULL CHECK (reason IN (0, 1, 3, 4, 5)),\n"
+	"  UNIQUE (issuer_sha256, serial)\n"
+	");\n"
+	"CREATE INDEX revocations_phone ON revocations (phone);\n"
+	"CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations\n"
+	"BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;\n"
+	"CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations\n"
+	"BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;\n"
+
+	"CREATE TABLE crl_state (\n"
+	"  capf_sha256     TEXT PRIMARY KEY NOT NULL CHECK (length(capf_sha256) = 64),\n"
+	"  number          INTEGER NOT NULL CHECK (number >= 1),\n"
+	"  last_revocation INTEGER NOT NULL DEFAULT 0,\n"
+	"  this_update     INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_update     INTEGER NOT NULL DEFAULT 0\n"
+	");\n";
+
 const char *const store_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

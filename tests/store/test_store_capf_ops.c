@@ -127,12 +127,16 @@ static void test_complete_install(void **state)
 	/* History and audit: one each per completion, no secret. */
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phone_history WHERE outcome = 'Upgrade Success'"), 2);
 	assert_int_equal(store_audit_each(f->st, 0, collect_audit, &au), 0);
-	assert_int_equal(au.n, 2);
+	/* ... and the upgrade revoked the first LSC as superseded. */
+	assert_int_equal(au.n, 3);
 	assert_string_equal(au.e[0].actor, "capf");
 	assert_string_equal(au.e[0].action, "capf.install");
 	assert_string_equal(au.e[0].object, PHONE);
 	assert_non_null(strstr(au.e[0].detail, "\"serial\":\"0a0b0c\""));
-	assert_non_null(strstr(au.e[1].detail, "\"serial\":\"1234abcd\""));
+	assert_string_equal(au.e[1].action, "cert.revoke");
+	assert_string_equal(au.e[1].object, "1234abcd");
+	assert_non_null(strstr(au.e[1].detail, "\"reason\":\"superseded\""));
+	assert_non_null(strstr(au.e[2].detail, "\"serial\":\"1234abcd\""));
 	assert_non_null(strstr(au.e[0].detail, "\"outcome\":\"Upgrade Success\""));
 	assert_null(strstr(au.e[0].detail, "9081726354"));
 	free(der1);
@@ -209,7 +213,8 @@ static void test_complete_delete(void **state)
 	/* Unknown phone: an error, nothing written. */
 	assert_int_equal(store_capf_complete_delete(f->st, "SEP00000000DEAD", &h), -1);
 	assert_non_null(strstr(store_errmsg(f->st), "no phone named"));
-	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM audit_log"), 2);
+	/* install, the delete's revocation (cessationOfOperation), delete */
+	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM audit_log"), 3);
 	free(der);
 }
 
