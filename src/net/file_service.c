@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,12 @@
 #include "net/addr.h"
 #include "net/http_files.h"
 #include "net/tftp_server.h"
+#include "net/tls.h"
 
 struct file_service {
 	struct event_base *base;
 	struct tftp_server *tftp;
-	struct http_files *http;
+	struct http_files *http, *https;
 	pthread_t thread;
 	int running;
 };
@@ -60,6 +62,16 @@ int file_service_config_set(struct file_service_cfg *c, const char *key, const c
 		return set_listen(c->tftp_listen, sizeof c->tftp_listen, value);
 	if (strcmp(key, "http_listen") == 0)
 		return set_listen(c->http_listen, sizeof c->http_listen, value);
+	if (strcmp(key, "https_listen") == 0)
+		return set_listen(c->https_listen, sizeof c->https_listen, value);
+	if (strcmp(key, "https_cert") == 0 || strcmp(key, "https_key") == 0) {
+		char *dst = key[6] == 'c' ? c->https_cert : c->https_key;
+
+		if (strlen(value) >= sizeof c->https_cert)
+			return -1;
+		snprintf(dst, sizeof c->https_cert, "%s", value);
+		return 0;
+	}
 	if (strcmp(key, "tftp_timeout_ms") == 0)
 		return set_int(value, 10, 60000, &c->tftp_timeout_ms);
 	if (strcmp(key, "tftp_retries") == 0)
@@ -76,7 +88,7 @@ static int on(const char *listen)
 
 int file_service_enabled(const struct file_service_cfg *c)
 {
-	return on(c->tftp_listen) || on(c->http_listen);
+	return on(c->tftp_listen) || on(c->http_listen) || on(c->https_listen);
 }
 
 static void *run(void *arg)
@@ -91,9 +103,51 @@ static void free_parts(struct file_service *fs)
 {
 	tftp_server_free(fs->tftp);
 	http_files_free(fs->http);
+	http_files_free(fs->https);
 	if (fs->base)
 		event_base_free(fs->base);
 	free(fs);
+}
+
+/* The HTTPS context from the configured PEM files (legacy TLS profile, as
+ * for CAPF: phones' TLS stacks are old). */
+static SSL_CTX *https_ctx(const struct file_service_cfg *c, char *err, size_t errlen)
+{
+	FILE *cf = c->https_cert[0] ? fopen(c->https_cert, "r") : NULL;
+	FILE *kf = c->https_key[0] ? fopen(c->https_key, "r") : NULL;
+	X509 *cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+	SSL_CTX *ctx = NULL;
+
+	if (!cert || !key)
+		seterr(err, errlen, "HTTPS files need https_cert and https_key (PEM): %s unreadable",
+		       !cert ? "the certificate" : "the key");
+	else if ((ctx = tls_server_ctx(TLS_PROFILE_LEGACY, NULL, cert, key, err, errlen)) &&
+		 EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
+		log_warn("HTTPS files: the certificate's key is not EC; phones want an EC key on 6971");
+	if (cf)
+		fclose(cf);
+	if (kf)
+		fclose(kf);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
+static int bind_https(struct file_service *fs, const struct file_service_cfg *c, const char *dir,
+		      char *err, size_t errlen)
+{
+	SSL_CTX *ctx = https_ctx(c, err, errlen);
+
+	if (!ctx)
+		return -1;
+	fs->https = http_files_new(fs->base, c->https_listen, dir, ctx, err, errlen);
+	SSL_CTX_free(ctx);
+	if (!fs->https)
+		return -1;
+	log_info("HTTPS files listening on %s (port %d), serving %s; configurations unsigned",
+		 c->https_listen, http_files_port(fs->https), dir);
+	return 0;
 }
 
 static int bind_all(struct file_service *fs, const struct file_service_cfg *c, const char *dir,
@@ -110,12 +164,12 @@ static int bind_all(struct file_service *fs, const struct file_service_cfg *c, c
 			 tftp_server_port(fs->tftp), dir);
 	}
 	if (on(c->http_listen)) {
-		if (!(fs->http = http_files_new(fs->base, c->http_listen, dir, 0, err, errlen)))
+		if (!(fs->http = http_files_new(fs->base, c->http_listen, dir, NULL, err, errlen)))
 			return -1;
 		log_info("HTTP files listening on %s (port %d), serving %s", c->http_listen,
 			 http_files_port(fs->http), dir);
 	}
-	return 0;
+	return on(c->https_listen) ? bind_https(fs, c, dir, err, errlen) : 0;
 }
 
 struct file_service *file_service_start(const struct file_service_cfg *c, const char *dir,

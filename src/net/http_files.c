@@ -7,6 +7,7 @@
 #include "net/http_files.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdatomic.h>
@@ -19,9 +20,11 @@
 #include "net/addr.h"
 #include "net/file_folder.h"
 #include "net/tftp_proto.h"
+#include "wire/sgn.h"
 
 #define NAME_TEXT (4 * TFTP_NAME_MAX + 1)
 #define CONFIG_SGN ".cnf.xml.sgn"
+#define SGN_READ_MAX (4 * 1024 * 1024) /* a configuration stripped on the fly */
 
 enum outcome { O_SENT, O_NOT_FOUND, O_FORBIDDEN, O_BAD_REQUEST, O_METHOD, O_ERROR, O_COUNT };
 
@@ -38,6 +41,7 @@ struct http_files {
 	struct file_folder folder;
 	int unsigned_configs;
 	int port;
+	SSL_CTX *ssl;
 };
 
 static void peer_of(struct evhttp_request *req, char *out, size_t cap)
@@ -91,41 +95,105 @@ static char *decoded_name(struct evhttp_request *req)
 	return name;
 }
 
-/* Over HTTPS, SEP<MAC>.cnf.xml.sgn is answered with SEP<MAC>.cnf.xml. */
-static void unsigned_variant(const struct http_files *h, char *name)
+/* Over HTTPS, SEP<MAC>.cnf.xml.sgn is answered with SEP<MAC>.cnf.xml: 1
+ * when name asked for such a file (name then has ".sgn" cut off). */
+static int unsigned_variant(const struct http_files *h, char *name)
 {
 	size_t n = strlen(name), s = strlen(CONFIG_SGN);
 
-	if (h->unsigned_configs && n > s && strcmp(name + n - s, CONFIG_SGN) == 0)
-		name[n - 4] = '\0';
+	if (!h->unsigned_configs || n <= s || strcmp(name + n - s, CONFIG_SGN) != 0)
+		return 0;
+	name[n - 4] = '\0';
+	return 1;
 }
 
-static void send_file(struct evhttp_request *req, int fd, uint64_t size, const char *name,
-		      const char *what)
+/* The content of a signed file, its header cut off, into body. */
+static int strip_signed(int fd, uint64_t size, struct evbuffer *body, const char **why)
+{
+	uint8_t *data = size <= SGN_READ_MAX ? malloc(size ? size : 1) : NULL;
+	struct sgn_file f;
+	char err[ERRLEN];
+	int rc = -1;
+
+	*why = "the signed file is too big to strip";
+	if (data && pread(fd, data, size, 0) == (ssize_t)size) {
+		*why = "the signed file does not decode";
+		if (sgn_decode(&f, data, size, err, sizeof err) == 0 && !f.enc.present &&
+		    evbuffer_add(body, f.content, f.content_len) == 0)
+			rc = 0;
+	}
+	free(data);
+	close(fd);
+	return rc;
+}
+
+/* 200 with body (for HEAD: the head alone, of the length body would have). */
+static void send_body(struct evhttp_request *req, struct evbuffer *body, uint64_t size,
+		      const char *name, const char *what)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
-	struct evbuffer *body = evbuffer_new();
 	char len[32], peer[80];
 	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
 
 	snprintf(len, sizeof len, "%llu", (unsigned long long)size);
 	evhttp_add_header(hdr, "Content-Type", content_type(name));
 	evhttp_add_header(hdr, "Content-Length", len);
-	if (!body || (!head && size > 0 && evbuffer_add_file(body, fd, 0, (ev_off_t)size) < 0)) {
-		close(fd);
-		evbuffer_free(body);
-		reply(req, 500, "Internal Server Error", what, "cannot queue the file", O_ERROR);
-		return;
-	}
-	if (head || size == 0)
-		close(fd); /* evbuffer_add_file owns it otherwise */
+	if (head)
+		evbuffer_drain(body, evbuffer_get_length(body));
 	peer_of(req, peer, sizeof peer);
 	log_info("http-files %s %s: 200, %s bytes", peer, what, len);
 	atomic_fetch_add(&outcomes[O_SENT], 1);
 	if (!head)
 		atomic_fetch_add(&bytes_sent, size);
 	evhttp_send_reply(req, 200, "OK", body);
-	evbuffer_free(body);
+}
+
+static void send_file(struct evhttp_request *req, int fd, uint64_t size, const char *name,
+		      const char *what, int strip)
+{
+	struct evbuffer *body = evbuffer_new();
+	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	const char *why = "cannot queue the file";
+	int rc;
+
+	if (!body)
+		rc = -1;
+	else if (strip)
+		rc = strip_signed(fd, size, body, &why); /* closes fd */
+	else if (head || size == 0)
+		rc = close(fd);
+	else
+		rc = evbuffer_add_file(body, fd, 0, (ev_off_t)size); /* owns fd from here */
+	if (rc < 0) {
+		if (!body || (!strip && !head && size > 0))
+			close(fd);
+		reply(req, 500, "Internal Server Error", what, why, O_ERROR);
+	} else {
+		send_body(req, body, strip ? evbuffer_get_length(body) : size, name, what);
+	}
+	if (body)
+		evbuffer_free(body);
+}
+
+/* The file name asks for, by the folder's rules and the HTTPS variant. */
+static void serve(struct http_files *h, struct evhttp_request *req, char *name, const char *what)
+{
+	int fd = -1, kind = 0, variant = unsigned_variant(h, name), strip = 0;
+	const char *why = NULL;
+	uint64_t size = 0;
+	int rc = file_folder_open(&h->folder, name, &fd, &size, &kind, &why);
+
+	if (rc < 0 && variant && kind == FILE_OPEN_MISSING) {
+		name[strlen(name)] = '.'; /* back to the .sgn, served without its header */
+		rc = file_folder_open(&h->folder, name, &fd, &size, &kind, &why);
+		strip = 1;
+	}
+	if (rc == 0)
+		send_file(req, fd, size, name, what, strip);
+	else if (kind == FILE_OPEN_MISSING)
+		reply(req, 404, "Not Found", what, why, O_NOT_FOUND);
+	else
+		reply(req, 403, "Forbidden", what, why, O_FORBIDDEN);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -133,9 +201,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct http_files *h = arg;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char what[NAME_TEXT + 16], esc[NAME_TEXT];
-	const char *uri = evhttp_request_get_uri(req), *why = NULL;
-	uint64_t size = 0;
-	int fd = -1, kind = 0;
+	const char *uri = evhttp_request_get_uri(req);
 	char *name;
 
 	text_escape(esc, sizeof esc, uri ? uri : "", uri ? strlen(uri) : 0);
@@ -149,18 +215,24 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply(req, 400, "Bad Request", what, "malformed path", O_BAD_REQUEST);
 		return;
 	}
-	unsigned_variant(h, name);
-	if (file_folder_open(&h->folder, name, &fd, &size, &kind, &why) == 0)
-		send_file(req, fd, size, name, what);
-	else if (kind == FILE_OPEN_MISSING)
-		reply(req, 404, "Not Found", what, why, O_NOT_FOUND);
-	else
-		reply(req, 403, "Forbidden", what, why, O_FORBIDDEN);
+	serve(h, req, name, what);
 	free(name);
 }
 
+/* HTTPS: each connection a TLS bufferevent (http_files_new with a context). */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	struct http_files *h = arg;
+	SSL *ssl = SSL_new(h->ssl);
+
+	if (!ssl)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					      BEV_OPT_CLOSE_ON_FREE);
+}
+
 struct http_files *http_files_new(struct event_base *base, const char *listen, const char *dir,
-				  int unsigned_configs, char *err, size_t errlen)
+				  SSL_CTX *ssl, char *err, size_t errlen)
 {
 	struct http_files *h = calloc(1, sizeof *h);
 	struct sockaddr_storage ss;
@@ -174,7 +246,12 @@ struct http_files *http_files_new(struct event_base *base, const char *listen, c
 		http_files_free(h);
 		return NULL;
 	}
-	h->unsigned_configs = unsigned_configs;
+	h->ssl = ssl;
+	h->unsigned_configs = ssl != NULL;
+	if (ssl) {
+		SSL_CTX_up_ref(ssl);
+		evhttp_set_bevcb(h->http, tls_bev, h);
+	}
 	addr_host((struct sockaddr *)&ss, host, sizeof host);
 	h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset for IPv6 */
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -208,6 +285,7 @@ void http_files_free(struct http_files *h)
 		return;
 	if (h->http)
 		evhttp_free(h->http);
+	SSL_CTX_free(h->ssl);
 	free(h);
 }
 

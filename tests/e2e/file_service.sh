@@ -9,11 +9,12 @@
 # out of range (8), an unknown option left out of the OACK, retransmission
 # of an unacknowledged block; and none of it changes the folder. Files signed
 # with `opencapf sign` verify after the trip. Requests are logged escaped and
-# counted in /metrics.
+# counted in /metrics. Over HTTPS, a configuration's .sgn is answered
+# unsigned (the file beside it, or the .sgn without its header).
 #
-# Needs tftp (tftp-hpa), curl and python3: exit 77 without them.
+# Needs tftp (tftp-hpa), curl, python3 and openssl: exit 77 without them.
 set -u
-for tool in tftp curl python3; do
+for tool in tftp curl python3 openssl; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 curl --version | grep -qw tftp || { echo "SKIP: curl lacks tftp"; exit 77; }
@@ -28,6 +29,11 @@ check "init" "$OPENCAPF" --state "$STATE" init --subject "O=Example,OU=Voice,C=N
 # ---- the folder ----
 printf '<device>\n<fullConfig>true</fullConfig>\n</device>\n' >"$DIR/SEP001122334455.cnf.xml"
 check "sign the config" "$OPENCAPF" --state "$STATE" sign "$DIR/SEP001122334455.cnf.xml"
+printf '<device><capfAuthMode>2</capfAuthMode></device>\n' >"$TEST_TMP/SEP00AABBCCDDEE.cnf.xml"
+check "sign a config kept only signed" "$OPENCAPF" --state "$STATE" sign --hash sha512 \
+	-o "$DIR/SEP00AABBCCDDEE.cnf.xml.sgn" "$TEST_TMP/SEP00AABBCCDDEE.cnf.xml"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=files.example -addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$TEST_TMP/https.key" -out "$TEST_TMP/https.pem" >/dev/null 2>&1
 head -c 70000 /dev/urandom >"$DIR/small.bin"
 head -c $((33 * 1024 * 1024 + 100)) /dev/urandom >"$DIR/big.bin"   # 67585 blocks of 512
 : >"$DIR/empty.bin"
@@ -47,8 +53,11 @@ for _ in 1 2 3 4 5; do
 	TFTP_PORT=$((20000 + RANDOM % 40000))
 	HTTP_PORT=$(free_port)
 	API_PORT=$(free_port)
+	HTTPS_PORT=$(free_port)
 	start_daemon "$STATE" --config "$INI" --tftp-listen "127.0.0.1:$TFTP_PORT" \
-		--http-files-listen "127.0.0.1:$HTTP_PORT" --http-listen "127.0.0.1:$API_PORT" || exit 1
+		--http-files-listen "127.0.0.1:$HTTP_PORT" --http-listen "127.0.0.1:$API_PORT" \
+		--https-files-listen "127.0.0.1:$HTTPS_PORT" --https-files-cert "$TEST_TMP/https.pem" \
+		--https-files-key "$TEST_TMP/https.key" || exit 1
 	if wait_port "$HTTP_PORT" && kill -0 "$DAEMON_PID" 2>/dev/null; then break; fi
 	TFTP_PORT=
 done
@@ -101,6 +110,24 @@ same "curl http://: big.bin byte-identical" big.bin "$OUT/h-big.bin"
 check "curl http:// fetches ITLFile.tlv" curl_http ITLFile.tlv "$OUT/h-itl.tlv"
 same "curl http://: ITLFile.tlv byte-identical" ITLFile.tlv "$OUT/h-itl.tlv"
 http_code() { curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
+check "curl http:// fetches a signed config" curl_http SEP001122334455.cnf.xml.sgn "$OUT/h.sgn"
+same "curl http://: the signed config as signed" SEP001122334455.cnf.xml.sgn "$OUT/h.sgn"
+curl_https() { # NAME DEST
+	curl -sS --max-time 60 -f --cacert "$TEST_TMP/https.pem" -o "$2" "https://127.0.0.1:$HTTPS_PORT/$1"
+}
+wait_port "$HTTPS_PORT"
+check "curl https:// fetches small.bin" curl_https small.bin "$OUT/s-small.bin"
+same "curl https://: small.bin byte-identical" small.bin "$OUT/s-small.bin"
+check "curl https:// asks for a signed config" curl_https SEP001122334455.cnf.xml.sgn "$OUT/s-cnf.xml"
+same "curl https://: a signed config is answered unsigned" SEP001122334455.cnf.xml "$OUT/s-cnf.xml"
+check "curl https:// asks for a config kept only signed" curl_https SEP00AABBCCDDEE.cnf.xml.sgn "$OUT/s-only.xml"
+if cmp -s "$TEST_TMP/SEP00AABBCCDDEE.cnf.xml" "$OUT/s-only.xml"; then
+	ok "curl https://: its content is answered without the header"; else
+	not_ok "curl https://: its content is answered without the header"; fi
+equal "HTTPS HEAD gives the unsigned length" \
+	"$(curl -sI --max-time 10 --cacert "$TEST_TMP/https.pem" "https://127.0.0.1:$HTTPS_PORT/SEP00AABBCCDDEE.cnf.xml.sgn" |
+		tr -d '\r' | sed -n 's/^Content-Length: //p')" "$(stat -c %s "$TEST_TMP/SEP00AABBCCDDEE.cnf.xml")"
+equal "HTTPS: .. is 403" "$(http_code --cacert "$TEST_TMP/https.pem" --path-as-is "https://127.0.0.1:$HTTPS_PORT/../x")" 403
 equal "HTTP HEAD gives the length" \
 	"$(curl -sI --max-time 10 "http://127.0.0.1:$HTTP_PORT/small.bin" | tr -d '\r' | sed -n 's/^Content-Length: //p')" 70000
 equal "HTTP: a missing file is 404" "$(http_code "http://127.0.0.1:$HTTP_PORT/nothere")" 404
@@ -193,7 +220,7 @@ expect_output '^opencapf_tftp_requests_total\{outcome="access_violation"\} [5-9]
 expect_output '^opencapf_tftp_requests_total\{outcome="write_refused"\} 2$' "metrics count refused writes"
 expect_output '^opencapf_tftp_requests_total\{outcome="bad_option"\} 3$' "metrics count refused options"
 expect_output '^opencapf_tftp_requests_total\{outcome="timeout"\} 1$' "metrics count given-up transfers"
-expect_output '^opencapf_http_files_requests_total\{outcome="sent"\} [4-9]$' "metrics count HTTP files sent"
+expect_output '^opencapf_http_files_requests_total\{outcome="sent"\} ([4-9]|1[0-9])$' "metrics count HTTP files sent"
 expect_output '^opencapf_tftp_transfers 0$' "no transfer is left running"
 
 stop_daemon

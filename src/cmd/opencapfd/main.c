@@ -50,6 +50,8 @@ static const char usage_text[] =
 	"  --web-dir DIR          the web UI's files (default: installed, else the source tree's web/)\n"
 	"  --tftp-listen ADDR:PORT  TFTP file service over the ITL folder (phones: port 69; default off)\n"
 	"  --http-files-listen ADDR:PORT  HTTP file service over the same folder (phones: 6970; default off)\n"
+	"  --https-files-listen ADDR:PORT  HTTPS file service (phones: 6971; default off), with\n"
+	"  --https-files-cert FILE, --https-files-key FILE  its certificate (EC key) and key, PEM\n"
 	"  --register-listen ADDR:PORT  registration TLS check: requires a client certificate,\n"
 	"                         checks it against CallManager-trust, records LSC/MIC (default off)\n"
 	"  --workers N            worker threads (default: one per core)\n"
@@ -72,7 +74,7 @@ enum {
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
-	OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN,
+	OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN, OPT_HTTPS_FILES_LISTEN, OPT_HTTPS_FILES_CERT, OPT_HTTPS_FILES_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -102,6 +104,9 @@ static const struct option long_opts[] = {
 	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
 	{ "tftp-listen", required_argument, NULL, OPT_TFTP_LISTEN },
 	{ "http-files-listen", required_argument, NULL, OPT_HTTP_FILES_LISTEN },
+	{ "https-files-listen", required_argument, NULL, OPT_HTTPS_FILES_LISTEN },
+	{ "https-files-cert", required_argument, NULL, OPT_HTTPS_FILES_CERT },
+	{ "https-files-key", required_argument, NULL, OPT_HTTPS_FILES_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -119,6 +124,8 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_REGISTER_LISTEN, "register", "listen" },
 	{ OPT_MAX_PER_ADDRESS, "capf", "max_per_address" }, { OPT_HANDSHAKE_TIMEOUT, "capf", "handshake_timeout" },
 	{ OPT_TFTP_LISTEN, "files", "tftp_listen" }, { OPT_HTTP_FILES_LISTEN, "files", "http_listen" },
+	{ OPT_HTTPS_FILES_LISTEN, "files", "https_listen" }, { OPT_HTTPS_FILES_CERT, "files", "https_cert" },
+	{ OPT_HTTPS_FILES_KEY, "files", "https_key" },
 	{ 0, NULL, NULL },
 };
 
