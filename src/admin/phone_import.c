@@ -112,12 +112,24 @@ static int all_empty(const struct csv_record *rec)
 	return 1;
 }
 
+/* The problems of a row's other cells, so that a bad name does not hide them. */
+static void other_problems(struct import *im, const struct csv_record *rec, char *out, size_t cap)
+{
+	struct phone scratch;
+	unsigned given;
+
+	out[0] = '\0';
+	phone_defaults(&scratch, "");
+	phone_csv_apply(&im->map, rec, &scratch, &given, out, cap);
+	OPENSSL_cleanse(&scratch, sizeof scratch);
+}
+
 /* The row's device name, without the padding spreadsheets add: 0, or -1
  * when the line was reported. */
 static int row_name(struct import *im, const struct csv_record *rec, char name[64])
 {
 	const char *cell = phone_csv_cell(&im->map, rec, PSET_NAME);
-	char *s = name, *e;
+	char *s = name, *e, canonical[16], others[1024];
 	size_t first;
 
 	snprintf(name, 64, "%s", cell);
@@ -131,9 +143,13 @@ static int row_name(struct import *im, const struct csv_record *rec, char name[6
 		problem(im, rec->line, "no name (every row needs a device name)");
 		return -1;
 	}
+	if (strlen(cell) < 64 && devname_normalize(name, canonical, sizeof canonical) == 0)
+		snprintf(name, 64, "%s", canonical);   /* a MAC address, or "sep..." */
 	if (!devname_valid(name) || strlen(cell) >= 64) {
-		problem(im, rec->line, "'%s' is not a device name: expected SEP followed by 12 upper-case hex digits",
-			text_valid(name) && strlen(cell) < 64 ? name : "?");
+		other_problems(im, rec, others, sizeof others);
+		problem(im, rec->line, "'%s' is not a device name: expected SEP followed by 12 hex digits or the "
+			"phone's MAC address%s%s", text_valid(name) && strlen(cell) < 64 ? name : "?",
+			others[0] ? "; " : "", others);
 		return -1;
 	}
 	first = seen_add(&im->names, name, rec->line);
@@ -188,6 +204,9 @@ static int row_phone(struct import *im, const struct csv_record *rec, const char
 				       "another mode and run 'opencapf phone auth-strings generate')", name);
 		return -1;
 	}
+	if (settle && p->op != OP_NONE && p->deadline && p->deadline <= now_utc())
+		buf_printf(&im->out->warnings, "%s:%zu: %s: the deadline is already past; the operation will fail "
+			   "with \"%s\"\n", im->file, rec->line, name, STATUS_LATE);
 	return 0;
 }
 
@@ -314,6 +333,7 @@ int admin_phone_import(struct store *st, const char *actor, const uint8_t *data,
 
 	memset(out, 0, sizeof *out);
 	buf_init(&out->problems);
+	buf_init(&out->warnings);
 	rec = malloc(sizeof *rec);
 	if (!rec) {
 		seterr(err, errlen, "out of memory");
@@ -335,4 +355,5 @@ int admin_phone_import(struct store *st, const char *actor, const uint8_t *data,
 void admin_import_result_free(struct admin_import_result *r)
 {
 	buf_free(&r->problems);
+	buf_free(&r->warnings);
 }

@@ -51,6 +51,9 @@ struct admin_import_result {
 	/* One line per problem, "FILE:LINE: sentence\n", in file order
 	 * (not NUL-terminated: problems.len bytes). */
 	struct buf problems;
+	/* Lines that import but will not do what they seem to, in the same
+	 * form: an operation whose deadline is already past. */
+	struct buf warnings;
 };
 
 /* Import the CSV text data[0..len) (file_label names it in problems and the

@@ -41,6 +41,18 @@ SEP0011223344AA,lsc-first,123456
 CSV
 expect_output 'used only with auth "string"' "phone import refuses it too"
 
+# --- phone import: a bad name hides none of its line's other problems; a past deadline is warned about
+printf 'name,auth,rsa_bits\nSEPXYZ,bogus,1000\n' >"$TEST_TMP/bad.csv"
+expect_exit 1 "an import with a bad name fails" oc phone import "$TEST_TMP/bad.csv"
+expect_output "bad.csv:2: 'SEPXYZ' is not a device name.*auth 'bogus'.*rsa_bits '1000'" \
+	"the line's other problems are reported with the bad name"
+printf 'name,operation,deadline\nSEP0011223344C1,install,2020-01-01 00:00\n' >"$TEST_TMP/late.csv"
+expect_exit 0 "an import with a past deadline is taken" oc phone import "$TEST_TMP/late.csv"
+expect_output "warning: .*late.csv:2: SEP0011223344C1: the deadline is already past" "and warned about, as phone add does"
+printf 'name\n00:11:22:33:44:c2\n' >"$TEST_TMP/mac.csv"
+expect_exit 0 "an import by MAC address" oc phone import "$TEST_TMP/mac.csv"
+equal "stored under the canonical name" "$(q "SELECT count(*) FROM phones WHERE name='SEP0011223344C2'")" 1
+
 # --- device names as people type them
 for typed in sep0011223344b1 SEP00-11-22-33-44-B2 00:11:22:33:44:b3 0011.2233.44b4; do
 	oc phone add "$typed" >"$TEST_TMP/last.out" 2>&1

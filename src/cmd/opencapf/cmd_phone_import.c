@@ -74,6 +74,14 @@ static int import_report(int rc, const char *file, int dry_run, const struct adm
 {
 	if (r->problems.len)
 		fwrite(r->problems.data, 1, r->problems.len, stderr);
+	if (rc == ADMIN_IMPORT_OK && r->warnings.len) {
+		fputs("opencapf: warning: ", stderr);
+		for (size_t i = 0; i < r->warnings.len; i++) {
+			fputc(r->warnings.data[i], stderr);
+			if (r->warnings.data[i] == '\n' && i + 1 < r->warnings.len)
+				fputs("opencapf: warning: ", stderr);
+		}
+	}
 	switch (rc) {
 	case ADMIN_IMPORT_OK:
 		if (dry_run)
