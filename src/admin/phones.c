@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "admin/phone_json.h"
+#include "admin/revoke.h"
 #include "common/util.h"
 
 int64_t admin_default_deadline(int64_t now)
@@ -135,19 +136,36 @@ int admin_phone_update(struct store *st, const char *actor, const char *name, ad
 	return finish(st, actor, "phone.set", &old, &p, result, err, errlen);
 }
 
-int admin_phone_remove(struct store *st, const char *actor, const char *name, int force, struct phone *removed,
-		       char *err, size_t errlen)
+static int revoked_one(const struct cert_row *r, void *arg)
+{
+	admin_revoked_add(arg, r, REVOKE_CESSATION, now_utc());
+	return 0;
+}
+
+int admin_phone_remove_revoking(struct store *st, const char *actor, const char *name, int force,
+				struct phone *removed, struct admin_revoked *revoked, char *err, size_t errlen)
 {
 	struct phone p;
 	int rc;
 
+	if (revoked)
+		memset(revoked, 0, sizeof *revoked);
 	if ((rc = begin_load(st, name, &p, err, errlen)) != ADMIN_PHONE_OK)
 		return rc;
 	if (removed)
 		*removed = p;
 	if (p.op != OP_NONE && !force)
 		return fail(st, ADMIN_PHONE_PENDING, err, errlen);
+	/* What the phone may still hold stops being valid with it. */
+	if (store_revoke_phone_locked(st, actor, name, REVOKE_CESSATION, now_utc(), revoked_one, revoked) < 0)
+		return fail(st, ADMIN_PHONE_STORE, err, errlen);
 	return finish(st, actor, "phone.remove", &p, NULL, NULL, err, errlen);
+}
+
+int admin_phone_remove(struct store *st, const char *actor, const char *name, int force, struct phone *removed,
+		       char *err, size_t errlen)
+{
+	return admin_phone_remove_revoking(st, actor, name, force, removed, NULL, err, errlen);
 }
 
 int admin_phone_schedule(struct store *st, const char *actor, const char *name, enum capf_op op,

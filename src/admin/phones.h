@@ -57,9 +57,15 @@ int admin_phone_update(struct store *st, const char *actor, const char *name, ad
 		       void *arg, struct phone *before, struct phone *result, char *err, size_t errlen);
 
 /* Remove NAME (refused while an operation is pending unless force);
- * *removed gets the phone as it was (also on ADMIN_PHONE_PENDING). */
+ * *removed gets the phone as it was (also on ADMIN_PHONE_PENDING). Every
+ * unexpired LSC issued to it that is not revoked yet is revoked
+ * (cessationOfOperation) in the same transaction. */
 int admin_phone_remove(struct store *st, const char *actor, const char *name, int force, struct phone *removed,
 		       char *err, size_t errlen);
+/* The same; *revoked (may be NULL) says which certificates it revoked. */
+struct admin_revoked;
+int admin_phone_remove_revoking(struct store *st, const char *actor, const char *name, int force,
+				struct phone *removed, struct admin_revoked *revoked, char *err, size_t errlen);
 
 /* Give NAME operation op, due by deadline (0: the default; ignored for
  * none), status "Pending" ("" and no deadline for none). */

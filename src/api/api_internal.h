@@ -15,6 +15,7 @@
  *   api_capf.c     /api/v1/capf..., /api/v1/itl...
  *   api_misc.c     health, dashboard, report, audit, metrics
  *   api_static.c   the web UI's files
+ *   api_revoke.c   /api/v1/phones/NAME/revoke, /api/v1/certs/SERIAL/revoke
  *
  * Every handler runs on the API thread with that thread's store handle and
  * answers exactly once (api_reply_*). Errors are JSON {"error": "..."} with
@@ -161,6 +162,12 @@ void api_capf_csr(struct api_req *r);
 void api_capf_import(struct api_req *r);
 void api_itl_show(struct api_req *r);
 void api_itl_rebuild(struct api_req *r);
+
+/* api_revoke.c */
+void api_phone_revoke(struct api_req *r);
+void api_cert_revoke(struct api_req *r);
+struct revocation;
+json_t *api_revocation_json(const struct revocation *rv);
 
 /* The web UI (api_static.c): serve a file below web_dir, 404 otherwise. */
 void api_static(struct api_req *r);

@@ -33,6 +33,8 @@ static const struct api_route routes[] = {
 	{ DELETE, "/api/v1/phones/{}", api_phone_delete, API_ADMIN, 0 },
 	{ POST, "/api/v1/phones/{}/operation", api_phone_operation, API_ADMIN, 1 },
 	{ GET, "/api/v1/phones/{}/history", api_phone_history, API_READ, 0 },
+	{ POST, "/api/v1/phones/{}/revoke", api_phone_revoke, API_ADMIN, 1 },
+	{ POST, "/api/v1/certs/{}/revoke", api_cert_revoke, API_ADMIN, 1 },
 
 	{ GET, "/api/v1/report", api_report, API_READ, 0 },
 	{ GET, "/api/v1/audit", api_audit_list, API_READ, 0 },

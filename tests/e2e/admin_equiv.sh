@@ -18,7 +18,8 @@
 # type, validity length and extensions). Everything else must be equal; a
 # difference is printed as a unified diff (- CLI, + API) and fails the test.
 #
-# Needs curl, sqlite3 and openssl (exit 77 without them).
+# Needs curl, sqlite3 and openssl (exit 77 without them); phonesim enrolls the
+# phones whose LSCs are revoked both ways.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 trap 'exit 143' TERM INT HUP
@@ -31,6 +32,24 @@ T0=$(($(date +%s) - 2))
 TPL="$TEST_TMP/template" A="$TEST_TMP/cli" B="$TEST_TMP/api"
 "$OPENCAPF" --state "$TPL" init --subject "O=Example,OU=Voice,C=NZ" >/dev/null || { not_ok "init"; finish; exit; }
 TOKEN=$("$OPENCAPF" --state "$TPL" token create --role admin --label "admin equivalence" | tail -1)
+# Phones holding LSCs in the template, to revoke both ways: R1 by name, R2 by
+# serial, R3 by removing the phone.
+R1=SEP00000000F001 R2=SEP00000000F002 R3=SEP00000000F003
+enrolled=0
+if start_daemon "$TPL" && "$PHONESIM" mfg-ca create "$TEST_TMP/mfg" >/dev/null &&
+	"$OPENCAPF" --state "$TPL" capf cert >"$TEST_TMP/tpl-capf.pem"; then
+	enrolled=1
+	for p in $R1 $R2 $R3; do
+		"$OPENCAPF" --state "$TPL" phone add $p --operation install >/dev/null &&
+			"$PHONESIM" init "$TEST_TMP/$p" --name $p --mfg-ca "$TEST_TMP/mfg" >/dev/null &&
+			"$PHONESIM" trust "$TEST_TMP/$p" "$TEST_TMP/tpl-capf.pem" >/dev/null &&
+			timeout 60 "$PHONESIM" capf "$TEST_TMP/$p" "127.0.0.1:$CAPF_PORT" --timeout 20 >/dev/null ||
+			enrolled=0
+	done
+	stop_daemon
+fi
+[ "$enrolled" = 1 ] && ok "three phones enrolled in the template" || not_ok "enroll phones in the template"
+R2_SERIAL=$(sqlite3 "$TPL/opencapf.db" "SELECT serial FROM phone_certs WHERE phone = '$R2' AND kind = 'lsc'")
 BASE_AUDIT=$(sqlite3 "$TPL/opencapf.db" "SELECT coalesce(max(id), 0) FROM audit_log")
 BASE_CAPF=$(sqlite3 "$TPL/opencapf.db" "SELECT coalesce(max(id), 0) FROM capf_certs")
 TPL_CNS=$(sqlite3 "$TPL/opencapf.db" "SELECT group_concat(object, ' ') FROM audit_log WHERE action = 'init'")
@@ -116,6 +135,23 @@ cat "$TEST_TMP/mfg1.pem" "$TEST_TMP/mfg2.pem" >"$TEST_TMP/bundle.pem"
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
 MFG2_FP=$(fp "$TEST_TMP/mfg2.pem")
 CAPF0_FP=$(sqlite3 "$TPL/opencapf.db" "SELECT sha256 FROM capf_certs WHERE state = 'current'")
+
+# ---- revocation ----
+
+cli_ok "phone revoke --reason affiliationChanged" phone revoke $R1 --reason affiliationChanged
+api_ok "phone revoke --reason affiliationChanged" POST /api/v1/phones/$R1/revoke "{\"reason\":\"affiliationChanged\"}"
+cli_ok "cert revoke SERIAL (default reason)" cert revoke "$R2_SERIAL"
+api_ok "cert revoke SERIAL (default reason)" POST "/api/v1/certs/$R2_SERIAL/revoke" "{}"
+cli_ok "phone remove revokes the phone's LSC" phone remove $R3
+grep -q "revoked LSC serial" "$TEST_TMP/cli.out" && ok "CLI: phone remove names the LSC it revoked" ||
+	not_ok "CLI: phone remove does not say what it revoked"
+api_ok "phone remove revokes the phone's LSC" DELETE /api/v1/phones/$R3
+# The others go too (nothing left to revoke), so that no phone holds an LSC
+# in what follows (CAPF regenerate and trust removal are guarded by them).
+cli_ok "phone remove after revoke" phone remove $R1
+api_ok "phone remove after revoke" DELETE /api/v1/phones/$R1
+cli_ok "phone remove after cert revoke" phone remove $R2
+api_ok "phone remove after cert revoke" DELETE /api/v1/phones/$R2
 
 # ---- phones: add (every auth mode, with and without an operation and deadline) ----
 
@@ -332,6 +368,8 @@ dump() {
 	q "SELECT 'seen', phone, kind, sha256, count FROM seen_certs ORDER BY phone, id"
 	echo "== issued certificates"
 	q "SELECT phone, serial, subject, issuer, sha256, issuer_sha256, status FROM issued_certs ORDER BY id"
+	echo "== revocations"
+	q "SELECT serial, issuer_sha256, phone, ($(now_norm time)), reason FROM revocations ORDER BY id"
 	echo "== trust stores"
 	q "SELECT 'store', name, description FROM trust_stores ORDER BY name"
 	q "SELECT 'cert', store, sha256, subject, issuer, serial, ($(now_norm not_before)),

@@ -66,5 +66,6 @@ int cmd_completion(struct cli *cli, int argc, char **argv);
 extern const struct cli_command *const cli_command_table;
 int cmd_sign(struct cli *cli, int argc, char **argv);
 int cmd_sgn(struct cli *cli, int argc, char **argv);
+int cmd_cert(struct cli *cli, int argc, char **argv);
 
 #endif

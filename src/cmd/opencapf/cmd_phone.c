@@ -17,6 +17,7 @@
  *    (export --with-auth-strings, auth-strings generate), into files
  *    created 0600; such exports are audited too (without the strings).
  */
+#include "admin/revoke.h"
 #include "cmd/opencapf/cmd_phone.h"
 
 #include "admin/phone_settings.h"
@@ -489,12 +490,14 @@ out:
 
 static const char remove_usage[] =
 	"usage: opencapf phone remove NAME [--force]\n\n"
-	"Remove a phone. Its issued certificates stay on record. Refused while an\n"
-	"operation is pending unless --force.\n";
+	"Remove a phone. Its issued certificates stay on record; those that are\n"
+	"not expired or revoked yet are revoked (cessationOfOperation), and each\n"
+	"is named. Refused while an operation is pending unless --force.\n";
 
 static int phone_remove(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	struct admin_revoked revoked;
 	struct phone p;
 	struct store *st;
 	char err[512];
@@ -511,10 +514,11 @@ static int phone_remove(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	rc = admin_phone_remove(st, cli->actor, argv[optind], force, &p, err, sizeof err);
+	rc = admin_phone_remove_revoking(st, cli->actor, argv[optind], force, &p, &revoked, err, sizeof err);
 	store_close(st);
 	if (rc == ADMIN_PHONE_OK) {
-		printf("phone %s removed\n", p.name);
+		cli_print_revoked(&revoked);
+		printf("phone %s removed%s\n", p.name, revoked.n ? "" : " (it held no unrevoked LSC of ours)");
 		return EXIT_OK;
 	}
 	if (rc == ADMIN_PHONE_PENDING) {
@@ -533,7 +537,8 @@ int cmd_phone(struct cli *cli, int argc, char **argv)
 		{ "op", phone_op, "schedule install, delete, troubleshoot, or none (one phone or many)" },
 		{ "show", phone_show, "settings, status, history and certificates of a phone" },
 		{ "list", phone_list, "list and search phones" },
-		{ "remove", phone_remove, "remove a phone" },
+		{ "remove", phone_remove, "remove a phone (revoking the LSCs issued to it)" },
+		{ "revoke", phone_revoke, "revoke the LSC a phone holds" },
 		{ "import", phone_import, "add or change phones from a CSV file (all or nothing)" },
 		{ "export", phone_export, "write phones as CSV" },
 		{ "auth-strings", phone_auth_strings, "generate random authentication strings" },

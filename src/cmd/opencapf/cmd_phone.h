@@ -21,6 +21,10 @@
 int phone_import(struct cli *cli, int argc, char **argv);
 int phone_export(struct cli *cli, int argc, char **argv);
 int phone_auth_strings(struct cli *cli, int argc, char **argv);
+/* cmd_revoke.c: `phone revoke NAME`; the lines saying what was revoked. */
+int phone_revoke(struct cli *cli, int argc, char **argv);
+struct admin_revoked;
+void cli_print_revoked(const struct admin_revoked *rv);
 /* `phone op OP [NAME...] [SELECTORS]` once parsed: an exit code. */
 int phone_op_by_selector(struct cli *cli, struct phone_selector *sel, enum capf_op op, int64_t deadline,
 			 const char *note, int dry_run);

@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create the state directory and the CAPF CA" },
 	{ "capf", cmd_capf, "the CAPF certificate: show, cert, regenerate, csr, import, rollover, retire" },
 	{ "phone", cmd_phone, "phones: add, set, show, list, remove, import, export; schedule CAPF operations" },
+	{ "cert", cmd_cert, "LSCs by serial: revoke" },
 	{ "trust", cmd_trust, "trust stores: list, show, add, guarded remove, export for servers" },
 	{ "itl", cmd_itl, "ITL files: build, show (verify), publish; the SAST/TFTP signer" },
 	{ "ctl", cmd_ctl, "CTL files: build, show (verify)" },
