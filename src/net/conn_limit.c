@@ -73,6 +73,7 @@ struct conn_limit {
 	int nguards;
 	struct conn_guard *foreign;  /* conn_limit_guard's (one listener at most) */
 	struct event *flush_timer;
+	int draining;
 };
 
 /* Guards of listeners whose callback argument is not ours (evhttp's):
@@ -290,6 +291,8 @@ static enum conn_limit_result admit(struct conn_limit *l, const struct conn_tick
 {
 	struct addr_entry **link, *e = NULL;
 
+	if (l->draining)
+		return CONN_LIMIT_DRAINING;
 	if (l->buckets && t->family && (e = entry_find(l, t, &link)) && e->count >= l->lim.max_per_address)
 		return CONN_LIMIT_ADDRESS;
 	if (l->lim.max_connections > 0 && l->open >= l->lim.max_connections)
@@ -317,12 +320,29 @@ enum conn_limit_result conn_limit_take(struct conn_limit *l, const struct sockad
 	rc = admit(l, t);
 	if (rc == CONN_LIMIT_OK)
 		t->held = 1;
-	else
+	else if (rc != CONN_LIMIT_DRAINING)
 		note_refusal(l, rc, t, line, sizeof line);
 	pthread_mutex_unlock(&l->lock);
 	if (line[0])
 		log_warn("%s", line);
 	return rc;
+}
+
+void conn_limit_drain(struct conn_limit *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->draining = 1;
+	pthread_mutex_unlock(&l->lock);
+}
+
+int conn_limit_open_count(struct conn_limit *l)
+{
+	int n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->open;
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
 
 void conn_limit_release(struct conn_limit *l, struct conn_ticket *t)

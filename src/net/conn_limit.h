@@ -49,6 +49,7 @@ enum conn_limit_result {
 	CONN_LIMIT_OK = 0,
 	CONN_LIMIT_FULL,             /* the listener's cap is reached */
 	CONN_LIMIT_ADDRESS,          /* this address holds max_per_address connections */
+	CONN_LIMIT_DRAINING,         /* the daemon is stopping: no new connection */
 };
 
 /* What an admitted connection holds; conn_limit_release gives it back. */
@@ -62,6 +63,12 @@ struct conn_limit;
 
 /* `name` ("capf") prefixes the log lines. NULL when out of memory. */
 struct conn_limit *conn_limit_new(const char *name, const struct listener_limits *lim);
+/* From now on every new connection is refused (CONN_LIMIT_DRAINING, not
+ * logged): the daemon is stopping and lets the open ones finish. */
+void conn_limit_drain(struct conn_limit *l);
+/* Connections open now. */
+int conn_limit_open_count(struct conn_limit *l);
+
 /* After the listeners opened with conn_limit_listen are freed (and the workers stopped). */
 void conn_limit_free(struct conn_limit *l);
 

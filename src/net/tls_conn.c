@@ -290,3 +290,14 @@ void tls_service_close(struct tls_service *svc, const char *why)
 	conn_limit_free(svc->limit); /* after its listeners and connections */
 	svc->limit = NULL;
 }
+
+void tls_service_drain(struct tls_service *svc)
+{
+	if (svc->limit)
+		conn_limit_drain(svc->limit);
+}
+
+int tls_service_open_count(const struct tls_service *svc)
+{
+	return svc->limit ? conn_limit_open_count(svc->limit) : 0;
+}

@@ -84,6 +84,11 @@ int tls_service_start(struct tls_service *svc, struct worker_pool *pool, const c
  * `why`, each open connection gets on_end(c, why) first (it may record
  * that), then it is freed in any case (on_free). */
 void tls_service_close(struct tls_service *svc, const char *why);
+/* Stop taking connections (each new one is closed at once) and say how
+ * many are still open; the open ones go on until they end by themselves.
+ * A service never started counts 0. */
+void tls_service_drain(struct tls_service *svc);
+int tls_service_open_count(const struct tls_service *svc);
 
 /* Wait `seconds` (from now) before on_timeout. */
 void tls_conn_arm(struct tls_conn *c, int seconds);

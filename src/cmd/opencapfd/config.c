@@ -29,6 +29,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	snprintf(cfg->state_dir, sizeof cfg->state_dir, "/var/lib/opencapf");
 	cfg->max_connections = CONN_MAX; /* lowered to what the descriptor limit allows */
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->drain_seconds = 10;
 	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
 	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
 	capf_server_cfg_defaults(&cfg->capf);
@@ -90,6 +91,8 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 		return set_log_level(cfg, v);
 	if (strcmp(key, "pidfile") == 0)
 		return copy_str(cfg->pidfile, sizeof cfg->pidfile, v);
+	if (strcmp(key, "drain_seconds") == 0)
+		return parse_int(v, 0, 3600, &cfg->drain_seconds);
 	return -2;
 }
 

@@ -22,6 +22,7 @@ struct daemon_config {
 	int max_connections_set;     /* given in the file or on the command line */
 	int log_level;               /* enum log_level */
 	char pidfile[1024];
+	int drain_seconds;           /* on SIGTERM: how long open sessions may take to end */
 
 	char capf_listen[128];       /* "" = disabled */
 	enum tls_profile capf_tls_profile;

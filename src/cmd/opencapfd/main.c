@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -65,6 +66,7 @@ static const char usage_text[] =
 	"  --lockout-seconds S    lockout length (default 900)\n"
 	"  --lsc-days N           LSC validity (default: the state's setting, 1825)\n"
 	"  --pidfile FILE         write the process id there\n"
+	"  --drain-seconds S      on SIGTERM, stop taking connections and let open ones end for up to S s (default 10)\n"
 	"  --log-level L          debug, info (default), warning, error\n"
 	"  -h, --help             this help\n"
 	"  --version              print the version\n";
@@ -74,7 +76,7 @@ enum {
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
-	OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN, OPT_HTTPS_FILES_LISTEN, OPT_HTTPS_FILES_CERT, OPT_HTTPS_FILES_KEY,
+	OPT_DRAIN_SECONDS, OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN, OPT_HTTPS_FILES_LISTEN, OPT_HTTPS_FILES_CERT, OPT_HTTPS_FILES_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "lockout-seconds", required_argument, NULL, OPT_LOCKOUT_SECONDS },
 	{ "lsc-days", required_argument, NULL, OPT_LSC_DAYS },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "drain-seconds", required_argument, NULL, OPT_DRAIN_SECONDS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "tvs-listen", required_argument, NULL, OPT_TVS_LISTEN },
 	{ "tftp-dir", required_argument, NULL, OPT_TFTP_DIR },
@@ -114,6 +117,7 @@ static const struct option long_opts[] = {
 static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_STATE, "daemon", "state" }, { OPT_WORKERS, "daemon", "workers" },
 	{ OPT_MAX_CONN, "daemon", "max_connections" }, { OPT_PIDFILE, "daemon", "pidfile" },
+	{ OPT_DRAIN_SECONDS, "daemon", "drain_seconds" },
 	{ OPT_LOG_LEVEL, "daemon", "log_level" }, { OPT_CAPF_LISTEN, "capf", "listen" },
 	{ OPT_TLS_PROFILE, "capf", "tls_profile" }, { OPT_AUTH_TIMEOUT, "capf", "auth_timeout" },
 	{ OPT_KEYGEN_TIMEOUT, "capf", "keygen_timeout" }, { OPT_LOCKOUT_FAILURES, "capf", "lockout_failures" },
@@ -388,6 +392,40 @@ static void daemon_cleanup(struct daemon *d)
 /* SIGINT or SIGTERM ends the wait. SIGHUP does not reload (the
  * configuration is read once; the CAPF certificate is followed without
  * it): it is logged and ignored rather than ending the daemon. */
+/* SIGTERM: no new connection on any TLS listener, and the open ones (a phone
+ * generating its key, a TVS query) get up to drain_seconds to end by
+ * themselves before the loops stop. */
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void drain(struct daemon *d)
+{
+	struct tls_service *svcs[] = { &d->capf.conns, &d->tvs.conns, &d->reg.conns };
+	int64_t until = monotonic_ms() + (int64_t)d->cfg.drain_seconds * 1000;
+	int open = 0;
+
+	for (size_t i = 0; i < sizeof svcs / sizeof svcs[0]; i++)
+		tls_service_drain(svcs[i]);
+	for (;;) {
+		open = 0;
+		for (size_t i = 0; i < sizeof svcs / sizeof svcs[0]; i++)
+			open += tls_service_open_count(svcs[i]);
+		if (open == 0 || monotonic_ms() >= until)
+			break;
+		usleep(50 * 1000);
+	}
+	if (open)
+		log_warn("stopping with %d connection%s still open after %d s", open, open == 1 ? "" : "s",
+			 d->cfg.drain_seconds);
+	else
+		log_info("every connection has ended");
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -502,6 +540,7 @@ int main(int argc, char **argv)
 	notify_send("READY=1\nSTATUS=serving");
 	log_info("stopping on signal %d", wait_for_signal());
 	notify_send("STOPPING=1");
+	drain(&d);
 	worker_pool_stop(&d.pool);
 	rc = 0;
 out:
