@@ -34,7 +34,8 @@ void file_service_defaults(struct file_service_cfg *c)
 	memset(c, 0, sizeof *c);
 	c->tftp_timeout_ms = 1000;
 	c->tftp_retries = 5;
-	c->tftp_max_transfers = 4096;
+	c->tftp_max_transfers = 1024;
+	c->tftp_max_per_address = 64;
 }
 
 static int set_int(const char *v, int lo, int hi, int *out)
@@ -78,6 +79,8 @@ int file_service_config_set(struct file_service_cfg *c, const char *key, const c
 		return set_int(value, 1, 100, &c->tftp_retries);
 	if (strcmp(key, "tftp_max_transfers") == 0)
 		return set_int(value, 1, 1000000, &c->tftp_max_transfers);
+	if (strcmp(key, "tftp_max_per_address") == 0)
+		return set_int(value, 1, 1000000, &c->tftp_max_per_address);
 	return -2;
 }
 
@@ -155,7 +158,8 @@ static int bind_all(struct file_service *fs, const struct file_service_cfg *c, c
 {
 	struct tftp_server_opts o = { .root = dir, .timeout_ms = (unsigned)c->tftp_timeout_ms,
 				      .retries = (unsigned)c->tftp_retries,
-				      .max_transfers = (unsigned)c->tftp_max_transfers };
+				      .max_transfers = (unsigned)c->tftp_max_transfers,
+				      .max_per_address = (unsigned)c->tftp_max_per_address };
 
 	if (on(c->tftp_listen)) {
 		if (!(fs->tftp = tftp_server_new(fs->base, c->tftp_listen, &o, err, errlen)))

@@ -18,13 +18,14 @@ struct file_service_cfg {
 	char https_key[1024];      /* its private key (PEM) */
 	int tftp_timeout_ms;       /* retransmission timeout (default 1000) */
 	int tftp_retries;          /* retransmissions before a transfer is given up (default 5) */
-	int tftp_max_transfers;    /* transfers at once (default 4096) */
+	int tftp_max_transfers;    /* transfers at once (default 1024; two descriptors each) */
+	int tftp_max_per_address; /* transfers at once from one address (default 64) */
 };
 
 void file_service_defaults(struct file_service_cfg *c);
 /* One [files] setting: tftp_listen, http_listen, https_listen, https_cert,
- * https_key, tftp_timeout_ms, tftp_retries, tftp_max_transfers. 0 set, -1 bad
- * value, -2 unknown key. */
+ * https_key, tftp_timeout_ms, tftp_retries, tftp_max_transfers,
+ * tftp_max_per_address. 0 set, -1 bad value, -2 unknown key. */
 int file_service_config_set(struct file_service_cfg *c, const char *key, const char *value);
 /* Whether any listener is configured. */
 int file_service_enabled(const struct file_service_cfg *c);

@@ -52,7 +52,7 @@ struct tftp_server {
 	struct sockaddr_storage local;
 	socklen_t local_len;
 	struct file_folder folder;
-	unsigned timeout_ms, retries, max_transfers, active;
+	unsigned timeout_ms, retries, max_transfers, max_per_address, active;
 	struct transfer *list;
 };
 
@@ -67,6 +67,7 @@ struct transfer {
 	uint8_t *pkt;
 	size_t pkt_len;
 	struct timespec started;
+	struct sockaddr_storage addr; /* the client (its port too) */
 	char peer[PEER_TEXT], name[NAME_TEXT], opts[96];
 };
 
@@ -304,6 +305,7 @@ static void start_transfer(struct tftp_server *s, const struct tftp_request *r, 
 		return;
 	}
 	peer_text(peer, plen, t->peer, sizeof t->peer);
+	memcpy(&t->addr, peer, plen < sizeof t->addr ? plen : sizeof t->addr);
 	escape_name(r->filename, t->name, sizeof t->name);
 	t->next = s->list;
 	if (s->list)
@@ -328,6 +330,30 @@ static void start_transfer(struct tftp_server *s, const struct tftp_request *r, 
 	}
 }
 
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+/* Whether another transfer would pass the caps (all, and this address's). */
+static int has_room(const struct tftp_server *s, const struct sockaddr *peer)
+{
+	unsigned n = 0;
+
+	if (s->active >= s->max_transfers)
+		return 0;
+	for (const struct transfer *t = s->list; t; t = t->next)
+		if (same_host(&t->addr, peer) && ++n >= s->max_per_address)
+			return 0;
+	return 1;
+}
+
 static void handle_request(struct tftp_server *s, const uint8_t *p, size_t n,
 			   const struct sockaddr *peer, socklen_t plen)
 {
@@ -349,7 +375,7 @@ static void handle_request(struct tftp_server *s, const uint8_t *p, size_t n,
 	snprintf(what, sizeof what, "%s \"%s\"", r.opcode == TFTP_WRQ ? "WRQ" : "RRQ", name);
 	if (r.opcode == TFTP_WRQ)
 		refuse(s, peer, plen, TFTP_EACCESS, "read-only server: writes are refused", what, R_WRITE);
-	else if (s->active >= s->max_transfers)
+	else if (!has_room(s, peer))
 		refuse(s, peer, plen, TFTP_EUNDEF, "server busy, try again", what, R_BUSY);
 	else if (file_folder_open(&s->folder, r.filename, &fd, &size, &kind, &reason) < 0)
 		refuse(s, peer, plen, kind == FILE_OPEN_MISSING ? TFTP_ENOTFOUND : TFTP_EACCESS, reason,
@@ -410,7 +436,8 @@ struct tftp_server *tftp_server_new(struct event_base *base, const char *listen,
 	s->fd = -1;
 	s->timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
 	s->retries = o->retries ? o->retries : 5;
-	s->max_transfers = o->max_transfers ? o->max_transfers : 4096;
+	s->max_transfers = o->max_transfers ? o->max_transfers : 1024;
+	s->max_per_address = o->max_per_address ? o->max_per_address : 64;
 	if (file_folder_init(&s->folder, o->root, err, errlen) < 0 ||
 	    open_listener(s, listen, err, errlen) < 0) {
 		tftp_server_free(s);

@@ -13,6 +13,8 @@
  * ".." (2), names that resolve outside the folder through a symbolic link
  * (2), what is not a regular file (2), missing files (1), malformed requests
  * (4), a bad blksize or tsize (8). Unknown options are left out of the OACK.
+ * Beyond max_transfers at once, or max_per_address from one address, a
+ * request gets error 0 ("server busy"): one host cannot take every slot.
  *
  * Every request is logged on one line (peer, escaped name, options, outcome)
  * and counted for /metrics (tftp_metrics_render).
@@ -29,7 +31,8 @@ struct tftp_server_opts {
 	const char *root;        /* the folder served (must exist) */
 	unsigned timeout_ms;     /* retransmission timeout; 0 = 1000 */
 	unsigned retries;        /* retransmissions before giving up; 0 = 5 */
-	unsigned max_transfers;  /* transfers at once; 0 = 4096 */
+	unsigned max_transfers;  /* transfers at once; 0 = 1024 */
+	unsigned max_per_address; /* transfers at once from one address; 0 = 64 */
 };
 
 struct tftp_server;

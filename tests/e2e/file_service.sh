@@ -47,7 +47,7 @@ snapshot() { (cd "$DIR" && find . -printf '%p %s %T@\n' | sort && sha256sum ./*.
 
 # ---- the daemon ----
 INI=$TEST_TMP/opencapfd.ini
-printf '[files]\ntftp_timeout_ms = 300\ntftp_retries = 2\n' >"$INI"
+printf '[files]\ntftp_timeout_ms = 300\ntftp_retries = 2\ntftp_max_per_address = 2\n' >"$INI"
 TFTP_PORT=
 for _ in 1 2 3 4 5; do
 	TFTP_PORT=$((20000 + RANDOM % 40000))
@@ -144,13 +144,12 @@ cat >"$TEST_TMP/tftpc.py" <<'EOF'
 import socket, struct, sys
 args = sys.argv[1:]
 silent = '--silent' in args
-args = [a for a in args if a != '--silent']
+burst = int(args[args.index('--burst') + 1]) if '--burst' in args else 0
+args = [a for a in args[:args.index('--burst')] if a != '--silent'] if burst else \
+    [a for a in args if a != '--silent']
 port, op, name, opts = int(args[0]), int(args[1]), args[2], args[3:]
 name = name.encode().decode('unicode_escape').encode('latin1')
 pkt = struct.pack('>H', op) + name + b'\0octet\0' + b''.join(o.encode() + b'\0' for o in opts)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.sendto(pkt, ('127.0.0.1', port))
 def show(data):
     code = struct.unpack('>H', data[:2])[0]
     if code == 5:
@@ -160,6 +159,21 @@ def show(data):
     if code == 3:
         return 'DATA %d %d' % (struct.unpack('>H', data[2:4])[0], len(data) - 4)
     return 'OPCODE %d' % code
+if burst:  # several requests at once from one address: each first answer, then end them
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(burst)]
+    for k in socks:
+        k.settimeout(3); k.sendto(pkt, ('127.0.0.1', port))
+    answers = []
+    for k in socks:
+        data, peer = k.recvfrom(70000)
+        answers.append(show(data).split(' ')[0] + ' ' + show(data).split(' ')[1])
+        if data[:2] == b'\0\3':
+            k.sendto(b'\0\5\0\0done\0', peer)
+    print(' '.join(sorted(answers)))
+    sys.exit(0)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(pkt, ('127.0.0.1', port))
 try:
     data, peer = s.recvfrom(70000)
 except socket.timeout:
@@ -199,6 +213,8 @@ expect_output "^DATA 1 1024$" "then block 1 of the negotiated size"
 raw 1 "small.bin" foo bar;  expect_output "^DATA 1 512$" "only unknown options: no OACK, plain 512-byte blocks"
 raw 1 "small.bin" --silent; expect_output "^PACKETS 3$" "an unacknowledged block is sent again, twice, then given up"
 raw 1 'bad\x01name';        expect_output "^ERROR 2 " "a control character gets error 2"
+sleep 1 # the given-up transfer ends
+raw 1 "small.bin" --burst 3; expect_output "^DATA 1 DATA 1 ERROR 0$" "a third transfer at once from one address gets error 0 (busy)"
 snapshot >"$TEST_TMP/after.txt"
 if cmp -s "$TEST_TMP/before.txt" "$TEST_TMP/after.txt"; then ok "the folder is unchanged"; else
 	not_ok "the folder is unchanged"; diff "$TEST_TMP/before.txt" "$TEST_TMP/after.txt" | head; fi
@@ -220,6 +236,7 @@ expect_output '^opencapf_tftp_requests_total\{outcome="access_violation"\} [5-9]
 expect_output '^opencapf_tftp_requests_total\{outcome="write_refused"\} 2$' "metrics count refused writes"
 expect_output '^opencapf_tftp_requests_total\{outcome="bad_option"\} 3$' "metrics count refused options"
 expect_output '^opencapf_tftp_requests_total\{outcome="timeout"\} 1$' "metrics count given-up transfers"
+expect_output '^opencapf_tftp_requests_total\{outcome="busy"\} 1$' "metrics count busy refusals"
 expect_output '^opencapf_http_files_requests_total\{outcome="sent"\} ([4-9]|1[0-9])$' "metrics count HTTP files sent"
 expect_output '^opencapf_tftp_transfers 0$' "no transfer is left running"
 
