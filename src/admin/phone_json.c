@@ -77,7 +77,9 @@ static int add_history(const struct history_entry *h, void *arg)
 json_t *phone_row_json(const struct phone_row *r)
 {
 	json_t *o = phone_settings_json(&r->phone);
+	const char *state = !r->lsc.present ? "none" : r->lsc.not_after < now_utc() ? "expired" : "installed";
 
+	json_object_set_new(o, "lsc_state", json_string(state));
 	json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
 	json_object_set_new(o, "mic", phone_cert_brief_json(&r->mic));
 	return o;

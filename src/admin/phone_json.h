@@ -23,7 +23,9 @@ char *phone_audit_detail_with(const struct phone *before, const struct phone *af
 json_t *phone_cert_brief_json(const struct phone_cert_brief *c);
 /* One CAPF session of a phone's history. */
 json_t *phone_history_json(const struct history_entry *h);
-/* A selected phone: its settings with "lsc" and "mic" (briefs, or null). */
+/* A selected phone: its settings with "lsc_state" ("none", "installed",
+ * "expired"), "lsc" and "mic" (briefs, or null): the one element of
+ * `phone list --json`, the API's list and the report. */
 json_t *phone_row_json(const struct phone_row *r);
 /* One phone in full, the one shape of `phone show --json` and the API's
  * GET /api/v1/phones/NAME: phone_row_json's members, the labels

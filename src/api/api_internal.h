@@ -16,6 +16,11 @@
  *   api_misc.c     health, dashboard, report, audit, metrics
  *   api_static.c   the web UI's files
  *   api_revoke.c   /api/v1/phones/NAME/revoke, /api/v1/certs/SERIAL/revoke
+ *   api_pki.c      /crl/NAME, /ocsp, and the CRL publication timer
+ *   api_tokens.c   /api/v1/tokens (list, create, revoke)
+ *   api_records.c  /api/v1/tvs, /api/v1/ctl
+ *   api_diag.c     /api/v1/phones/NAME/diagnose
+ *   api_stats.c    /api/v1/stats/... (the web UI's pictures)
  *
  * Every handler runs on the API thread with that thread's store handle and
  * answers exactly once (api_reply_*). Errors are JSON {"error": "..."} with
@@ -53,6 +58,8 @@ struct api_server {
 	pthread_t thread;
 	int started;
 	char web_dir[1024];         /* resolved, "" when there is none */
+	struct admin_ocsp *ocsp;    /* the OCSP responder's cache (api_pki.c) */
+	struct event *crl_timer;    /* publishes the CRLs that are due */
 };
 
 enum api_auth_via { API_VIA_NONE, API_VIA_TOKEN, API_VIA_COOKIE };
@@ -163,11 +170,30 @@ void api_capf_import(struct api_req *r);
 void api_itl_show(struct api_req *r);
 void api_itl_rebuild(struct api_req *r);
 
+/* api_pki.c: /crl/NAME, /ocsp (no authentication) and the CRL timer. */
+void api_crl_get(struct api_req *r);
+void api_ocsp(struct api_req *r);
+int api_crl_timer_start(struct api_server *srv);
+void api_pki_free(struct api_server *srv);
+
 /* api_revoke.c */
 void api_phone_revoke(struct api_req *r);
 void api_cert_revoke(struct api_req *r);
 struct revocation;
 json_t *api_revocation_json(const struct revocation *rv);
+
+void api_tokens_list(struct api_req *r);
+void api_tokens_create(struct api_req *r);
+void api_tokens_revoke(struct api_req *r);
+void api_tvs_list(struct api_req *r);
+void api_ctl_show(struct api_req *r);
+void api_phone_diagnose(struct api_req *r);
+void api_stats_lsc_expiry(struct api_req *r);
+void api_stats_campaign(struct api_req *r);
+void api_stats_rates(struct api_req *r);
+/* Phones with a pending install, delete, troubleshoot (in that order), and
+ * of those the ones whose last attempt failed; 0 / -1 (api_stats.c). */
+int api_ops_counts(struct store *st, int64_t pending[3], int64_t failed[3]);
 
 /* The web UI (api_static.c): serve a file below web_dir, 404 otherwise. */
 void api_static(struct api_req *r);

@@ -1,6 +1,7 @@
 /*
  * api_misc.c: health (open to all), the dashboard's numbers, the CAPF
- * report, the audit log, and the Prometheus metrics.
+ * report, the audit log, and the Prometheus metrics (with the operations
+ * pending and failing by kind, and the build).
  *
  * The numbers come from the administration core's report (admin/report.h),
  * the one computation behind the dashboard, this report and `opencapf
@@ -236,6 +237,33 @@ static void state_metrics(struct store *st, struct buf *out)
 	json_decref(capf);
 }
 
+/* Pending operations by kind, the failing part of them, and the build. */
+static void ops_metrics(struct store *st, struct buf *out)
+{
+	static const char *const ops[3] = { "install", "delete", "troubleshoot" };
+	int64_t pending[3], failed[3];
+	char line[160];
+
+	if (api_ops_counts(st, pending, failed) == 0) {
+		put_str(out, "# HELP opencapf_operations_pending Phones with a pending CAPF operation, by kind.\n"
+			     "# TYPE opencapf_operations_pending gauge\n");
+		for (int i = 0; i < 3; i++) {
+			snprintf(line, sizeof line, "opencapf_operations_pending{operation=\"%s\"} %lld\n", ops[i],
+				 (long long)pending[i]);
+			put_str(out, line);
+		}
+		put_str(out, "# HELP opencapf_operations_failed Phones with a pending CAPF operation whose last "
+			     "attempt failed, by kind.\n# TYPE opencapf_operations_failed gauge\n");
+		for (int i = 0; i < 3; i++) {
+			snprintf(line, sizeof line, "opencapf_operations_failed{operation=\"%s\"} %lld\n", ops[i],
+				 (long long)failed[i]);
+			put_str(out, line);
+		}
+	}
+	put_str(out, "# HELP opencapf_build_info The running opencapfd's version.\n# TYPE opencapf_build_info gauge\n"
+		     "opencapf_build_info{version=\"" OPENCAPF_VERSION "\"} 1\n");
+}
+
 void api_metrics(struct api_req *r)
 {
 	struct buf out;
@@ -243,6 +271,7 @@ void api_metrics(struct api_req *r)
 	buf_init(&out);
 	metrics_render(&out);
 	state_metrics(r->st, &out);
+	ops_metrics(r->st, &out);
 	if (out.failed)
 		api_reply_error(r, 500, "out of memory");
 	else

@@ -86,18 +86,22 @@ static void reply_failure(struct api_req *r, int rc, const char *name, const cha
 struct page {
 	json_t *arr;
 	int64_t skip, left;
+	int64_t since, until, total; /* last contact in [since, until), as the audit's ages ("7d"); 0: open */
 };
 
 static int page_row(const struct phone_row *row, void *arg)
 {
 	struct page *pg = arg;
 
+	if ((pg->since && row->phone.last_contact < pg->since) || (pg->until && row->phone.last_contact >= pg->until))
+		return 0;
+	pg->total++;
 	if (pg->skip > 0) {
 		pg->skip--;
 		return 0;
 	}
 	if (pg->left-- <= 0)
-		return 1;
+		return pg->since || pg->until ? 0 : 1; /* counting on */
 	json_array_append_new(pg->arr, phone_row_json(row));
 	return 0;
 }
@@ -109,9 +113,27 @@ static json_t *query_object(struct api_req *r)
 	struct evkeyval *kv;
 
 	TAILQ_FOREACH(kv, &r->query, next)
-		if (strcmp(kv->key, "limit") != 0 && strcmp(kv->key, "offset") != 0)
+		if (strcmp(kv->key, "limit") != 0 && strcmp(kv->key, "offset") != 0 && strcmp(kv->key, "since") != 0 &&
+		    strcmp(kv->key, "until") != 0)
 			json_object_set_new(o, kv->key, json_string(kv->value));
 	return o;
+}
+
+/* since/until: "YYYY-MM-DD[ HH:MM]" or an age ("7d"), as `opencapf audit`. */
+static int contact_window(struct api_req *r, struct page *pg)
+{
+	const char *names[2] = { "since", "until" };
+	int64_t *out[2] = { &pg->since, &pg->until };
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = api_query(r, names[i]);
+		if (v && parse_time_or_age(v, out[i]) < 0) {
+			api_reply_error(r, 400, "query parameter %s: expected \"YYYY-MM-DD[ HH:MM]\" (UTC) or an age "
+				"such as 7d", names[i]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void api_phones_list(struct api_req *r)
@@ -131,17 +153,19 @@ void api_phones_list(struct api_req *r)
 		return;
 	}
 	if (api_query_int(r, "limit", 1, LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, INT64_MAX / 2, 0, &offset) < 0)
+	    api_query_int(r, "offset", 0, INT64_MAX / 2, 0, &offset) < 0 || contact_window(r, &pg) < 0)
 		goto out;
 	pg.arr = json_array();
 	pg.skip = offset;
 	pg.left = limit;
-	total = store_phone_count(r->st, &f.f);
+	total = pg.since || pg.until ? 0 : store_phone_count(r->st, &f.f);
 	if (total < 0 || store_phone_select(r->st, &f.f, page_row, &pg) < 0) {
 		json_decref(pg.arr);
 		api_reply_store_error(r, "cannot list phones");
 		goto out;
 	}
+	if (pg.since || pg.until)
+		total = pg.total;
 	api_reply_json(r, 200, json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
 					 (json_int_t)offset, "limit", (json_int_t)limit, "phones", pg.arr));
 out:

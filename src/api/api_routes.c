@@ -35,6 +35,7 @@ static const struct api_route routes[] = {
 	{ GET, "/api/v1/phones/{}/history", api_phone_history, API_READ, 0 },
 	{ POST, "/api/v1/phones/{}/revoke", api_phone_revoke, API_ADMIN, 1 },
 	{ POST, "/api/v1/certs/{}/revoke", api_cert_revoke, API_ADMIN, 1 },
+	{ GET, "/api/v1/phones/{}/diagnose", api_phone_diagnose, API_READ, 0 },
 
 	{ GET, "/api/v1/report", api_report, API_READ, 0 },
 	{ GET, "/api/v1/audit", api_audit_list, API_READ, 0 },
@@ -54,7 +55,20 @@ static const struct api_route routes[] = {
 	{ GET, "/api/v1/itl", api_itl_show, API_READ, 0 },
 	{ POST, "/api/v1/itl/rebuild", api_itl_rebuild, API_ADMIN, 0 },
 
+	{ GET, "/api/v1/tvs", api_tvs_list, API_READ, 0 },
+	{ GET, "/api/v1/ctl", api_ctl_show, API_READ, 0 },
+
+	{ GET, "/api/v1/tokens", api_tokens_list, API_ADMIN, 0 },
+	{ POST, "/api/v1/tokens", api_tokens_create, API_ADMIN, 1 },
+	{ DELETE, "/api/v1/tokens/{}", api_tokens_revoke, API_ADMIN, 0 },
+
+	{ GET, "/api/v1/stats/lsc-expiry", api_stats_lsc_expiry, API_READ, 0 },
+	{ GET, "/api/v1/stats/campaign", api_stats_campaign, API_READ, 0 },
+	{ GET, "/api/v1/stats/rates", api_stats_rates, API_READ, 0 },
+
 	{ GET, "/metrics", api_metrics, API_READ, 0 },
+
+	{ GET, "/crl/{}", api_crl_get, API_OPEN, 0 },
 };
 
 static void free_params(struct api_req *r)

@@ -48,6 +48,55 @@ static atomic_llong open_sessions;
 static struct histogram handshake_hist = { .bounds = handshake_bounds };
 static struct histogram install_hist = { .bounds = install_bounds };
 
+/* TVS requests by result, and the recent request rates: per
+ * METRICS_RATE_SLOT seconds over the last hour, in rings indexed by
+ * time / slot (a slot whose stamp is old counts as 0). */
+static const char *const tvs_result_names[] = { "valid", "invalid", "error" };
+static atomic_ullong tvs_requests[3];
+
+#define RATE_SLOTS (3600 / METRICS_RATE_SLOT)
+
+struct rate_ring {
+	atomic_llong stamp[RATE_SLOTS];
+	atomic_uint count[RATE_SLOTS];
+};
+
+static struct rate_ring rates[METRICS_RATE_KINDS];
+
+static void rate_add(enum metrics_rate kind)
+{
+	struct rate_ring *r = &rates[kind];
+	long long t = (long long)time(NULL) / METRICS_RATE_SLOT, old;
+	size_t i = (size_t)(t % RATE_SLOTS);
+
+	old = atomic_load(&r->stamp[i]);
+	if (old != t && atomic_compare_exchange_strong(&r->stamp[i], &old, t))
+		atomic_store(&r->count[i], 0);
+	atomic_fetch_add(&r->count[i], 1);
+}
+
+int metrics_rate_series(enum metrics_rate kind, int64_t now, unsigned *counts, int n)
+{
+	const struct rate_ring *r = &rates[kind];
+	long long last = (long long)now / METRICS_RATE_SLOT;
+
+	if (n > RATE_SLOTS)
+		n = RATE_SLOTS;
+	for (int k = 0; k < n; k++) {
+		long long t = last - (n - 1 - k);
+		size_t i = (size_t)(t % RATE_SLOTS);
+		counts[k] = atomic_load(&r->stamp[i]) == t ? atomic_load(&r->count[i]) : 0;
+	}
+	return n;
+}
+
+void metrics_tvs_request(int result)
+{
+	if (result >= 0 && result < 3)
+		atomic_fetch_add(&tvs_requests[result], 1);
+	rate_add(METRICS_RATE_TVS);
+}
+
 static double since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -116,6 +165,8 @@ void metrics_capf_closed(struct metrics_session *m, const struct capf_server_ses
 		observe(&install_hist, since(&m->accepted));
 	}
 	atomic_fetch_sub(&open_sessions, 1);
+	if (m->handshake_done)
+		rate_add(METRICS_RATE_CAPF);
 }
 
 /* ---- Prometheus text ---- */
@@ -167,5 +218,10 @@ void metrics_render(struct buf *out)
 			 "Time from accepting a CAPF connection to the end of its TLS handshake.", &handshake_hist);
 	render_histogram(out, "opencapf_lsc_issuance_seconds",
 			 "Time from accepting a CAPF connection to the phone storing its new LSC.", &install_hist);
+	put(out, "# HELP opencapf_tvs_requests_total TVS requests by result (valid: the certificate is known; "
+		 "error: the request could not be answered).\n# TYPE opencapf_tvs_requests_total counter\n");
+	for (int i = 0; i < 3; i++)
+		put(out, "opencapf_tvs_requests_total{result=\"%s\"} %llu\n", tvs_result_names[i],
+		    atomic_load(&tvs_requests[i]));
 	file_service_metrics_render(out);
 }

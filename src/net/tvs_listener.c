@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "net/metrics.h"
 #include "store/store_tvs.h"
 #include "wire/tvs_msg.h"
 
@@ -86,6 +87,7 @@ static int handle_frame(struct tls_conn *c, struct evbuffer *in)
 	rc = tvs_server_handle(data, total, tvs_store_lookup, &lookup, &out, &info, err, sizeof err);
 	evbuffer_drain(in, total);
 	tc->requests++;
+	metrics_tvs_request(rc < 0 ? METRICS_TVS_ERROR : info.known == 1 ? METRICS_TVS_VALID : METRICS_TVS_INVALID);
 	if (rc < 0) {
 		log_warn("tvs: peer=%s device=%s closed: %s", c->peer, info.device[0] ? info.device : "-", err);
 	} else {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # browser.sh: the web UI in real headless Chromium (tests/browser/test.mjs,
 # driven by playwright-core from npm), against a real opencapfd with
-# phonesim enrolling a phone. Installs playwright-core from the committed
+# phonesim enrolling a phone, failing one (a past deadline), and a bounded
+# `phonesim load` of 60 phones (scheduled in the UI by a filter) while the
+# campaign page watches, plus TVS requests. Installs playwright-core from the committed
 # package-lock.json into the build folder (npm ci) on the first run.
-# Screenshots of the main pages are saved in $BUILD_DIR/browser-screenshots.
+# Screenshots of every page at 1400 and 800 px wide are saved in
+# $BUILD_DIR/browser-screenshots (their paths are printed).
 # Skips (exit 77) only when Chromium or Node.js is not installed
 # (scripts/setup.sh --test installs both).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,23 +42,36 @@ P=SEP00AA11BB22CC
 "$PHONESIM" trust "$TEST_TMP/$P" "$TEST_TMP/capf.pem" >/dev/null
 "$OPENCAPF" --state "$S" phone add "$P" --model 8845 >/dev/null
 for i in 1 2 3 4 5; do "$OPENCAPF" --state "$S" phone add "SEP00AA11BB220$i" --model 7962 >/dev/null; done
+# P2 fails in the test (a deadline in the past): a phone of its own.
+P2=SEP00AA11BB2201
+"$PHONESIM" init "$TEST_TMP/$P2" --name "$P2" --mfg-ca "$TEST_TMP/mfg" >/dev/null
+"$PHONESIM" trust "$TEST_TMP/$P2" "$TEST_TMP/capf.pem" >/dev/null
+# 60 phones (more than a page of 50) for the bulk action on a filter and the load.
+LOAD_FIRST=SEP00000000B000
+{ echo "name,model,key_order"; for i in $(seq 0 59); do printf 'SEP%012X,7811,ec\n' $((0xB000 + i)); done; } >"$TEST_TMP/load.csv"
+"$OPENCAPF" --state "$S" phone import "$TEST_TMP/load.csv" >/dev/null || { not_ok "import 60 phones"; finish; exit 1; }
+# TVS: its certificate for phonesim, CAPF's entry to ask about.
+"$OPENCAPF" --state "$S" tvs cert >"$TEST_TMP/tvs.pem"
 ADMIN=$(new_token "$S" admin)
 READ=$(new_token "$S" read)
-start_api_daemon "$S" || exit 1
+TVS_PORT=$(free_port)
+start_api_daemon "$S" --tvs-listen "127.0.0.1:$TVS_PORT" || exit 1
 
 SHOTS="$BUILD_DIR/browser-screenshots"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 BASE_URL="$BASE" ADMIN_TOKEN="$ADMIN" READ_TOKEN="$READ" PHONE="$P" PHONE_DIR="$TEST_TMP/$P" \
 	CAPF_ADDR="127.0.0.1:$CAPF_PORT" SCREENSHOT_DIR="$SHOTS" CHROMIUM="$CHROMIUM" \
+	P2="$P2" P2_DIR="$TEST_TMP/$P2" CAPF_PEM="$TEST_TMP/capf.pem" LOAD_FIRST="$LOAD_FIRST" LOAD_COUNT=60 \
+	TVS_ADDR="127.0.0.1:$TVS_PORT" TVS_PEM="$TEST_TMP/tvs.pem" PHONESIM="$PHONESIM" \
 	node "$NODE_DIR/test.mjs" >"$TEST_TMP/node.out" 2>&1
 node_rc=$?
-cat "$TEST_TMP/node.out" | grep -E '^(ok|not ok) ' 
+grep -E '^(ok|not ok|# screenshot) ' "$TEST_TMP/node.out"
 PASSED=$((PASSED + $(grep -c '^ok ' "$TEST_TMP/node.out")))
 FAILED=$((FAILED + $(grep -c '^not ok ' "$TEST_TMP/node.out")))
 if [ "$node_rc" != 0 ] && ! grep -q '^not ok ' "$TEST_TMP/node.out"; then
 	not_ok "the browser test ran"; tail -20 "$TEST_TMP/node.out"
 fi
 n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
-[ "$n" -ge 8 ] && ok "screenshots saved in $SHOTS ($n)" || not_ok "screenshots saved ($n in $SHOTS)"
+[ "$n" -ge 30 ] && ok "screenshots saved in $SHOTS ($n)" || not_ok "screenshots saved ($n in $SHOTS)"
 stop_daemon
 finish

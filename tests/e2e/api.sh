@@ -140,6 +140,14 @@ call GET "/api/v1/phones?limit=0" "${AUTH[@]}"
 expect 400 "limit out of range: 400"
 call GET "/api/v1/phones?offset=-1" "${AUTH[@]}"
 expect 400 "negative offset: 400"
+# Issue 21, defect 6: the list's elements are `phone list --json`'s, member for member; ages as the CLI's.
+call GET "/api/v1/phones?model=8845" "${AUTH[@]}"
+equal "the API list and 'phone list --json' give the same phones in the same shape" "$(jq -c .phones "$B")" \
+	"$("$OPENCAPF" --state "$S" phone list --model 8845 --json | jq -c .)"
+call GET "/api/v1/phones?since=7d" "${AUTH[@]}"
+expect 200 "the list takes since=7d (last contact within a week)"
+call GET "/api/v1/phones?since=7x" "${AUTH[@]}"
+expect 400 "a bad since: 400"
 
 call PATCH /api/v1/phones/SEP001122334455 "${AUTH[@]}" "${JSON[@]}" -d '{"description":"","rsa_bits":2048,"model":"8851"}'
 expect 200 "update a phone"
@@ -274,6 +282,54 @@ grep -q '^opencapf_capf_open_sessions 0$' "$B" && ok "open sessions back to 0" |
 grep -q '^opencapf_trust_store_certificates{store="manufacturing"} 1$' "$B" && ok "trust store sizes" || not_ok "no trust sizes"
 grep -Eq '^opencapf_capf_days_to_expiry (18[0-9][0-9]|17[0-9][0-9])$' "$B" && ok "CAPF days to expiry" || not_ok "$(grep days_to "$B")"
 grep -qi '^content-type: text/plain; version=0.0.4' "$H" && ok "Prometheus content type" || not_ok "content type"
+grep -Eq '^opencapf_build_info\{version="[0-9][^"]*"\} 1$' "$B" && ok "build info" || not_ok "$(grep build_info "$B")"
+grep -q '^opencapf_operations_pending{operation="install"} 1$' "$B" && ok "pending operations by kind" ||
+	not_ok "$(grep operations_pending "$B")"
+grep -q '^opencapf_operations_failed{operation="install"} 0$' "$B" && ok "failing operations by kind" ||
+	not_ok "$(grep operations_failed "$B")"
+grep -q '^opencapf_tvs_requests_total{result="valid"} 0$' "$B" && ok "TVS requests by result" || not_ok "no TVS requests"
+
+# --- the web UI's endpoints: tokens, diagnose, records, statistics
+call GET /api/v1/tokens "${RAUTH[@]}"
+expect 403 "tokens: not for a read token"
+call POST /api/v1/tokens "${AUTH[@]}" "${JSON[@]}" -d '{"role":"read","label":"from the API"}'
+expect 201 "create a token"
+NEW_TOKEN=$(jv .token) NEW_ID=$(jv .id)
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $NEW_TOKEN" "$BASE/api/v1/session" | grep -q 200 &&
+	ok "the created token works" || not_ok "the created token does not work"
+call GET /api/v1/tokens "${AUTH[@]}"
+equal "the list names it, without secrets" "$(jv "[.tokens[]|select(.id==$NEW_ID)|.label]|join(\",\")"),$(grep -c ocapf_ "$B")" \
+	"from the API,0"
+call POST /api/v1/tokens "${AUTH[@]}" "${JSON[@]}" -d '{"role":"root"}'
+expect 400 "a bad role: 400"
+call DELETE "/api/v1/tokens/$NEW_ID" "${AUTH[@]}"
+expect 200 "revoke it"
+call DELETE "/api/v1/tokens/$NEW_ID" "${AUTH[@]}"
+expect 404 "revoking it again: 404"
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $NEW_TOKEN" "$BASE/api/v1/session" | grep -q 401 &&
+	ok "the revoked token is refused" || not_ok "the revoked token still works"
+call GET /api/v1/phones/SEP001122334455/diagnose "${RAUTH[@]}"
+expect 200 "diagnose a phone"
+equal "diagnose: what it presents" "$(jv '[.known,.presents]|@csv')" 'true,"LSC"'
+call GET /api/v1/phones/SEP00000000FFFF/diagnose "${RAUTH[@]}"
+expect 404 "diagnose an unknown phone: 404"
+call GET /api/v1/tvs "${RAUTH[@]}"
+expect 200 "TVS entries"
+jq -e '.count >= 3 and ([.entries[].roles[]] | index("CAPF"))' "$B" >/dev/null && ok "TVS entries with roles" || not_ok "$(head -c 300 "$B")"
+call GET /api/v1/ctl "${RAUTH[@]}"
+expect 200 "a CTL from the state"
+jq -e '.verified and (.text | test("Length of CTL file"))' "$B" >/dev/null && ok "the CTL verifies" || not_ok "$(head -c 300 "$B")"
+call GET "/api/v1/stats/lsc-expiry?months=600" "${RAUTH[@]}"
+expect 400 "lsc-expiry: months out of range"
+call GET /api/v1/stats/lsc-expiry "${RAUTH[@]}"
+equal "lsc-expiry: 24 months, every phone counted" "$(jv '[(.months|length), ([.months[].count]|add) + .later + .expired + .none]|@csv')" "24,5"
+call GET "/api/v1/stats/campaign?since=1h" "${RAUTH[@]}"
+equal "campaign: the enrollments done, one install pending, 60 buckets" \
+	"$(jv '[.done >= 1, .done == ([.series[].done]|add), .pending.install, (.series|length)]|@csv')" "true,true,1,60"
+call GET "/api/v1/stats/campaign?since=tomorrow" "${RAUTH[@]}"
+expect 400 "campaign: a bad since"
+call GET "/api/v1/stats/rates?minutes=1" "${RAUTH[@]}"
+equal "rates: six 10-second slots, the CAPF sessions counted" "$(jv '[(.capf|length), (.capf|add) >= 1, (.tvs|add)]|@csv')" "6,true,0"
 
 # --- dashboard, report, audit
 call GET /api/v1/dashboard "${RAUTH[@]}"

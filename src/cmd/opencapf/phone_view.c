@@ -332,22 +332,13 @@ static void lsc_cell(const struct phone_cert_brief *c, int64_t now, char *out, s
 	snprintf(out, cap, "%s%s", c->not_after < now ? "expired " : "", t);
 }
 
-static const char *lsc_state_of(const struct phone_cert_brief *c, int64_t now)
-{
-	if (!c->present)
-		return "none";
-	return c->not_after < now ? "expired" : "installed";
-}
-
 static int list_one(const struct phone_row *r, void *arg)
 {
 	struct list_ctx *ctx = arg;
 	const struct phone *p = &r->phone;
 
 	if (ctx->json) {
-		json_t *o = phone_settings_json(p);
-		json_object_set_new(o, "lsc_state", json_string(lsc_state_of(&r->lsc, ctx->now)));
-		json_object_set_new(o, "lsc", phone_cert_brief_json(&r->lsc));
+		json_t *o = phone_row_json(r); /* the API's list element, the same shape */
 		fputs(ctx->n ? ",\n" : "\n", stdout);
 		if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
 			json_decref(o);
