@@ -88,6 +88,9 @@ check "SHA-512 with vendor names passes the independent reader" python3 "$TEST_T
 
 check "sgn verify: the whole batch" "$OPENCAPF" --state "$STATE" sgn verify "$F"/*.sgn
 expect_output "dial.sgn: signature valid \(SHA512" "verify names the hash"
+cp "$F/ringer.raw.sgn" "$TEST_TMP/renamed.sgn"
+check "sgn verify of a renamed file" "$OPENCAPF" --state "$STATE" sgn verify "$TEST_TMP/renamed.sgn"
+expect_output 'warning: .*renamed.sgn: the header names the file "ringer.raw.sgn"' "a renamed file gets a warning"
 check "sgn verify --cert with the signer's certificate" "$OPENCAPF" --state "$STATE" sgn verify \
 	--cert "$TEST_TMP/sast.pem" "$F/ringer.raw.sgn"
 "$OPENCAPF" --state "$STATE" capf cert >"$TEST_TMP/capf.pem"

@@ -286,6 +286,19 @@ static int sgn_show(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Phones ask for a file by name and find that name in its header: a
+ * renamed file is worth a warning. */
+static void check_filename(const struct sgn_file *f, const char *path)
+{
+	char name[TEXT_MAX], own[4096], esc[4 * TEXT_MAX];
+
+	snprintf(own, sizeof own, "%s", path);
+	if (sgn_text(&f->filename, name, sizeof name) < 0 || strcmp(name, basename(own)) == 0)
+		return;
+	text_escape(esc, sizeof esc, name, strlen(name));
+	fprintf(stderr, "opencapf: warning: %s: the header names the file \"%s\"\n", path, esc);
+}
+
 static int verify_one(X509 *cert, const char *path)
 {
 	struct sgn_file f;
@@ -298,9 +311,11 @@ static int verify_one(X509 *cert, const char *path)
 	rc = pki_sgn_verify(&f, cert, err, sizeof err);
 	if (rc < 0)
 		cli_error("%s: %s", path, err);
-	else
+	else {
 		printf("%s: signature valid (%s, %s)\n", path, sgn_hash_name(f.hash_alg),
 		       f.enc.present ? "encrypted" : "signed");
+		check_filename(&f, path);
+	}
 	free(data);
 	return rc;
 }
