@@ -147,7 +147,8 @@ static void dispatch_api(struct api_req *r)
 
 static int is_api_path(const char *path)
 {
-	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 || strcmp(path, "/metrics") == 0;
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 || strcmp(path, "/metrics") == 0 ||
+	       strncmp(path, "/crl/", 5) == 0;
 }
 
 static void request_peer(struct api_req *r)
@@ -174,7 +175,9 @@ static void handle_request(struct evhttp_request *req, void *arg)
 	request_peer(&r);
 	set_common_headers(&r);
 	if (parse_target(&r) == 0) {
-		if (is_api_path(r.path))
+		if (strcmp(r.path, "/ocsp") == 0 || strncmp(r.path, "/ocsp/", 6) == 0)
+			api_ocsp(&r);   /* open; its request is binary, GET's base64 may hold '/' */
+		else if (is_api_path(r.path))
 			dispatch_api(&r);
 		else
 			api_static(&r);
@@ -302,6 +305,7 @@ static void *api_thread(void *arg)
 
 static void server_free(struct api_server *srv)
 {
+	api_pki_free(srv);
 	if (srv->http)
 		evhttp_free(srv->http);
 	conn_limit_free(srv->accept_guard); /* after its listener (freed with the evhttp) */
@@ -336,6 +340,11 @@ int api_server_start(const struct api_config *cfg, struct api_server **out, char
 	if (rc > 0) {
 		server_free(srv);
 		return 0;
+	}
+	if (api_crl_timer_start(srv) < 0) {
+		seterr(err, errlen, "cannot start the CRL publication timer");
+		server_free(srv);
+		return -1;
 	}
 	if (api_static_find_dir(cfg, srv->web_dir, sizeof srv->web_dir) < 0)
 		log_warn("HTTP API: no web UI folder found (set [http] web_dir); only the API is served");

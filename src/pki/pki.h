@@ -107,7 +107,7 @@ int pki_org_parse(const char *text, struct pki_org *org, char *err, size_t errle
 
 /* Self-signed CAPF CA: CN "CAPF-" + 8 random hex digits + org fields,
  * basicConstraints critical CA:TRUE pathlen:0, keyUsage critical
- * digitalSignature+keyCertSign, subject key identifier, 16-byte positive
+ * digitalSignature+keyCertSign+cRLSign (the CRLs of its LSCs), subject key identifier, 16-byte positive
  * serial, SHA-256, validity `days` from now. */
 X509 *pki_capf_cert_create(EVP_PKEY *key, const struct pki_org *org, int days, char *err, size_t errlen);
 
@@ -189,7 +189,7 @@ X509_NAME *pki_capf_subject_new(const struct pki_org *org, char *err, size_t err
 /* The organisation fields (O, OU, L, ST, C) of a name; absent ones empty. */
 void pki_org_from_name(const X509_NAME *name, struct pki_org *org);
 /* A request for `subject` and `key`, asking for basicConstraints critical
- * CA:TRUE pathlen:0 and keyUsage critical digitalSignature+keyCertSign, SHA-256. */
+ * CA:TRUE pathlen:0 and keyUsage critical digitalSignature+keyCertSign+cRLSign, SHA-256. */
 X509_REQ *pki_capf_csr_create(EVP_PKEY *key, const X509_NAME *subject, char *err, size_t errlen);
 int pki_csr_to_pem(X509_REQ *req, char **pem, size_t *len);         /* *pem: OPENSSL_free */
 /* May this certificate be the CAPF certificate? RSA or EC P-256/384/521 key,

@@ -5,7 +5,10 @@
  *
  * Phones refuse the TLS connection unless the CAPF certificate carries
  * basicConstraints CA:TRUE, pathlen:0 and keyUsage digitalSignature +
- * keyCertSign, so those are fixed here and not configurable. The subject is
+ * keyCertSign, so those are fixed here and not configurable. keyUsage also
+ * carries cRLSign, so that the CAPF key can sign the CRLs of its LSCs
+ * (verifiers refuse a CRL from a key without it); phones ignore the bit,
+ * and pki_capf_cert_check still accepts certificates without it. The subject is
  * encoded CN first (CN, OU, O, L, ST, C), as the vendor and the test vectors
  * do; LSC subjects copy the same order from it (pki_lsc.c).
  */
@@ -202,7 +205,7 @@ X509 *pki_capf_cert_create(EVP_PKEY *key, const struct pki_org *org, int days, c
 	if (pki_set_validity(x, time(NULL), days, err, errlen) != 0)
 		goto fail;
 	if (pki_add_ext_conf(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0", err, errlen) ||
-	    pki_add_ext_conf(x, x, NID_key_usage, "critical,digitalSignature,keyCertSign", err, errlen) ||
+	    pki_add_ext_conf(x, x, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign", err, errlen) ||
 	    pki_add_ext_conf(x, x, NID_subject_key_identifier, "hash", err, errlen))
 		goto fail;
 	/* sha256WithRSAEncryption for RSA, ecdsa-with-SHA256 for EC */

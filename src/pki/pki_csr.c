@@ -78,7 +78,7 @@ static int add_ca_request_exts(X509_REQ *req, char *err, size_t errlen)
 {
 	static const struct { int nid; const char *value; } exts[] = {
 		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" },
-		{ NID_key_usage, "critical,digitalSignature,keyCertSign" },
+		{ NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign" },
 	};
 	STACK_OF(X509_EXTENSION) *sk = sk_X509_EXTENSION_new_null();
 	X509V3_CTX ctx;

@@ -116,7 +116,7 @@ static void check_capf_cert(struct ca *ca, int sig_nid)
 	BASIC_CONSTRAINTS_free(bc);
 
 	assert_int_equal(ext_critical(x, NID_key_usage), 1);
-	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN);
+	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN);
 
 	skid = X509_get0_subject_key_id(x);
 	assert_non_null(skid);

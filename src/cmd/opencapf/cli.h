@@ -67,5 +67,6 @@ extern const struct cli_command *const cli_command_table;
 int cmd_sign(struct cli *cli, int argc, char **argv);
 int cmd_sgn(struct cli *cli, int argc, char **argv);
 int cmd_cert(struct cli *cli, int argc, char **argv);
+int cmd_crl(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -4,8 +4,15 @@
  * administration core (admin/revoke.h, admin/crl.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "admin/crl.h"
 #include "admin/revoke.h"
 #include "cmd/opencapf/cli.h"
 #include "cmd/opencapf/cmd_phone.h"
@@ -106,4 +113,170 @@ int cmd_cert(struct cli *cli, int argc, char **argv)
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "cert", cmds, argc, argv);
+}
+
+/* ---- crl show | publish ---- */
+
+static const char crl_show_usage[] =
+	"usage: opencapf crl show\n\n"
+	"The CRL of each CAPF certificate (current, previous) that issued LSCs: its\n"
+	"files in the TFTP folder, CRL number, thisUpdate, nextUpdate and every\n"
+	"revoked serial with its date and reason. A CAPF certificate without\n"
+	"keyUsage cRLSign gets no CRL (verifiers would refuse it): regenerate it\n"
+	"(a rollover); the OCSP responder answers for its LSCs meanwhile.\n";
+
+static const char crl_publish_usage[] =
+	"usage: opencapf crl publish [--if-due]\n\n"
+	"Sign and write the CRLs into the TFTP folder now (DER NAME.crl and PEM\n"
+	"NAME.crl.pem, each atomically), nextUpdate = now + the setting crl_days\n"
+	"(default 7). --if-due writes only those behind the revocations or past half\n"
+	"their validity, as opencapfd does by itself every few seconds.\n";
+
+static void print_entries(const char *path)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	const unsigned char *p;
+	X509_CRL *crl;
+	STACK_OF(X509_REVOKED) *rev;
+
+	if (read_file(path, 64 * 1024 * 1024, &der, &len, NULL, 0) != 0)
+		return;
+	p = der;
+	crl = d2i_X509_CRL(NULL, &p, (long)len);
+	rev = crl ? X509_CRL_get_REVOKED(crl) : NULL;
+	for (int i = 0; i < sk_X509_REVOKED_num(rev); i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(rev, i);
+		ASN1_ENUMERATED *why = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+		char *hex = bn ? BN_bn2hex(bn) : NULL;
+		struct tm tm;
+		char when[32] = "?";
+		const char *reason = why ? revoke_reason_name((int)ASN1_ENUMERATED_get(why)) : "unspecified";
+
+		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(r), &tm) == 1)
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		printf("    %s  revoked %s UTC  %s\n", hex ? hex : "?", when, reason ? reason : "other");
+		OPENSSL_free(hex);
+		BN_free(bn);
+		ASN1_ENUMERATED_free(why);
+	}
+	X509_CRL_free(crl);
+	free(der);
+}
+
+static void print_time(const char *label, int64_t t)
+{
+	char buf[32] = "-";
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t && gmtime_r(&tt, &tm))
+		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("  %-12s %s\n", label, buf);
+}
+
+static int show_one(const struct admin_crl *c, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	printf("%s (%s CAPF certificate, sha256 %s)\n", c->name, c->state, c->capf_sha256);
+	if (!c->can_sign) {
+		printf("  no CRL: the certificate lacks keyUsage cRLSign; 'opencapf capf regenerate' and a rollover\n"
+		       "  give LSCs a CAPF certificate that has it; OCSP answers for these LSCs meanwhile\n");
+		return 0;
+	}
+	if (!c->number) {
+		printf("  not published yet ('opencapf crl publish')\n");
+		return 0;
+	}
+	printf("  %-12s %s\n  %-12s %s\n  %-12s %lld%s\n", "DER", c->der_path, "PEM", c->pem_path, "number",
+	       (long long)c->number, c->written ? "" : "");
+	print_time("thisUpdate", c->this_update);
+	print_time("nextUpdate", c->next_update);
+	print_entries(c->der_path);
+	return 0;
+}
+
+static int crl_show(struct cli *cli, int argc, char **argv)
+{
+	struct store *st;
+	char err[512] = "";
+	int help = 0, n = 0, c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, "", NULL, crl_show_usage, &help)) != -1)
+		return EXIT_USAGE;
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 0, 0, crl_show_usage) < 0)
+		return EXIT_USAGE;
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	rc = admin_crl_publish(st, -1, show_one, &n, err, sizeof err);
+	store_close(st);
+	if (rc < 0) {
+		cli_error("crl show: %s", err);
+		return EXIT_FAIL;
+	}
+	if (n == 0)
+		printf("no CRL: no CAPF certificate of this state has issued an LSC yet\n");
+	return EXIT_OK;
+}
+
+static int published_one(const struct admin_crl *c, void *arg)
+{
+	(void)arg;
+	if (!c->can_sign)
+		printf("%s: no CRL (the certificate lacks keyUsage cRLSign; regenerate it and roll over)\n", c->name);
+	else if (c->written)
+		printf("%s: CRL number %lld, %zu revoked, next update %s", c->name, (long long)c->number, c->entries,
+		       "");
+	if (c->can_sign && c->written) {
+		time_t t = (time_t)c->next_update;
+		struct tm tm;
+		char buf[32] = "";
+		if (gmtime_r(&t, &tm))
+			strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+		printf("%s\n  %s\n  %s\n", buf, c->der_path, c->pem_path);
+	} else if (c->can_sign)
+		printf("%s: CRL number %lld is current\n", c->name, (long long)c->number);
+	return 0;
+}
+
+static int crl_publish(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "if-due", no_argument, NULL, 'd' }, { NULL, 0, NULL, 0 } };
+	struct store *st;
+	char err[512] = "";
+	int help = 0, if_due = 0, c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, crl_publish_usage, &help)) != -1) {
+		if (c == '?')
+			return EXIT_USAGE;
+		if_due = 1;
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 0, 0, crl_publish_usage) < 0)
+		return EXIT_USAGE;
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	rc = admin_crl_publish(st, !if_due, published_one, NULL, err, sizeof err);
+	store_close(st);
+	if (rc < 0) {
+		cli_error("crl publish: %s", err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_crl(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_command cmds[] = {
+		{ "show", crl_show, "the published CRLs and what they list" },
+		{ "publish", crl_publish, "sign and write the CRLs into the TFTP folder" },
+		{ NULL, NULL, NULL },
+	};
+	return cli_dispatch(cli, "crl", cmds, argc, argv);
 }

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
 	{ "capf", cmd_capf, "the CAPF certificate: show, cert, regenerate, csr, import, rollover, retire" },
 	{ "phone", cmd_phone, "phones: add, set, show, list, remove, import, export; schedule CAPF operations" },
 	{ "cert", cmd_cert, "LSCs by serial: revoke" },
+	{ "crl", cmd_crl, "the CRLs of the CAPF certificates: show, publish" },
 	{ "trust", cmd_trust, "trust stores: list, show, add, guarded remove, export for servers" },
 	{ "itl", cmd_itl, "ITL files: build, show (verify), publish; the SAST/TFTP signer" },
 	{ "ctl", cmd_ctl, "CTL files: build, show (verify)" },

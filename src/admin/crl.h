@@ -1,0 +1,59 @@
+/*
+ * crl.h: the CRLs of a state: one per CAPF certificate (current and
+ * previous) that has issued LSCs and may sign CRLs (keyUsage cRLSign),
+ * signed with that CAPF key, listing every revocation recorded under it
+ * (store_revoke.h).
+ *
+ * Published into the TFTP/provisioning folder (itl_tftp_dir) as
+ * <CAPF CN>.crl (DER) and <CAPF CN>.crl.pem, each written atomically
+ * (temporary file, fsync, rename); opencapfd serves the same files at
+ * /crl/<CAPF CN>.crl and /crl/<CAPF CN>.pem. nextUpdate is thisUpdate +
+ * the setting crl_days (default 7).
+ *
+ * A CRL is published again when a revocation was recorded after the one it
+ * covers, when half of its validity has passed, or when its files are
+ * missing or older than the state's CRL number (a crash between taking the
+ * number and writing): admin_crl_publish(force = 0) is cheap when nothing
+ * changed, so the daemon calls it on a timer. Nothing here prints; CRL
+ * publication is derived data and has no audit row (the revocations do).
+ */
+#ifndef OPENCAPF_ADMIN_CRL_H
+#define OPENCAPF_ADMIN_CRL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define CRL_SETTING_DAYS "crl_days"
+#define CRL_DEFAULT_DAYS 7
+
+/* What happened to the CRL of one CAPF certificate. */
+struct admin_crl {
+	char name[72];             /* the file name stem: the CAPF CN (CAPF-xxxxxxxx) */
+	char capf_sha256[80];
+	char state[12];            /* current, previous */
+	int can_sign;              /* the certificate has cRLSign */
+	int written;               /* published by this call */
+	int64_t number, this_update, next_update;
+	size_t entries;
+	char der_path[4200], pem_path[4200];
+};
+
+/* Days between thisUpdate and nextUpdate (setting crl_days, default 7). */
+int admin_crl_days(struct store *st);
+
+/* Publish every CRL that is due (all of them when force); fn (may be NULL)
+ * sees each CAPF certificate considered, written or not. Returns how many
+ * were written, or -1 with err. A CAPF certificate without cRLSign gets no
+ * CRL (can_sign = 0): verifiers refuse such CRLs, and with them every LSC.
+ * force < 0 writes nothing: fn sees each CRL as the state last published it. */
+int admin_crl_publish(struct store *st, int force, int (*fn)(const struct admin_crl *c, void *arg), void *arg,
+		      char *err, size_t errlen);
+
+/* The published DER of the CRL named `file` ("CAPF-xxxxxxxx.crl" or
+ * "CAPF-xxxxxxxx.pem"): 0 and *data (malloc'd), 1 when there is none, -1
+ * for a name that is not one. *pem says which form it is. */
+int admin_crl_read(struct store *st, const char *file, uint8_t **data, size_t *len, int *pem);
+
+#endif
