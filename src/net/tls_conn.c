@@ -222,7 +222,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	if (svc->nodelay)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if ((ssl = SSL_new(svc->ssl_ctx)) != NULL) {
+	if ((ssl = SSL_new(__atomic_load_n(&svc->ssl_ctx, __ATOMIC_ACQUIRE))) != NULL) {
 		if (svc->release_buffers)
 			SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 		c = conn_new(w, ssl, sa, &ticket);
@@ -289,6 +289,26 @@ void tls_service_close(struct tls_service *svc, const char *why)
 	svc->workers = NULL;
 	conn_limit_free(svc->limit); /* after its listeners and connections */
 	svc->limit = NULL;
+	for (int i = 0; i < svc->nreplaced; i++)
+		SSL_CTX_free(svc->replaced[i]);
+	free(svc->replaced);
+	svc->replaced = NULL;
+	svc->nreplaced = 0;
+}
+
+int tls_service_set_ctx(struct tls_service *svc, SSL_CTX *ctx)
+{
+	SSL_CTX **grown = realloc(svc->replaced, (size_t)(svc->nreplaced + 1) * sizeof *grown);
+
+	if (!grown || SSL_CTX_up_ref(ctx) != 1) {
+		if (grown)
+			svc->replaced = grown;
+		return -1;
+	}
+	svc->replaced = grown;
+	svc->replaced[svc->nreplaced++] = ctx;
+	__atomic_store_n(&svc->ssl_ctx, ctx, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void tls_service_drain(struct tls_service *svc)

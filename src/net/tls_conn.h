@@ -61,6 +61,8 @@ struct tls_service {
 	struct conn_limit *limit;
 	struct evconnlistener **listeners;   /* one per worker */
 	struct tls_service_worker *workers;  /* the open connections of each worker */
+	SSL_CTX **replaced;                  /* contexts tls_service_set_ctx put in, held to the end */
+	int nreplaced;
 };
 
 struct tls_conn {
@@ -84,6 +86,11 @@ int tls_service_start(struct tls_service *svc, struct worker_pool *pool, const c
  * `why`, each open connection gets on_end(c, why) first (it may record
  * that), then it is freed in any case (on_free). */
 void tls_service_close(struct tls_service *svc, const char *why);
+/* New connections use ctx from now on (a renewed certificate); the ones
+ * open keep theirs. The service holds a reference to ctx until it closes
+ * (a worker may be about to use the previous one). 0, or -1 out of memory. */
+int tls_service_set_ctx(struct tls_service *svc, SSL_CTX *ctx);
+
 /* Stop taking connections (each new one is closed at once) and say how
  * many are still open; the open ones go on until they end by themselves.
  * A service never started counts 0. */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -333,4 +334,31 @@ void daemon_config_connection_caps(struct daemon_config *cfg, long nofile, char 
 		snprintf(note + used, notelen - used, "%sthe listeners' max_connections (%ld together) lowered to "
 			 "fit the daemon's %ld", used ? "; " : "", asked, total);
 	share_rest(lims, on, total - fixed);
+}
+
+/* Bytes [from, to) of two configurations differ. */
+static int range_differs(const struct daemon_config *a, const struct daemon_config *b, size_t from, size_t to)
+{
+	return memcmp((const char *)a + from, (const char *)b + from, to - from) != 0;
+}
+
+void daemon_config_changes(const struct daemon_config *running, const struct daemon_config *reread, char *out,
+			   size_t cap)
+{
+	static const struct { const char *name; size_t from, to; } sections[] = {
+		{ "[daemon]", offsetof(struct daemon_config, state_dir), offsetof(struct daemon_config, log_level) },
+		{ "[daemon]", offsetof(struct daemon_config, pidfile), offsetof(struct daemon_config, drain_seconds) },
+		{ "[capf]", offsetof(struct daemon_config, capf_listen), offsetof(struct daemon_config, tvs_listen) },
+		{ "[tvs]", offsetof(struct daemon_config, tvs_listen), offsetof(struct daemon_config, register_listen) },
+		{ "[register]", offsetof(struct daemon_config, register_listen), offsetof(struct daemon_config, http) },
+		{ "[http]", offsetof(struct daemon_config, http), offsetof(struct daemon_config, tftp_dir) },
+		{ "[itl]", offsetof(struct daemon_config, tftp_dir), offsetof(struct daemon_config, files) },
+		{ "[files]", offsetof(struct daemon_config, files), sizeof(struct daemon_config) },
+	};
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+		if (range_differs(running, reread, sections[i].from, sections[i].to) && !strstr(out, sections[i].name))
+			n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? " " : "", sections[i].name);
 }

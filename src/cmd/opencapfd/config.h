@@ -60,6 +60,12 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 int daemon_config_parse_string(struct daemon_config *cfg, const char *text, char *err, size_t errlen);
 int daemon_config_load(struct daemon_config *cfg, const char *path, char *err, size_t errlen);
 
+/* The sections whose settings differ between the running configuration
+ * and one read again, other than what a reload applies (log_level,
+ * drain_seconds): "[capf] [http]" into out ("" when none). */
+void daemon_config_changes(const struct daemon_config *running, const struct daemon_config *reread, char *out,
+			   size_t cap);
+
 /* Connection caps from the descriptor limit `nofile` (the soft limit after
  * raising it to the hard one): the daemon's total is nofile less a reserve
  * for the store, logs, committer and API (max(64, nofile / 10)), or

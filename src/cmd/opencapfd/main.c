@@ -196,6 +196,9 @@ static int write_pidfile(const char *path)
 
 struct daemon {
 	struct daemon_config cfg;
+	struct daemon_config loaded;     /* as read, before the connection caps: what a reload compares */
+	int argc;
+	char **argv;
 	struct worker_pool pool;
 	struct capf_service capf;
 	SSL_CTX *capf_ctx;
@@ -250,38 +253,43 @@ out:
 
 /* TVS on its port with the TVS certificate. A state without one (created
  * before TVS existed) only stops the daemon when TVS was asked for. */
-static int start_tvs(struct daemon *d)
+/* An SSL_CTX for the TVS listener with the state's TVS certificate; *cn its CN. */
+static SSL_CTX *tvs_ctx_from_state(struct daemon *d, char *cn, size_t cncap, char *err, size_t errlen)
 {
-	struct store *st = d->pool.workers[0].st;
-	char err[ERRLEN], cn[128] = "";
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
-	int rc = -1;
+	SSL_CTX *ctx = NULL;
+
+	if (service_cert_load(d->pool.workers[0].st, SERVICE_TVS, &cert, &key, err, errlen) == 0 &&
+	    (ctx = tls_server_ctx(d->cfg.tvs_tls_profile, d->cfg.tvs_tls_ciphers, cert, key, err, errlen)))
+		pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, cncap);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
+static int start_tvs(struct daemon *d)
+{
+	char err[ERRLEN], cn[128] = "";
 
 	if (!d->cfg.tvs_listen[0] || strcmp(d->cfg.tvs_listen, "off") == 0)
 		return 0;
-	if (service_cert_load(st, SERVICE_TVS, &cert, &key, err, sizeof err) < 0) {
+	d->tvs.limits = d->cfg.tvs_limits;
+	if (!(d->tvs_ctx = tvs_ctx_from_state(d, cn, sizeof cn, err, sizeof err))) {
 		if (!d->cfg.tvs_listen_set) {
 			log_warn("TVS not started: %s", err);
 			return 0;
 		}
-		goto out;
+		log_err("TVS: %s", err);
+		return -1;
 	}
-	d->tvs.limits = d->cfg.tvs_limits;
-	if (!(d->tvs_ctx = tls_server_ctx(d->cfg.tvs_tls_profile, d->cfg.tvs_tls_ciphers, cert, key, err,
-					  sizeof err)) ||
-	    tvs_service_start(&d->tvs, &d->pool, d->cfg.tvs_listen, d->tvs_ctx, &d->cfg.tvs, err, sizeof err) < 0)
-		goto out;
-	pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+	if (tvs_service_start(&d->tvs, &d->pool, d->cfg.tvs_listen, d->tvs_ctx, &d->cfg.tvs, err, sizeof err) < 0) {
+		log_err("TVS: %s", err);
+		return -1;
+	}
 	log_info("TVS listening on %s (certificate %s, default TTL %u s)", d->cfg.tvs_listen, cn,
 		 d->cfg.tvs.default_ttl);
-	rc = 0;
-out:
-	if (rc < 0)
-		log_err("TVS: %s", err);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	return rc;
+	return 0;
 }
 
 /* The registration TLS check (register_listener.h), off unless configured.
@@ -426,7 +434,54 @@ static void drain(struct daemon *d)
 		log_info("every connection has ended");
 }
 
-static int wait_for_signal(void)
+/* SIGHUP: the TVS listener takes the state's TVS certificate as it is now
+ * (new connections; open ones keep theirs). The CAPF listener follows the
+ * CAPF certificate by itself. */
+static void reload_tvs_cert(struct daemon *d)
+{
+	char err[ERRLEN], cn[128] = "";
+	SSL_CTX *ctx;
+
+	if (!d->tvs_ctx)
+		return;
+	if (!(ctx = tvs_ctx_from_state(d, cn, sizeof cn, err, sizeof err))) {
+		log_err("reload: TVS keeps its certificate: %s", err);
+		return;
+	}
+	if (tls_service_set_ctx(&d->tvs.conns, ctx) < 0)
+		log_err("reload: TVS keeps its certificate: out of memory");
+	else
+		log_info("reload: TVS presents %s to new connections", cn);
+	SSL_CTX_free(ctx);   /* the service holds its own reference */
+}
+
+/* SIGHUP: read the configuration again; apply what can change while phones
+ * are connected (log level, drain time, the TVS certificate) and name the
+ * sections that need a restart. Sessions in flight are not touched. */
+static void reload(struct daemon *d)
+{
+	struct daemon_config *now = calloc(1, sizeof *now);
+	char changed[160];
+
+	optind = 0;
+	if (!now || load_config(d->argc, d->argv, now) < 0) {
+		log_err("reload: the configuration cannot be read; the running one stays");
+		free(now);
+		return;
+	}
+	if (now->log_level != d->cfg.log_level)
+		log_set_level((enum log_level)now->log_level);
+	d->cfg.log_level = d->loaded.log_level = now->log_level;
+	d->cfg.drain_seconds = d->loaded.drain_seconds = now->drain_seconds;
+	daemon_config_changes(&d->loaded, now, changed, sizeof changed);
+	if (changed[0])
+		log_warn("reload: %s changed: restart opencapfd to apply (the rest is applied)", changed);
+	reload_tvs_cert(d);
+	log_info("reloaded: log level, drain time and certificates");
+	free(now);
+}
+
+static int wait_for_signal(struct daemon *d)
 {
 	sigset_t set;
 	int sig = 0;
@@ -436,7 +491,7 @@ static int wait_for_signal(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		log_warn("SIGHUP: no reload; restart opencapfd to apply configuration changes");
+		reload(d);
 	return sig;
 }
 
@@ -508,6 +563,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (load_config(argc, argv, &d.cfg) < 0)
 		return 2;
+	d.loaded = d.cfg;
+	d.argc = argc;
+	d.argv = argv;
 	log_set_level((enum log_level)d.cfg.log_level);
 	if (store_lock_state(d.cfg.state_dir, &lock_fd, err, sizeof err) < 0) {
 		log_err("%s", err);
@@ -538,7 +596,7 @@ int main(int argc, char **argv)
 	}
 	log_info("ready: state %s, %d worker%s", d.cfg.state_dir, workers, workers == 1 ? "" : "s");
 	notify_send("READY=1\nSTATUS=serving");
-	log_info("stopping on signal %d", wait_for_signal());
+	log_info("stopping on signal %d", wait_for_signal(&d));
 	notify_send("STOPPING=1");
 	drain(&d);
 	worker_pool_stop(&d.pool);
