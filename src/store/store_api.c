@@ -86,18 +86,18 @@ static int64_t secret_id(const char *text, const char *prefix)
 
 /* ---- tokens ---- */
 
-static void token_row(sqlite3_stmt *s, struct api_token *t)
+static void token_row(struct store_stmt *s, struct api_token *t)
 {
 	char role[16];
 
 	memset(t, 0, sizeof *t);
-	t->id = sqlite3_column_int64(s, 0);
+	t->id = stmt_col_int64(s, 0);
 	store_col_text(s, 1, role, sizeof role);
 	t->role = strcmp(role, "admin") == 0 ? API_ROLE_ADMIN : API_ROLE_READ;
 	store_col_text(s, 2, t->label, sizeof t->label);
-	t->created = sqlite3_column_int64(s, 3);
-	t->last_used = sqlite3_column_int64(s, 4);
-	t->revoked = sqlite3_column_int(s, 5) != 0;
+	t->created = stmt_col_int64(s, 3);
+	t->last_used = stmt_col_int64(s, 4);
+	t->revoked = stmt_col_int(s, 5) != 0;
 }
 
 #define TOKEN_COLS "id, role, label, created, last_used, revoked"
@@ -109,7 +109,7 @@ int store_api_token_create(struct store *st, enum api_role role, const char *lab
 {
 	char secret[48], placeholder[48], hash[65];
 	struct store_tx tx;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t id;
 	int rc;
 
@@ -125,17 +125,17 @@ int store_api_token_create(struct store *st, enum api_role role, const char *lab
 		store_bind_text(s, 1, hash);
 		store_bind_text(s, 2, api_role_name(role));
 		store_bind_text(s, 3, label);
-		sqlite3_bind_int64(s, 4, now_utc());
+		stmt_bind_int64(s, 4, now_utc());
 	}
 	rc = store_run(st, s, "cannot create a token");
-	id = sqlite3_last_insert_rowid(st->db);
+	id = store_last_id(st);
 	snprintf(text, textcap, TOKEN_PREFIX "%" PRId64 "_%s", id, secret);
 	store_sha256_hex((const uint8_t *)text, strlen(text), hash);
 	if (rc == 0) {
 		s = store_prepare(st, "UPDATE api_tokens SET hash = ?1 WHERE id = ?2");
 		if (s) {
 			store_bind_text(s, 1, hash);
-			sqlite3_bind_int64(s, 2, id);
+			stmt_bind_int64(s, 2, id);
 		}
 		rc = store_run(st, s, "cannot create a token");
 	}
@@ -149,18 +149,18 @@ int store_api_token_create(struct store *st, enum api_role role, const char *lab
 
 int store_api_token_each(struct store *st, int (*fn)(const struct api_token *t, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " TOKEN_COLS " FROM api_tokens ORDER BY id");
+	struct store_stmt *s = store_prepare(st, "SELECT " TOKEN_COLS " FROM api_tokens ORDER BY id");
 	struct api_token t;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		token_row(s, &t);
 		if (fn && (stop = fn(&t, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot read the API tokens");
 	store_finish(st, s);
 	return stop;
@@ -169,19 +169,19 @@ int store_api_token_each(struct store *st, int (*fn)(const struct api_token *t, 
 /* The row of token `id` and its hash; 1 = none. */
 static int token_load(struct store *st, int64_t id, struct api_token *out, char hash[65])
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " TOKEN_COLS ", hash FROM api_tokens WHERE id = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT " TOKEN_COLS ", hash FROM api_tokens WHERE id = ?1");
 	int rc;
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	stmt_bind_int64(s, 1, id);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
 		token_row(s, out);
 		if (hash)
 			store_col_text(s, 6, hash, 65);
 		rc = 0;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read an API token");
@@ -197,21 +197,21 @@ int store_api_token_get(struct store *st, int64_t id, struct api_token *out)
 int store_api_token_revoke(struct store *st, int64_t id)
 {
 	struct store_tx tx;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (store_tx_open(st, &tx) < 0)
 		return -1;
 	s = store_prepare(st, "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0");
 	if (s)
-		sqlite3_bind_int64(s, 1, id);
+		stmt_bind_int64(s, 1, id);
 	rc = store_run(st, s, "cannot revoke the token");
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+	if (rc == 0 && store_changes(st) == 0)
 		rc = 1;
 	if (rc == 0) {
 		s = store_prepare(st, "DELETE FROM api_sessions WHERE token_id = ?1");
 		if (s)
-			sqlite3_bind_int64(s, 1, id);
+			stmt_bind_int64(s, 1, id);
 		rc = store_run(st, s, "cannot end the token's sessions");
 	}
 	if (store_tx_close(st, &tx, rc < 0 ? -1 : 0) < 0)
@@ -222,15 +222,15 @@ int store_api_token_revoke(struct store *st, int64_t id)
 static void touch_token(struct store *st, const struct api_token *t)
 {
 	int64_t now = now_utc();
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (now - t->last_used < LAST_USED_GRANULARITY)
 		return;
 	s = store_prepare(st, "UPDATE api_tokens SET last_used = ?1 WHERE id = ?2");
 	if (!s)
 		return;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, t->id);
+	stmt_bind_int64(s, 1, now);
+	stmt_bind_int64(s, 2, t->id);
 	store_run(st, s, "cannot note the token's use"); /* best effort */
 }
 
@@ -260,7 +260,7 @@ int store_api_session_create(struct store *st, int64_t token_id, int lifetime, c
 	char secret[48], placeholder[48], hash[65];
 	int64_t now = now_utc(), id;
 	struct store_tx tx;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (random_secret(secret) < 0 || random_secret(placeholder) < 0)
@@ -271,24 +271,24 @@ int store_api_session_create(struct store *st, int64_t token_id, int lifetime, c
 	/* Forget expired sessions on the way. */
 	s = store_prepare(st, "DELETE FROM api_sessions WHERE expires < ?1");
 	if (s)
-		sqlite3_bind_int64(s, 1, now);
+		stmt_bind_int64(s, 1, now);
 	rc = store_run(st, s, "cannot prune sessions");
 	if (rc == 0 && (s = store_prepare(st, "INSERT INTO api_sessions (hash, token_id, created, expires, peer) "
 					      "VALUES (?1, ?2, ?3, ?4, ?5)"))) {
 		store_bind_text(s, 1, hash);
-		sqlite3_bind_int64(s, 2, token_id);
-		sqlite3_bind_int64(s, 3, now);
-		sqlite3_bind_int64(s, 4, now + lifetime);
+		stmt_bind_int64(s, 2, token_id);
+		stmt_bind_int64(s, 3, now);
+		stmt_bind_int64(s, 4, now + lifetime);
 		store_bind_text(s, 5, peer);
 		rc = store_run(st, s, "cannot create a session");
 	} else if (rc == 0)
 		rc = -1;
-	id = sqlite3_last_insert_rowid(st->db);
+	id = store_last_id(st);
 	snprintf(cookie, cookiecap, "%" PRId64 "_%s", id, secret);
 	store_sha256_hex((const uint8_t *)cookie, strlen(cookie), hash);
 	if (rc == 0 && (s = store_prepare(st, "UPDATE api_sessions SET hash = ?1 WHERE id = ?2"))) {
 		store_bind_text(s, 1, hash);
-		sqlite3_bind_int64(s, 2, id);
+		stmt_bind_int64(s, 2, id);
 		rc = store_run(st, s, "cannot create a session");
 	} else if (rc == 0)
 		rc = -1;
@@ -305,19 +305,19 @@ int store_api_session_create(struct store *st, int64_t token_id, int lifetime, c
 /* The session row `id`: its hash, token and expiry; 1 = none. */
 static int session_load(struct store *st, int64_t id, char hash[65], int64_t *token_id, int64_t *expires)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT hash, token_id, expires FROM api_sessions WHERE id = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT hash, token_id, expires FROM api_sessions WHERE id = ?1");
 	int rc;
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	stmt_bind_int64(s, 1, id);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
 		store_col_text(s, 0, hash, 65);
-		*token_id = sqlite3_column_int64(s, 1);
-		*expires = sqlite3_column_int64(s, 2);
+		*token_id = stmt_col_int64(s, 1);
+		*expires = stmt_col_int64(s, 2);
 		rc = 0;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read a session");
@@ -364,14 +364,14 @@ int store_api_session_check(struct store *st, const char *cookie, struct api_tok
 int store_api_session_delete(struct store *st, const char *cookie)
 {
 	int64_t id, token_id, exp;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = session_find(st, cookie, &id, &token_id, &exp);
 
 	if (rc != 0)
 		return rc;
 	s = store_prepare(st, "DELETE FROM api_sessions WHERE id = ?1");
 	if (s)
-		sqlite3_bind_int64(s, 1, id);
+		stmt_bind_int64(s, 1, id);
 	return store_run(st, s, "cannot end the session");
 }
 
@@ -380,12 +380,12 @@ int store_api_session_delete(struct store *st, const char *cookie)
 /* Run `sql` with ?1 = text and ?2 = num, or (text NULL) ?1 = num. */
 static int run_bound(struct store *st, const char *sql, const char *text, int64_t num, const char *what)
 {
-	sqlite3_stmt *s = store_prepare(st, sql);
+	struct store_stmt *s = store_prepare(st, sql);
 
 	if (s && text)
 		store_bind_text(s, 1, text);
 	if (s)
-		sqlite3_bind_int64(s, text ? 2 : 1, num);
+		stmt_bind_int64(s, text ? 2 : 1, num);
 	return store_run(st, s, what);
 }
 
@@ -414,15 +414,15 @@ int store_api_login_failed(struct store *st, const char *source, int keep)
 
 int store_api_login_failures(struct store *st, const char *source, int64_t since)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM login_failures WHERE source = ?1 AND time >= ?2");
+	struct store_stmt *s = store_prepare(st, "SELECT count(*) FROM login_failures WHERE source = ?1 AND time >= ?2");
 	int n = -1;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, source);
-	sqlite3_bind_int64(s, 2, since);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
+	stmt_bind_int64(s, 2, since);
+	if (stmt_step(s) == STORE_ROW)
+		n = stmt_col_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count failed logins");
 	store_finish(st, s);
@@ -431,7 +431,7 @@ int store_api_login_failures(struct store *st, const char *source, int64_t since
 
 int64_t store_api_login_failure_time(struct store *st, const char *source, int64_t since, int nth)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT time FROM login_failures WHERE source = ?1 AND time >= ?2 "
+	struct store_stmt *s = store_prepare(st, "SELECT time FROM login_failures WHERE source = ?1 AND time >= ?2 "
 					    "ORDER BY id LIMIT 1 OFFSET ?3");
 	int64_t t = 0;
 
@@ -440,10 +440,10 @@ int64_t store_api_login_failure_time(struct store *st, const char *source, int64
 		return 0;
 	}
 	store_bind_text(s, 1, source);
-	sqlite3_bind_int64(s, 2, since);
-	sqlite3_bind_int(s, 3, nth - 1);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		t = sqlite3_column_int64(s, 0);
+	stmt_bind_int64(s, 2, since);
+	stmt_bind_int(s, 3, nth - 1);
+	if (stmt_step(s) == STORE_ROW)
+		t = stmt_col_int64(s, 0);
 	store_finish(st, s);
 	return t;
 }

@@ -60,14 +60,14 @@ void store_json_str(char *out, size_t outcap, const char *s)
 int store_audit(struct store *st, const char *actor, const char *action, const char *object,
 		const char *detail)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!actor || !actor[0] || !action || !action[0])
 		return store_fail(st, "an audit entry needs an actor and an action");
 	s = store_prepare(st, STORE_AUDIT_SQL_INSERT);
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, now_utc());
+	stmt_bind_int64(s, 1, now_utc());
 	store_bind_text(s, 2, actor);
 	store_bind_text(s, 3, action);
 	store_bind_text(s, 4, object);
@@ -78,16 +78,16 @@ int store_audit(struct store *st, const char *actor, const char *action, const c
 #define AUDIT_COLUMNS "SELECT id, time, actor, action, object, detail FROM audit_log "
 
 /* Calls fn for each row of s (AUDIT_COLUMNS), then finishes s. */
-static int audit_walk(struct store *st, sqlite3_stmt *s, int (*fn)(const struct audit_entry *e, void *arg),
+static int audit_walk(struct store *st, struct store_stmt *s, int (*fn)(const struct audit_entry *e, void *arg),
 		      void *arg)
 {
 	struct audit_entry e;
 	int rc, stop = 0;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		memset(&e, 0, sizeof e);
-		e.id = sqlite3_column_int64(s, 0);
-		e.time = sqlite3_column_int64(s, 1);
+		e.id = stmt_col_int64(s, 0);
+		e.time = stmt_col_int64(s, 1);
 		store_col_text(s, 2, e.actor, sizeof e.actor);
 		store_col_text(s, 3, e.action, sizeof e.action);
 		store_col_text(s, 4, e.object, sizeof e.object);
@@ -95,7 +95,7 @@ static int audit_walk(struct store *st, sqlite3_stmt *s, int (*fn)(const struct 
 		if (fn && (stop = fn(&e, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot read the audit log");
 	store_finish(st, s);
 	return stop;
@@ -103,11 +103,11 @@ static int audit_walk(struct store *st, sqlite3_stmt *s, int (*fn)(const struct 
 
 int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_entry *e, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, AUDIT_COLUMNS "ORDER BY id DESC LIMIT ?1");
+	struct store_stmt *s = store_prepare(st, AUDIT_COLUMNS "ORDER BY id DESC LIMIT ?1");
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
+	stmt_bind_int(s, 1, limit > 0 ? limit : -1);
 	return audit_walk(st, s, fn, arg);
 }
 
@@ -121,7 +121,7 @@ int store_audit_each(struct store *st, int limit, int (*fn)(const struct audit_e
 int store_audit_select(struct store *st, const struct audit_filter *f,
 		       int (*fn)(const struct audit_entry *e, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, f->oldest_first ? AUDIT_SELECT "ORDER BY id ASC LIMIT ?7"
+	struct store_stmt *s = store_prepare(st, f->oldest_first ? AUDIT_SELECT "ORDER BY id ASC LIMIT ?7"
 							    : AUDIT_SELECT "ORDER BY id DESC LIMIT ?7");
 	const char *obj = f->object ? f->object : "";
 
@@ -130,9 +130,9 @@ int store_audit_select(struct store *st, const struct audit_filter *f,
 	store_bind_text(s, 1, f->actor);
 	store_bind_text(s, 2, f->action_prefix);
 	store_bind_text(s, 3, obj);
-	sqlite3_bind_int(s, 4, strpbrk(obj, "*?[") != NULL);
-	sqlite3_bind_int64(s, 5, f->since);
-	sqlite3_bind_int64(s, 6, f->until);
-	sqlite3_bind_int(s, 7, f->limit > 0 ? f->limit : -1);
+	stmt_bind_int(s, 4, strpbrk(obj, "*?[") != NULL);
+	stmt_bind_int64(s, 5, f->since);
+	stmt_bind_int64(s, 6, f->until);
+	stmt_bind_int(s, 7, f->limit > 0 ? f->limit : -1);
 	return audit_walk(st, s, fn, arg);
 }

@@ -21,7 +21,7 @@
 
 struct store_bulk {
 	struct store *st;
-	sqlite3_stmt *get, *ins, *upd, *aud;
+	struct store_stmt *get, *ins, *upd, *aud;
 	int failed;
 };
 
@@ -42,7 +42,7 @@ int store_bulk_begin(struct store *st, struct store_bulk **out)
 	struct store_bulk *b;
 
 	*out = NULL;
-	if (!sqlite3_get_autocommit(st->db))
+	if (store_in_tx(st))
 		return store_fail(st, "a transaction is already open on this connection");
 	b = calloc(1, sizeof *b);
 	if (!b)
@@ -68,16 +68,16 @@ int store_bulk_get(struct store_bulk *b, const char *name, struct phone *out)
 {
 	int rc;
 
-	sqlite3_reset(b->get);
+	stmt_reset(b->get);
 	store_bind_text(b->get, 1, name);
-	rc = sqlite3_step(b->get);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(b->get);
+	if (rc == STORE_ROW)
 		rc = store_phone_read(b->st, b->get, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(b->st, "cannot read the phone");
-	sqlite3_reset(b->get);
+	stmt_reset(b->get);
 	if (rc < 0)
 		b->failed = 1;
 	return rc;
@@ -92,39 +92,39 @@ int store_bulk_insert(struct store_bulk *b, const struct phone *p)
 		b->failed = 1;
 		return store_fail(b->st, "a phone needs a name");
 	}
-	sqlite3_reset(b->ins);
+	stmt_reset(b->ins);
 	store_phone_bind(b->ins, p, p->created ? p->created : now, now);
-	rc = sqlite3_step(b->ins);
-	if (rc != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(b->st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+	rc = stmt_step(b->ins);
+	if (rc != STORE_DONE) {
+		if (rc == STORE_CONSTRAINT_PK)
 			store_fail(b->st, "phone %s already exists", p->name);
 		else
 			store_sqlfail(b->st, "cannot add the phone");
 		b->failed = 1;
 	}
-	sqlite3_reset(b->ins);
+	stmt_reset(b->ins);
 	/* Bound copies of the auth string stay in the statement until rebound:
 	 * clear them. */
-	sqlite3_clear_bindings(b->ins);
-	return rc == SQLITE_DONE ? 0 : -1;
+	stmt_clear_bindings(b->ins);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 int store_bulk_update(struct store_bulk *b, const struct phone *p)
 {
 	int rc;
 
-	sqlite3_reset(b->upd);
+	stmt_reset(b->upd);
 	store_phone_bind(b->upd, p, 0, now_utc());
-	rc = sqlite3_step(b->upd);
-	if (rc != SQLITE_DONE)
+	rc = stmt_step(b->upd);
+	if (rc != STORE_DONE)
 		store_sqlfail(b->st, "cannot update the phone");
-	else if (sqlite3_changes(b->st->db) == 0) {
+	else if (store_changes(b->st) == 0) {
 		store_fail(b->st, "no phone named %s", p->name);
-		rc = SQLITE_NOTFOUND;
+		rc = STORE_ERROR;
 	}
-	sqlite3_reset(b->upd);
-	sqlite3_clear_bindings(b->upd);
-	if (rc != SQLITE_DONE) {
+	stmt_reset(b->upd);
+	stmt_clear_bindings(b->upd);
+	if (rc != STORE_DONE) {
 		b->failed = 1;
 		return -1;
 	}
@@ -140,19 +140,19 @@ int store_bulk_audit(struct store_bulk *b, const char *actor, const char *action
 		b->failed = 1;
 		return store_fail(b->st, "an audit entry needs an actor and an action");
 	}
-	sqlite3_reset(b->aud);
-	sqlite3_bind_int64(b->aud, 1, now_utc());
+	stmt_reset(b->aud);
+	stmt_bind_int64(b->aud, 1, now_utc());
 	store_bind_text(b->aud, 2, actor);
 	store_bind_text(b->aud, 3, action);
 	store_bind_text(b->aud, 4, object);
 	store_bind_text(b->aud, 5, detail);
-	rc = sqlite3_step(b->aud);
-	if (rc != SQLITE_DONE) {
+	rc = stmt_step(b->aud);
+	if (rc != STORE_DONE) {
 		store_sqlfail(b->st, "cannot write the audit log");
 		b->failed = 1;
 	}
-	sqlite3_reset(b->aud);
-	return rc == SQLITE_DONE ? 0 : -1;
+	stmt_reset(b->aud);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 int store_bulk_end(struct store_bulk *b, int commit)
@@ -169,8 +169,8 @@ int store_bulk_end(struct store_bulk *b, int commit)
 	store_finish(st, b->aud);
 	if (commit && !b->failed && store_exec(st, "COMMIT", "cannot commit") == 0)
 		rc = 0;
-	else if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		store_rollback(st);
 	free(b);
 	return rc;
 }

@@ -18,17 +18,17 @@
 #include "common/util.h"
 #include "store/store_internal.h"
 
-static int read_capf(struct store *st, sqlite3_stmt *s, struct capf_row *r, int copy_der)
+static int read_capf(struct store *st, struct store_stmt *s, struct capf_row *r, int copy_der)
 {
-	const void *der = sqlite3_column_blob(s, 5);
-	int n = sqlite3_column_bytes(s, 5);
+	const void *der = stmt_col_blob(s, 5);
+	int n = stmt_col_bytes(s, 5);
 
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = stmt_col_int64(s, 0);
 	store_col_text(s, 1, r->state, sizeof r->state);
 	store_col_text(s, 2, r->key_file, sizeof r->key_file);
 	store_col_text(s, 3, r->sha256, sizeof r->sha256);
-	r->created = sqlite3_column_int64(s, 4);
+	r->created = stmt_col_int64(s, 4);
 	r->derlen = (size_t)n;
 	if (!copy_der) {
 		r->der = (uint8_t *)der;    /* valid until the next step */
@@ -54,7 +54,7 @@ void capf_row_free(struct capf_row *r)
 /* One row chosen by `where` (with ?1 bound to arg when given), der copied. */
 static int capf_one(struct store *st, const char *sql, const char *arg, struct capf_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, sql);
+	struct store_stmt *s = store_prepare(st, sql);
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -62,10 +62,10 @@ static int capf_one(struct store *st, const char *sql, const char *arg, struct c
 		return -1;
 	if (arg)
 		store_bind_text(s, 1, arg);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		rc = read_capf(st, s, out, 1);
-	else if (rc == SQLITE_DONE)
+	else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the CAPF certificate");
@@ -94,7 +94,7 @@ int store_capf_find(struct store *st, const char *sha256, struct capf_row *out)
 int store_capf_retire(struct store *st, const char *sha256)
 {
 	struct capf_row row;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_capf_find(st, sha256, &row);
 
 	if (rc != 0)
@@ -113,7 +113,7 @@ int store_capf_retire(struct store *st, const char *sha256)
 
 static int capf_add(struct store *st, const uint8_t *der, size_t len, const char *key_file, const char *sha256)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (store_exec(st, "UPDATE capf_certs SET state = 'retired' WHERE state = 'previous'",
 		       "cannot retire the previous CAPF certificate") < 0 ||
@@ -126,8 +126,8 @@ static int capf_add(struct store *st, const uint8_t *der, size_t len, const char
 		return -1;
 	store_bind_text(s, 1, key_file);
 	store_bind_text(s, 2, sha256);
-	sqlite3_bind_int64(s, 3, now_utc());
-	sqlite3_bind_blob(s, 4, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 3, now_utc());
+	stmt_bind_blob(s, 4, der, (int)len);
 	return store_run(st, s, "cannot record the CAPF certificate");
 }
 
@@ -152,19 +152,19 @@ int store_capf_add(struct store *st, const uint8_t *der, size_t len, const char 
 
 int store_capf_each(struct store *st, int (*fn)(const struct capf_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, state, key_file, sha256, created, der "
+	struct store_stmt *s = store_prepare(st, "SELECT id, state, key_file, sha256, created, der "
 					    "FROM capf_certs ORDER BY id DESC");
 	struct capf_row r;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		read_capf(st, s, &r, 0);
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list CAPF certificates");
 	store_finish(st, s);
 	return stop;

@@ -39,27 +39,27 @@
 
 enum der_mode { DER_NONE, DER_BORROW, DER_COPY };
 
-static int read_cert(struct store *st, sqlite3_stmt *s, struct cert_row *r, enum der_mode mode)
+static int read_cert(struct store *st, struct store_stmt *s, struct cert_row *r, enum der_mode mode)
 {
 	const void *der;
 	int n;
 
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = stmt_col_int64(s, 0);
 	store_col_text(s, 1, r->phone, sizeof r->phone);
 	store_col_text(s, 2, r->kind, sizeof r->kind);
 	store_col_text(s, 3, r->serial, sizeof r->serial);
 	store_col_text(s, 4, r->subject, sizeof r->subject);
 	store_col_text(s, 5, r->issuer, sizeof r->issuer);
-	r->not_before = sqlite3_column_int64(s, 6);
-	r->not_after = sqlite3_column_int64(s, 7);
+	r->not_before = stmt_col_int64(s, 6);
+	r->not_after = stmt_col_int64(s, 7);
 	store_col_text(s, 8, r->sha256, sizeof r->sha256);
 	store_col_text(s, 9, r->issuer_sha256, sizeof r->issuer_sha256);
-	r->time = sqlite3_column_int64(s, 10);
+	r->time = stmt_col_int64(s, 10);
 	if (mode == DER_NONE)
 		return 0;
-	der = sqlite3_column_blob(s, 11);
-	n = sqlite3_column_bytes(s, 11);
+	der = stmt_col_blob(s, 11);
+	n = stmt_col_bytes(s, 11);
 	if (mode == DER_BORROW) {
 		r->der = (uint8_t *)der;     /* valid until the next step */
 		r->derlen = (size_t)n;
@@ -85,7 +85,7 @@ void cert_row_free(struct cert_row *r)
 
 static int phone_cert(struct store *st, const char *phone, const char *kind, int with_der, struct cert_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " PHONE_CERT_COLUMNS ", der FROM phone_certs "
+	struct store_stmt *s = store_prepare(st, "SELECT " PHONE_CERT_COLUMNS ", der FROM phone_certs "
 					    "WHERE phone = ?1 AND kind = ?2");
 	int rc;
 
@@ -94,10 +94,10 @@ static int phone_cert(struct store *st, const char *phone, const char *kind, int
 		return -1;
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, kind);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		rc = read_cert(st, s, out, with_der ? DER_COPY : DER_NONE);
-	else if (rc == SQLITE_DONE)
+	else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the phone's certificate");
@@ -120,19 +120,19 @@ int store_phone_mic(struct store *st, const char *phone, int with_der, struct ce
 static int cert_walk(struct store *st, const char *sql, const char *param, enum der_mode mode, const char *what,
 		     int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, sql);
+	struct store_stmt *s = store_prepare(st, sql);
 	struct cert_row r;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, param);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		read_cert(st, s, &r, mode);
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, what);
 	store_finish(st, s);
 	return stop;
@@ -164,13 +164,13 @@ int store_unconfirmed_each(struct store *st, const char *phone,
 
 int store_unconfirmed_count(struct store *st)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM issued_certs WHERE status = 'delivered'");
+	struct store_stmt *s = store_prepare(st, "SELECT count(*) FROM issued_certs WHERE status = 'delivered'");
 	int n = -1;
 
 	if (!s)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
+	if (stmt_step(s) == STORE_ROW)
+		n = stmt_col_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count unconfirmed certificates");
 	store_finish(st, s);
@@ -179,7 +179,7 @@ int store_unconfirmed_count(struct store *st)
 
 int store_issued_find(struct store *st, const char *sha256, struct cert_row *out, int *confirmed)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ISSUED_CERT_COLUMNS ", status FROM issued_certs "
+	struct store_stmt *s = store_prepare(st, "SELECT " ISSUED_CERT_COLUMNS ", status FROM issued_certs "
 					    "WHERE sha256 = ?1");
 	int rc;
 
@@ -188,14 +188,14 @@ int store_issued_find(struct store *st, const char *sha256, struct cert_row *out
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
 		read_cert(st, s, out, DER_NONE);
-		*confirmed = strcmp((const char *)sqlite3_column_text(s, 11), "confirmed") == 0;
-	} else if (rc != SQLITE_DONE)
+		*confirmed = strcmp((const char *)stmt_col_text(s, 11), "confirmed") == 0;
+	} else if (rc != STORE_DONE)
 		store_sqlfail(st, "cannot look up issued certificates");
 	store_finish(st, s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
 /* source = 'issued' keeps a phone's LSC that only looks like ours out. */
@@ -210,14 +210,14 @@ int store_lsc_by_capf_each(struct store *st, const char *capf_sha256,
 
 int store_lsc_by_capf_count(struct store *st, const char *capf_sha256)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) " LSC_BY_CAPF_WHERE);
+	struct store_stmt *s = store_prepare(st, "SELECT count(*) " LSC_BY_CAPF_WHERE);
 	int n = -1;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, capf_sha256);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
+	if (stmt_step(s) == STORE_ROW)
+		n = stmt_col_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count the phones holding LSCs");
 	store_finish(st, s);
@@ -230,7 +230,7 @@ static int set_phone_cert(struct store *st, const char *phone, const char *kind,
 			  const struct store_certinfo *ci, const char *issuer_sha256, int64_t when,
 			  const uint8_t *der, size_t len)
 {
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO phone_certs (phone, kind, source, serial, subject, issuer, "
+	struct store_stmt *s = store_prepare(st, "INSERT INTO phone_certs (phone, kind, source, serial, subject, issuer, "
 					    "not_before, not_after, sha256, issuer_sha256, time, der) "
 					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
 					    "ON CONFLICT (phone, kind) DO UPDATE SET source = excluded.source, "
@@ -248,32 +248,32 @@ static int set_phone_cert(struct store *st, const char *phone, const char *kind,
 	store_bind_text(s, 4, ci->serial);
 	store_bind_text(s, 5, ci->subject);
 	store_bind_text(s, 6, ci->issuer);
-	sqlite3_bind_int64(s, 7, ci->not_before);
-	sqlite3_bind_int64(s, 8, ci->not_after);
+	stmt_bind_int64(s, 7, ci->not_before);
+	stmt_bind_int64(s, 8, ci->not_after);
 	store_bind_text(s, 9, ci->sha256);
 	store_bind_text(s, 10, issuer_sha256);
-	sqlite3_bind_int64(s, 11, when);
-	sqlite3_bind_blob(s, 12, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 11, when);
+	stmt_bind_blob(s, 12, der, (int)len);
 	return store_run(st, s, "cannot record the phone's certificate");
 }
 
 /* 1 and the signing CAPF's fingerprint if we issued the certificate. */
 static int issued_by_us(struct store *st, const char *sha256, char *capf_sha256, size_t cap)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT issuer_sha256 FROM issued_certs WHERE sha256 = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT issuer_sha256 FROM issued_certs WHERE sha256 = ?1");
 	int rc;
 
 	capf_sha256[0] = '\0';
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		store_col_text(s, 0, capf_sha256, cap);
-	else if (rc != SQLITE_DONE)
+	else if (rc != STORE_DONE)
 		store_sqlfail(st, "cannot look up issued certificates");
 	store_finish(st, s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
 static int valid_kind(const char *kind)
@@ -285,7 +285,7 @@ int store_seen_cert_locked(struct store *st, const char *phone, const char *kind
 			   size_t len, int64_t when, struct store_certinfo *ci)
 {
 	char capf_sha256[80];
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int ours, rc;
 
 	if (!valid_kind(kind))
@@ -300,14 +300,14 @@ int store_seen_cert_locked(struct store *st, const char *phone, const char *kind
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, kind);
 	store_bind_text(s, 3, ci->sha256);
-	sqlite3_bind_int64(s, 4, when);
-	sqlite3_bind_blob(s, 5, der, (int)len, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
+	stmt_bind_int64(s, 4, when);
+	stmt_bind_blob(s, 5, der, (int)len);
+	rc = stmt_step(s);
 	store_finish(st, s);
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (rc == STORE_CONSTRAINT_FK)
 		return store_fail(st, "no phone named %s", phone);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "cannot record the presented certificate: %s", sqlite3_errstr(rc));
+	if (rc != STORE_DONE)
+		return store_fail(st, "cannot record the presented certificate: %s", store_errstr(st, rc));
 	ours = issued_by_us(st, ci->sha256, capf_sha256, sizeof capf_sha256);
 	if (ours < 0)
 		return -1;
@@ -381,7 +381,7 @@ static int completion_audit(struct store *st, const char *phone, const char *act
 static int issued_record(struct store *st, const char *phone, const struct store_certinfo *ci,
 			 const char *capf_sha256, int64_t when, const uint8_t *der, size_t len, const char *status)
 {
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO issued_certs (phone, serial, subject, issuer, not_before, "
+	struct store_stmt *s = store_prepare(st, "INSERT INTO issued_certs (phone, serial, subject, issuer, not_before, "
 					    "not_after, sha256, issuer_sha256, time, der, status) "
 					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 					    "ON CONFLICT (sha256) DO UPDATE SET status = excluded.status "
@@ -393,12 +393,12 @@ static int issued_record(struct store *st, const char *phone, const struct store
 	store_bind_text(s, 2, ci->serial);
 	store_bind_text(s, 3, ci->subject);
 	store_bind_text(s, 4, ci->issuer);
-	sqlite3_bind_int64(s, 5, ci->not_before);
-	sqlite3_bind_int64(s, 6, ci->not_after);
+	stmt_bind_int64(s, 5, ci->not_before);
+	stmt_bind_int64(s, 6, ci->not_after);
 	store_bind_text(s, 7, ci->sha256);
 	store_bind_text(s, 8, capf_sha256);
-	sqlite3_bind_int64(s, 9, when);
-	sqlite3_bind_blob(s, 10, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 9, when);
+	stmt_bind_blob(s, 10, der, (int)len);
 	store_bind_text(s, 11, status);
 	return store_run(st, s, "cannot record the issued certificate");
 }
@@ -408,7 +408,7 @@ static int issued_record(struct store *st, const char *phone, const struct store
 static int issued_confirm(struct store *st, const char *phone, const struct store_certinfo *ci,
 			  const char *capf_sha256, int64_t when, const uint8_t *der, size_t len)
 {
-	sqlite3_stmt *s = store_prepare(st, "UPDATE issued_certs SET status = 'confirmed' "
+	struct store_stmt *s = store_prepare(st, "UPDATE issued_certs SET status = 'confirmed' "
 					    "WHERE sha256 = ?1 AND status = 'delivered'");
 
 	if (!s)
@@ -416,7 +416,7 @@ static int issued_confirm(struct store *st, const char *phone, const struct stor
 	store_bind_text(s, 1, ci->sha256);
 	if (store_run(st, s, "cannot confirm the issued certificate") < 0)
 		return -1;
-	if (sqlite3_changes(st->db) > 0)
+	if (store_changes(st) > 0)
 		return 0;
 	return issued_record(st, phone, ci, capf_sha256, when, der, len, "confirmed");
 }
@@ -543,7 +543,7 @@ static int complete_delete(struct store *st, const char *phone, const struct his
 {
 	struct completion c;
 	struct cert_row lsc;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (completion_start(st, phone, h, STATUS_DELETE_SUCCESS, &c, 1) != 0)

@@ -35,7 +35,7 @@ int store_claim_take_locked(struct store *st, const char *phone, enum capf_op op
 	 * node the daemon's in-process claims (session_claims.h) already let
 	 * only one session through, so such a claim is a leftover (a session
 	 * whose release could not be written, e.g. on a full disk). */
-	sqlite3_stmt *s = store_prepare(st, "UPDATE phones SET op_claim = ?3, op_claim_until = ?4 "
+	struct store_stmt *s = store_prepare(st, "UPDATE phones SET op_claim = ?3, op_claim_until = ?4 "
 					    "WHERE name = ?1 AND operation = ?2 "
 					    "AND (op_claim = '' OR op_claim = ?3 OR op_claim_until < ?5 OR "
 					    "substr(op_claim, 1, instr(op_claim, '/')) = substr(?3, 1, instr(?3, '/')))");
@@ -45,11 +45,11 @@ int store_claim_take_locked(struct store *st, const char *phone, enum capf_op op
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, capf_op_name(op));
 	store_bind_text(s, 3, claim);
-	sqlite3_bind_int64(s, 4, until);
-	sqlite3_bind_int64(s, 5, now_utc());
+	stmt_bind_int64(s, 4, until);
+	stmt_bind_int64(s, 5, now_utc());
 	if (store_run(st, s, "cannot claim the phone's operation") < 0)
 		return -1;
-	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+	return store_changes(st) == 1 ? 0 : 1;
 }
 
 int store_capf_claim(struct store *st, const char *phone, enum capf_op op, const char *claim, int64_t until)
@@ -69,7 +69,7 @@ int store_capf_claim(struct store *st, const char *phone, enum capf_op op, const
  * 1 freed, 0 it was not (or no longer) this one's, -1 error. */
 int store_claim_release_locked(struct store *st, const char *phone, const char *claim)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!claim || !claim[0])
 		return 0;
@@ -81,7 +81,7 @@ int store_claim_release_locked(struct store *st, const char *phone, const char *
 	store_bind_text(s, 2, claim);
 	if (store_run(st, s, "cannot free the phone's operation claim") < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0;
+	return store_changes(st) > 0;
 }
 
 int store_capf_release(struct store *st, const char *phone, const char *claim)
@@ -95,7 +95,7 @@ int store_capf_release(struct store *st, const char *phone, const char *claim)
 
 int store_capf_release_node_claims(struct store *st, const char *node)
 {
-	sqlite3_stmt *s = store_prepare(st, "UPDATE phones SET op_claim = '', op_claim_until = 0 "
+	struct store_stmt *s = store_prepare(st, "UPDATE phones SET op_claim = '', op_claim_until = 0 "
 					    "WHERE op_claim <> '' AND substr(op_claim, 1, length(?1) + 1) = ?1 || '/'");
 
 	if (!s)
@@ -103,7 +103,7 @@ int store_capf_release_node_claims(struct store *st, const char *node)
 	store_bind_text(s, 1, node);
 	if (store_run(st, s, "cannot free the operation claims of this node") < 0)
 		return -1;
-	return sqlite3_changes(st->db);
+	return store_changes(st);
 }
 
 /* ---- lockouts ---- */
@@ -126,7 +126,7 @@ static void lockout_source(const char *peer, char *out, size_t cap)
 int store_auth_locked_until(struct store *st, const char *phone, const char *peer, int64_t *until)
 {
 	char source[80];
-	sqlite3_stmt *s = store_prepare(st, "SELECT locked_until FROM auth_lockouts WHERE phone = ?1 AND source = ?2");
+	struct store_stmt *s = store_prepare(st, "SELECT locked_until FROM auth_lockouts WHERE phone = ?1 AND source = ?2");
 	int rc;
 
 	*until = 0;
@@ -135,19 +135,19 @@ int store_auth_locked_until(struct store *st, const char *phone, const char *pee
 	lockout_source(peer, source, sizeof source);
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, source);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*until = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
+		*until = stmt_col_int64(s, 0);
+	else if (rc != STORE_DONE)
 		store_sqlfail(st, "cannot read the lockouts");
 	store_finish(st, s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_ROW || rc == STORE_DONE ? 0 : -1;
 }
 
 int store_auth_lockouts_each(struct store *st, const char *phone,
 			     int (*fn)(const struct auth_lockout *l, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT source, failures, lockouts, locked_until, time FROM auth_lockouts "
+	struct store_stmt *s = store_prepare(st, "SELECT source, failures, lockouts, locked_until, time FROM auth_lockouts "
 					    "WHERE phone = ?1 ORDER BY time DESC");
 	struct auth_lockout l;
 	int rc, stop = 0;
@@ -155,17 +155,17 @@ int store_auth_lockouts_each(struct store *st, const char *phone,
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		memset(&l, 0, sizeof l);
 		store_col_text(s, 0, l.source, sizeof l.source);
-		l.failures = sqlite3_column_int(s, 1);
-		l.lockouts = sqlite3_column_int(s, 2);
-		l.locked_until = sqlite3_column_int64(s, 3);
-		l.time = sqlite3_column_int64(s, 4);
+		l.failures = stmt_col_int(s, 1);
+		l.lockouts = stmt_col_int(s, 2);
+		l.locked_until = stmt_col_int64(s, 3);
+		l.time = stmt_col_int64(s, 4);
 		if (fn && (stop = fn(&l, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list the lockouts");
 	store_finish(st, s);
 	return stop;
@@ -187,7 +187,7 @@ int store_auth_failure_locked(struct store *st, const char *phone, const char *p
 			      int lockout_seconds, int64_t now, int *failures, int64_t *locked_until)
 {
 	char source[80];
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO auth_lockouts (phone, source, failures, time) "
+	struct store_stmt *s = store_prepare(st, "INSERT INTO auth_lockouts (phone, source, failures, time) "
 					    "VALUES (?1, ?2, 1, ?3) ON CONFLICT (phone, source) "
 					    "DO UPDATE SET failures = failures + 1, time = excluded.time "
 					    "RETURNING failures, lockouts");
@@ -200,16 +200,16 @@ int store_auth_failure_locked(struct store *st, const char *phone, const char *p
 	lockout_source(peer, source, sizeof source);
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, source);
-	sqlite3_bind_int64(s, 3, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*failures = sqlite3_column_int(s, 0);
-		lockouts = sqlite3_column_int(s, 1);
-		rc = sqlite3_step(s);
+	stmt_bind_int64(s, 3, now);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
+		*failures = stmt_col_int(s, 0);
+		lockouts = stmt_col_int(s, 1);
+		rc = stmt_step(s);
 	}
 	store_finish(st, s);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "cannot count the failed authentication: %s", sqlite3_errstr(rc));
+	if (rc != STORE_DONE)
+		return store_fail(st, "cannot count the failed authentication: %s", store_errstr(st, rc));
 	if (max_failures <= 0 || *failures < max_failures)
 		return 0;
 	*locked_until = now + lockout_length(lockout_seconds, lockouts + 1);
@@ -219,14 +219,14 @@ int store_auth_failure_locked(struct store *st, const char *phone, const char *p
 		return -1;
 	store_bind_text(s, 1, phone);
 	store_bind_text(s, 2, source);
-	sqlite3_bind_int64(s, 3, *locked_until);
+	stmt_bind_int64(s, 3, *locked_until);
 	return store_run(st, s, "cannot record the lockout");
 }
 
 /* Within the caller's transaction: (phone, source) proved itself. */
 int store_auth_success_locked(struct store *st, const char *phone, const char *peer)
 {
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM auth_lockouts WHERE phone = ?1 AND source = ?2");
+	struct store_stmt *s = store_prepare(st, "DELETE FROM auth_lockouts WHERE phone = ?1 AND source = ?2");
 	char source[80];
 
 	if (!s)

@@ -51,7 +51,18 @@ int store_fail(struct store *st, const char *fmt, ...)
 
 int store_sqlfail(struct store *st, const char *what)
 {
-	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
+	return store_fail(st, "%s: %s", what, store_dberrmsg(st));
+}
+
+/* The text a cached statement was prepared from. */
+static const char *cached_text(const struct store_cached_stmt *c)
+{
+	return c->stmt.lite ? sqlite3_sql(c->stmt.lite) : c->text;
+}
+
+static int cached_used(const struct store_cached_stmt *c)
+{
+	return c->stmt.lite || c->stmt.impl;
 }
 
 /* An idle cached statement for this SQL text: first by the address of the
@@ -61,13 +72,13 @@ static struct store_cached_stmt *cache_find(struct store *st, const char *sql)
 	for (int i = 0; i < STORE_STMT_CACHE; i++) {
 		struct store_cached_stmt *c = &st->cache[i];
 
-		if (c->s && !c->in_use && c->sql == sql && strcmp(sqlite3_sql(c->s), sql) == 0)
+		if (cached_used(c) && !c->in_use && c->sql == sql && strcmp(cached_text(c), sql) == 0)
 			return c;
 	}
 	for (int i = 0; i < STORE_STMT_CACHE; i++) {
 		struct store_cached_stmt *c = &st->cache[i];
 
-		if (c->s && !c->in_use && strcmp(sqlite3_sql(c->s), sql) == 0) {
+		if (cached_used(c) && !c->in_use && strcmp(cached_text(c), sql) == 0) {
 			c->sql = sql;
 			return c;
 		}
@@ -75,76 +86,118 @@ static struct store_cached_stmt *cache_find(struct store *st, const char *sql)
 	return NULL;
 }
 
+static void stmt_finalize(struct store_stmt *s)
+{
+	if (s->lite)
+		sqlite3_finalize(s->lite);
+	else if (s->impl)
+		s->be->finalize(s);
+	s->lite = NULL;
+	s->impl = NULL;
+}
+
+static void cached_free(struct store_cached_stmt *c)
+{
+	stmt_finalize(&c->stmt);
+	free(c->text);
+	*c = (struct store_cached_stmt){ .in_use = 0 };
+}
+
 /* A slot for a new statement: an empty one, else the next idle one in turn. */
 static struct store_cached_stmt *cache_slot(struct store *st)
 {
 	for (int i = 0; i < STORE_STMT_CACHE; i++)
-		if (!st->cache[i].s)
+		if (!cached_used(&st->cache[i]))
 			return &st->cache[i];
 	for (int i = 0; i < STORE_STMT_CACHE; i++) {
 		struct store_cached_stmt *c = &st->cache[st->cache_next++ % STORE_STMT_CACHE];
 
 		if (!c->in_use) {
-			sqlite3_finalize(c->s);
-			c->s = NULL;
+			cached_free(c);
 			return c;
 		}
 	}
 	return NULL;
 }
 
-sqlite3_stmt *store_prepare(struct store *st, const char *sql)
+/* A new statement into *out (lite or impl set), or -1 with the error set. */
+static int prepare_new(struct store *st, const char *sql, struct store_stmt *out)
+{
+	*out = (struct store_stmt){ NULL, NULL, st->be };
+	if (!st->db)
+		return st->be->prepare(st, sql, out) < 0 ? store_sqlfail(st, "cannot prepare a statement") : 0;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &out->lite, NULL) != SQLITE_OK ||
+	    !out->lite) {
+		store_sqlfail(st, "cannot prepare a statement");
+		sqlite3_finalize(out->lite);
+		out->lite = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct store_stmt *store_prepare(struct store *st, const char *sql)
 {
 	struct store_cached_stmt *c = cache_find(st, sql);
-	sqlite3_stmt *s = NULL;
+	struct store_stmt s, *heap;
 
 	if (c) {
 		c->in_use = 1;
-		return c->s;
+		return &c->stmt;
 	}
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-		store_sqlfail(st, "cannot prepare a statement");
-		sqlite3_finalize(s);
+	if (prepare_new(st, sql, &s) < 0)
+		return NULL;
+	if ((c = cache_slot(st)) != NULL) {
+		c->stmt = s;
+		c->sql = sql;
+		c->text = st->db ? NULL : strdup(sql);
+		c->in_use = 1;
+		if (st->db || c->text)
+			return &c->stmt;
+		c->stmt = (struct store_stmt){ NULL, NULL, NULL };
+		c->in_use = 0;
+	}
+	/* Every slot busy: a statement of its own, finalized by store_finish. */
+	heap = malloc(sizeof *heap);
+	if (!heap) {
+		stmt_finalize(&s);
+		store_fail(st, "out of memory");
 		return NULL;
 	}
-	if (s && (c = cache_slot(st)) != NULL) {
-		c->s = s;
-		c->sql = sql;
-		c->in_use = 1;
-	}
-	return s;
+	*heap = s;
+	return heap;
 }
 
-void store_finish(struct store *st, sqlite3_stmt *s)
+void store_finish(struct store *st, struct store_stmt *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < STORE_STMT_CACHE; i++)
-		if (st->cache[i].s == s) {
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			st->cache[i].in_use = 0;
-			return;
-		}
-	sqlite3_finalize(s);
+	if (s >= &st->cache[0].stmt && s <= &st->cache[STORE_STMT_CACHE - 1].stmt) {
+		struct store_cached_stmt *c = (struct store_cached_stmt *)((char *)s - offsetof(struct store_cached_stmt, stmt));
+
+		stmt_reset(s);
+		stmt_clear_bindings(s);
+		c->in_use = 0;
+		return;
+	}
+	stmt_finalize(s);
+	free(s);
 }
 
 static void cache_free(struct store *st)
 {
-	for (int i = 0; i < STORE_STMT_CACHE; i++) {
-		sqlite3_finalize(st->cache[i].s);
-		st->cache[i] = (struct store_cached_stmt){ NULL, NULL, 0 };
-	}
+	for (int i = 0; i < STORE_STMT_CACHE; i++)
+		cached_free(&st->cache[i]);
 }
 
-int store_run(struct store *st, sqlite3_stmt *s, const char *what)
+int store_run(struct store *st, struct store_stmt *s, const char *what)
 {
 	int rc;
 
 	if (!s)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	rc = stmt_step(s);
+	if (rc != STORE_DONE && rc != STORE_ROW) {
 		store_sqlfail(st, what);
 		store_finish(st, s);
 		return -1;
@@ -154,25 +207,25 @@ int store_run(struct store *st, sqlite3_stmt *s, const char *what)
 }
 
 /* One statement (BEGIN, SAVEPOINT, COMMIT... run for every install) from
- * the statement cache; text with several statements through sqlite3_exec. */
+ * the statement cache; text with several statements as a script. */
 int store_exec(struct store *st, const char *sql, const char *what)
 {
 	if (strchr(sql, ';')) {
-		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		if (st->db ? sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK : st->be->exec(st, sql) < 0)
 			return store_sqlfail(st, what);
 		return 0;
 	}
 	return store_run(st, store_prepare(st, sql), what);
 }
 
-int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+int store_bind_text(struct store_stmt *s, int i, const char *v)
 {
-	return sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+	return stmt_bind_text(s, i, v ? v : "");
 }
 
-void store_col_text(sqlite3_stmt *s, int col, char *out, size_t outcap)
+void store_col_text(struct store_stmt *s, int col, char *out, size_t outcap)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
+	const unsigned char *t = stmt_col_text(s, col);
 
 	snprintf(out, outcap, "%s", t ? (const char *)t : "");
 }
@@ -181,7 +234,7 @@ void store_col_text(sqlite3_stmt *s, int col, char *out, size_t outcap)
 
 int store_tx_open(struct store *st, struct store_tx *tx)
 {
-	tx->savepoint = !sqlite3_get_autocommit(st->db);
+	tx->savepoint = store_in_tx(st);
 	return store_exec(st, tx->savepoint ? "SAVEPOINT store_op" : "BEGIN IMMEDIATE",
 			  "cannot start a transaction");
 }
@@ -191,8 +244,12 @@ int store_tx_open(struct store *st, struct store_tx *tx)
  * nothing left to undo. */
 static void quiet_exec(struct store *st, const char *sql)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (!store_in_tx(st))
+		return;
+	if (st->db)
 		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	else
+		st->be->exec(st, sql);
 }
 
 int store_tx_close(struct store *st, struct store_tx *tx, int rc)
@@ -208,14 +265,14 @@ int store_tx_close(struct store *st, struct store_tx *tx, int rc)
 
 int store_begin(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (store_in_tx(st))
 		return store_fail(st, "a transaction is already open on this connection");
 	return store_exec(st, "BEGIN IMMEDIATE", "cannot start a transaction");
 }
 
 int store_commit(struct store *st)
 {
-	if (sqlite3_get_autocommit(st->db))
+	if (!store_in_tx(st))
 		return store_fail(st, "no transaction to commit");
 	return store_exec(st, "COMMIT", "cannot commit");
 }
@@ -578,29 +635,35 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	if (st->db) {
+	if (st->db || st->conn) {
 		quiet_exec(st, "ROLLBACK");
 		cache_free(st);
-		sqlite3_close(st->db);
+		if (st->db)
+			sqlite3_close(st->db);
+		else
+			st->be->close(st);
 	}
 	free(st);
 }
 
 int store_check(struct store *st, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_prepare(st, "PRAGMA quick_check");
+	struct store_stmt *s;
 	const unsigned char *t;
 	int rc;
 
+	if (!st->db)   /* another backend's server checks its own storage */
+		return 0;
+	s = store_prepare(st, "PRAGMA quick_check");
 	if (!s) {
 		seterr(err, errlen, "%s", st->err);
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	t = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+	rc = stmt_step(s);
+	t = rc == STORE_ROW ? stmt_col_text(s, 0) : NULL;
 	if (!t || strcmp((const char *)t, "ok")) {
 		seterr(err, errlen, "%s/%s fails its integrity check: %s", st->dir, STORE_DB_NAME,
-		       t ? (const char *)t : sqlite3_errmsg(st->db));
+		       t ? (const char *)t : store_dberrmsg(st));
 		store_finish(st, s);
 		return -1;
 	}
@@ -610,11 +673,11 @@ int store_check(struct store *st, char *err, size_t errlen)
 		seterr(err, errlen, "%s", st->err);
 		return -1;
 	}
-	rc = sqlite3_step(s);
+	rc = stmt_step(s);
 	store_finish(st, s);
-	if (rc != SQLITE_DONE) {
+	if (rc != STORE_DONE) {
 		seterr(err, errlen, "%s/%s: %s", st->dir, STORE_DB_NAME,
-		       rc == SQLITE_ROW ? "rows point at missing rows (foreign keys)" : sqlite3_errmsg(st->db));
+		       rc == STORE_ROW ? "rows point at missing rows (foreign keys)" : store_dberrmsg(st));
 		return -1;
 	}
 	return 0;
@@ -624,24 +687,24 @@ int store_check(struct store *st, char *err, size_t errlen)
 
 int store_setting_get(struct store *st, const char *key, char *out, size_t outcap)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT value FROM settings WHERE key = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT value FROM settings WHERE key = ?1");
 	const unsigned char *v;
 	int rc;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	rc = stmt_step(s);
+	if (rc == STORE_DONE) {
 		store_finish(st, s);
 		return 1;
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != STORE_ROW) {
 		store_sqlfail(st, "cannot read a setting");
 		store_finish(st, s);
 		return -1;
 	}
-	v = sqlite3_column_text(s, 0);
+	v = stmt_col_text(s, 0);
 	if ((size_t)snprintf(out, outcap, "%s", v ? (const char *)v : "") >= outcap) {
 		store_finish(st, s);
 		return store_fail(st, "setting %s is too long", key);
@@ -652,7 +715,7 @@ int store_setting_get(struct store *st, const char *key, char *out, size_t outca
 
 int store_setting_set(struct store *st, const char *key, const char *value)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!key || !key[0])
 		return store_fail(st, "empty setting name");

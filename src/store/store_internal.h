@@ -2,7 +2,10 @@
  * store_internal.h: what the files of store/ share and nobody else sees.
  *
  * The store is split by role:
- *   store_db.c        open/create, pragmas, migrations, transactions, settings
+ *   store_stmt.h      the statement interface (SQLite inline, other backends
+ *                     through struct store_backend)
+ *   store_db.c        open/create, pragmas, migrations, transactions, settings,
+ *                     the statement cache
  *   store_schema.c    the migration scripts (index = schema version - 1)
  *   store_enums.c     names, vendor labels and parsing of the phone enums
  *   store_phone.c     phones and their attempt history
@@ -19,10 +22,11 @@
  *   store_certparse.c the one place the store looks inside a certificate
  *
  * Conventions kept by every file:
- *  - SQL text is constant; every value goes through sqlite3_bind_*.
+ *  - SQL text is constant; every value goes through stmt_bind_* (the
+ *    statement interface of store_stmt.h, the same for every backend).
  *  - A failing function leaves one sentence in st->err (store_errmsg) and
- *    returns -1; SQLite's own message is copied at the moment of failure,
- *    because a later ROLLBACK would replace it.
+ *    returns -1; the database's own message is copied at the moment of
+ *    failure, because a later ROLLBACK would replace it.
  *  - Anything that writes more than one row runs inside store_tx_open /
  *    store_tx_close, which is a BEGIN IMMEDIATE transaction when the caller
  *    has none and a SAVEPOINT inside the caller's transaction otherwise.
@@ -30,9 +34,8 @@
 #ifndef OPENCAPF_STORE_INTERNAL_H
 #define OPENCAPF_STORE_INTERNAL_H
 
-#include <sqlite3.h>
-
 #include "store/store.h"
+#include "store/store_stmt.h"
 
 /* PRAGMA application_id of an opencapf database: "OCAP". */
 #define STORE_APPLICATION_ID 0x4f434150
@@ -42,13 +45,16 @@
 #define STORE_STMT_CACHE 48
 
 struct store_cached_stmt {
-	sqlite3_stmt *s;
+	struct store_stmt stmt;      /* stmt.lite or stmt.impl set: the slot holds one */
 	const char *sql;             /* the text it was asked for with (usually a literal) */
+	char *text;                  /* another backend's copy of the text */
 	int in_use;
 };
 
 struct store {
-	sqlite3 *db;
+	sqlite3 *db;                 /* SQLite's connection; NULL on another backend */
+	const struct store_backend *be; /* that backend (NULL for SQLite) */
+	void *conn;                  /* its connection */
 	char dir[4096];
 	char err[512];
 	struct store_cached_stmt cache[STORE_STMT_CACHE];
@@ -60,24 +66,53 @@ extern const char *const store_migrations[];
 extern const int store_migration_count;
 
 /* Errors. store_fail sets st->err and returns -1; store_sqlfail appends
- * SQLite's current message to `what`. */
+ * the database's current message to `what`. */
 int store_fail(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int store_sqlfail(struct store *st, const char *what);
+
+/* The connection's state, whatever the backend. */
+static inline int64_t store_changes(struct store *st)
+{
+	return st->db ? sqlite3_changes(st->db) : st->be->changes(st);
+}
+
+/* The id the last INSERT gave its row (tables with an integer id). */
+static inline int64_t store_last_id(struct store *st)
+{
+	return st->db ? sqlite3_last_insert_rowid(st->db) : st->be->last_id(st);
+}
+
+static inline int store_in_tx(struct store *st)
+{
+	return st->db ? !sqlite3_get_autocommit(st->db) : st->be->in_tx(st);
+}
+
+/* The database's message for the last failure on this connection. */
+static inline const char *store_dberrmsg(struct store *st)
+{
+	return st->db ? sqlite3_errmsg(st->db) : st->be->errmsg(st);
+}
+
+/* The text of a failed stmt_step's code `rc` (SQLite's words for it). */
+static inline const char *store_errstr(struct store *st, int rc)
+{
+	return st->db ? sqlite3_errstr(rc) : st->be->errmsg(st);
+}
 
 /* Statements. store_prepare returns NULL (error set) on failure, else a
  * statement with no bindings, from the handle's cache when the same SQL text
  * ran before. Every statement from store_prepare goes back with store_finish
- * (never sqlite3_finalize: it may be cached). store_run steps a statement
+ * (it may be cached). store_run steps a statement
  * that returns no row, finishes it, and returns 0 or -1; `what` names the
  * operation in the error sentence. */
-sqlite3_stmt *store_prepare(struct store *st, const char *sql);
-void store_finish(struct store *st, sqlite3_stmt *s);
-int store_run(struct store *st, sqlite3_stmt *s, const char *what);
+struct store_stmt *store_prepare(struct store *st, const char *sql);
+void store_finish(struct store *st, struct store_stmt *s);
+int store_run(struct store *st, struct store_stmt *s, const char *what);
 int store_exec(struct store *st, const char *sql, const char *what);
 
 /* Binding helpers: NULL text binds as ''. */
-int store_bind_text(sqlite3_stmt *s, int i, const char *v);
-void store_col_text(sqlite3_stmt *s, int col, char *out, size_t outcap);
+int store_bind_text(struct store_stmt *s, int i, const char *v);
+void store_col_text(struct store_stmt *s, int col, char *out, size_t outcap);
 
 /* Multi-row writes, nesting-safe (see the top of this file). */
 struct store_tx {
@@ -110,10 +145,10 @@ int store_phone_write(struct store *st, const struct phone *p);
 	"UPDATE phones SET (" STORE_PHONE_DATA_COLUMNS("") ", updated) = "                              \
 	"(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16) WHERE name = ?1"
 /* Binds ?1..?16 in STORE_PHONE_COLUMNS order (created and updated as given). */
-void store_phone_bind(sqlite3_stmt *s, const struct phone *p, int64_t created, int64_t updated);
+void store_phone_bind(struct store_stmt *s, const struct phone *p, int64_t created, int64_t updated);
 /* Reads the STORE_PHONE_COLUMNS from column 0 into p; -1 (error set) for a
  * setting this program does not know. */
-int store_phone_read(struct store *st, sqlite3_stmt *s, struct phone *p);
+int store_phone_read(struct store *st, struct store_stmt *s, struct phone *p);
 
 /* store_filter.c: the LSC_EXPIRING window of a filter, in days. */
 struct phone_filter;

@@ -32,7 +32,7 @@ void phone_defaults(struct phone *p, const char *name)
 
 int store_phone_insert(struct store *st, const struct phone *p)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t now = now_utc(), created = p->created ? p->created : now;
 	int rc;
 
@@ -42,12 +42,12 @@ int store_phone_insert(struct store *st, const struct phone *p)
 	if (!s)
 		return -1;
 	store_phone_bind(s, p, created, p->updated ? p->updated : created);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	rc = stmt_step(s);
+	if (rc == STORE_CONSTRAINT_PK) {
 		store_finish(st, s);
 		return store_fail(st, "phone %s already exists", p->name);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != STORE_DONE) {
 		store_sqlfail(st, "cannot add the phone");
 		store_finish(st, s);
 		return -1;
@@ -58,14 +58,14 @@ int store_phone_insert(struct store *st, const struct phone *p)
 
 int store_phone_write(struct store *st, const struct phone *p)
 {
-	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_UPDATE);
+	struct store_stmt *s = store_prepare(st, STORE_PHONE_SQL_UPDATE);
 
 	if (!s)
 		return -1;
 	store_phone_bind(s, p, 0, now_utc());
 	if (store_run(st, s, "cannot update the phone") < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
+	if (store_changes(st) == 0)
 		return store_fail(st, "no phone named %s", p->name);
 	return 0;
 }
@@ -77,16 +77,16 @@ int store_phone_update(struct store *st, const struct phone *p)
 
 int store_phone_get(struct store *st, const char *name, struct phone *out)
 {
-	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_GET);
+	struct store_stmt *s = store_prepare(st, STORE_PHONE_SQL_GET);
 	int rc;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		rc = store_phone_read(st, s, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot read the phone");
@@ -96,25 +96,25 @@ int store_phone_get(struct store *st, const char *name, struct phone *out)
 
 int store_phone_delete(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM phones WHERE name = ?1");
+	struct store_stmt *s = store_prepare(st, "DELETE FROM phones WHERE name = ?1");
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, name);
 	if (store_run(st, s, "cannot delete the phone") < 0)
 		return -1;
-	return sqlite3_changes(st->db) ? 0 : 1;
+	return store_changes(st) ? 0 : 1;
 }
 
 int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, STORE_PHONE_SQL_EACH);
+	struct store_stmt *s = store_prepare(st, STORE_PHONE_SQL_EACH);
 	struct phone p;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		if (store_phone_read(st, s, &p) < 0) {
 			store_finish(st, s);
 			return -1;
@@ -122,7 +122,7 @@ int store_phone_each(struct store *st, int (*fn)(const struct phone *p, void *ar
 		if (fn && (stop = fn(&p, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list phones");
 	store_finish(st, s);
 	return stop;
@@ -140,7 +140,7 @@ static int is_success(const char *outcome)
  * count it again. 1 coalesced, 0 not, -1 error. */
 static int history_coalesce(struct store *st, const char *phone, const struct history_entry *h, int64_t when)
 {
-	sqlite3_stmt *s = store_prepare(st, "UPDATE phone_history SET count = count + 1, time = ?7 "
+	struct store_stmt *s = store_prepare(st, "UPDATE phone_history SET count = count + 1, time = ?7 "
 					    "WHERE id = (SELECT id FROM phone_history WHERE phone = ?1 AND peer = ?2 "
 					    "ORDER BY id DESC LIMIT 1) "
 					    "AND operation = ?3 AND auth_mode = ?4 AND outcome = ?5 AND reason = ?6");
@@ -153,29 +153,29 @@ static int history_coalesce(struct store *st, const char *phone, const struct hi
 	store_bind_text(s, 4, h->auth_mode);
 	store_bind_text(s, 5, h->outcome);
 	store_bind_text(s, 6, h->reason);
-	sqlite3_bind_int64(s, 7, when);
+	stmt_bind_int64(s, 7, when);
 	if (store_run(st, s, "cannot record the attempt") < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0;
+	return store_changes(st) > 0;
 }
 
 /* Keep the newest HISTORY_KEEP entries of the phone. */
 static int history_prune(struct store *st, const char *phone)
 {
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM phone_history WHERE phone = ?1 AND id < "
+	struct store_stmt *s = store_prepare(st, "DELETE FROM phone_history WHERE phone = ?1 AND id < "
 					    "(SELECT id FROM phone_history WHERE phone = ?1 ORDER BY id DESC "
 					    "LIMIT 1 OFFSET ?2)");
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int(s, 2, HISTORY_KEEP - 1);
+	stmt_bind_int(s, 2, HISTORY_KEEP - 1);
 	return store_run(st, s, "cannot prune the history");
 }
 
 static int history_insert(struct store *st, const char *phone, const struct history_entry *h, int64_t when)
 {
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO phone_history "
+	struct store_stmt *s = store_prepare(st, "INSERT INTO phone_history "
 					    "(phone, time, peer, operation, auth_mode, outcome, reason, first_time) "
 					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?2)");
 	int rc;
@@ -183,19 +183,19 @@ static int history_insert(struct store *st, const char *phone, const struct hist
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int64(s, 2, when);
+	stmt_bind_int64(s, 2, when);
 	store_bind_text(s, 3, h->peer);
 	store_bind_text(s, 4, h->operation);
 	store_bind_text(s, 5, h->auth_mode);
 	store_bind_text(s, 6, h->outcome);
 	store_bind_text(s, 7, h->reason);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	rc = stmt_step(s);
+	if (rc == STORE_CONSTRAINT_FK)
 		store_fail(st, "no phone named %s", phone);
-	else if (rc != SQLITE_DONE)
+	else if (rc != STORE_DONE)
 		store_sqlfail(st, "cannot record the attempt");
 	store_finish(st, s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 static int history_add_locked(struct store *st, const char *phone, const struct history_entry *h)
@@ -229,7 +229,7 @@ int store_history_add(struct store *st, const char *phone, const struct history_
 int store_history_each(struct store *st, const char *phone, int limit,
 		       int (*fn)(const struct history_entry *h, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT time, peer, operation, auth_mode, outcome, reason, count, "
+	struct store_stmt *s = store_prepare(st, "SELECT time, peer, operation, auth_mode, outcome, reason, count, "
 					    "first_time FROM phone_history WHERE phone = ?1 "
 					    "ORDER BY time DESC, id DESC LIMIT ?2");
 	struct history_entry h;
@@ -238,23 +238,23 @@ int store_history_each(struct store *st, const char *phone, int limit,
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	stmt_bind_int(s, 2, limit > 0 ? limit : -1);
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		memset(&h, 0, sizeof h);
-		h.time = sqlite3_column_int64(s, 0);
+		h.time = stmt_col_int64(s, 0);
 		store_col_text(s, 1, h.peer, sizeof h.peer);
 		store_col_text(s, 2, h.operation, sizeof h.operation);
 		store_col_text(s, 3, h.auth_mode, sizeof h.auth_mode);
 		store_col_text(s, 4, h.outcome, sizeof h.outcome);
 		store_col_text(s, 5, h.reason, sizeof h.reason);
-		h.count = sqlite3_column_int(s, 6);
-		h.first_time = sqlite3_column_int64(s, 7);
+		h.count = stmt_col_int(s, 6);
+		h.first_time = stmt_col_int64(s, 7);
 		if (!h.first_time)
 			h.first_time = h.time;
 		if (fn && (stop = fn(&h, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot read the history");
 	store_finish(st, s);
 	return stop;

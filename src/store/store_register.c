@@ -32,7 +32,7 @@ static int one_of(const char *v, const char *const *allowed)
 /* Rows of one class ("accepted" or the failures) beyond the newest `keep`. */
 static int prune_class(struct store *st, int accepted, int keep)
 {
-	sqlite3_stmt *s = store_prepare(st, accepted
+	struct store_stmt *s = store_prepare(st, accepted
 		? "DELETE FROM register_log WHERE result = 'accepted' AND id < (SELECT id FROM register_log "
 		  "WHERE result = 'accepted' ORDER BY id DESC LIMIT 1 OFFSET ?1)"
 		: "DELETE FROM register_log WHERE result IN ('refused', 'failed') AND id < (SELECT id FROM "
@@ -40,7 +40,7 @@ static int prune_class(struct store *st, int accepted, int keep)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int(s, 1, keep - 1);
+	stmt_bind_int(s, 1, keep - 1);
 	return store_run(st, s, "cannot prune the registration log");
 }
 
@@ -57,7 +57,7 @@ static int prune(struct store *st, int64_t last_id)
  * that row: 1 coalesced, 0 not, -1 error. */
 static int coalesce(struct store *st, const struct register_row *r, int64_t when)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (strcmp(r->result, "accepted") == 0)
 		return 0;
@@ -67,7 +67,7 @@ static int coalesce(struct store *st, const struct register_row *r, int64_t when
 			      "AND alert = ?8 AND reason = ?9");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, when);
+	stmt_bind_int64(s, 1, when);
 	store_bind_text(s, 2, r->peer);
 	store_bind_text(s, 3, r->phone);
 	store_bind_text(s, 4, r->cert_kind);
@@ -78,13 +78,13 @@ static int coalesce(struct store *st, const struct register_row *r, int64_t when
 	store_bind_text(s, 9, r->reason);
 	if (store_run(st, s, "cannot record the registration") < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0;
+	return store_changes(st) > 0;
 }
 
 static int register_add(struct store *st, const struct register_row *r)
 {
 	int64_t when = r->time ? r->time : now_utc();
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (!one_of(r->cert_kind, kinds) || !one_of(r->result, results))
@@ -96,7 +96,7 @@ static int register_add(struct store *st, const struct register_row *r)
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?1)");
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, when);
+	stmt_bind_int64(s, 1, when);
 	store_bind_text(s, 2, r->peer);
 	store_bind_text(s, 3, r->phone);
 	store_bind_text(s, 4, r->cert_kind);
@@ -112,7 +112,7 @@ static int register_add(struct store *st, const struct register_row *r)
 	store_bind_text(s, 14, r->cipher);
 	if (store_run(st, s, "cannot record the registration") < 0)
 		return -1;
-	return prune(st, sqlite3_last_insert_rowid(st->db));
+	return prune(st, store_last_id(st));
 }
 
 int store_register_add(struct store *st, const struct register_row *r)
@@ -124,11 +124,11 @@ int store_register_add(struct store *st, const struct register_row *r)
 	return store_tx_close(st, &tx, register_add(st, r));
 }
 
-static void read_row(sqlite3_stmt *s, struct register_row *r)
+static void read_row(struct store_stmt *s, struct register_row *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(s, 0);
-	r->time = sqlite3_column_int64(s, 1);
+	r->id = stmt_col_int64(s, 0);
+	r->time = stmt_col_int64(s, 1);
 	store_col_text(s, 2, r->peer, sizeof r->peer);
 	store_col_text(s, 3, r->phone, sizeof r->phone);
 	store_col_text(s, 4, r->cert_kind, sizeof r->cert_kind);
@@ -142,8 +142,8 @@ static void read_row(sqlite3_stmt *s, struct register_row *r)
 	store_col_text(s, 12, r->reason, sizeof r->reason);
 	store_col_text(s, 13, r->tls_version, sizeof r->tls_version);
 	store_col_text(s, 14, r->cipher, sizeof r->cipher);
-	r->count = sqlite3_column_int(s, 15);
-	r->first_time = sqlite3_column_int64(s, 16);
+	r->count = stmt_col_int(s, 15);
+	r->first_time = stmt_col_int64(s, 16);
 	if (!r->first_time)
 		r->first_time = r->time;
 }
@@ -154,7 +154,7 @@ static void read_row(sqlite3_stmt *s, struct register_row *r)
 int store_register_each(struct store *st, const char *phone, int limit,
 			int (*fn)(const struct register_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " REGISTER_COLUMNS " FROM register_log "
+	struct store_stmt *s = store_prepare(st, "SELECT " REGISTER_COLUMNS " FROM register_log "
 					    "WHERE ?1 = '' OR phone = ?1 ORDER BY id DESC LIMIT ?2");
 	struct register_row r;
 	int rc;
@@ -162,15 +162,15 @@ int store_register_each(struct store *st, const char *phone, int limit,
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	stmt_bind_int64(s, 2, limit > 0 ? limit : -1);
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		read_row(s, &r);
 		if (fn && (rc = fn(&r, arg)) != 0) {
 			store_finish(st, s);
 			return rc;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != STORE_DONE) {
 		store_sqlfail(st, "cannot read the registration log");
 		store_finish(st, s);
 		return -1;

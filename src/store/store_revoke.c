@@ -59,7 +59,7 @@ static int revoke_audit(struct store *st, const char *actor, const char *serial,
 int store_revoke_locked(struct store *st, const char *actor, const char *serial, const char *issuer_sha256,
 			const char *phone, int reason, int64_t when)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!revoke_reason_name(reason))
 		return store_fail(st, "revocation reason %d is not one opencapf uses", reason);
@@ -72,11 +72,11 @@ int store_revoke_locked(struct store *st, const char *actor, const char *serial,
 	store_bind_text(s, 1, serial);
 	store_bind_text(s, 2, issuer_sha256);
 	store_bind_text(s, 3, phone);
-	sqlite3_bind_int64(s, 4, when);
-	sqlite3_bind_int(s, 5, reason);
+	stmt_bind_int64(s, 4, when);
+	stmt_bind_int(s, 5, reason);
 	if (store_run(st, s, "cannot record the revocation") < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
+	if (store_changes(st) == 0)
 		return 1;
 	return revoke_audit(st, actor, serial, issuer_sha256, phone, reason) < 0 ? -1 : 0;
 }
@@ -96,32 +96,32 @@ int store_revoke(struct store *st, const char *actor, const char *serial, const 
 /* The columns read_issued reads. */
 #define ISSUED_COLUMNS "id, phone, serial, subject, issuer, not_before, not_after, sha256, issuer_sha256, time"
 
-static void read_issued(sqlite3_stmt *s, struct cert_row *r)
+static void read_issued(struct store_stmt *s, struct cert_row *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = stmt_col_int64(s, 0);
 	store_col_text(s, 1, r->phone, sizeof r->phone);
 	snprintf(r->kind, sizeof r->kind, "lsc");
 	store_col_text(s, 2, r->serial, sizeof r->serial);
 	store_col_text(s, 3, r->subject, sizeof r->subject);
 	store_col_text(s, 4, r->issuer, sizeof r->issuer);
-	r->not_before = sqlite3_column_int64(s, 5);
-	r->not_after = sqlite3_column_int64(s, 6);
+	r->not_before = stmt_col_int64(s, 5);
+	r->not_after = stmt_col_int64(s, 6);
 	store_col_text(s, 7, r->sha256, sizeof r->sha256);
 	store_col_text(s, 8, r->issuer_sha256, sizeof r->issuer_sha256);
-	r->time = sqlite3_column_int64(s, 9);
+	r->time = stmt_col_int64(s, 9);
 }
 
 /* Rows of an issued_certs query into an array (so that revoking them
  * does not interleave with the reading statement). */
-static int issued_collect(struct store *st, sqlite3_stmt *s, struct cert_row **rows, size_t *n)
+static int issued_collect(struct store *st, struct store_stmt *s, struct cert_row **rows, size_t *n)
 {
 	size_t cap = 0;
 	int rc;
 
 	*rows = NULL;
 	*n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		if (*n == cap) {
 			struct cert_row *m = realloc(*rows, (cap = cap ? cap * 2 : 8) * sizeof **rows);
 			if (!m) {
@@ -133,13 +133,13 @@ static int issued_collect(struct store *st, sqlite3_stmt *s, struct cert_row **r
 		read_issued(s, &(*rows)[(*n)++]);
 	}
 	store_finish(st, s);
-	return rc == SQLITE_DONE ? 0 : store_fail(st, "cannot list issued certificates: %s", sqlite3_errstr(rc));
+	return rc == STORE_DONE ? 0 : store_fail(st, "cannot list issued certificates: %s", store_errstr(st, rc));
 }
 
 int store_revoke_phone_locked(struct store *st, const char *actor, const char *phone, int reason, int64_t when,
 			      int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs i WHERE phone = ?1 "
+	struct store_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs i WHERE phone = ?1 "
 					    "AND not_after > ?2 AND issuer_sha256 != '' AND NOT EXISTS "
 					    "(SELECT 1 FROM revocations r WHERE r.issuer_sha256 = i.issuer_sha256 "
 					    "AND r.serial = i.serial) ORDER BY id");
@@ -150,7 +150,7 @@ int store_revoke_phone_locked(struct store *st, const char *actor, const char *p
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
-	sqlite3_bind_int64(s, 2, when);
+	stmt_bind_int64(s, 2, when);
 	if (issued_collect(st, s, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -169,15 +169,15 @@ int store_revoke_phone_locked(struct store *st, const char *actor, const char *p
 	return count;
 }
 
-static void read_revocation(sqlite3_stmt *s, struct revocation *r)
+static void read_revocation(struct store_stmt *s, struct revocation *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = stmt_col_int64(s, 0);
 	store_col_text(s, 1, r->serial, sizeof r->serial);
 	store_col_text(s, 2, r->issuer_sha256, sizeof r->issuer_sha256);
 	store_col_text(s, 3, r->phone, sizeof r->phone);
-	r->time = sqlite3_column_int64(s, 4);
-	r->reason = sqlite3_column_int(s, 5);
+	r->time = stmt_col_int64(s, 4);
+	r->reason = stmt_col_int(s, 5);
 }
 
 #define REVOCATION_COLUMNS "SELECT id, serial, issuer_sha256, phone, time, reason FROM revocations "
@@ -185,7 +185,7 @@ static void read_revocation(sqlite3_stmt *s, struct revocation *r)
 int store_revocation_find(struct store *st, const char *issuer_sha256, const char *serial,
 			  struct revocation *out)
 {
-	sqlite3_stmt *s = store_prepare(st, REVOCATION_COLUMNS "WHERE issuer_sha256 = ?1 AND serial = ?2");
+	struct store_stmt *s = store_prepare(st, REVOCATION_COLUMNS "WHERE issuer_sha256 = ?1 AND serial = ?2");
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -193,31 +193,31 @@ int store_revocation_find(struct store *st, const char *issuer_sha256, const cha
 		return -1;
 	store_bind_text(s, 1, issuer_sha256);
 	store_bind_text(s, 2, serial);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		read_revocation(s, out);
 	store_finish(st, s);
-	if (rc == SQLITE_ROW)
+	if (rc == STORE_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_fail(st, "cannot look up revocations: %s", sqlite3_errstr(rc));
+	return rc == STORE_DONE ? 1 : store_fail(st, "cannot look up revocations: %s", store_errstr(st, rc));
 }
 
 int store_revocations_each(struct store *st, const char *issuer_sha256,
 			   int (*fn)(const struct revocation *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, REVOCATION_COLUMNS "WHERE ?1 = '' OR issuer_sha256 = ?1 ORDER BY id");
+	struct store_stmt *s = store_prepare(st, REVOCATION_COLUMNS "WHERE ?1 = '' OR issuer_sha256 = ?1 ORDER BY id");
 	struct revocation r;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, issuer_sha256);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		read_revocation(s, &r);
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list revocations");
 	store_finish(st, s);
 	return stop;
@@ -226,18 +226,18 @@ int store_revocations_each(struct store *st, const char *issuer_sha256,
 /* One integer from a query with one text parameter. */
 static int query_int64(struct store *st, const char *sql, const char *param, int64_t *out, const char *what)
 {
-	sqlite3_stmt *s = store_prepare(st, sql);
+	struct store_stmt *s = store_prepare(st, sql);
 	int rc;
 
 	*out = 0;
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, param);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
+		*out = stmt_col_int64(s, 0);
 	store_finish(st, s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, "%s: %s", what, sqlite3_errstr(rc));
+	return rc == STORE_ROW || rc == STORE_DONE ? 0 : store_fail(st, "%s: %s", what, store_errstr(st, rc));
 }
 
 int store_revocation_last_id(struct store *st, const char *issuer_sha256, int64_t *id)
@@ -258,7 +258,7 @@ int store_capf_has_issued(struct store *st, const char *capf_sha256)
 
 int store_issued_by_serial(struct store *st, const char *issuer_sha256, const char *serial, struct cert_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs "
+	struct store_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs "
 					    "WHERE serial = ?1 AND issuer_sha256 = ?2 ORDER BY id LIMIT 1");
 	int rc;
 
@@ -267,19 +267,19 @@ int store_issued_by_serial(struct store *st, const char *issuer_sha256, const ch
 		return -1;
 	store_bind_text(s, 1, serial);
 	store_bind_text(s, 2, issuer_sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		read_issued(s, out);
 	store_finish(st, s);
-	if (rc == SQLITE_ROW)
+	if (rc == STORE_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_fail(st, "cannot look up issued certificates: %s", sqlite3_errstr(rc));
+	return rc == STORE_DONE ? 1 : store_fail(st, "cannot look up issued certificates: %s", store_errstr(st, rc));
 }
 
 int store_issued_serial_each(struct store *st, const char *serial,
 			     int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs WHERE serial = ?1 ORDER BY id");
+	struct store_stmt *s = store_prepare(st, "SELECT " ISSUED_COLUMNS " FROM issued_certs WHERE serial = ?1 ORDER BY id");
 	struct cert_row *rows;
 	size_t n;
 	int stop = 0;
@@ -297,7 +297,7 @@ int store_issued_serial_each(struct store *st, const char *serial,
 
 int store_crl_state(struct store *st, const char *capf_sha256, struct crl_state *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT number, last_revocation, this_update, next_update "
+	struct store_stmt *s = store_prepare(st, "SELECT number, last_revocation, this_update, next_update "
 					    "FROM crl_state WHERE capf_sha256 = ?1");
 	int rc;
 
@@ -305,22 +305,22 @@ int store_crl_state(struct store *st, const char *capf_sha256, struct crl_state 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, capf_sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->number = sqlite3_column_int64(s, 0);
-		out->last_revocation = sqlite3_column_int64(s, 1);
-		out->this_update = sqlite3_column_int64(s, 2);
-		out->next_update = sqlite3_column_int64(s, 3);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
+		out->number = stmt_col_int64(s, 0);
+		out->last_revocation = stmt_col_int64(s, 1);
+		out->this_update = stmt_col_int64(s, 2);
+		out->next_update = stmt_col_int64(s, 3);
 	}
 	store_finish(st, s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, "cannot read the CRL state: %s",
-								      sqlite3_errstr(rc));
+	return rc == STORE_ROW || rc == STORE_DONE ? 0 : store_fail(st, "cannot read the CRL state: %s",
+								      store_errstr(st, rc));
 }
 
 int store_crl_next(struct store *st, const char *capf_sha256, int64_t last_revocation, int64_t this_update,
 		   int64_t next_update, int64_t *number)
 {
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO crl_state (capf_sha256, number, last_revocation, "
+	struct store_stmt *s = store_prepare(st, "INSERT INTO crl_state (capf_sha256, number, last_revocation, "
 					    "this_update, next_update) VALUES (?1, 1, ?2, ?3, ?4) "
 					    "ON CONFLICT (capf_sha256) DO UPDATE SET number = number + 1, "
 					    "last_revocation = excluded.last_revocation, "
@@ -332,14 +332,14 @@ int store_crl_next(struct store *st, const char *capf_sha256, int64_t last_revoc
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, capf_sha256);
-	sqlite3_bind_int64(s, 2, last_revocation);
-	sqlite3_bind_int64(s, 3, this_update);
-	sqlite3_bind_int64(s, 4, next_update);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*number = sqlite3_column_int64(s, 0);
-		rc = sqlite3_step(s);
+	stmt_bind_int64(s, 2, last_revocation);
+	stmt_bind_int64(s, 3, this_update);
+	stmt_bind_int64(s, 4, next_update);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
+		*number = stmt_col_int64(s, 0);
+		rc = stmt_step(s);
 	}
 	store_finish(st, s);
-	return rc == SQLITE_DONE ? 0 : store_fail(st, "cannot take the next CRL number: %s", sqlite3_errstr(rc));
+	return rc == STORE_DONE ? 0 : store_fail(st, "cannot take the next CRL number: %s", store_errstr(st, rc));
 }

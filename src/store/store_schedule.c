@@ -114,20 +114,20 @@ static void sched_plan(struct sched_plan *pl, const struct phone_schedule *ps, c
 }
 
 /* The values every row shares are bound once. */
-static void sched_bind(sqlite3_stmt *up, sqlite3_stmt *au, const struct sched_plan *pl,
+static void sched_bind(struct store_stmt *up, struct store_stmt *au, const struct sched_plan *pl,
 		       const struct phone_schedule *ps)
 {
 	store_bind_text(up, 1, capf_op_name(ps->op));
-	sqlite3_bind_int64(up, 2, pl->deadline);
+	stmt_bind_int64(up, 2, pl->deadline);
 	store_bind_text(up, 3, pl->status);
-	sqlite3_bind_int64(up, 4, pl->now);
-	sqlite3_bind_int64(au, 1, pl->now);
+	stmt_bind_int64(up, 4, pl->now);
+	stmt_bind_int64(au, 1, pl->now);
 	store_bind_text(au, 2, ps->actor);
 	store_bind_text(au, 3, ps->action && ps->action[0] ? ps->action : "phone.op");
 }
 
 /* One phone: its row updated, then its audit row. */
-static int sched_write_one(struct store *st, sqlite3_stmt *up, sqlite3_stmt *au, const struct sched_item *it,
+static int sched_write_one(struct store *st, struct store_stmt *up, struct store_stmt *au, const struct sched_item *it,
 			   const struct sched_plan *pl, const struct phone_schedule *ps)
 {
 	char before[400], detail[1024];
@@ -135,9 +135,9 @@ static int sched_write_one(struct store *st, sqlite3_stmt *up, sqlite3_stmt *au,
 	int rc = 0;
 
 	store_bind_text(up, 5, it->name);
-	if (sqlite3_step(up) != SQLITE_DONE)
+	if (stmt_step(up) != STORE_DONE)
 		rc = store_sqlfail(st, "cannot schedule the operation");
-	sqlite3_reset(up);
+	stmt_reset(up);
 	if (rc)
 		return rc;
 	sched_state_json(before, sizeof before, it->op, it->deadline, it->status);
@@ -145,16 +145,16 @@ static int sched_write_one(struct store *st, sqlite3_stmt *up, sqlite3_stmt *au,
 		 pl->filter, has_note ? ",\"note\":" : "", has_note ? pl->note : "");
 	store_bind_text(au, 4, it->name);
 	store_bind_text(au, 5, detail);
-	if (sqlite3_step(au) != SQLITE_DONE)
+	if (stmt_step(au) != STORE_DONE)
 		rc = store_sqlfail(st, "cannot write the audit log");
-	sqlite3_reset(au);
+	stmt_reset(au);
 	return rc;
 }
 
 static int sched_write(struct store *st, const struct sched_ctx *c, const struct phone_schedule *ps,
 		       const char *filter_text)
 {
-	sqlite3_stmt *up, *au;
+	struct store_stmt *up, *au;
 	struct sched_plan pl;
 	int rc = 0;
 

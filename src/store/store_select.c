@@ -143,20 +143,20 @@ static int build_query(struct store *st, const struct phone_filter *f, const cha
 	return 0;
 }
 
-static void bind_filter(sqlite3_stmt *s, const struct phone_filter *f, const struct buf *names_json)
+static void bind_filter(struct store_stmt *s, const struct phone_filter *f, const struct buf *names_json)
 {
 	int64_t now = f->now ? f->now : now_utc();
 	char hex[80];
 
-	/* Unused parameter numbers answer SQLITE_RANGE, which is harmless. */
+	/* Unused parameter numbers are refused (SQLite's SQLITE_RANGE), harmlessly. */
 	if (f->names && f->n_names)
-		sqlite3_bind_text(s, P_NAMES, (const char *)names_json->data, -1, SQLITE_STATIC);
+		stmt_bind_text(s, P_NAMES, (const char *)names_json->data);
 	if (f->name_glob)
 		store_bind_text(s, P_GLOB, f->name_glob);
 	if (f->model)
 		store_bind_text(s, P_MODEL, f->model);
-	sqlite3_bind_int64(s, P_NOW, now);
-	sqlite3_bind_int64(s, P_SOON, now + (int64_t)store_filter_expiring_days(f) * 86400);
+	stmt_bind_int64(s, P_NOW, now);
+	stmt_bind_int64(s, P_SOON, now + (int64_t)store_filter_expiring_days(f) * 86400);
 	if (f->lsc_issuer) {
 		issuer_hex(f->lsc_issuer, hex, sizeof hex);
 		store_bind_text(s, P_ISSUER_HEX, hex);
@@ -170,11 +170,11 @@ static void bind_filter(sqlite3_stmt *s, const struct phone_filter *f, const str
 		store_bind_text(s, P_STATUS, f->status);
 }
 
-static sqlite3_stmt *prepare_filter(struct store *st, const struct phone_filter *f, const char *head,
+static struct store_stmt *prepare_filter(struct store *st, const struct phone_filter *f, const char *head,
 				    const char *tail, struct buf *names_json)
 {
 	struct buf sql;
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 
 	buf_init(&sql);
 	if (build_query(st, f, head, tail, &sql, names_json) == 0) {
@@ -188,10 +188,10 @@ static sqlite3_stmt *prepare_filter(struct store *st, const struct phone_filter 
 
 /* ---- reading ---- */
 
-static void read_brief(sqlite3_stmt *s, int col, struct phone_cert_brief *c)
+static void read_brief(struct store_stmt *s, int col, struct phone_cert_brief *c)
 {
 	memset(c, 0, sizeof *c);
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (stmt_col_null(s, col))
 		return;
 	c->present = 1;
 	store_col_text(s, col + 1, c->source, sizeof c->source);
@@ -200,17 +200,17 @@ static void read_brief(sqlite3_stmt *s, int col, struct phone_cert_brief *c)
 	store_col_text(s, col + 4, c->issuer, sizeof c->issuer);
 	store_col_text(s, col + 5, c->issuer_sha256, sizeof c->issuer_sha256);
 	store_col_text(s, col + 6, c->sha256, sizeof c->sha256);
-	c->not_before = sqlite3_column_int64(s, col + 7);
-	c->not_after = sqlite3_column_int64(s, col + 8);
-	c->time = sqlite3_column_int64(s, col + 9);
+	c->not_before = stmt_col_int64(s, col + 7);
+	c->not_after = stmt_col_int64(s, col + 8);
+	c->time = stmt_col_int64(s, col + 9);
 }
 
 /* Walks the selection's rows into r, calling fn for each. */
-static int select_walk(struct store *st, sqlite3_stmt *s, struct phone_row *r, phone_row_fn fn, void *arg)
+static int select_walk(struct store *st, struct store_stmt *s, struct phone_row *r, phone_row_fn fn, void *arg)
 {
 	int rc, stop = 0;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		if (store_phone_read(st, s, &r->phone) < 0)
 			return -1;
 		read_brief(s, COL_LSC, &r->lsc);
@@ -218,7 +218,7 @@ static int select_walk(struct store *st, sqlite3_stmt *s, struct phone_row *r, p
 		if (fn && (stop = fn(r, arg)) != 0)
 			return stop;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != STORE_DONE)
 		return store_sqlfail(st, "cannot select phones");
 	return 0;
 }
@@ -226,7 +226,7 @@ static int select_walk(struct store *st, sqlite3_stmt *s, struct phone_row *r, p
 int store_phone_select(struct store *st, const struct phone_filter *f, phone_row_fn fn, void *arg)
 {
 	struct buf names;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct phone_row *r;
 	int stop = -1;
 
@@ -249,14 +249,14 @@ int store_phone_select(struct store *st, const struct phone_filter *f, phone_row
 int64_t store_phone_count(struct store *st, const struct phone_filter *f)
 {
 	struct buf names;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t n = -1;
 
 	buf_init(&names);
 	s = prepare_filter(st, f, "SELECT count(*) ", NULL, &names);
 	if (s) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			n = sqlite3_column_int64(s, 0);
+		if (stmt_step(s) == STORE_ROW)
+			n = stmt_col_int64(s, 0);
 		else
 			store_sqlfail(st, "cannot count phones");
 		store_finish(st, s);

@@ -21,7 +21,7 @@
 
 int store_trust_create(struct store *st, const char *name, const char *description)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!name || !name[0])
 		return store_fail(st, "a trust store needs a name");
@@ -33,29 +33,29 @@ int store_trust_create(struct store *st, const char *name, const char *descripti
 	store_bind_text(s, 2, description);
 	if (store_run(st, s, "cannot create the trust store") < 0)
 		return -1;
-	return sqlite3_changes(st->db) ? 0 : 1;
+	return store_changes(st) ? 0 : 1;
 }
 
 static int trust_exists(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM trust_stores WHERE name = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM trust_stores WHERE name = ?1");
 	int rc;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = stmt_step(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
 		store_sqlfail(st, "cannot look up the trust store");
 	store_finish(st, s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
 int store_trust_add(struct store *st, const char *store_name, const uint8_t *der, size_t len,
 		    const char *sha256, const char *subject, const char *note)
 {
 	struct store_certinfo ci;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (store_cert_parse(der, len, &ci) < 0)
@@ -73,19 +73,19 @@ int store_trust_add(struct store *st, const char *store_name, const uint8_t *der
 	store_bind_text(s, 3, subject && subject[0] ? subject : ci.subject);
 	store_bind_text(s, 4, ci.issuer);
 	store_bind_text(s, 5, ci.serial);
-	sqlite3_bind_int64(s, 6, ci.not_before);
-	sqlite3_bind_int64(s, 7, ci.not_after);
-	sqlite3_bind_blob(s, 8, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 6, ci.not_before);
+	stmt_bind_int64(s, 7, ci.not_after);
+	stmt_bind_blob(s, 8, der, (int)len);
 	store_bind_text(s, 9, note);
-	sqlite3_bind_int64(s, 10, now_utc());
+	stmt_bind_int64(s, 10, now_utc());
 	if (store_run(st, s, "cannot add the certificate") < 0)
 		return -1;
-	return sqlite3_changes(st->db) ? 0 : 1;
+	return store_changes(st) ? 0 : 1;
 }
 
 int store_trust_remove(struct store *st, const char *store_name, const char *sha256)
 {
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM trust_certs WHERE store = ?1 AND sha256 = ?2");
+	struct store_stmt *s = store_prepare(st, "DELETE FROM trust_certs WHERE store = ?1 AND sha256 = ?2");
 
 	if (!s)
 		return -1;
@@ -93,13 +93,13 @@ int store_trust_remove(struct store *st, const char *store_name, const char *sha
 	store_bind_text(s, 2, sha256);
 	if (store_run(st, s, "cannot remove the certificate") < 0)
 		return -1;
-	return sqlite3_changes(st->db) ? 0 : 1;
+	return store_changes(st) ? 0 : 1;
 }
 
 int store_trust_each(struct store *st, const char *store_name,
 		     int (*fn)(const struct cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct cert_row r;
 	int rc, stop = 0;
 
@@ -111,23 +111,23 @@ int store_trust_each(struct store *st, const char *store_name,
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, store_name);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		memset(&r, 0, sizeof r);
-		r.id = sqlite3_column_int64(s, 0);
+		r.id = stmt_col_int64(s, 0);
 		store_col_text(s, 1, r.sha256, sizeof r.sha256);
 		store_col_text(s, 2, r.subject, sizeof r.subject);
 		store_col_text(s, 3, r.issuer, sizeof r.issuer);
 		store_col_text(s, 4, r.serial, sizeof r.serial);
-		r.not_before = sqlite3_column_int64(s, 5);
-		r.not_after = sqlite3_column_int64(s, 6);
-		r.der = (uint8_t *)sqlite3_column_blob(s, 7);   /* valid during the call */
-		r.derlen = (size_t)sqlite3_column_bytes(s, 7);
+		r.not_before = stmt_col_int64(s, 5);
+		r.not_after = stmt_col_int64(s, 6);
+		r.der = (uint8_t *)stmt_col_blob(s, 7);   /* valid during the call */
+		r.derlen = (size_t)stmt_col_bytes(s, 7);
 		store_col_text(s, 8, r.note, sizeof r.note);
-		r.time = sqlite3_column_int64(s, 9);
+		r.time = stmt_col_int64(s, 9);
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list the trust store");
 	store_finish(st, s);
 	return stop;
@@ -135,18 +135,18 @@ int store_trust_each(struct store *st, const char *store_name,
 
 int store_trust_names(struct store *st, int (*fn)(const char *name, const char *desc, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT name, description FROM trust_stores ORDER BY name");
+	struct store_stmt *s = store_prepare(st, "SELECT name, description FROM trust_stores ORDER BY name");
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(s, 0), *desc = sqlite3_column_text(s, 1);
+	while ((rc = stmt_step(s)) == STORE_ROW) {
+		const unsigned char *name = stmt_col_text(s, 0), *desc = stmt_col_text(s, 1);
 
 		if (fn && (stop = fn(name ? (const char *)name : "", desc ? (const char *)desc : "", arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list trust stores");
 	store_finish(st, s);
 	return stop;
@@ -154,14 +154,14 @@ int store_trust_names(struct store *st, int (*fn)(const char *name, const char *
 
 int store_trust_count(struct store *st, const char *store_name)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM trust_certs WHERE store = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT count(*) FROM trust_certs WHERE store = ?1");
 	int n = -1;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, store_name);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
+	if (stmt_step(s) == STORE_ROW)
+		n = stmt_col_int(s, 0);
 	else
 		store_sqlfail(st, "cannot count the trust store's certificates");
 	store_finish(st, s);
@@ -171,19 +171,19 @@ int store_trust_count(struct store *st, const char *store_name)
 int store_trust_stores_of(struct store *st, const char *sha256,
 			  int (*fn)(const char *store_name, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT store FROM trust_certs WHERE sha256 = ?1 ORDER BY store");
+	struct store_stmt *s = store_prepare(st, "SELECT store FROM trust_certs WHERE sha256 = ?1 ORDER BY store");
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, sha256);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(s, 0);
+	while ((rc = stmt_step(s)) == STORE_ROW) {
+		const unsigned char *name = stmt_col_text(s, 0);
 
 		if (fn && (stop = fn(name ? (const char *)name : "", arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot find the certificate's trust stores");
 	store_finish(st, s);
 	return stop;
@@ -191,7 +191,7 @@ int store_trust_stores_of(struct store *st, const char *sha256,
 
 int store_trust_set_note(struct store *st, const char *sha256, const char *note)
 {
-	sqlite3_stmt *s = store_prepare(st, "UPDATE trust_certs SET note = ?2 WHERE sha256 = ?1");
+	struct store_stmt *s = store_prepare(st, "UPDATE trust_certs SET note = ?2 WHERE sha256 = ?1");
 
 	if (!s)
 		return -1;
@@ -202,7 +202,7 @@ int store_trust_set_note(struct store *st, const char *sha256, const char *note)
 
 int store_trust_remove_everywhere(struct store *st, const char *sha256, int *removed)
 {
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM trust_certs WHERE sha256 = ?1");
+	struct store_stmt *s = store_prepare(st, "DELETE FROM trust_certs WHERE sha256 = ?1");
 
 	if (removed)
 		*removed = 0;
@@ -212,6 +212,6 @@ int store_trust_remove_everywhere(struct store *st, const char *sha256, int *rem
 	if (store_run(st, s, "cannot remove the certificate from the trust stores") < 0)
 		return -1;
 	if (removed)
-		*removed = sqlite3_changes(st->db);
+		*removed = store_changes(st);
 	return 0;
 }

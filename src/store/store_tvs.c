@@ -89,17 +89,17 @@ static void lower_hex(const char *in, char *out, size_t outcap)
 
 static int exists(struct store *st, const char *sha256)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM tvs_certs WHERE sha256 = ?1");
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM tvs_certs WHERE sha256 = ?1");
 	int rc;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, sha256);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = stmt_step(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
 		store_sqlfail(st, "cannot look up the TVS certificate");
 	store_finish(st, s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
 int store_tvs_put(struct store *st, const uint8_t *der, size_t len, const uint16_t *roles, size_t nroles,
@@ -107,7 +107,7 @@ int store_tvs_put(struct store *st, const uint8_t *der, size_t len, const uint16
 {
 	struct store_certinfo ci;
 	char text[ROLES_TEXT_MAX];
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int had;
 
 	if (!der || store_cert_parse(der, len, &ci) < 0)
@@ -132,17 +132,17 @@ int store_tvs_put(struct store *st, const uint8_t *der, size_t len, const uint16
 	store_bind_text(s, 2, ci.subject);
 	store_bind_text(s, 3, ci.issuer);
 	store_bind_text(s, 4, ci.serial);
-	sqlite3_bind_int64(s, 5, ci.not_before);
-	sqlite3_bind_int64(s, 6, ci.not_after);
+	stmt_bind_int64(s, 5, ci.not_before);
+	stmt_bind_int64(s, 6, ci.not_after);
 	store_bind_text(s, 7, text);
 	if (ttl < 0)
-		sqlite3_bind_null(s, 8);
+		stmt_bind_null(s, 8);
 	else
-		sqlite3_bind_int64(s, 8, ttl);
+		stmt_bind_int64(s, 8, ttl);
 	store_bind_text(s, 9, source);
 	store_bind_text(s, 10, note);
-	sqlite3_bind_int64(s, 11, now_utc());
-	sqlite3_bind_blob(s, 12, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 11, now_utc());
+	stmt_bind_blob(s, 12, der, (int)len);
 	if (store_run(st, s, "cannot add the TVS certificate") < 0)
 		return -1;
 	return had;
@@ -151,7 +151,7 @@ int store_tvs_put(struct store *st, const uint8_t *der, size_t len, const uint16
 #define ROW_COLUMNS "sha256, subject, issuer, serial, not_before, not_after, roles, ttl, source, note, " \
 		    "added, der"
 
-static int read_row(struct store *st, sqlite3_stmt *s, struct tvs_cert_row *r, int with_der)
+static int read_row(struct store *st, struct store_stmt *s, struct tvs_cert_row *r, int with_der)
 {
 	char roles[ROLES_TEXT_MAX];
 
@@ -160,16 +160,16 @@ static int read_row(struct store *st, sqlite3_stmt *s, struct tvs_cert_row *r, i
 	store_col_text(s, 1, r->subject, sizeof r->subject);
 	store_col_text(s, 2, r->issuer, sizeof r->issuer);
 	store_col_text(s, 3, r->serial, sizeof r->serial);
-	r->not_before = sqlite3_column_int64(s, 4);
-	r->not_after = sqlite3_column_int64(s, 5);
+	r->not_before = stmt_col_int64(s, 4);
+	r->not_after = stmt_col_int64(s, 5);
 	store_col_text(s, 6, roles, sizeof roles);
-	r->ttl = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 7);
+	r->ttl = stmt_col_null(s, 7) ? -1 : stmt_col_int64(s, 7);
 	store_col_text(s, 8, r->source, sizeof r->source);
 	store_col_text(s, 9, r->note, sizeof r->note);
-	r->added = sqlite3_column_int64(s, 10);
+	r->added = stmt_col_int64(s, 10);
 	if (with_der) {
-		r->der = sqlite3_column_blob(s, 11);
-		r->derlen = (size_t)sqlite3_column_bytes(s, 11);
+		r->der = stmt_col_blob(s, 11);
+		r->derlen = (size_t)stmt_col_bytes(s, 11);
 	}
 	if (roles_decode(roles, r->roles, &r->nroles) < 0)
 		return store_fail(st, "TVS certificate %s has unreadable roles '%s'", r->sha256, roles);
@@ -179,7 +179,7 @@ static int read_row(struct store *st, sqlite3_stmt *s, struct tvs_cert_row *r, i
 int store_tvs_get(struct store *st, const char *sha256, struct tvs_cert_row *out)
 {
 	char key[80];
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	lower_hex(sha256 ? sha256 : "", key, sizeof key);
@@ -187,10 +187,10 @@ int store_tvs_get(struct store *st, const char *sha256, struct tvs_cert_row *out
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
 		rc = read_row(st, s, out, 0);
-	else if (rc == SQLITE_DONE)
+	else if (rc == STORE_DONE)
 		rc = 1;
 	else
 		rc = store_sqlfail(st, "cannot look up the TVS certificate");
@@ -201,7 +201,7 @@ int store_tvs_get(struct store *st, const char *sha256, struct tvs_cert_row *out
 int store_tvs_remove(struct store *st, const char *sha256)
 {
 	char key[80];
-	sqlite3_stmt *s = store_prepare(st, "DELETE FROM tvs_certs WHERE sha256 = ?1");
+	struct store_stmt *s = store_prepare(st, "DELETE FROM tvs_certs WHERE sha256 = ?1");
 
 	if (!s)
 		return -1;
@@ -209,18 +209,18 @@ int store_tvs_remove(struct store *st, const char *sha256)
 	store_bind_text(s, 1, key);
 	if (store_run(st, s, "cannot remove the TVS certificate") < 0)
 		return -1;
-	return sqlite3_changes(st->db) ? 0 : 1;
+	return store_changes(st) ? 0 : 1;
 }
 
 int store_tvs_each(struct store *st, int (*fn)(const struct tvs_cert_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ROW_COLUMNS " FROM tvs_certs ORDER BY rowid");
+	struct store_stmt *s = store_prepare(st, "SELECT " ROW_COLUMNS " FROM tvs_certs ORDER BY rowid");
 	struct tvs_cert_row r;
 	int rc, stop = 0;
 
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = stmt_step(s)) == STORE_ROW) {
 		if (read_row(st, s, &r, 1) < 0) {
 			stop = -1;
 			break;
@@ -228,7 +228,7 @@ int store_tvs_each(struct store *st, int (*fn)(const struct tvs_cert_row *r, voi
 		if (fn && (stop = fn(&r, arg)) != 0)
 			break;
 	}
-	if (!stop && rc != SQLITE_DONE)
+	if (!stop && rc != STORE_DONE)
 		stop = store_sqlfail(st, "cannot list the TVS certificates");
 	store_finish(st, s);
 	return stop;
@@ -245,7 +245,7 @@ void service_cert_row_free(struct service_cert_row *r)
 
 int store_service_cert_get(struct store *st, const char *name, struct service_cert_row *out)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT name, key_file, sha256, created, der FROM service_certs "
+	struct store_stmt *s = store_prepare(st, "SELECT name, key_file, sha256, created, der FROM service_certs "
 					    "WHERE name = ?1");
 	int rc;
 
@@ -253,15 +253,15 @@ int store_service_cert_get(struct store *st, const char *name, struct service_ce
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void *der = sqlite3_column_blob(s, 4);
-		size_t len = (size_t)sqlite3_column_bytes(s, 4);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW) {
+		const void *der = stmt_col_blob(s, 4);
+		size_t len = (size_t)stmt_col_bytes(s, 4);
 
 		store_col_text(s, 0, out->name, sizeof out->name);
 		store_col_text(s, 1, out->key_file, sizeof out->key_file);
 		store_col_text(s, 2, out->sha256, sizeof out->sha256);
-		out->created = sqlite3_column_int64(s, 3);
+		out->created = stmt_col_int64(s, 3);
 		out->der = malloc(len ? len : 1);
 		if (!out->der) {
 			rc = store_fail(st, "out of memory");
@@ -270,7 +270,7 @@ int store_service_cert_get(struct store *st, const char *name, struct service_ce
 			out->derlen = len;
 			rc = 0;
 		}
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == STORE_DONE) {
 		rc = 1;
 	} else {
 		rc = store_sqlfail(st, "cannot read the service certificate");
@@ -283,7 +283,7 @@ int store_service_cert_set(struct store *st, const char *name, const uint8_t *de
 			   const char *key_file)
 {
 	struct store_certinfo ci;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 
 	if (!der || store_cert_parse(der, len, &ci) < 0)
 		return store_fail(st, "not an X.509 certificate");
@@ -296,7 +296,7 @@ int store_service_cert_set(struct store *st, const char *name, const uint8_t *de
 	store_bind_text(s, 1, name);
 	store_bind_text(s, 2, key_file);
 	store_bind_text(s, 3, ci.sha256);
-	sqlite3_bind_int64(s, 4, now_utc());
-	sqlite3_bind_blob(s, 5, der, (int)len, SQLITE_TRANSIENT);
+	stmt_bind_int64(s, 4, now_utc());
+	stmt_bind_blob(s, 5, der, (int)len);
 	return store_run(st, s, "cannot record the service certificate");
 }

@@ -52,7 +52,7 @@ static void test_statement_cache(void **state)
 {
 	struct fixture *f = *state;
 	char err[ERRLEN] = "", sql[64], copy[64];
-	sqlite3_stmt *a, *b, *c;
+	struct store_stmt *a, *b, *c;
 
 	assert_int_equal(store_open(f->dir, STORE_OPEN_CREATE, &f->st, err, sizeof err), 0);
 	a = store_prepare(f->st, "SELECT ?1 + 1");
@@ -60,22 +60,22 @@ static void test_statement_cache(void **state)
 	b = store_prepare(f->st, "SELECT ?1 + 1");          /* a is in use: a second one */
 	assert_non_null(b);
 	assert_ptr_not_equal(a, b);
-	assert_int_equal(sqlite3_bind_int(a, 1, 41), SQLITE_OK);
-	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(a, 0), 42);
+	assert_int_equal(stmt_bind_int(a, 1, 41), 0);
+	assert_int_equal(stmt_step(a), STORE_ROW);
+	assert_int_equal(stmt_col_int(a, 0), 42);
 	store_finish(f->st, a);                              /* mid-row: reset on the way back */
 	store_finish(f->st, b);
 	snprintf(copy, sizeof copy, "%s", "SELECT ?1 + 1");  /* same text, another address */
 	c = store_prepare(f->st, copy);
 	assert_ptr_equal(c, a);
-	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL); /* the binding was cleared */
+	assert_int_equal(stmt_step(c), STORE_ROW);
+	assert_true(stmt_col_null(c, 0)); /* the binding was cleared */
 	store_finish(f->st, c);
 	for (int i = 0; i < 2 * STORE_STMT_CACHE; i++) {
 		snprintf(sql, sizeof sql, "SELECT %d", i);
 		assert_non_null(c = store_prepare(f->st, sql));
-		assert_int_equal(sqlite3_step(c), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(c, 0), i);
+		assert_int_equal(stmt_step(c), STORE_ROW);
+		assert_int_equal(stmt_col_int(c, 0), i);
 		store_finish(f->st, c);
 	}
 	assert_null(store_prepare(f->st, "SELEKT 1"));
