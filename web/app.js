@@ -206,6 +206,9 @@ function lineChart(title, xlabels, series) {
 
 function timeOfDay(t) { return t ? String(t).slice(11, 16) : ''; }
 
+/* "2026-11-24 18:23:30 UTC" (the API's times) as a Date. */
+function utcDate(t) { return new Date(String(t).replace(' UTC', 'Z').replace(' ', 'T')); }
+
 /* ---- the frame of every page ---- */
 
 const NAV = [
@@ -291,14 +294,14 @@ async function drawExpiry() {
 async function drawRates(box, minutes) {
   const d = await api('GET', '/api/v1/stats/rates?minutes=' + minutes);
   const perMin = (a) => a.map((v) => v * (60 / d.slot_seconds));
-  const end = new Date(d.end.replace(' UTC', 'Z').replace(' ', 'T'));
+  const end = utcDate(d.end);
   const xl = d.capf.map((_, i) => new Date(end - (d.capf.length - i) * d.slot_seconds * 1000).toISOString().slice(11, 19));
   clear(box).append(lineChart('requests per minute', xl, [
     { name: 'CAPF sessions/min', cls: 's-capf', values: perMin(d.capf) },
     { name: 'TVS requests/min', cls: 's-tvs', values: perMin(d.tvs) }]));
   const sum = (a) => a.reduce((x, y) => x + y, 0);
   box.append(el('p', { class: 'muted rates-note', 'data-capf': sum(d.capf), 'data-tvs': sum(d.tvs),
-    text: `last ${minutes} minutes: ${sum(d.capf)} CAPF sessions, ${sum(d.tvs)} TVS requests (counted since the daemon started).` }));
+    text: `last ${minutes} minutes: ${sum(d.capf)} CAPF sessions, ${sum(d.tvs)} TVS requests (kept by the daemon since it started).` }));
 }
 
 /* ---- phones ---- */
@@ -574,7 +577,12 @@ async function refreshCampaign() {
     ['Pending, last attempt failed', el('a', { href: '/phones.html?status=Failed', text: String(d.pending_failing) })],
     ['Rate (last 5 minutes)', el('span', { id: 'c-rate', text: d.rate_per_minute.toFixed(1) + ' per minute' })],
     ['Estimated end', el('span', { id: 'c-eta', text: d.eta || (p.total ? 'unknown (nothing done lately)' : 'nothing pending') })],
+    ['Window', `${d.since} to ${d.now}`],
   ]);
+  const capf = await api('GET', '/api/v1/capf');
+  if (capf.previous)
+    $('c-summary').append(el('dt', { text: 'CAPF rollover' }), el('dd', { id: 'c-rollover',
+      text: `${capf.rollover.phones_on_previous} phone(s) still hold LSCs from the previous CAPF certificate ${capf.previous.cn}` }));
   let done = 0, failed = 0;
   const doneCum = [], failedCum = [];
   for (const s of d.series) { done += s.done; failed += s.failed; doneCum.push(done); failedCum.push(failed); }
@@ -582,7 +590,8 @@ async function refreshCampaign() {
     { name: 'pending', cls: 's-pending', values: d.series.map((s) => s.pending) },
     { name: 'done', cls: 's-done', values: doneCum },
     { name: 'failed', cls: 's-failed', values: failedCum }]));
-  await drawRates($('c-rates'), 15);
+  const span = (utcDate(d.now) - utcDate(d.since)) / 60000;
+  await drawRates($('c-rates'), Math.min(60, Math.max(5, Math.ceil(span))));
 }
 
 function pageCampaign() {

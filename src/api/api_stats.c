@@ -188,6 +188,28 @@ static json_t *campaign_json(const struct campaign *c, const int64_t pending[3],
 			 campaign_series(c, total));
 }
 
+static int keep_time(const struct audit_entry *a, void *arg)
+{
+	*(int64_t *)arg = a->time;
+	return 1;
+}
+
+/* since=last-schedule: from the newest scheduling (audit "phone.op": a bulk
+ * schedule, a rollover, one phone) of the last week, at least a minute
+ * back; an hour when there was none. Else a time or an age. -1: bad text. */
+static int campaign_since(struct store *st, const char *text, int64_t now, int64_t *since)
+{
+	struct audit_filter af = { .action_prefix = "phone.op", .since = now - 7 * 86400, .limit = 1 };
+	int64_t t = 0;
+
+	if (strcmp(text, "last-schedule") != 0)
+		return parse_time_or_age(text, since) < 0 || *since >= now ? -1 : 0;
+	if (store_audit_select(st, &af, keep_time, &t) < 0)
+		t = 0;
+	*since = !t ? now - 3600 : t - 5 < now - 60 ? t - 5 : now - 60;
+	return 0;
+}
+
 void api_stats_campaign(struct api_req *r)
 {
 	struct campaign *c = calloc(1, sizeof *c);
@@ -200,9 +222,9 @@ void api_stats_campaign(struct api_req *r)
 		return;
 	}
 	c->now = now_utc();
-	if (parse_time_or_age(since ? since : "1h", &c->since) < 0 || c->since >= c->now) {
-		api_reply_error(r, 400, "query parameter since: expected \"YYYY-MM-DD[ HH:MM]\" (UTC, in the past) "
-			"or an age such as 30m");
+	if (campaign_since(r->st, since ? since : "1h", c->now, &c->since) < 0) {
+		api_reply_error(r, 400, "query parameter since: expected \"YYYY-MM-DD[ HH:MM]\" (UTC, in the past), "
+			"an age such as 30m, or last-schedule");
 		free(c);
 		return;
 	}
