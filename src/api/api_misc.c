@@ -78,8 +78,9 @@ static json_t *capf_summary(struct store *st)
 		return json_null();
 	pki_cert_info(cert, &info);
 	X509_free(cert);
-	return json_pack("{s:s, s:o, s:I, s:s}", "cn", info.cn, "not_after", json_time_utc(info.not_after),
-			 "days_left", (json_int_t)((info.not_after - now_utc()) / 86400), "sha256", info.sha256);
+	return json_pack("{s:s, s:o, s:I, s:I, s:s}", "cn", info.cn, "not_after", json_time_utc(info.not_after),
+			 "not_after_unix", (json_int_t)info.not_after, "days_left",
+			 (json_int_t)((info.not_after - now_utc()) / 86400), "sha256", info.sha256);
 }
 
 void api_dashboard(struct api_req *r)
@@ -228,10 +229,10 @@ static void state_metrics(struct store *st, struct buf *out)
 		put_str(out, line);
 	}
 	if (json_is_object(capf)) {
-		snprintf(line, sizeof line, "# HELP opencapf_capf_days_to_expiry Days until the current CAPF "
-			 "certificate expires.\n# TYPE opencapf_capf_days_to_expiry gauge\n"
-			 "opencapf_capf_days_to_expiry %lld\n",
-			 (long long)json_integer_value(json_object_get(capf, "days_left")));
+		snprintf(line, sizeof line, "# HELP opencapf_capf_not_after_seconds When the current CAPF "
+			 "certificate expires (Unix time).\n# TYPE opencapf_capf_not_after_seconds gauge\n"
+			 "opencapf_capf_not_after_seconds %lld\n",
+			 (long long)json_integer_value(json_object_get(capf, "not_after_unix")));
 		put_str(out, line);
 	}
 	json_decref(capf);

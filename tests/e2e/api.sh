@@ -280,7 +280,9 @@ grep -q '^opencapf_capf_handshake_seconds_count [1-9]' "$B" && ok "handshake lat
 grep -q '^opencapf_lsc_issuance_seconds_bucket{le="+Inf"} 1$' "$B" && ok "issuance latency histogram" || not_ok "no issuance histogram"
 grep -q '^opencapf_capf_open_sessions 0$' "$B" && ok "open sessions back to 0" || not_ok "$(grep open_sessions "$B")"
 grep -q '^opencapf_trust_store_certificates{store="manufacturing"} 1$' "$B" && ok "trust store sizes" || not_ok "no trust sizes"
-grep -Eq '^opencapf_capf_days_to_expiry (18[0-9][0-9]|17[0-9][0-9])$' "$B" && ok "CAPF days to expiry" || not_ok "$(grep days_to "$B")"
+na=$(sed -n 's/^opencapf_capf_not_after_seconds \([0-9]*\)$/\1/p' "$B")
+[ -n "$na" ] && [ $(( (na - $(date +%s)) / 86400 )) -ge 1790 ] && [ $(( (na - $(date +%s)) / 86400 )) -le 1826 ] &&
+	ok "CAPF certificate expiry as a Unix time" || not_ok "CAPF expiry: $(grep not_after_seconds "$B")"
 grep -qi '^content-type: text/plain; version=0.0.4' "$H" && ok "Prometheus content type" || not_ok "content type"
 grep -Eq '^opencapf_build_info\{version="[0-9][^"]*"\} 1$' "$B" && ok "build info" || not_ok "$(grep build_info "$B")"
 grep -q '^opencapf_operations_pending{operation="install"} 1$' "$B" && ok "pending operations by kind" ||
