@@ -132,4 +132,20 @@ for i in $(seq 1 12); do
 done
 equal "killed init never leaves a half state ($absent absent, $complete complete)" "$broken" 0
 
+# --- an existing empty folder (a package's /var/lib/opencapf, owned by the service user) is
+# filled in place, keeping its owner and mode, by that user, whose parent folder is read-only
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	P="$TEST_TMP/varlib"
+	mkdir -p "$P/opencapf" && chown nobody "$P/opencapf" && chmod 750 "$P/opencapf" && chmod 755 "$TEST_TMP" "$P"
+	expect_exit 0 "init as the service user into its empty folder (parent not writable)" \
+		setpriv --reuid nobody --regid nogroup --clear-groups "$OPENCAPF" --state "$P/opencapf" init
+	equal "the folder keeps its mode" "$(stat -c %a "$P/opencapf")" 750
+	equal "the state belongs to the service user" "$(stat -c %U "$P/opencapf/opencapf.db" "$P/opencapf/keys" | sort -u)" nobody
+	equal "no build folder is left" "$(find "$P" -name '.*init*' | wc -l)" 0
+	expect_exit 0 "the state works" "$OPENCAPF" --state "$P/opencapf" capf show
+	expect_exit 0 "and takes a phone" sh -c "'$OPENCAPF' --state '$P/opencapf' phone add SEP00AABBCCDDEE"
+	expect_exit 1 "a second init into it is refused" \
+		setpriv --reuid nobody --regid nogroup --clear-groups "$OPENCAPF" --state "$P/opencapf" init
+fi
+
 finish

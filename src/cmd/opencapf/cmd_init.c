@@ -6,6 +6,12 @@
  * init at any point leaves either no state at DIR or a complete one. An
  * existing state is never overwritten: with --force it is moved aside to
  * DIR.old-TIMESTAMP (keys included), never deleted.
+ *
+ * An empty DIR that already exists (a package's /var/lib/opencapf, owned by
+ * the service user, in a parent only root may write) is kept as it is, with
+ * its owner and mode: the state is built in DIR/.init-PID and its entries
+ * are moved up, the database last. Until the database is in place DIR is no
+ * state (the daemon and the service's ConditionPathExists look for it).
  */
 #include "cmd/opencapf/cli.h"
 
@@ -165,11 +171,99 @@ static int build_state(const char *tmp, const struct init_opts *o, const char *a
 	return 0;
 }
 
+/* Move tmp/NAME up into dir/NAME; 0 or -1 (printed). */
+static int move_entry(const char *tmp, const char *dir, const char *name, int back)
+{
+	char from[4300], to[4300];
+
+	snprintf(from, sizeof from, "%s/%s", back ? dir : tmp, name);
+	snprintf(to, sizeof to, "%s/%s", back ? tmp : dir, name);
+	if (rename(from, to) == 0)
+		return 0;
+	if (!back)
+		cli_error("init: cannot move %s into %s: %s", name, dir, strerror(errno));
+	return -1;
+}
+
+/* Move every entry of the state built in tmp (inside dir) up into dir, the
+ * database last; on failure the ones moved go back. 0 or -1 (printed). */
+static int move_up(const char *tmp, const char *dir)
+{
+	char names[32][256];
+	int n = 0, i, rc = 0;
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+
+	if (!d) {
+		cli_error("init: cannot read %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) && n < 32)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "opencapf.db"))
+			snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+	closedir(d);
+	snprintf(names[n++], sizeof names[0], "opencapf.db");
+	for (i = 0; i < n && rc == 0; i++)
+		rc = move_entry(tmp, dir, names[i], 0);
+	if (rc == 0)
+		return rmdir(tmp) < 0 ? (cli_error("init: cannot remove %s: %s", tmp, strerror(errno)), -1) : 0;
+	for (i -= 2; i >= 0; i--)
+		move_entry(tmp, dir, names[i], 1);
+	return -1;
+}
+
+/* The state built inside an existing empty dir (see the top of the file). */
+static int init_in_place(const char *dir, const struct init_opts *o, const char *actor,
+			 struct capf_ca_summary *summary)
+{
+	char tmp[4300];
+
+	snprintf(tmp, sizeof tmp, "%s/.init-%ld", dir, (long)getpid());
+	if (build_state(tmp, o, actor, summary) < 0 || move_up(tmp, dir) < 0) {
+		remove_tree(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Built aside and renamed into place, an existing state moved aside first. */
+static int init_aside(const char *dir, int state, const struct init_opts *o, const char *actor,
+		      struct capf_ca_summary *summary, char *moved, size_t movedcap)
+{
+	char tmp[4200];
+
+	if (tmp_sibling(dir, "init", tmp, sizeof tmp) < 0) {
+		cli_error("init: state path too long");
+		return -1;
+	}
+	if (build_state(tmp, o, actor, summary) < 0) {
+		remove_tree(tmp);
+		return -1;
+	}
+	if (state > 0 && move_aside(dir, moved, movedcap) < 0) {
+		remove_tree(tmp);
+		return -1;
+	}
+	if (rename(tmp, dir) < 0) {
+		cli_error("init: cannot move the new state into %s: %s", dir, strerror(errno));
+		remove_tree(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	struct init_opts o;
 	struct capf_ca_summary summary;
-	char tmp[4200], moved[4200] = "";
+	char moved[4200] = "";
 	int help = 0, state;
 
 	if (init_parse(cli, argc, argv, &o, &help) < 0)
@@ -187,23 +281,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			  "overwritten; use --force to move it aside and start over)", cli->state_dir);
 		return EXIT_FAIL;
 	}
-	if (tmp_sibling(cli->state_dir, "init", tmp, sizeof tmp) < 0) {
-		cli_error("init: state path too long");
+	if (state == 0 && is_dir(cli->state_dir) ? init_in_place(cli->state_dir, &o, cli->actor, &summary) < 0
+						 : init_aside(cli->state_dir, state, &o, cli->actor, &summary, moved,
+							      sizeof moved) < 0)
 		return EXIT_FAIL;
-	}
-	if (build_state(tmp, &o, cli->actor, &summary) < 0) {
-		remove_tree(tmp);
-		return EXIT_FAIL;
-	}
-	if (state > 0 && move_aside(cli->state_dir, moved, sizeof moved) < 0) {
-		remove_tree(tmp);
-		return EXIT_FAIL;
-	}
-	if (rename(tmp, cli->state_dir) < 0) {
-		cli_error("init: cannot move the new state into %s: %s", cli->state_dir, strerror(errno));
-		remove_tree(tmp);
-		return EXIT_FAIL;
-	}
 	if (*moved)
 		printf("previous state moved to %s\n", moved);
 	printf("state created in %s\n", cli->state_dir);
