@@ -309,14 +309,27 @@ async function drawRates(box, minutes) {
 const PAGE = 50;
 const FILTERS = [['f-name', 'name'], ['f-model', 'model'], ['f-lsc', 'lsc_status'], ['f-op', 'operation'], ['f-status', 'status']];
 let phoneOffset = 0;
+/* Filters from the address that have no field here (auth, lsc_issuer,
+ * expiring_days, names, ...): kept, shown, and removable. */
+let extraFilters = {};
 
 function filterObject() {
-  const f = {};
+  const f = { ...extraFilters };
   for (const [id, key] of FILTERS) {
     const v = $(id).value.trim();
     if (v) f[key] = v;
   }
   return f;
+}
+
+function drawExtraFilters(reload) {
+  const box = clear($('extra-filters'));
+  const keys = Object.keys(extraFilters);
+  box.classList.toggle('hidden', !keys.length);
+  if (!keys.length) return;
+  box.append('Also filtered by: ', ...keys.map((k) => badge(`${k}=${extraFilters[k]}`, 'pending')), ' ',
+    el('button', { type: 'button', class: 'secondary', id: 'clear-extra', text: 'Clear these',
+      onclick: () => { extraFilters = {}; drawExtraFilters(reload); phoneOffset = 0; reload(); } }));
 }
 
 function phoneQuery() {
@@ -386,7 +399,12 @@ async function bulkAll() {
 function pagePhones() {
   const reload = () => refreshPhones().catch((e) => showError(e.message));
   const q = new URLSearchParams(location.search);
-  for (const [id, key] of FILTERS) if (q.get(key)) $(id).value = q.get(key);
+  const fields = FILTERS.map((f) => f[1]);
+  for (const [key, v] of q)
+    if (fields.includes(key)) $(FILTERS.find((f) => f[1] === key)[0]).value = v;
+    else if (key === 'offset') phoneOffset = Math.max(0, Number(v) || 0);
+    else if (key !== 'limit' && v) extraFilters[key] = v;
+  drawExtraFilters(reload);
   $('search').addEventListener('submit', (ev) => {
     ev.preventDefault();
     phoneOffset = 0;
@@ -471,6 +489,7 @@ function drawPhone(p) {
       el('td', { text: h.reason + (h.count > 1 ? ` (${h.count} times since ${h.first_time})` : '') })));
   if (!p.history.length) rows.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: 'no CAPF session yet' })));
   drawSettings(p);
+  $('audit-link').href = '/audit.html?object=' + encodeURIComponent(p.name);
   document.querySelectorAll('.needs-phone').forEach((x) => x.classList.remove('hidden'));
 }
 

@@ -235,6 +235,12 @@ async function defectSteps(page) {
   });
   await shot(page, '07-phones-failed');
 
+  await check('a filter from the address with no field of its own (names=) filters too, and is shown', async () => {
+    await page.goto(`${BASE}/phones.html?names=${PHONE},SEP00AA11BB2202`);
+    await page.locator('#extra-filters').filter({ hasText: 'names=' }).waitFor();
+    await page.locator('#page-info').filter({ hasText: 'of 2' }).waitFor();
+  });
+
   await check('defect 5: phone.html?name=<unknown> says the phone does not exist, with no edit forms', async () => {
     await page.goto(`${BASE}/phone.html?name=${UNKNOWN}`);
     await page.locator('#missing-text').filter({ hasText: 'does not exist' }).waitFor();
