@@ -25,6 +25,10 @@ expect_exit 0 "10 phones enrolled" "$PHONESIM" load --capf "127.0.0.1:$CAPF_PORT
 	--first SEP00000000C000 --count 10 --concurrency 5 --max-seconds 60
 expect_exit 0 "the listener is up: healthy with --connect" oc check --days 5 --connect "127.0.0.1:$CAPF_PORT"
 expect_output "^OPENCAPF OK - .*listeners up" "OK names the listeners"
+printf '[capf]\nlisten = 0.0.0.0:%s\n[tvs]\nlisten = off\n[http]\nlisten = off\n' "$CAPF_PORT" >"$TEST_TMP/opencapfd.conf"
+expect_exit 0 "--config: the daemon's configured listeners are probed (a wildcard as loopback)" \
+	oc check --days 5 --config "$TEST_TMP/opencapfd.conf"
+expect_output "^OPENCAPF OK - .*listeners up" "... and up"
 expect_exit 1 "10 LSCs expiring within 30 days: WARNING" oc check
 expect_output "^OPENCAPF WARNING - 0 critical, 1 warning$" "the status line counts the warning"
 expect_output "^WARNING lsc: 10 phones' LSCs expire within 30 days$" "the finding counts the 10 LSCs"
@@ -40,6 +44,11 @@ expect_output "^WARNING operation: 1 pending operation past its deadline: SEP000
 stop_daemon
 expect_exit 2 "a listener down: CRITICAL" oc check --days 5 --connect "127.0.0.1:$CAPF_PORT" --timeout 2
 expect_output "^CRITICAL listener: 127.0.0.1:$CAPF_PORT does not accept connections" "the finding names it"
+expect_exit 2 "--config: a configured listener down is CRITICAL" oc check --days 5 --config "$TEST_TMP/opencapfd.conf" --timeout 2
+expect_output "^CRITICAL listener: 127.0.0.1:$CAPF_PORT does not accept connections" "... named"
+printf '[capf]\nlisten = nowhere\n' >"$TEST_TMP/bad.conf"
+expect_exit 3 "--config: a broken configuration is UNKNOWN" oc check --config "$TEST_TMP/bad.conf"
+expect_output "--config: .*bad.conf" "the error names the file"
 
 # --- a CAPF certificate expiring in 3 days
 oc capf regenerate --days 3 >/dev/null 2>&1

@@ -5,6 +5,7 @@
  * error). Reads the state only: it never writes.
  */
 #include "cmd/opencapf/cli.h"
+#include "cmd/opencapfd/config.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ static const char check_usage[] =
 	"  --critical-days N  critical window for certificates (default 7, at most --days)\n"
 	"  --cert FILE        also check this PEM certificate, e.g. the API's HTTPS one\n"
 	"  --connect H:P      probe a daemon listener, e.g. 127.0.0.1:3804 (repeatable)\n"
-	"  --timeout S        seconds per probe (default 3)\n";
+	"  --timeout S        seconds per probe (default 3)\n"
+	"  --config FILE      the daemon's configuration (e.g. /etc/opencapf/opencapfd.conf): probe\n"
+	"                     every listener it enables and check its HTTPS certificates\n";
 
 struct check_run {
 	struct health_options o;
@@ -77,12 +80,55 @@ static int add_item(const char **list, int *n, const char *opt, const char *v)
 	return 0;
 }
 
+/* A listener address as a probe: a wildcard becomes loopback. "" for off. */
+static void probe_of(const char *listen, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (!listen[0] || strcmp(listen, "off") == 0)
+		return;
+	if (strncmp(listen, "0.0.0.0:", 8) == 0)
+		snprintf(out, cap, "127.0.0.1:%s", listen + 8);
+	else if (strncmp(listen, "[::]:", 5) == 0)
+		snprintf(out, cap, "[::1]:%s", listen + 5);
+	else
+		snprintf(out, cap, "%s", listen);
+}
+
+/* --config: every listener the daemon's configuration enables is probed,
+ * and its HTTPS certificates checked. The texts live as long as the run. */
+static int from_daemon_config(struct check_run *r, const char *path)
+{
+	static struct daemon_config cfg;
+	static char probes[8][160];
+	const char *listens[] = { cfg.capf_listen, cfg.tvs_listen, cfg.register_listen, cfg.http.listen,
+				  cfg.files.tftp_listen, cfg.files.http_listen, cfg.files.https_listen };
+	char err[ERRLEN];
+	int rc = 0;
+
+	daemon_config_defaults(&cfg);
+	if (daemon_config_load(&cfg, path, err, sizeof err) < 0) {
+		cli_error("--config: %s", err);
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < sizeof listens / sizeof listens[0]; i++) {
+		probe_of(listens[i], probes[i], sizeof probes[i]);
+		if (probes[i][0] && listens[i] != cfg.files.tftp_listen) /* TFTP is UDP: no TCP probe */
+			rc = add_item(r->probes, &r->nprobes, "--config", probes[i]);
+	}
+	if (rc == 0 && cfg.http.cert_file[0])
+		rc = add_item(r->certs, &r->ncerts, "--config", cfg.http.cert_file);
+	if (rc == 0 && cfg.files.https_cert[0])
+		rc = add_item(r->certs, &r->ncerts, "--config", cfg.files.https_cert);
+	return rc;
+}
+
 static int check_options(struct cli *cli, int argc, char **argv, struct check_run *r, int *help)
 {
 	static const struct option opts[] = {
 		{ "days", required_argument, NULL, 'd' }, { "critical-days", required_argument, NULL, 'c' },
 		{ "cert", required_argument, NULL, 'f' }, { "connect", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+		{ "timeout", required_argument, NULL, 't' }, { "config", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, crit_set = 0, rc = 0;
 
@@ -93,6 +139,7 @@ static int check_options(struct cli *cli, int argc, char **argv, struct check_ru
 		case 'f': rc = add_item(r->certs, &r->ncerts, "--cert", optarg); break;
 		case 'p': rc = add_item(r->probes, &r->nprobes, "--connect", optarg); break;
 		case 't': rc = parse_count("--timeout", optarg, 1, 60, &r->timeout); break;
+		case 'C': rc = from_daemon_config(r, optarg); break;
 		default: return -1;
 		}
 	}
