@@ -9,6 +9,7 @@
  * here shows up as an error, never as a file phones would reject.
  */
 #include "admin/itl_file.h"
+#include "admin/itl_settings.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -269,6 +270,7 @@ int itl_tftp_dir(struct store *st, char *out, size_t outcap)
 
 int itl_publish_from_state(struct store *st, char *err, size_t errlen)
 {
+	struct itl_settings settings;
 	struct itl_build_opts o;
 	char dir[4096], path[4200];
 	uint8_t *data = NULL;
@@ -290,7 +292,12 @@ int itl_publish_from_state(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	itl_build_opts_default(&o);
-	if (itl_build_from_state(st, &o, &data, &len, err, errlen) < 0)
+	if (itl_settings_load(st, &settings, err, errlen) < 0)
+		return -1;
+	itl_settings_to_opts(&settings, &o);
+	rc = itl_build_from_state(st, &o, &data, &len, err, errlen);
+	itl_settings_free(&settings);
+	if (rc < 0)
 		return -1;
 	rc = itl_write_atomic(path, data, len, err, errlen);
 	free(data);

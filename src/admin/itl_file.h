@@ -79,7 +79,7 @@ int itl_write_atomic(const char *path, const uint8_t *data, size_t len, char *er
 /* The configured TFTP/HTTP folder (setting tftp_dir, default DIR/tftp). */
 int itl_tftp_dir(struct store *st, char *out, size_t outcap);
 
-/* Rebuild ITLFile.tlv from the state (default options) into the configured
+/* Rebuild ITLFile.tlv from the state (its ITL settings, itl_settings.h) into the configured
  * folder (created 0755 if missing), atomically. Call after the CAPF, TVS or
  * TFTP/SAST certificate changed. It first makes sure TVS knows the current
  * CAPF, TVS and TFTP certificates (service_certs_register_tvs), so a new

@@ -250,4 +250,30 @@ expect_output "^The ITL file was verified successfully\.$" "the rebuilt ITL veri
 O tvs list >"$TEST_TMP/last.out"
 expect_output "^$(sha256_of "$TEST_TMP/capf-new.pem")$" "TVS knows the new CAPF certificate"
 
+# --- ITL settings persist: every publish (manual or automatic) keeps them
+O itl settings >"$TEST_TMP/last.out"
+expect_output "^version +1.0$" "itl settings: version 1.0 by default"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TEST_TMP/prov.key" \
+	-out "$TEST_TMP/prov.pem" -days 365 -subj /CN=prov.example >/dev/null 2>&1
+prov_fp=$(sha256_of "$TEST_TMP/prov.pem")
+expect_exit 0 "itl settings --version 1.1 --add TFTP:CERT" O itl settings --version 1.1 --add "TFTP:$TEST_TMP/prov.pem"
+expect_output "ITL published with these settings" "the change publishes the ITL"
+itl_now() { O itl show "$(O itl publish | sed -n 's/^ITL published to //p')"; }
+itl_now >"$TEST_TMP/last.out"
+expect_output "SIGNERVERSION +2 +1\.1" "the published ITL is signer version 1.1"
+expect_output "CN=prov.example" "and holds the extra TFTP record"
+O capf regenerate --key ec:p256 >/dev/null 2>&1
+itl_now >"$TEST_TMP/last.out"
+expect_output "SIGNERVERSION +2 +1\.1" "after a CAPF regenerate (an automatic publish) the ITL is still 1.1"
+expect_output "CN=prov.example" "and still holds the extra record"
+expect_output "^The ITL file was verified successfully\.$" "and verifies"
+equal "the change is audited" "$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE action='itl.settings'")" 1
+expect_exit 2 "a bad version is refused" O itl settings --version 2.0
+expect_output "version '2.0': expected 1.0 or 1.1" "naming the value"
+expect_exit 1 "removing an unknown record is refused" O itl settings --remove deadbeefdeadbeef
+expect_exit 0 "itl settings --remove FINGERPRINT --version 1.0" O itl settings --remove "${prov_fp:0:16}" --version 1.0
+itl_now >"$TEST_TMP/last.out"
+expect_no_output "CN=prov.example" "the record is gone from the ITL"
+expect_output "SIGNERVERSION +2 +1\.0" "and the version is back to 1.0"
+
 finish

@@ -13,29 +13,20 @@
 #include <unistd.h>
 
 #include "admin/itl_file.h"
+#include "admin/itl_settings.h"
 #include "capf/itl_show.h"
 #include "admin/service_certs.h"
 #include "pki/pki.h"
 #include "wire/itl.h"
 #include "wire/roles.h"
 
-#define MAX_EXTRA 32
-
 /* ---- build ---- */
 
 struct build_args {
 	struct itl_build_opts o;
 	const char *out;
-	struct itl_entry extra[MAX_EXTRA];
-	size_t nextra;
+	struct itl_settings s;       /* only its records: --add and --ccm */
 };
-
-static void build_args_free(struct build_args *a)
-{
-	for (size_t i = 0; i < a->nextra; i++)
-		X509_free(a->extra[i].cert);
-	a->nextra = 0;
-}
 
 static int parse_role(const char *what, const char *s, uint16_t *role)
 {
@@ -45,51 +36,20 @@ static int parse_role(const char *what, const char *s, uint16_t *role)
 	return -1;
 }
 
-/* ROLE:FILE (every certificate of FILE, with that role) */
-static int add_extra(struct build_args *a, uint16_t role, const char *file)
+/* --add ROLE:FILE, --ccm FILE: every certificate of FILE with that role. */
+static int add_record(struct build_args *a, const char *opt, const char *role_file)
 {
 	char err[ERRLEN];
-	STACK_OF(X509) *certs = pki_certs_load(file, err, sizeof err);
-	int rc = 0;
 
-	if (!certs) {
-		cli_error("%s", err);
-		return -1;
-	}
-	while (sk_X509_num(certs) > 0) {
-		X509 *x = sk_X509_shift(certs);
-
-		if (a->nextra == MAX_EXTRA) {
-			cli_error("at most %d extra records", MAX_EXTRA);
-			X509_free(x);
-			rc = -1;
-			break;
-		}
-		a->extra[a->nextra++] = (struct itl_entry){ x, role, 0 };
-	}
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
-}
-
-static int parse_add(struct build_args *a, const char *arg)
-{
-	char role_text[32];
-	const char *colon = strchr(arg, ':');
-	uint16_t role;
-
-	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof role_text || !colon[1]) {
-		cli_error("--add %s: expected ROLE:FILE, e.g. CCM:callmanager.pem", arg);
-		return -1;
-	}
-	memcpy(role_text, arg, (size_t)(colon - arg));
-	role_text[colon - arg] = '\0';
-	if (parse_role("--add", role_text, &role) < 0)
-		return -1;
-	return add_extra(a, role, colon + 1);
+	if (itl_parse_record(role_file, &a->s, err, sizeof err) == 0)
+		return 0;
+	cli_error("%s %s", opt, err);
+	return -1;
 }
 
 static int parse_build_opt(struct build_args *a, int c, const char *arg)
 {
+	char err[ERRLEN];
 	uint16_t role;
 	char *end;
 	unsigned long ts;
@@ -97,34 +57,11 @@ static int parse_build_opt(struct build_args *a, int c, const char *arg)
 	switch (c) {
 	case 'o': a->out = arg; return 0;
 	case 'v':
-		if (strcmp(arg, "1.0") == 0 || strcmp(arg, "1.1") == 0) {
-			a->o.version_minor = arg[2] - '0';
-			return 0;
-		}
-		cli_error("--version must be 1.0 or 1.1, not '%s'", arg);
-		return -1;
+		return itl_parse_version(arg, &a->o.version_minor, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
 	case 'd':
-		if (strcasecmp(arg, "sha1") == 0)
-			a->o.hash_alg = ITL_HASH_SHA1;
-		else if (strcasecmp(arg, "sha256") == 0)
-			a->o.hash_alg = ITL_HASH_SHA256;
-		else if (strcasecmp(arg, "sha512") == 0)
-			a->o.hash_alg = ITL_HASH_SHA512;
-		else {
-			cli_error("--digest must be sha1, sha256 or sha512, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+		return itl_parse_digest(arg, &a->o.hash_alg, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
 	case 'n':
-		if (strcmp(arg, "cucm") == 0 || strcmp(arg, "vendor") == 0)
-			a->o.names = ITL_NAMES_VENDOR;
-		else if (strcmp(arg, "rfc4514") == 0)
-			a->o.names = ITL_NAMES_RFC4514;
-		else {
-			cli_error("--name-format must be cucm or rfc4514, not '%s'", arg);
-			return -1;
-		}
-		return 0;
+		return itl_parse_names(arg, &a->o.names, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
 	case 'H': a->o.hash_only = 1; return 0;
 	case 'x':
 		if (parse_role("--omit", arg, &role) < 0)
@@ -135,8 +72,13 @@ static int parse_build_opt(struct build_args *a, int c, const char *arg)
 		}
 		a->o.omit_roles |= UINT32_C(1) << role;
 		return 0;
-	case 'a': return parse_add(a, arg);
-	case 'c': return add_extra(a, ROLE_CCM, arg);
+	case 'a': return add_record(a, "--add", arg);
+	case 'c': {
+		char ccm[4200];
+
+		snprintf(ccm, sizeof ccm, "CCM:%s", arg);
+		return add_record(a, "--ccm", ccm);
+	}
 	case 't':
 		errno = 0;
 		ts = strtoul(arg, &end, 10);
@@ -210,8 +152,8 @@ static int parse_build(struct cli *cli, int argc, char **argv, enum itl_kind kin
 		fputs(usage, stderr);
 		return -1;
 	}
-	a->o.extra = a->extra;
-	a->o.nextra = a->nextra;
+	a->o.extra = a->s.records;
+	a->o.nextra = a->s.nrecords;
 	return 0;
 }
 
@@ -242,7 +184,7 @@ static int build(struct cli *cli, int argc, char **argv, enum itl_kind kind)
 out:
 	free(data);
 	store_close(st);
-	build_args_free(&a);
+	itl_settings_free(&a.s);
 	return rc;
 }
 
@@ -487,6 +429,134 @@ static int itl_signer_cmd(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ---- settings ---- */
+
+static const char settings_usage[] =
+	"usage: opencapf itl settings [--version 1.0|1.1] [--digest sha1|sha256|sha512]\n"
+	"                             [--name-format cucm|rfc4514] [--hash-only on|off]\n"
+	"                             [--add ROLE:CERT]... [--remove FINGERPRINT]...\n\n"
+	"How the state's ITL is built, kept for every publish (this command, the API's\n"
+	"rebuild and the automatic ones after a certificate changes). Without options\n"
+	"it shows them; with options it changes them and publishes the ITL again.\n\n"
+	"  --version V        SIGNER_VERSION: 1.1 makes phones try HTTPS (6971) for their\n"
+	"                     configuration and accept EC keys; 1.0 (default)\n"
+	"  --digest D         signature hash: sha1 (default, every phone), sha256, sha512\n"
+	"  --name-format F    cucm: CN=..;OU=.. (default), or rfc4514: CN=..,OU=..\n"
+	"  --hash-only on|off CAPF and TVS records carry only the certificate's SHA-1\n"
+	"  --add ROLE:CERT    extra records: CCM, APP-SERVER, the HTTPS provisioning\n"
+	"                     certificate as TFTP, the TVS of other nodes (repeatable)\n"
+	"  --remove FP        drop the extra record(s) whose SHA-256 starts with FP\n";
+
+static void print_itl_settings(const struct itl_settings *s)
+{
+	printf("version       1.%d\ndigest        %s\nname format   %s\nhash only     %s\n", s->version_minor,
+	       itl_digest_name(s->hash_alg), s->names == ITL_NAMES_RFC4514 ? "rfc4514" : "cucm",
+	       s->hash_only ? "on" : "off");
+	printf("extra records %zu\n", s->nrecords);
+	for (size_t i = 0; i < s->nrecords; i++) {
+		struct pki_cert_info info;
+		const char *role = role_name(s->records[i].role);
+
+		pki_cert_info(s->records[i].cert, &info);
+		printf("  %-10s %s  %s\n", role ? role : "?", info.sha256, info.subject);
+	}
+}
+
+struct settings_args {
+	struct itl_settings_change c;
+	const char *add[ITL_SETTINGS_MAX_RECORDS], *remove[ITL_SETTINGS_MAX_RECORDS];
+	int given;
+};
+
+static int settings_opt(struct settings_args *a, int c, const char *arg)
+{
+	struct itl_settings scratch;
+	char err[ERRLEN];
+
+	a->given = 1;
+	switch (c) {
+	case 'v':
+		a->c.version = arg;
+		return itl_parse_version(arg, &scratch.version_minor, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
+	case 'd':
+		a->c.digest = arg;
+		return itl_parse_digest(arg, &scratch.hash_alg, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
+	case 'n':
+		a->c.names = arg;
+		return itl_parse_names(arg, &scratch.names, err, sizeof err) < 0 ? cli_error("--%s", err), -1 : 0;
+	case 'H':
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			cli_error("--hash-only %s: expected on or off", text_valid(arg) ? arg : "?");
+			return -1;
+		}
+		a->c.hash_only = strcmp(arg, "on") == 0;
+		return 0;
+	case 'a':
+	case 'r':
+		if ((c == 'a' ? a->c.nadd : a->c.nremove) == ITL_SETTINGS_MAX_RECORDS) {
+			cli_error("at most %d --add and %d --remove", ITL_SETTINGS_MAX_RECORDS, ITL_SETTINGS_MAX_RECORDS);
+			return -1;
+		}
+		if (c == 'a')
+			a->add[a->c.nadd++] = arg;
+		else
+			a->remove[a->c.nremove++] = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int itl_settings_show(struct store *st)
+{
+	struct itl_settings s;
+	char err[ERRLEN];
+
+	if (itl_settings_load(st, &s, err, sizeof err) < 0) {
+		cli_error("itl settings: %s", err);
+		return EXIT_FAIL;
+	}
+	print_itl_settings(&s);
+	itl_settings_free(&s);
+	return EXIT_OK;
+}
+
+static int itl_settings_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "version", required_argument, NULL, 'v' }, { "digest", required_argument, NULL, 'd' },
+		{ "name-format", required_argument, NULL, 'n' }, { "hash-only", required_argument, NULL, 'H' },
+		{ "add", required_argument, NULL, 'a' }, { "remove", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct settings_args a = { .c = { .hash_only = -1 } };
+	struct store *st;
+	char err[ERRLEN];
+	int help = 0, c, rc = EXIT_OK;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, settings_usage, &help)) != -1)
+		if (c == '?' || settings_opt(&a, c, optarg) < 0)
+			return EXIT_USAGE;
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 0, 0, settings_usage) < 0)
+		return EXIT_USAGE;
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	a.c.add = a.add;
+	a.c.remove = a.remove;
+	if (a.given && (c = admin_itl_settings_change(st, cli->actor, &a.c, err, sizeof err)) < 0) {
+		cli_error("itl settings: %s%s", c == -2 ? "stored, but the ITL was not published: " : "", err);
+		rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK)
+		rc = itl_settings_show(st);
+	if (rc == EXIT_OK && a.given)
+		printf("ITL published with these settings\n");
+	store_close(st);
+	return rc;
+}
+
 int cmd_itl(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
@@ -494,6 +564,7 @@ int cmd_itl(struct cli *cli, int argc, char **argv)
 		{ "show", itl_show_cmd, "print an ITL file like 'show itl' and verify it" },
 		{ "publish", itl_publish_cmd, "rebuild ITLFile.tlv into the TFTP/HTTP folder" },
 		{ "signer", itl_signer_cmd, "the SAST/TFTP signing key: show, create, import" },
+		{ "settings", itl_settings_cmd, "how every publish builds the ITL: version, digest, extra records" },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "itl", cmds, argc, argv);
