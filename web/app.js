@@ -78,7 +78,10 @@ function badge(text, cls) { return el('span', { class: 'badge ' + (cls || ''), t
 
 function dateOnly(t) { return t ? String(t).slice(0, 10) : '—'; }
 
-function plural(n, word) { return `${n} ${word}${n === 1 ? '' : 's'}`; }
+function plural(n, word) {
+  if (n === 1) return `1 ${word}`;
+  return `${n} ${word.endsWith('y') ? word.slice(0, -1) + 'ies' : word + 's'}`;
+}
 
 function phoneLink(name) { return el('a', { href: '/phone.html?name=' + encodeURIComponent(name), text: name }); }
 
@@ -676,11 +679,31 @@ function pageAudit() {
 
 /* ---- ITL, CTL and TVS records ---- */
 
+/* The records of a `show itl|ctl` text: number, role, subject, serial. */
+function fileRecords(text) {
+  const field = (part, tag) => {
+    const m = part.match(new RegExp('^\\d+\\s+' + tag + '\\s+\\d+\\s+(.*)$', 'm'));
+    return m ? m[1].trim() : '';
+  };
+  return text.split(/^(?:ITL|CTL) Record #:/m).slice(1).map((part) => ({
+    n: part.split('\n')[0].trim(), role: field(part, 'FUNCTION'), subject: field(part, 'SUBJECTNAME'),
+    serial: field(part, 'SERIALNUMBER'), signer: /was used to sign/.test(part),
+  }));
+}
+
+function drawRecords(kind, text) {
+  const rows = clear($(kind + '-rows'));
+  for (const r of fileRecords(text))
+    rows.append(el('tr', {}, el('td', { text: r.n }), el('td', {}, r.role, r.signer ? el('span', {}, ' ', badge('signed the file', 'ok')) : null),
+      el('td', { class: 'dn', text: r.subject }), el('td', { class: 'mono', text: r.serial })));
+}
+
 async function showFile(kind) {
   const out = $(kind + '-text'), state = $(kind + '-state');
   try {
     const d = await api('GET', '/api/v1/' + kind);
     out.textContent = d.text;
+    drawRecords(kind, d.text);
     clear(state).append(badge(d.verified ? 'verified' : 'does not verify', d.verified ? 'ok' : 'bad'),
       ' ' + plural(d.length, 'byte') + (d.path ? ', ' + d.path : '') + (d.note ? ' — ' + d.note : '') + (d.error ? ' — ' + d.error : ''));
   } catch (e) { clear(state).append(el('span', { class: 'bad', text: e.message })); out.textContent = ''; }
@@ -690,7 +713,7 @@ async function refreshTvs() {
   const d = await api('GET', '/api/v1/tvs');
   const rows = clear($('tvs-rows'));
   for (const t of d.entries)
-    rows.append(el('tr', {}, el('td', {}, el('div', { text: t.subject }), t.note ? el('div', { class: 'muted', text: t.note }) : null),
+    rows.append(el('tr', {}, el('td', { class: 'dn' }, el('div', { text: t.subject }), t.note ? el('div', { class: 'muted', text: t.note }) : null),
       el('td', { text: t.roles.join(', ') }), el('td', { text: t.ttl < 0 ? 'default' : t.ttl + ' s' }),
       el('td', { class: t.expired ? 'bad' : '', text: dateOnly(t.not_after) }), el('td', { text: t.source }),
       el('td', { class: 'mono', text: t.sha256.slice(0, 16) + '…' })));
@@ -798,7 +821,7 @@ async function showStore(name) {
     const subject = el('div', {}, el('strong', { text: c.subject }),
       c.current_capf ? el('span', {}, ' ', badge('current CAPF', 'ok')) : null,
       c.note ? el('div', { class: 'muted', text: c.note }) : null);
-    rows.append(el('tr', { 'data-sha256': c.sha256 }, el('td', {}, subject),
+    rows.append(el('tr', { 'data-sha256': c.sha256 }, el('td', { class: 'dn' }, subject),
       el('td', { class: c.expired ? 'bad' : '', text: dateOnly(c.not_after) }), el('td', {}, usageText(c.usage)),
       el('td', { class: 'mono', text: c.sha256.slice(0, 16) + '…' }),
       el('td', {}, el('button', { class: 'danger admin-only remove', type: 'button', text: 'Remove',

@@ -355,7 +355,10 @@ async function newPageSteps(page) {
     await page.click('header nav a[href="/records.html"]');
     await page.locator('#tvs-rows tr').filter({ hasText: 'CAPF' }).first().waitFor();
     await page.locator('#itl-state').filter({ hasText: 'verified' }).waitFor();
-    await page.locator('#ctl-text').filter({ hasText: 'Length of CTL file' }).waitFor();
+    await page.locator('#itl-rows tr').filter({ hasText: 'System Administrator Security Token' }).filter({ hasText: 'signed the file' }).waitFor();
+    await page.locator('#itl-rows tr').filter({ hasText: 'CAPF' }).waitFor();
+    await page.locator('#ctl-rows tr').first().waitFor();
+    if (!/Length of CTL file/.test(await page.locator('#ctl-text').textContent())) throw new Error('no CTL text');
   });
   await shot(page, '14-records');
 
