@@ -555,8 +555,20 @@ async function removePhone(name, force) {
   }
 }
 
+async function revokeLsc(name) {
+  const reason = $('revoke-reason').value;
+  if (!confirm(`Revoke every unexpired LSC of ${name} (${reason})? Servers checking the CRL or OCSP refuse it from then on.`)) return;
+  try {
+    const r = await api('POST', '/api/v1/phones/' + encodeURIComponent(name) + '/revoke', { reason });
+    const serials = r.revoked.map((x) => x.serial).join(', ');
+    say('revoke-form', r.revoked.length ? `revoked ${plural(r.revoked.length, 'LSC')} (${reason}): ${serials}` : 'nothing to revoke',
+      r.revoked.length ? 'success' : 'warning');
+  } catch (e) { say('revoke-form', e.message, 'error'); }
+}
+
 function pagePhone() {
   const name = new URLSearchParams(location.search).get('name') || '';
+  $('revoke-form').addEventListener('submit', (ev) => { ev.preventDefault(); revokeLsc(name); });
   $('op-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = { operation: $('op-select').value };

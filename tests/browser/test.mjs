@@ -110,6 +110,7 @@ async function steps(page, context) {
   await defectSteps(page);
   await phonePageSteps(page);
   await campaignSteps(page);
+  await revokeSteps(page);
   await newPageSteps(page);
   await trustAndCapfSteps(page);
   await readOnlySteps(page);
@@ -337,6 +338,19 @@ async function campaignSteps(page) {
     await page.locator('#c-eta').filter({ hasText: 'nothing pending' }).waitFor();
   });
   await shot(page, '12-campaign-done');
+}
+
+async function revokeSteps(page) {
+  const name = env('LOAD_FIRST');
+  await check('revoking a phone\'s LSC names the serial next to the form; again, the refusal is there too', async () => {
+    await page.goto(`${BASE}/phone.html?name=${name}`);
+    await page.selectOption('#revoke-reason', 'superseded');
+    await page.click('#revoke-button');
+    await page.locator('#revoke-form + .form-msg.success').filter({ hasText: /revoked 1 LSC \(superseded\): [0-9a-f]+/ }).waitFor();
+    await page.click('#revoke-button');
+    await page.locator('#revoke-form + .form-msg:not(.success)').waitFor();
+  });
+  await shot(page, '12b-phone-revoked');
 }
 
 async function newPageSteps(page) {
