@@ -280,11 +280,17 @@ async function refreshDashboard() {
   for (const f of d.recent_failures)
     rows.append(el('tr', {}, el('td', {}, phoneLink(f.name)),
       el('td', { text: f.operation }), el('td', {}, badge(f.status, 'bad')), el('td', { text: f.last_contact || '—' })));
-  await drawExpiry();
+  const pending = d.operations.install + d.operations.delete + d.operations.troubleshoot;
+  clear($('campaign-link')).append(pending ? el('a', { href: '/campaign.html', id: 'campaign-running',
+    text: `${plural(pending, 'operation')} pending: follow them on the campaign page` }) : '');
+  if (Date.now() - expiryDrawn > 60000) await drawExpiry(); /* a walk over every phone: once a minute */
   await drawRates($('rates-chart'), 15);
 }
 
+let expiryDrawn = 0;
+
 async function drawExpiry() {
+  expiryDrawn = Date.now();
   const d = await api('GET', '/api/v1/stats/lsc-expiry?months=24');
   const labels = d.months.map((m) => m.month.slice(2)), values = d.months.map((m) => m.count);
   const box = clear($('expiry-chart'));
