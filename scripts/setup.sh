@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev libpq-dev
-	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev openssl sqlite3)
-TEST_PKGS=(clang libclang-rt-14-dev python3 procps psmisc iproute2 curl tcpdump jq chromium tftp-hpa python3-cryptography)
+	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev libxml2-dev openssl sqlite3)
+TEST_PKGS=(clang libclang-rt-14-dev python3 libxml2-utils procps psmisc iproute2 curl tcpdump jq chromium tftp-hpa python3-cryptography)
 # The PostgreSQL store's tests start a server of their own (tests/pg/with-postgres.sh).
 TEST_PKGS+=(postgresql)
 # The browser test (tests/browser) drives Chromium with Node.js; an npm that

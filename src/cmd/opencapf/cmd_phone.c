@@ -542,6 +542,7 @@ int cmd_phone(struct cli *cli, int argc, char **argv)
 		{ "import", phone_import, "add or change phones from a CSV file (all or nothing)" },
 		{ "export", phone_export, "write phones as CSV" },
 		{ "auth-strings", phone_auth_strings, "generate random authentication strings" },
+		{ "config", phone_config_cmd, "the CAPF part of the phone's SEP<MAC>.cnf.xml, alone or merged" },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "phone", cmds, argc, argv);

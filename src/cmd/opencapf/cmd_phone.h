@@ -21,6 +21,7 @@
 int phone_import(struct cli *cli, int argc, char **argv);
 int phone_export(struct cli *cli, int argc, char **argv);
 int phone_auth_strings(struct cli *cli, int argc, char **argv);
+int phone_config_cmd(struct cli *cli, int argc, char **argv);
 /* cmd_revoke.c: `phone revoke NAME`; the lines saying what was revoked. */
 int phone_revoke(struct cli *cli, int argc, char **argv);
 struct admin_revoked;

@@ -33,6 +33,7 @@ static const struct cli_command commands[] = {
 	{ "backup", cmd_backup, "write a backup archive: database snapshot and keys, optionally encrypted" },
 	{ "restore", cmd_restore, "restore a backup archive into a new state" },
 	{ "completion", cmd_completion, "print a bash or zsh completion script (from this table)" },
+	{ "provision", cmd_provision, "phones' configuration files: the CAPF part merged, signed, published" },
 	{ "sign", cmd_sign, "sign provisioning files (.sgn) with the SAST/TFTP key" },
 	{ "sgn", cmd_sgn, "signed and encrypted provisioning files: show, verify, strip" },
 	{ NULL, NULL, NULL },

@@ -1,0 +1,200 @@
+/*
+ * provision.c: writing the provisioning folder (provision.h).
+ */
+#include "admin/provision.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin/itl_file.h"
+#include "admin/phone_config.h"
+#include "admin/service_certs.h"
+#include "pki/pki.h"
+#include "pki/pki_sgn.h"
+#include "store/store_search.h"
+
+struct prov_run {
+	struct store *st;
+	struct prov_settings s;
+	char out_dir[4096];
+	X509 *cert;
+	EVP_PKEY *key;
+	int dry_run;
+	struct provision_result *r;
+};
+
+void provision_result_free(struct provision_result *r)
+{
+	buf_free(&r->problems);
+}
+
+static void problem(struct prov_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct prov_run *run, const char *fmt, ...)
+{
+	char line[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	buf_printf(&run->r->problems, "%s\n", line);
+	run->r->failed++;
+}
+
+/* 1 when path holds exactly data[0..len). */
+static int same_content(const char *path, const uint8_t *data, size_t len)
+{
+	uint8_t *old = NULL;
+	size_t oldlen = 0;
+	char err[ERRLEN];
+	int same = read_file(path, len + 1, &old, &oldlen, err, sizeof err) == 0 && oldlen == len &&
+		   memcmp(old, data, len) == 0;
+
+	free(old);
+	return same;
+}
+
+/* 1 when the folder already holds this configuration and a signature of it. */
+static int current(const struct prov_run *run, const char *name, const struct buf *xml)
+{
+	char path[4300];
+
+	snprintf(path, sizeof path, "%s/%s.cnf.xml", run->out_dir, name);
+	if (!same_content(path, xml->data, xml->len))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s.cnf.xml.sgn", run->out_dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* The configuration and its .sgn written (both atomically); 0 or -1 (reported). */
+static int write_pair(struct prov_run *run, const char *name, const struct buf *xml)
+{
+	char path[4300], sgn_name[128], err[ERRLEN];
+	struct pki_sgn_opts o;
+	struct buf sgn;
+	int rc = -1;
+
+	snprintf(sgn_name, sizeof sgn_name, "%s.cnf.xml.sgn", name);
+	pki_sgn_opts_default(&o);
+	o.filename = sgn_name;
+	buf_init(&sgn);
+	if (pki_sgn_sign(&o, run->cert, run->key, xml->data, xml->len, &sgn, err, sizeof err) < 0)
+		problem(run, "%s: cannot sign the configuration: %s", name, err);
+	else if (snprintf(path, sizeof path, "%s/%s.cnf.xml", run->out_dir, name) < 0 ||
+		 write_file_atomic(path, xml->data, xml->len, 0644, err, sizeof err) < 0 ||
+		 snprintf(path, sizeof path, "%s/%s", run->out_dir, sgn_name) < 0 ||
+		 write_file_atomic(path, sgn.data, sgn.len, 0644, err, sizeof err) < 0)
+		problem(run, "%s: %s", name, err);
+	else
+		rc = 0;
+	buf_free(&sgn);
+	return rc;
+}
+
+/* One phone: its template merged, compared, written. */
+static void provision_phone(struct prov_run *run, const struct phone *p)
+{
+	char tpl_path[1200], err[1400];
+	uint8_t *tpl = NULL;
+	size_t len = 0;
+	struct buf xml;
+
+	snprintf(tpl_path, sizeof tpl_path, "%s/%s.cnf.xml", run->s.templates, p->name);
+	if (read_file(tpl_path, PROV_TEMPLATE_MAX_BYTES + 1, &tpl, &len, err, sizeof err) < 0) {
+		if (errno == ENOENT)
+			run->r->no_template++;
+		else
+			problem(run, "%s", err);
+		return;
+	}
+	buf_init(&xml);
+	if (phone_config_merge(p, &run->s, tpl_path, tpl, len, &xml, err, sizeof err) < 0)
+		problem(run, "%s", err);
+	else if (current(run, p->name, &xml))
+		run->r->unchanged++;
+	else if (run->dry_run || write_pair(run, p->name, &xml) == 0)
+		run->r->written++;
+	buf_free(&xml);
+	free(tpl);
+}
+
+static int each_phone(const struct phone_row *row, void *arg)
+{
+	provision_phone(arg, &row->phone);
+	return 0;
+}
+
+/* Templates for phones this state does not have: reported, not published. */
+static void unknown_templates(struct prov_run *run)
+{
+	DIR *d = opendir(run->s.templates);
+	struct dirent *e;
+	struct phone p;
+
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char name[64];
+
+		if (n <= 8 || n - 8 >= sizeof name || strcmp(e->d_name + n - 8, ".cnf.xml") != 0)
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(n - 8), e->d_name);
+		if (store_phone_get(run->st, name, &p) == 1)
+			problem(run, "%s/%s: no phone named %s in this state (add it, or remove the template)",
+				run->s.templates, text_valid(e->d_name) ? e->d_name : "?", text_valid(name) ? name : "?");
+	}
+	if (d)
+		closedir(d);
+}
+
+static int prov_start(struct prov_run *run, char *err, size_t errlen)
+{
+	if (prov_settings_load(run->st, &run->s, err, errlen) < 0)
+		return -1;
+	if (itl_tftp_dir(run->st, run->out_dir, sizeof run->out_dir) < 0 || mkdir_p(run->out_dir, 0755) < 0) {
+		seterr(err, errlen, "cannot find or create the provisioning folder %s", run->out_dir);
+		return -1;
+	}
+	if (service_cert_load(run->st, SERVICE_SAST, &run->cert, &run->key, err, errlen) < 0)
+		return -1;
+	if (EVP_PKEY_get_base_id(run->key) != EVP_PKEY_RSA) {
+		seterr(err, errlen, "the SAST/TFTP signing key is not RSA: phones verify .sgn files with RSA only "
+				    "(see 'opencapf itl signer')");
+		return -1;
+	}
+	return 0;
+}
+
+int admin_provision_publish(struct store *st, const char *actor, int dry_run, struct provision_result *r,
+			    char *err, size_t errlen)
+{
+	struct prov_run run = { .st = st, .dry_run = dry_run, .r = r };
+	struct phone_filter f;
+	char detail[256];
+	int rc = -1;
+
+	memset(r, 0, sizeof *r);
+	buf_init(&r->problems);
+	if (prov_start(&run, err, errlen) == 0) {
+		phone_filter_init(&f);
+		if (store_phone_select(st, &f, each_phone, &run) != 0)
+			seterr(err, errlen, "cannot read the phones: %s", store_errmsg(st));
+		else
+			rc = 0;
+		if (rc == 0)
+			unknown_templates(&run);
+	}
+	X509_free(run.cert);
+	EVP_PKEY_free(run.key);
+	if (rc == 0 && !dry_run) {
+		snprintf(detail, sizeof detail, "{\"written\":%zu,\"unchanged\":%zu,\"no_template\":%zu,\"failed\":%zu}",
+			 r->written, r->unchanged, r->no_template, r->failed);
+		store_audit(st, actor, "provision.publish", "", detail);
+	}
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * provision.h: the provisioning folder. For every phone with a template
+ * (TEMPLATES/SEP<MAC>.cnf.xml, the administrator's own file from their PBX),
+ * the TFTP/HTTP folder gets SEP<MAC>.cnf.xml with the CAPF part merged in
+ * (phone_config.h) and its signature SEP<MAC>.cnf.xml.sgn (provisioning.md
+ * §3, signed with the SAST/TFTP key the ITL names). Each file is written
+ * atomically and only when its content changed; a template that cannot be
+ * used is reported with its file and line and the rest of the batch is
+ * still published.
+ */
+#ifndef OPENCAPF_ADMIN_PROVISION_H
+#define OPENCAPF_ADMIN_PROVISION_H
+
+#include <stddef.h>
+
+#include "common/util.h"
+#include "store/store.h"
+
+struct provision_result {
+	size_t written;        /* phones whose files were (or, dry run, would be) written */
+	size_t unchanged;      /* phones whose files were current */
+	size_t no_template;    /* phones without a template */
+	size_t failed;         /* phones whose template could not be used */
+	struct buf problems;   /* one "FILE:LINE: what\n" (or "NAME: what\n") per failure */
+};
+void provision_result_free(struct provision_result *r);
+
+/* Publish every phone's configuration (one audit row "provision.publish"
+ * with the counts). 0 when the batch ran (r->failed may be > 0); -1 with err
+ * when it could not start (no SAST key, no folder). */
+int admin_provision_publish(struct store *st, const char *actor, int dry_run, struct provision_result *r,
+			    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# provision.sh: the CAPF part of phones' configuration files. `phone config`
+# prints the elements (capfAuthMode from the mode and the pending operation,
+# capfList from the cluster settings) or merges them into the
+# administrator's own file, other elements untouched; `provision` writes the
+# folder: the merged SEP<MAC>.cnf.xml and its .sgn (verified by the state's
+# ITL signer), only what changed, every bad template named with its line
+# while the others are still published, nothing half-written.
+. "$(dirname "$0")/lib.sh"
+
+S="$TEST_TMP/state"
+oc() { "$OPENCAPF" --state "$S" "$@"; }
+oc init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ" >/dev/null || exit 1
+T="$S/templates"
+mkdir -p "$T"
+xpath() { xmllint --xpath "$1" - 2>/dev/null; }   # xpath EXPR < FILE
+command -v xmllint >/dev/null || { echo "xmllint (libxml2-utils) is missing"; exit 77; }
+
+# --- capfAuthMode from the mode and the pending operation
+n=0
+for mode in string null lsc-first mic-first; do
+	n=$((n + 1)); P=$(printf 'SEP0000000000%02X' "$n")
+	if [ "$mode" = string ]; then oc phone add "$P" --auth string --auth-string 123456 >/dev/null
+	else oc phone add "$P" --auth "$mode" >/dev/null; fi
+	equal "$mode without an operation: capfAuthMode 0" "$(oc phone config "$P" | grep -o '<capfAuthMode>[0-9]' | cut -c15)" 0
+	oc phone op "$P" install >/dev/null
+	equal "$mode with an install pending: capfAuthMode $n" "$(oc phone config "$P" | grep -o '<capfAuthMode>[0-9]' | cut -c15)" "$n"
+done
+expect_exit 0 "provision settings: two CAPF servers" oc provision settings --capf-server capf1.example:3804,capf2.example:4804
+expect_exit 0 "phone config" oc phone config SEP000000000001
+expect_output "<processNodeName>capf1.example</processNodeName>" "capfList names the first server"
+expect_output "<phonePort>4804</phonePort>" "... and the second with its port"
+expect_exit 2 "a bad security mode is refused" oc provision settings --security-mode 5
+expect_exit 1 "a bad CAPF server is refused" oc provision settings --capf-server "capf1.example:99999"
+expect_output "capf1.example" "naming it"
+
+# --- merging into the administrator's own file
+cat >"$T/SEP000000000001.cnf.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<device xsi:type="axl:XIPPhone" ctiid="94">
+  <fullConfig>true</fullConfig>
+  <deviceProtocol>SIP</deviceProtocol>
+  <capfAuthMode>0</capfAuthMode>
+  <loadInformation>sip88xx.14-2-1-0201-10</loadInformation>
+  <!-- the PBX's comment -->
+  <sipProfile><sipProxies><registerWithProxy>true</registerWithProxy></sipProxies></sipProfile>
+</device>
+XML
+oc phone config SEP000000000001 --merge "$T/SEP000000000001.cnf.xml" >"$TEST_TMP/merged.xml"
+equal "merged: capfAuthMode replaced where it was" "$(xpath 'string(/device/capfAuthMode)' <"$TEST_TMP/merged.xml")" 1
+equal "merged: one capfAuthMode" "$(xpath 'count(//capfAuthMode)' <"$TEST_TMP/merged.xml")" 1
+equal "merged: capfList added" "$(xpath 'count(/device/capfList/capf)' <"$TEST_TMP/merged.xml")" 2
+equal "merged: deviceSecurityMode added" "$(xpath 'string(/device/deviceSecurityMode)' <"$TEST_TMP/merged.xml")" 2
+equal "merged: other elements untouched" "$(xpath 'string(/device/loadInformation)' <"$TEST_TMP/merged.xml")" \
+	sip88xx.14-2-1-0201-10
+grep -q "the PBX's comment" "$TEST_TMP/merged.xml" && grep -q 'ctiid="94"' "$TEST_TMP/merged.xml" &&
+	ok "merged: comments and attributes kept" || not_ok "merged: comments and attributes kept"
+printf '<device>\n  <fullConfig>true\n</device>\n' >"$TEST_TMP/broken.xml"
+expect_exit 1 "invalid XML is refused" oc phone config SEP000000000001 --merge "$TEST_TMP/broken.xml"
+expect_output "broken.xml:[0-9]+: not well-formed XML" "with the file and line"
+printf '<phone/>\n' >"$TEST_TMP/other.xml"
+expect_exit 1 "a root other than <device> is refused" oc phone config SEP000000000001 --merge "$TEST_TMP/other.xml"
+expect_output "the root element is <phone>, not <device>" "saying why"
+
+# --- the provisioning folder
+cp "$T/SEP000000000001.cnf.xml" "$T/SEP000000000002.cnf.xml"
+printf '<device>\n <a>\n</device>\n' >"$T/SEP000000000003.cnf.xml"
+cp "$T/SEP000000000001.cnf.xml" "$T/SEP0000000000FF.cnf.xml"
+expect_exit 1 "provision: a bad template fails the run" oc provision
+expect_output "2 written, 0 unchanged, 1 without a template, 2 failed" "the others are still published"
+expect_output "SEP000000000003.cnf.xml:[0-9]+: not well-formed XML" "the bad template is named with its line"
+expect_output "SEP0000000000FF.cnf.xml: no phone named SEP0000000000FF" "a template for an unknown phone is named"
+D="$S/tftp"
+for P in SEP000000000001 SEP000000000002; do
+	check "$P.cnf.xml.sgn verifies with the state's signer" oc sgn verify "$D/$P.cnf.xml.sgn"
+	equal "$P: the .sgn carries the file byte for byte" "$(oc sgn strip -o - "$D/$P.cnf.xml.sgn" 2>/dev/null | sha256sum)" \
+		"$(sha256sum <"$D/$P.cnf.xml")"
+done
+check "nothing for the bad template" test ! -e "$D/SEP000000000003.cnf.xml"
+equal "no half-written file" "$(find "$D" -name '*.tmp*' | wc -l)" 0
+rm "$T/SEP000000000003.cnf.xml" "$T/SEP0000000000FF.cnf.xml"
+before=$(stat -c %Y.%N "$D/SEP000000000001.cnf.xml.sgn" 2>/dev/null || stat -c %Y "$D/SEP000000000001.cnf.xml.sgn")
+sleep 1
+expect_exit 0 "provision again" oc provision
+expect_output "0 written, 2 unchanged" "only what changed is written"
+equal "the unchanged .sgn is not rewritten" "$(stat -c %Y.%N "$D/SEP000000000001.cnf.xml.sgn" 2>/dev/null ||
+	stat -c %Y "$D/SEP000000000001.cnf.xml.sgn")" "$before"
+oc phone op SEP000000000002 none >/dev/null
+expect_exit 0 "a phone's operation done: provision" oc provision
+expect_output "1 written, 1 unchanged" "its file is written again"
+equal "its capfAuthMode is 0 now" "$(xpath 'string(/device/capfAuthMode)' <"$D/SEP000000000002.cnf.xml")" 0
+equal "the run is audited" "$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE action='provision.publish'")" 3
+
+finish
