@@ -40,6 +40,15 @@ enum store_open_mode {
 int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_dir(const struct store *st);
+/* Where the state's database is: by default DIR/opencapf.db (SQLite). A
+ * postgresql:// URI keeps it in PostgreSQL instead (keys/ and the other
+ * files stay in DIR, per node). The URI in force, first found: the one
+ * given here (--store, the daemon's `store` setting; NULL to forget it),
+ * $OPENCAPF_STORE, DIR/store.uri (written by a create with a URI). */
+#define STORE_URI_FILE "store.uri"
+int store_set_uri(const char *uri);     /* -1: not a URI this build can open */
+/* "sqlite" or "postgresql": the backend of an open store. */
+const char *store_backend_name(const struct store *st);
 /* Path of a file in keys/ (no check that it exists). */
 int store_key_path(const struct store *st, const char *name, char *out, size_t outcap);
 

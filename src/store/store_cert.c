@@ -294,7 +294,7 @@ int store_seen_cert_locked(struct store *st, const char *phone, const char *kind
 		return store_fail(st, "the %s presented by %s is not an X.509 certificate", kind, phone);
 	s = store_prepare(st, "INSERT INTO seen_certs (phone, kind, sha256, first_seen, time, der) "
 			      "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (phone, kind, sha256) "
-			      "DO UPDATE SET time = excluded.time, count = count + 1");
+			      "DO UPDATE SET time = excluded.time, count = seen_certs.count + 1");
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, phone);
@@ -385,7 +385,7 @@ static int issued_record(struct store *st, const char *phone, const struct store
 					    "not_after, sha256, issuer_sha256, time, der, status) "
 					    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 					    "ON CONFLICT (sha256) DO UPDATE SET status = excluded.status "
-					    "WHERE status = 'delivered' AND excluded.status = 'confirmed'");
+					    "WHERE issued_certs.status = 'delivered' AND excluded.status = 'confirmed'");
 
 	if (!s)
 		return -1;

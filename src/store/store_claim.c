@@ -189,7 +189,7 @@ int store_auth_failure_locked(struct store *st, const char *phone, const char *p
 	char source[80];
 	struct store_stmt *s = store_prepare(st, "INSERT INTO auth_lockouts (phone, source, failures, time) "
 					    "VALUES (?1, ?2, 1, ?3) ON CONFLICT (phone, source) "
-					    "DO UPDATE SET failures = failures + 1, time = excluded.time "
+					    "DO UPDATE SET failures = auth_lockouts.failures + 1, time = excluded.time "
 					    "RETURNING failures, lockouts");
 	int rc, lockouts = 0;
 

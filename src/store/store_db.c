@@ -33,6 +33,7 @@
 #include <dirent.h>
 
 #include "common/util.h"
+#include "store/pg_internal.h"
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -590,10 +591,102 @@ fail:
 	return -1;
 }
 
+/* ---- a database elsewhere (PostgreSQL) ---- */
+
+static char *explicit_uri;
+
+int store_set_uri(const char *uri)
+{
+	char *copy = NULL;
+
+	if (uri && uri[0]) {
+		if (!pg_is_uri(uri))
+			return -1;
+		if (!(copy = strdup(uri)))
+			return -1;
+	}
+	free(explicit_uri);
+	explicit_uri = copy;
+	return 0;
+}
+
+const char *store_backend_name(const struct store *st)
+{
+	return st->db ? "sqlite" : st->be->name;
+}
+
+/* The URI in force for DIR (see store.h), into out; 0 none, 1 found, -1 bad. */
+static int resolve_uri(const char *dir, char *out, size_t cap, char *err, size_t errlen)
+{
+	const char *env = getenv("OPENCAPF_STORE");
+	char path[4200];
+	FILE *f;
+
+	out[0] = '\0';
+	if (explicit_uri)
+		snprintf(out, cap, "%s", explicit_uri);
+	else if (env && env[0])
+		snprintf(out, cap, "%s", env);
+	else if (path_join(path, sizeof path, dir, STORE_URI_FILE) == 0 && (f = fopen(path, "re"))) {
+		if (!fgets(out, (int)cap, f))
+			out[0] = '\0';
+		fclose(f);
+		out[strcspn(out, "\r\n")] = '\0';
+	}
+	if (!out[0])
+		return 0;
+	if (!pg_is_uri(out)) {
+		seterr(err, errlen, "store %s: not a postgresql:// URI", out);
+		return -1;
+	}
+	return 1;
+}
+
+/* DIR/store.uri, 0600 (the URI may carry a password). */
+static int write_uri_file(const struct store *st, const char *uri, char *err, size_t errlen)
+{
+	char path[4200], text[2100];
+	int n = snprintf(text, sizeof text, "%s\n", uri);
+
+	if (path_join(path, sizeof path, st->dir, STORE_URI_FILE) < 0 || n < 0 || (size_t)n >= sizeof text) {
+		seterr(err, errlen, "store URI too long");
+		return -1;
+	}
+	return write_file_atomic(path, text, (size_t)n, 0600, err, errlen);
+}
+
+static int open_pg_state(struct store *st, const char *uri, int create, char *err, size_t errlen)
+{
+	struct stat sb;
+	char path[4200];
+
+	if (create) {
+		if (stat(st->dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			seterr(err, errlen, "%s exists and is not a directory", st->dir);
+			return -1;
+		}
+		if (path_join(path, sizeof path, st->dir, "keys") == 0 && !dir_is_empty(path)) {
+			seterr(err, errlen, "%s is not empty (left from an earlier state?): move it away first", path);
+			return -1;
+		}
+		if (create_dirs(st, err, errlen) < 0)
+			return -1;
+	} else if (stat(st->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		seterr(err, errlen, "no opencapf state at %s: run 'opencapf init --state %s' first", st->dir, st->dir);
+		return -1;
+	}
+	if (pg_open(st, uri, create, err, errlen) < 0)
+		return -1;
+	if (create)
+		return write_uri_file(st, uri, err, errlen);
+	subdirs_on_open(st);
+	return 0;
+}
+
 int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen)
 {
 	struct store *st;
-	char dbpath[4200];
+	char dbpath[4200], uri[2048];
 	size_t n;
 	int rc;
 
@@ -622,7 +715,12 @@ int store_open(const char *dir, enum store_open_mode mode, struct store **out, c
 		free(st);
 		return -1;
 	}
-	rc = mode == STORE_OPEN_CREATE ? open_create(st, dbpath, err, errlen) : open_existing(st, dbpath, err, errlen);
+	rc = resolve_uri(st->dir, uri, sizeof uri, err, errlen);
+	if (rc > 0)
+		rc = open_pg_state(st, uri, mode == STORE_OPEN_CREATE, err, errlen);
+	else if (rc == 0)
+		rc = mode == STORE_OPEN_CREATE ? open_create(st, dbpath, err, errlen)
+					       : open_existing(st, dbpath, err, errlen);
 	if (rc < 0) {
 		store_close(st);
 		return -1;

@@ -322,7 +322,7 @@ int store_crl_next(struct store *st, const char *capf_sha256, int64_t last_revoc
 {
 	struct store_stmt *s = store_prepare(st, "INSERT INTO crl_state (capf_sha256, number, last_revocation, "
 					    "this_update, next_update) VALUES (?1, 1, ?2, ?3, ?4) "
-					    "ON CONFLICT (capf_sha256) DO UPDATE SET number = number + 1, "
+					    "ON CONFLICT (capf_sha256) DO UPDATE SET number = crl_state.number + 1, "
 					    "last_revocation = excluded.last_revocation, "
 					    "this_update = excluded.this_update, next_update = excluded.next_update "
 					    "RETURNING number");

@@ -39,7 +39,7 @@
 #define SELECT_FROM                                                                   \
 	"FROM phones p "                                                              \
 	"LEFT JOIN phone_certs l ON l.phone = p.name AND l.kind = 'lsc' "             \
-	"LEFT JOIN phone_certs m ON m.phone = p.name AND m.kind = 'mic' WHERE 1"
+	"LEFT JOIN phone_certs m ON m.phone = p.name AND m.kind = 'mic' WHERE 1 = 1"
 
 /* Parameter numbers are fixed per condition, so the fragments stay constant. */
 enum {

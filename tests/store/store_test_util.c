@@ -1,5 +1,9 @@
 /*
  * store_test_util.c: fixtures and certificate helpers for the store tests.
+ *
+ * With OPENCAPF_TEST_PG set (tests/pg/with-postgres.sh), every fixture's
+ * state lives in PostgreSQL, in a schema of its own on that server, and the
+ * raw_* helpers go behind the store's back with libpq instead of SQLite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,11 +13,37 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "common/util.h"
 #include "store_test_util.h"
+
+static char pg_uri[1024];
+
+int store_test_pg(void)
+{
+	const char *base = getenv("OPENCAPF_TEST_PG");
+
+	return base && base[0];
+}
+
+/* A schema of its own for this fixture on the test server. */
+static void pg_fixture_uri(const char *tmp)
+{
+	const char *base = getenv("OPENCAPF_TEST_PG");
+	char schema[64];
+	size_t n;
+
+	n = (size_t)snprintf(schema, sizeof schema, "t%ld_%s", (long)getpid(), strrchr(tmp, '-') + 1);
+	for (size_t i = 0; i < n && i < sizeof schema; i++)
+		schema[i] = (char)tolower((unsigned char)schema[i]);
+	snprintf(pg_uri, sizeof pg_uri, "%s&options=-csearch_path%%3D%s", base, schema);
+	assert_int_equal(store_set_uri(pg_uri), 0);
+}
 
 static struct fixture *fixture_new(void)
 {
@@ -23,6 +53,8 @@ static struct fixture *fixture_new(void)
 	snprintf(f->tmp, sizeof f->tmp, "/tmp/opencapf-store-XXXXXX");
 	assert_non_null(mkdtemp(f->tmp));
 	snprintf(f->dir, sizeof f->dir, "%s/state", f->tmp);
+	if (store_test_pg())
+		pg_fixture_uri(f->tmp);
 	return f;
 }
 
@@ -106,12 +138,66 @@ sqlite3 *raw_open(const char *dir)
 	return db;
 }
 
+static PGresult *pg_run(const char *sql, PGconn **conn)
+{
+	*conn = PQconnectdb(pg_uri);
+	assert_int_equal(PQstatus(*conn), CONNECTION_OK);
+	return PQexec(*conn, sql);
+}
+
+int raw_exec_msg(const char *dir, const char *sql, char *msg, size_t cap)
+{
+	if (msg && cap)
+		msg[0] = '\0';
+	if (store_test_pg()) {
+		PGconn *c;
+		PGresult *r = pg_run(sql, &c);
+		ExecStatusType s = PQresultStatus(r);
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? SQLITE_OK
+			 : state && !strncmp(state, "23", 2) ? SQLITE_CONSTRAINT : SQLITE_ERROR;
+
+		if (rc && msg && cap)
+			snprintf(msg, cap, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		PQclear(r);
+		PQfinish(c);
+		return rc;
+	} else {
+		sqlite3 *db = raw_open(dir);
+		char *m = NULL;
+		int rc = sqlite3_exec(db, sql, NULL, NULL, &m);
+
+		if (m && msg && cap)
+			snprintf(msg, cap, "%s", m);
+		sqlite3_free(m);
+		sqlite3_close(db);
+		return rc;
+	}
+}
+
+int raw_exec(const char *dir, const char *sql)
+{
+	return raw_exec_msg(dir, sql, NULL, 0);
+}
+
 long raw_count(const char *dir, const char *sql)
 {
-	sqlite3 *db = raw_open(dir);
+	sqlite3 *db;
 	sqlite3_stmt *s = NULL;
 	long n;
 
+	if (store_test_pg()) {
+		PGconn *c;
+		PGresult *r = pg_run(sql, &c);
+
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		assert_int_equal(PQntuples(r), 1);
+		n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return n;
+	}
+	db = raw_open(dir);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	n = (long)sqlite3_column_int64(s, 0);

@@ -29,9 +29,16 @@ void make_cert(const char *cn, long serial, uint8_t **der, size_t *len);
 /* Lower-case hex SHA-256 of bytes. */
 void sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
-/* A raw connection to the database (sqlite3_close it). */
+/* Is this run on PostgreSQL (OPENCAPF_TEST_PG, see store_test_util.c)? */
+int store_test_pg(void);
+
+/* A raw connection to an SQLite database (sqlite3_close it). */
 sqlite3 *raw_open(const char *dir);
-/* SELECT count(*) ... through the raw connection. */
+/* SQL behind the store's back, on either backend: SQLITE_OK, SQLITE_CONSTRAINT
+ * (any constraint or trigger refusal) or SQLITE_ERROR; the message in msg. */
+int raw_exec_msg(const char *dir, const char *sql, char *msg, size_t cap);
+int raw_exec(const char *dir, const char *sql);
+/* SELECT count(*) ... through a raw connection. */
 long raw_count(const char *dir, const char *sql);
 
 /* Add a phone with defaults (and an auth string) or fail the test. */

@@ -65,7 +65,7 @@ static void test_only_hashes_are_stored(void **state)
 	sha256_hex((const uint8_t *)text, strlen(text), hash);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE hash = '%s'", hash);
 	assert_int_equal(raw_count(f->dir, sql), 1);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE instr(hash || label, '%s') > 0",
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE (hash || label) LIKE '%%%s%%'",
 		 strrchr(text, '_') + 1);
 	assert_int_equal(raw_count(f->dir, sql), 0);
 }
@@ -96,7 +96,6 @@ static void test_sessions(void **state)
 	struct api_token t, got;
 	char text[API_SECRET_TEXT_MAX], c1[API_SECRET_TEXT_MAX], c2[API_SECRET_TEXT_MAX];
 	int64_t expires;
-	sqlite3 *db;
 
 	create(f->st, API_ROLE_READ, "", &t, text);
 	assert_int_equal(store_api_session_create(f->st, t.id, 3600, "::1", c1, sizeof c1, &expires), 0);
@@ -112,9 +111,7 @@ static void test_sessions(void **state)
 	assert_int_equal(store_api_session_check(f->st, text, &got, NULL), 1);
 	assert_int_equal(store_api_token_check(f->st, c2, &got), 1);
 	/* expired */
-	db = raw_open(f->dir);
-	assert_int_equal(sqlite3_exec(db, "UPDATE api_sessions SET expires = 1", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(raw_exec(f->dir, "UPDATE api_sessions SET expires = 1"), SQLITE_OK);
 	assert_int_equal(store_api_session_check(f->st, c2, &got, NULL), 1);
 }
 
@@ -122,7 +119,6 @@ static void test_login_failures(void **state)
 {
 	struct fixture *f = *state;
 	int64_t t;
-	sqlite3 *db;
 
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", 0), 0);
 	assert_int_equal(store_api_login_failure_time(f->st, "10.0.0.1", 0, 1), 0);
@@ -141,18 +137,17 @@ static void test_login_failures(void **state)
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.1", 0), 4);
 	assert_int_equal(store_api_login_failures(f->st, "10.0.0.2", 0), 1);
 	/* failures older than a day are pruned by the next one */
-	db = raw_open(f->dir);
-	assert_int_equal(sqlite3_exec(db, "UPDATE login_failures SET time = 1", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(raw_exec(f->dir, "UPDATE login_failures SET time = 1"), SQLITE_OK);
 	assert_int_equal(store_api_login_failed(f->st, "10.0.0.3", 100), 0);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM login_failures"), 1);
 	/* many sources: the table keeps STORE_LOGIN_FAILURES_MAX rows, the newest */
-	db = raw_open(f->dir);
-	assert_int_equal(sqlite3_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-					  "WHERE i < 12000) INSERT INTO login_failures (source, time) "
-					  "SELECT '10.1.' || i, strftime('%s', 'now') FROM n", NULL, NULL, NULL),
+	assert_int_equal(raw_exec(f->dir, store_test_pg()
+		? "INSERT INTO login_failures (source, time) SELECT '10.1.' || i, "
+		  "extract(epoch from now())::bigint FROM generate_series(1, 12000) AS i"
+		: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+		  "WHERE i < 12000) INSERT INTO login_failures (source, time) "
+		  "SELECT '10.1.' || i, strftime('%s', 'now') FROM n"),
 			 SQLITE_OK);
-	sqlite3_close(db);
 	assert_int_equal(store_api_login_failed(f->st, "10.2.0.1", 100), 0);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM login_failures"), STORE_LOGIN_FAILURES_MAX);
 	assert_int_equal(store_api_login_failures(f->st, "10.2.0.1", 0), 1);

@@ -149,8 +149,7 @@ static void test_issued_certs_permanent(void **state)
 	struct history_entry h;
 	uint8_t *der;
 	size_t len;
-	sqlite3 *db;
-	char *msg = NULL;
+	char msg[256];
 
 	add_phone(f->st, PHONE);
 	make_cert(PHONE, 77, &der, &len);
@@ -160,18 +159,13 @@ static void test_issued_certs_permanent(void **state)
 	store_close(f->st);
 	f->st = NULL;
 
-	db = raw_open(f->dir);
-	assert_int_equal(sqlite3_exec(db, "UPDATE issued_certs SET serial = 'ff'", NULL, NULL, &msg), SQLITE_CONSTRAINT);
-	assert_non_null(msg);
+	assert_int_equal(raw_exec_msg(f->dir, "UPDATE issued_certs SET serial = 'ff'", msg, sizeof msg), SQLITE_CONSTRAINT);
 	assert_string_equal(msg, "issued certificates are permanent");
-	sqlite3_free(msg);
-	msg = NULL;
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM issued_certs", NULL, NULL, &msg), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_exec_msg(f->dir, "DELETE FROM issued_certs", msg, sizeof msg), SQLITE_CONSTRAINT);
 	assert_string_equal(msg, "issued certificates are permanent");
-	sqlite3_free(msg);
 	/* Deleting the phone (foreign keys on) does not take its LSCs along. */
-	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM phones", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(raw_exec(f->dir, store_test_pg() ? "DELETE FROM phones"
+							  : "PRAGMA foreign_keys = ON; DELETE FROM phones"), SQLITE_OK);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM issued_certs WHERE serial = '4d'"), 1);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phone_certs"), 0);
 }

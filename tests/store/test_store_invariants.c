@@ -33,15 +33,6 @@ static void session_entry(struct history_entry *h, const char *peer, const char 
 	h->claim_until = now_utc() + 600;
 }
 
-static int raw_exec(const char *dir, const char *sql)
-{
-	sqlite3 *db = raw_open(dir);
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-
-	sqlite3_close(db);
-	return rc;
-}
-
 static int count_row(const struct cert_row *r, void *arg)
 {
 	(void)r;

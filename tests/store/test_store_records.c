@@ -192,7 +192,6 @@ static void test_audit(void **state)
 {
 	struct fixture *f = *state;
 	struct audit_list l = { 0 };
-	sqlite3 *db;
 
 	assert_int_equal(store_audit(f->st, "cli:root", "init", "CAPF-0000000a", "{\"a\":1}"), 0);
 	assert_int_equal(store_audit(f->st, "cli:root", "phone.add", "SEP001122334455", NULL), 0);
@@ -216,9 +215,7 @@ static void test_audit(void **state)
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.e[1].action, "phone.add");
 
-	db = raw_open(f->dir);
-	assert_int_equal(sqlite3_exec(db, "UPDATE audit_log SET actor = 'nobody'", NULL, NULL, NULL), SQLITE_CONSTRAINT);
-	sqlite3_close(db);
+	assert_int_equal(raw_exec(f->dir, "UPDATE audit_log SET actor = 'nobody'"), SQLITE_CONSTRAINT);
 }
 
 int main(void)

@@ -60,10 +60,8 @@ static void test_upgrade_supersedes(void **state)
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM audit_log WHERE action = 'cert.revoke'"), 1);
 
 	/* permanent */
-	sqlite3 *db = raw_open(f->dir);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE revocations SET reason = 1", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM revocations", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_not_equal(raw_exec(f->dir, "UPDATE revocations SET reason = 1"), SQLITE_OK);
+	assert_int_not_equal(raw_exec(f->dir, "DELETE FROM revocations"), SQLITE_OK);
 
 	/* a completed delete ends the current one */
 	struct history_entry h;

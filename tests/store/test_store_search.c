@@ -467,7 +467,6 @@ static void test_audit_select(void **state)
 	struct fixture *fx = *state;
 	struct audit_filter f = { 0 };
 	struct audits au = { 0 };
-	sqlite3 *db;
 
 	assert_int_equal(store_audit(fx->st, "cli:alice", "phone.add", A, "{}"), 0);
 	assert_int_equal(store_audit(fx->st, "cli:bob", "phone.op", B, "{}"), 0);
@@ -475,11 +474,12 @@ static void test_audit_select(void **state)
 	assert_int_equal(store_audit(fx->st, "cli:alice", "phone.import.done", "/tmp/x.csv", "{}"), 0);
 	assert_int_equal(store_audit(fx->st, "cli:alice", "phoneX", "[odd]", "{}"), 0);
 	/* Spread the times: 1000, 2000, ... (the log refuses UPDATE, so rebuild). */
-	db = raw_open(fx->dir);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_log_no_update; "
-					  "UPDATE audit_log SET time = 1000 * id WHERE actor <> 'cli:root'", NULL, NULL, NULL),
+	assert_int_equal(raw_exec(fx->dir, store_test_pg()
+		? "DROP TRIGGER audit_log_no_update ON audit_log; "
+		  "UPDATE audit_log SET time = 1000 * id WHERE actor <> 'cli:root'"
+		: "DROP TRIGGER audit_log_no_update; "
+		  "UPDATE audit_log SET time = 1000 * id WHERE actor <> 'cli:root'"),
 			 SQLITE_OK);
-	sqlite3_close(db);
 
 #define COUNT_WITH(...)                                                         \
 	do {                                                                    \
