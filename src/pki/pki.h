@@ -131,6 +131,17 @@ struct signer {
 struct signer *signer_local_new(X509 *capf_cert, EVP_PKEY *capf_key);
 void signer_free(struct signer *s);
 
+/* A process whose keys live elsewhere (opencapfd's signer process,
+ * signer/signer_client.h) routes key loading through these: `load` answers
+ * pki_key_load, and `signer` (NULL when the key is not one of its own)
+ * answers signer_local_new. Set once, before threads start. */
+struct pki_key_hooks {
+	EVP_PKEY *(*load)(void *ctx, const char *path, char *err, size_t errlen);
+	struct signer *(*signer)(void *ctx, X509 *cert, EVP_PKEY *key);
+	void *ctx;
+};
+void pki_key_hooks_set(const struct pki_key_hooks *hooks); /* NULL: files and local signing again */
+
 /* LSC per capf-protocol.md: subject CN=devname + O, OU, L, ST, C of the CAPF
  * subject; issuer = CAPF subject; 16-byte positive random serial; validity
  * `days` from now but never past the CAPF certificate's own notAfter

@@ -44,4 +44,7 @@ int pki_x509_set_pubkey(X509 *x, EVP_PKEY *key);
 /* EVP_MD for a CAPF hash id (1 SHA-1, 2 SHA-256, 3 SHA-512), NULL if unknown. */
 const EVP_MD *pki_hash_md(int hash_id);
 
+/* The signer the key hooks give for this key, or NULL (pki_key.c). */
+struct signer *pki_key_hooked_signer(X509 *cert, EVP_PKEY *key);
+
 #endif

@@ -241,6 +241,21 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+static struct pki_key_hooks key_hooks;
+
+void pki_key_hooks_set(const struct pki_key_hooks *hooks)
+{
+	if (hooks)
+		key_hooks = *hooks;
+	else
+		memset(&key_hooks, 0, sizeof key_hooks);
+}
+
+struct signer *pki_key_hooked_signer(X509 *cert, EVP_PKEY *key)
+{
+	return key_hooks.signer ? key_hooks.signer(key_hooks.ctx, cert, key) : NULL;
+}
+
 EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -251,6 +266,8 @@ EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "no key path");
 		return NULL;
 	}
+	if (key_hooks.load)
+		return key_hooks.load(key_hooks.ctx, path, err, errlen);
 	if (stat(path, &st) != 0) {
 		seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;

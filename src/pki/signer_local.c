@@ -62,6 +62,8 @@ struct signer *signer_local_new(X509 *capf_cert, EVP_PKEY *capf_key)
 
 	if (!capf_cert || !capf_key || !pki_cert_key_match(capf_cert, capf_key))
 		return NULL;
+	if ((s = pki_key_hooked_signer(capf_cert, capf_key)))
+		return s; /* the key lives in another process: sign there */
 	s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;

@@ -1,0 +1,360 @@
+/*
+ * signer_client.c: the daemon's ends of the signer's channels, one exchange
+ * at a time per channel (signer_client.h), the remote LSC signer, and the
+ * pki key hooks.
+ */
+#include "signer/signer_client.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "signer/signer_msg.h"
+#include "signer/signer_provider.h"
+
+#define SIGNER_TIMEOUT_MS 30000
+#define SIGNER_PATH_MAX_WIRE 1023 /* signer_policy.h: SIGNER_PATH_MAX less the NUL */
+
+struct signer_client {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	int n;
+	int *fds;     /* -1 once a channel failed */
+	char *busy;
+	pid_t pid;
+};
+
+struct signer_client *signer_client_new(const int *fds, int n, pid_t pid)
+{
+	struct signer_client *c = calloc(1, sizeof *c);
+
+	if (!c || !(c->fds = calloc((size_t)n, sizeof *c->fds)) || !(c->busy = calloc((size_t)n, 1))) {
+		if (c)
+			free(c->fds);
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->freed, NULL);
+	memcpy(c->fds, fds, (size_t)n * sizeof *fds);
+	c->n = n;
+	c->pid = pid;
+	return c;
+}
+
+void signer_client_free(struct signer_client *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->freed);
+	free(c->fds);
+	free(c->busy);
+	free(c);
+}
+
+pid_t signer_client_pid(const struct signer_client *c)
+{
+	return c ? c->pid : -1;
+}
+
+/* A free working channel (waiting for one), or -1 when none works. */
+static int channel_take(struct signer_client *c)
+{
+	int idx = -1, alive;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		alive = 0;
+		for (int i = 0; i < c->n && idx < 0; i++) {
+			alive |= c->fds[i] >= 0;
+			if (c->fds[i] >= 0 && !c->busy[i])
+				idx = i;
+		}
+		if (idx >= 0 || !alive)
+			break;
+		pthread_cond_wait(&c->freed, &c->lock);
+	}
+	if (idx >= 0)
+		c->busy[idx] = 1;
+	pthread_mutex_unlock(&c->lock);
+	return idx;
+}
+
+static void channel_give(struct signer_client *c, int idx, int failed)
+{
+	pthread_mutex_lock(&c->lock);
+	if (failed) {
+		close(c->fds[idx]);
+		c->fds[idx] = -1;
+	}
+	c->busy[idx] = 0;
+	pthread_cond_broadcast(&c->freed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int recv_exact(int fd, uint8_t *p, size_t n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (n > 0) {
+		ssize_t r;
+
+		if (poll(&pfd, 1, SIGNER_TIMEOUT_MS) <= 0)
+			return -1;
+		r = recv(fd, p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int exchange(int fd, const uint8_t *hdr, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+		    uint8_t *status, struct buf *resp, char *err, size_t errlen)
+{
+	uint8_t rh[SIGNER_MSG_HEADER];
+	size_t len;
+
+	if (send_all(fd, hdr, SIGNER_MSG_HEADER) < 0 || (alen && send_all(fd, a, alen) < 0) ||
+	    (blen && send_all(fd, b, blen) < 0) || recv_exact(fd, rh, sizeof rh) < 0) {
+		seterr(err, errlen, "the signer process does not answer");
+		return -1;
+	}
+	if (signer_resp_header(rh, &len, err, errlen) < 0)
+		return -1;
+	buf_reset(resp);
+	for (size_t got = 0; got < len;) {
+		uint8_t chunk[4096];
+		size_t want = len - got < sizeof chunk ? len - got : sizeof chunk;
+
+		if (recv_exact(fd, chunk, want) < 0) {
+			seterr(err, errlen, "the signer process stopped in the middle of an answer");
+			return -1;
+		}
+		buf_put(resp, chunk, want);
+		got += want;
+	}
+	*status = rh[1];
+	return resp->failed ? -1 : 0;
+}
+
+int signer_call(struct signer_client *c, uint8_t type, uint8_t purpose, uint8_t slot, const uint8_t *a, size_t alen,
+		const uint8_t *b, size_t blen, uint8_t *status, struct buf *resp, char *err, size_t errlen)
+{
+	uint8_t hdr[SIGNER_MSG_HEADER];
+	int idx, rc;
+
+	if (signer_req_header_encode(hdr, type, purpose, slot, alen + blen) < 0) {
+		seterr(err, errlen, "a signer request of %zu bytes is over the limit", alen + blen);
+		return -1;
+	}
+	if ((idx = channel_take(c)) < 0) {
+		seterr(err, errlen, "the signer process is gone");
+		return -1;
+	}
+	rc = exchange(c->fds[idx], hdr, a, alen, b, blen, status, resp, err, errlen);
+	channel_give(c, idx, rc < 0);
+	return rc;
+}
+
+/* ---- keys ---- */
+
+/* The signer's sentence as err, NUL-terminated. */
+static void status_err(uint8_t status, const struct buf *resp, char *err, size_t errlen)
+{
+	seterr(err, errlen, "signer: %.*s", (int)(resp->len < 400 ? resp->len : 400), resp->data ? (char *)resp->data : "");
+	(void)status;
+}
+
+int signer_client_load(struct signer_client *c, const char *path, X509 *cert, int *slot, EVP_PKEY **key,
+		       char *err, size_t errlen)
+{
+	size_t plen = strlen(path);
+	uint8_t head[2 + SIGNER_PATH_MAX_WIRE], status = 0, *der = NULL;
+	int derlen = cert ? i2d_X509(cert, &der) : 0, rc = -1;
+	struct buf resp;
+	EVP_PKEY *pub;
+
+	if (plen == 0 || plen > SIGNER_PATH_MAX_WIRE || derlen < 0) {
+		seterr(err, errlen, "key path '%s' is empty or too long for the signer", path);
+		OPENSSL_free(der);
+		return -1;
+	}
+	head[0] = (uint8_t)(plen >> 8);
+	head[1] = (uint8_t)plen;
+	memcpy(head + 2, path, plen);
+	buf_init(&resp);
+	if (signer_call(c, SIGNER_LOAD_KEY, SIGNER_PURPOSE_NONE, 0, head, 2 + plen, der, (size_t)derlen, &status, &resp,
+			err, errlen) < 0)
+		goto out;
+	if (status != SIGNER_OK || resp.len < 2) {
+		status_err(status, &resp, err, errlen);
+		goto out;
+	}
+	if (!(pub = pki_pubkey_from_der(resp.data + 1, resp.len - 1, err, errlen)))
+		goto out;
+	*slot = resp.data[0];
+	*key = signer_provider_key(c, *slot, path, pub, err, errlen);
+	EVP_PKEY_free(pub);
+	rc = *key ? 0 : -1;
+out:
+	OPENSSL_free(der);
+	buf_free(&resp);
+	return rc;
+}
+
+/* ---- the remote LSC signer ---- */
+
+struct remote {
+	struct signer_client *client;
+	int slot;
+};
+
+/* The template must encode: name a signature algorithm (the signer replaces it). */
+static int template_der(X509 *cert, uint8_t **der, int *len)
+{
+	const X509_ALGOR *outer = NULL;
+	const ASN1_BIT_STRING *sig = NULL;
+
+	X509_get0_signature(&sig, &outer, cert);
+	if (X509_ALGOR_set0((X509_ALGOR *)outer, OBJ_nid2obj(NID_sha256WithRSAEncryption), V_ASN1_NULL, NULL) != 1 ||
+	    X509_ALGOR_set0((X509_ALGOR *)X509_get0_tbs_sigalg(cert), OBJ_nid2obj(NID_sha256WithRSAEncryption),
+			    V_ASN1_NULL, NULL) != 1)
+		return -1;
+	*der = NULL;
+	*len = i2d_X509(cert, der);
+	return *len > 0 ? 0 : -1;
+}
+
+static int remote_sign_cert(struct signer *s, X509 *cert, char *err, size_t errlen)
+{
+	struct remote *r = s->impl;
+	uint8_t *der = NULL, status = 0;
+	const unsigned char *p;
+	struct buf resp;
+	int len, rc = -1;
+
+	if (template_der(cert, &der, &len) < 0) {
+		seterr(err, errlen, "signer: cannot encode the certificate template");
+		ERR_clear_error();
+		return -1;
+	}
+	buf_init(&resp);
+	if (signer_call(r->client, SIGNER_SIGN_CERT, SIGNER_PURPOSE_LSC, (uint8_t)r->slot, der, (size_t)len, NULL, 0,
+			&status, &resp, err, errlen) < 0)
+		goto out;
+	if (status != SIGNER_OK) {
+		status_err(status, &resp, err, errlen);
+		goto out;
+	}
+	p = resp.data;
+	if (!d2i_X509(&cert, &p, (long)resp.len) || p != resp.data + resp.len) {
+		seterr(err, errlen, "signer: the signed certificate does not decode");
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	buf_free(&resp);
+	return rc;
+}
+
+static void remote_destroy(struct signer *s)
+{
+	if (!s)
+		return;
+	free(s->impl);
+	X509_free(s->issuer);
+	free(s);
+}
+
+struct signer *signer_remote_new(struct signer_client *c, int slot, X509 *cert)
+{
+	struct signer *s = calloc(1, sizeof *s);
+	struct remote *r = calloc(1, sizeof *r);
+
+	if (!s || !r || X509_up_ref(cert) != 1) {
+		free(s);
+		free(r);
+		return NULL;
+	}
+	X509_check_purpose(cert, -1, 0);
+	ERR_clear_error();
+	r->client = c;
+	r->slot = slot;
+	s->sign_cert = remote_sign_cert;
+	s->destroy = remote_destroy;
+	s->issuer = cert;
+	s->impl = r;
+	return s;
+}
+
+/* ---- pki hooks ---- */
+
+static EVP_PKEY *hook_load(void *ctx, const char *path, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	int slot;
+
+	if (signer_client_load(ctx, path, NULL, &slot, &key, err, errlen) < 0)
+		return NULL;
+	return key;
+}
+
+/* A signer for LSCs: the same key file loaded again with its certificate. */
+static struct signer *hook_signer(void *ctx, X509 *cert, EVP_PKEY *key)
+{
+	struct signer_client *c;
+	const char *path;
+	char err[ERRLEN];
+	EVP_PKEY *again = NULL;
+	struct signer *s;
+	int slot;
+
+	if (signer_provider_key_ref(key, &c, &slot, &path) < 0)
+		return NULL;
+	if (signer_client_load(c, path, cert, &slot, &again, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return NULL;
+	}
+	EVP_PKEY_free(again);
+	s = signer_remote_new(c, slot, cert);
+	return s;
+}
+
+void signer_client_install(struct signer_client *c)
+{
+	struct pki_key_hooks h = { .load = hook_load, .signer = hook_signer, .ctx = c };
+
+	pki_key_hooks_set(&h);
+}
