@@ -43,7 +43,12 @@ echo "background" >"$DIR/Desktops/back.txt"
 echo "secret" >"$TEST_TMP/outside.txt"
 ln -s "$TEST_TMP/outside.txt" "$DIR/leak.txt"
 ln -s small.bin "$DIR/alias.bin"
-snapshot() { (cd "$DIR" && find . -printf '%p %s %T@\n' | sort && sha256sum ./*.bin 2>/dev/null); }
+# What the requests could change: every file of the test (not what the daemon
+# publishes there itself: ITL, CTL, CRLs), their sizes, times and contents.
+snapshot() {
+	(cd "$DIR" && find . -mindepth 1 -not -name 'ITLFile.tlv' -not -name 'CTLFile.tlv' -not -name '*.crl' \
+		-not -name '*.crl.pem' -printf '%p %s %T@\n' | sort && sha256sum ./*.bin ./*.sgn 2>/dev/null)
+}
 
 # ---- the daemon ----
 INI=$TEST_TMP/opencapfd.ini
