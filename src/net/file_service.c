@@ -20,6 +20,7 @@
 #include "net/http_files.h"
 #include "net/tftp_server.h"
 #include "net/tls.h"
+#include "pki/pki.h"
 
 struct file_service {
 	struct event_base *base;
@@ -113,13 +114,13 @@ static void free_parts(struct file_service *fs)
 }
 
 /* The HTTPS context from the configured PEM files (legacy TLS profile, as
- * for CAPF: phones' TLS stacks are old). */
+ * for CAPF: phones' TLS stacks are old). The key comes through pki_key_load:
+ * in opencapfd, a handle on the key the signer process holds. */
 static SSL_CTX *https_ctx(const struct file_service_cfg *c, char *err, size_t errlen)
 {
 	FILE *cf = c->https_cert[0] ? fopen(c->https_cert, "r") : NULL;
-	FILE *kf = c->https_key[0] ? fopen(c->https_key, "r") : NULL;
 	X509 *cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
-	EVP_PKEY *key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *key = c->https_key[0] ? pki_key_load(c->https_key, err, errlen) : NULL;
 	SSL_CTX *ctx = NULL;
 
 	if (!cert || !key)
@@ -130,8 +131,6 @@ static SSL_CTX *https_ctx(const struct file_service_cfg *c, char *err, size_t er
 		log_warn("HTTPS files: the certificate's key is not EC; phones want an EC key on 6971");
 	if (cf)
 		fclose(cf);
-	if (kf)
-		fclose(kf);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return ctx;

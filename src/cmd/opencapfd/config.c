@@ -31,6 +31,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	cfg->max_connections = CONN_MAX; /* lowered to what the descriptor limit allows */
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->drain_seconds = 10;
+	snprintf(cfg->user, sizeof cfg->user, "opencapf");
 	snprintf(cfg->capf_listen, sizeof cfg->capf_listen, "0.0.0.0:3804");
 	cfg->capf_tls_profile = TLS_PROFILE_LEGACY;
 	capf_server_cfg_defaults(&cfg->capf);
@@ -82,6 +83,9 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "state") == 0)
 		return copy_str(cfg->state_dir, sizeof cfg->state_dir, v);
+	if (strcmp(key, "store") == 0)
+		return v[0] && strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11)
+			       ? -1 : copy_str(cfg->store_uri, sizeof cfg->store_uri, v);
 	if (strcmp(key, "workers") == 0)
 		return parse_int(v, 0, 256, &cfg->workers);
 	if (strcmp(key, "max_connections") == 0) {
@@ -94,6 +98,10 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 		return copy_str(cfg->pidfile, sizeof cfg->pidfile, v);
 	if (strcmp(key, "drain_seconds") == 0)
 		return parse_int(v, 0, 3600, &cfg->drain_seconds);
+	if (strcmp(key, "user") == 0) {
+		cfg->user_set = 1;
+		return v[0] ? copy_str(cfg->user, sizeof cfg->user, v) : -1;
+	}
 	return -2;
 }
 

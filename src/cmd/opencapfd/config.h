@@ -17,11 +17,14 @@
 
 struct daemon_config {
 	char state_dir[1024];
+	char store_uri[1024];        /* "": the database is SQLite in the state (or $OPENCAPF_STORE...) */
 	int workers;                 /* 0 = one per core */
 	int max_connections;         /* all listeners together; see daemon_config_connection_caps */
 	int max_connections_set;     /* given in the file or on the command line */
 	int log_level;               /* enum log_level */
 	char pidfile[1024];
+	char user[64];               /* started as root: the workers' user (default opencapf) */
+	int user_set;                /* given in the file or on the command line */
 	int drain_seconds;           /* on SIGTERM: how long open sessions may take to end */
 
 	char capf_listen[128];       /* "" = disabled */

@@ -20,8 +20,10 @@
 #include "admin/service_certs.h"
 #include "cmd/opencapfd/config.h"
 #include "cmd/opencapfd/notify.h"
+#include "cmd/opencapfd/privsep.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/store.h"
 #include "store/store_lock.h"
 #include "net/capf_listener.h"
 #include "net/file_service.h"
@@ -38,6 +40,8 @@ static const char usage_text[] =
 	"Settings come from built-in defaults, then --config FILE, then these options.\n\n"
 	"  --config FILE          INI configuration file (see opencapfd(8))\n"
 	"  --state DIR            state directory (default $OPENCAPF_STATE, else /var/lib/opencapf)\n"
+	"  --store URI            the database in PostgreSQL, shared by several nodes (postgresql://...;\n"
+	"                         default $OPENCAPF_STORE, else STATE/store.uri, else SQLite in STATE)\n"
 	"  --capf-listen ADDR:PORT  CAPF listener (default 0.0.0.0:3804; 'off' disables it)\n"
 	"  --tls-profile P        legacy (TLS 1.0+, AES128-SHA/AES256-SHA for old phones; default)\n"
 	"                         or modern (TLS 1.2+)\n"
@@ -66,22 +70,25 @@ static const char usage_text[] =
 	"  --lockout-seconds S    lockout length (default 900)\n"
 	"  --lsc-days N           LSC validity (default: the state's setting, 1825)\n"
 	"  --pidfile FILE         write the process id there\n"
+	"  --user NAME            started as root: the user the network-facing process becomes once\n"
+	"                         its ports are bound (default opencapf); keys stay with the signer\n"
 	"  --drain-seconds S      on SIGTERM, stop taking connections and let open ones end for up to S s (default 10)\n"
 	"  --log-level L          debug, info (default), warning, error\n"
 	"  -h, --help             this help\n"
 	"  --version              print the version\n";
 
 enum {
-	OPT_CONFIG = 0x100, OPT_STATE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
+	OPT_CONFIG = 0x100, OPT_STATE, OPT_STORE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
-	OPT_DRAIN_SECONDS, OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN, OPT_HTTPS_FILES_LISTEN, OPT_HTTPS_FILES_CERT, OPT_HTTPS_FILES_KEY,
+	OPT_DRAIN_SECONDS, OPT_TFTP_LISTEN, OPT_HTTP_FILES_LISTEN, OPT_HTTPS_FILES_LISTEN, OPT_HTTPS_FILES_CERT, OPT_HTTPS_FILES_KEY, OPT_USER,
 };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "state", required_argument, NULL, OPT_STATE },
+	{ "store", required_argument, NULL, OPT_STORE },
 	{ "capf-listen", required_argument, NULL, OPT_CAPF_LISTEN },
 	{ "tls-profile", required_argument, NULL, OPT_TLS_PROFILE },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -110,12 +117,13 @@ static const struct option long_opts[] = {
 	{ "https-files-listen", required_argument, NULL, OPT_HTTPS_FILES_LISTEN },
 	{ "https-files-cert", required_argument, NULL, OPT_HTTPS_FILES_CERT },
 	{ "https-files-key", required_argument, NULL, OPT_HTTPS_FILES_KEY },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Command-line option -> (section, key) of the configuration. */
 static const struct { int opt; const char *section, *key; } opt_keys[] = {
-	{ OPT_STATE, "daemon", "state" }, { OPT_WORKERS, "daemon", "workers" },
+	{ OPT_STATE, "daemon", "state" }, { OPT_STORE, "daemon", "store" }, { OPT_WORKERS, "daemon", "workers" },
 	{ OPT_MAX_CONN, "daemon", "max_connections" }, { OPT_PIDFILE, "daemon", "pidfile" },
 	{ OPT_DRAIN_SECONDS, "daemon", "drain_seconds" },
 	{ OPT_LOG_LEVEL, "daemon", "log_level" }, { OPT_CAPF_LISTEN, "capf", "listen" },
@@ -129,7 +137,7 @@ static const struct { int opt; const char *section, *key; } opt_keys[] = {
 	{ OPT_MAX_PER_ADDRESS, "capf", "max_per_address" }, { OPT_HANDSHAKE_TIMEOUT, "capf", "handshake_timeout" },
 	{ OPT_TFTP_LISTEN, "files", "tftp_listen" }, { OPT_HTTP_FILES_LISTEN, "files", "http_listen" },
 	{ OPT_HTTPS_FILES_LISTEN, "files", "https_listen" }, { OPT_HTTPS_FILES_CERT, "files", "https_cert" },
-	{ OPT_HTTPS_FILES_KEY, "files", "https_key" },
+	{ OPT_HTTPS_FILES_KEY, "files", "https_key" }, { OPT_USER, "daemon", "user" },
 	{ 0, NULL, NULL },
 };
 
@@ -209,6 +217,7 @@ struct daemon {
 	struct signer *signer;
 	struct api_server *api;
 	struct file_service *files;
+	struct privsep ps;
 };
 
 static int start_capf(struct daemon *d)
@@ -395,6 +404,7 @@ static void daemon_cleanup(struct daemon *d)
 	signer_free(d->signer);
 	if (d->cfg.pidfile[0])
 		unlink(d->cfg.pidfile);
+	privsep_stop(&d->ps);
 }
 
 /* SIGINT or SIGTERM ends the wait. SIGHUP does not reload (the
@@ -490,8 +500,10 @@ static int wait_for_signal(struct daemon *d)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		reload(d);
+	sigaddset(&set, SIGCHLD); /* the signer process ended: stop */
+	while (sigwait(&set, &sig) == 0 && (sig == SIGHUP || (sig == SIGCHLD && !privsep_signer_ended(&d->ps))))
+		if (sig == SIGHUP)
+			reload(d);
 	return sig;
 }
 
@@ -556,7 +568,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	char err[ERRLEN];
 	sigset_t set;
-	int workers, lock_fd, rc = 1;
+	int workers, lock_fd, sig, rc = 1;
 
 	log_init("opencapfd", 1);
 	tune_malloc();
@@ -567,6 +579,10 @@ int main(int argc, char **argv)
 	d.argc = argc;
 	d.argv = argv;
 	log_set_level((enum log_level)d.cfg.log_level);
+	if (d.cfg.store_uri[0] && store_set_uri(d.cfg.store_uri) < 0) {
+		log_err("store %s: not a postgresql:// URI", d.cfg.store_uri);
+		return 2;
+	}
 	if (store_lock_state(d.cfg.state_dir, &lock_fd, err, sizeof err) < 0) {
 		log_err("%s", err);
 		return 1;
@@ -578,6 +594,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it; main waits with sigwait */
 	connection_caps(&d.cfg);
 
@@ -586,21 +603,32 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	if (privsep_start(&d.ps, &d.cfg, d.cfg.lsc_days_set ? d.cfg.capf.lsc_days : capf_ca_lsc_days(d.pool.workers[0].st),
+			  workers + 8, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (publish_itl(&d) < 0 || start_capf(&d) < 0 || start_tvs(&d) < 0 || start_register(&d) < 0 || start_api(&d) < 0 || write_pidfile(d.cfg.pidfile) < 0)
 		goto out;
 	if (start_files(&d) < 0)
 		goto out;
+	if (privsep_drop(&d.ps, &d.cfg, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
 	log_info("ready: state %s, %d worker%s", d.cfg.state_dir, workers, workers == 1 ? "" : "s");
 	notify_send("READY=1\nSTATUS=serving");
-	log_info("stopping on signal %d", wait_for_signal(&d));
+	sig = wait_for_signal(&d);
+	log_info("stopping on signal %d", sig);
 	notify_send("STOPPING=1");
-	drain(&d);
+	if (sig != SIGCHLD)
+		drain(&d); /* without the signer no session can finish */
 	worker_pool_stop(&d.pool);
-	rc = 0;
+	rc = sig == SIGCHLD ? 1 : 0;
 out:
 	daemon_cleanup(&d);
 	return rc;

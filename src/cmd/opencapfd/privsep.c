@@ -1,0 +1,153 @@
+/*
+ * privsep.c: the signer process's start and end, and the workers' user
+ * (privsep.h).
+ */
+#include "cmd/opencapfd/privsep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "signer/signer_client.h"
+#include "signer/signer_proc.h"
+#include "signer/signer_provider.h"
+
+/* LSCs and other signatures a second, each with a burst of twice as many:
+ * far above what phones ask for, a brake on a process that went rogue. */
+#define SIGNER_LSC_RATE 1000
+#define SIGNER_OPS_RATE 50000
+
+/* Started as root: whom the workers become. */
+static int resolve_user(struct privsep *ps, const struct daemon_config *cfg, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	errno = 0;
+	if (!(pw = getpwnam(cfg->user))) {
+		if (cfg->user_set || errno) {
+			seterr(err, errlen, "no user '%s' to run the workers as (--user)", cfg->user);
+			return -1;
+		}
+		log_warn("privileges: no user '%s': the workers stay root (create the user, or pass --user)",
+			 cfg->user);
+		return 0;
+	}
+	if (pw->pw_uid == 0) {
+		log_warn("privileges: --user %s is root: the workers keep every privilege", cfg->user);
+		return 0;
+	}
+	ps->drop = 1;
+	ps->uid = pw->pw_uid;
+	ps->gid = pw->pw_gid;
+	return 0;
+}
+
+/* Started as root: the signer becomes keys/'s owner, unless that is the
+ * workers' user (then it stays root, and the workers could read the files). */
+static void signer_identity(struct privsep *ps, struct signer_proc_cfg *sc)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(sc->keys_dir, &st) != 0)
+		return;
+	if (ps->drop && st.st_uid == ps->uid) {
+		log_warn("privileges: %s belongs to the workers' user: they could read the keys; "
+			 "'chown -R root: %s' keeps them out", sc->keys_dir, sc->keys_dir);
+		return;
+	}
+	if (st.st_uid != 0) {
+		sc->switch_user = 1;
+		sc->uid = st.st_uid;
+		sc->gid = st.st_gid;
+	}
+}
+
+int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_days, int channels, char *err,
+		  size_t errlen)
+{
+	struct signer_proc_cfg sc = { .channels = channels > SIGNER_CHANNELS_MAX ? SIGNER_CHANNELS_MAX : channels,
+				      .limits = { SIGNER_LSC_RATE, SIGNER_OPS_RATE, lsc_days } };
+	int fds[SIGNER_CHANNELS_MAX];
+
+	if (resolve_user(ps, cfg, err, errlen) < 0)
+		return -1;
+	snprintf(sc.keys_dir, sizeof sc.keys_dir, "%s/keys", cfg->state_dir);
+	if (cfg->files.https_key[0])
+		sc.extra[sc.nextra++] = cfg->files.https_key;
+	signer_identity(ps, &sc);
+	if (signer_provider_load(err, errlen) < 0)
+		return -1;
+	if ((ps->signer_pid = signer_spawn(&sc, fds, err, errlen)) < 0)
+		return -1;
+	if (!(ps->client = signer_client_new(fds, sc.channels, ps->signer_pid))) {
+		seterr(err, errlen, "out of memory");
+		for (int i = 0; i < sc.channels; i++)
+			close(fds[i]);
+		return -1;
+	}
+	signer_client_install(ps->client);
+	log_info("privileges: signer process %ld holds the keys of %s (%d channels)", (long)ps->signer_pid,
+		 sc.keys_dir, sc.channels);
+	return 0;
+}
+
+int privsep_drop(struct privsep *ps, const struct daemon_config *cfg, char *err, size_t errlen)
+{
+	if (ps->drop && (setgroups(1, &ps->gid) < 0 || setgid(ps->gid) < 0 || setuid(ps->uid) < 0)) {
+		seterr(err, errlen, "cannot become user %s (uid %ld): %s", cfg->user, (long)ps->uid, strerror(errno));
+		return -1;
+	}
+	if (ps->drop && (setuid(0) == 0 || geteuid() == 0)) {
+		seterr(err, errlen, "still root after becoming user %s", cfg->user);
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		seterr(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	if (ps->drop && access(cfg->state_dir, W_OK | X_OK) != 0) {
+		seterr(err, errlen, "user %s cannot write the state folder %s: %s (chown it, keeping keys/ for root)",
+		       cfg->user, cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	log_info("privileges: workers run as %s (uid %ld), no new privileges", ps->drop ? cfg->user : "the starting user",
+		 (long)getuid());
+	return 0;
+}
+
+int privsep_signer_ended(struct privsep *ps)
+{
+	int status = 0;
+
+	if (ps->signer_pid <= 0 || waitpid(ps->signer_pid, &status, WNOHANG) != ps->signer_pid)
+		return 0;
+	if (WIFSIGNALED(status))
+		log_err("the signer process %ld was killed by signal %d: stopping", (long)ps->signer_pid,
+			WTERMSIG(status));
+	else
+		log_err("the signer process %ld exited with status %d: stopping", (long)ps->signer_pid,
+			WEXITSTATUS(status));
+	ps->signer_pid = 0;
+	return 1;
+}
+
+void privsep_stop(struct privsep *ps)
+{
+	pki_key_hooks_set(NULL);
+	signer_client_free(ps->client);
+	ps->client = NULL;
+	if (ps->signer_pid > 0)
+		waitpid(ps->signer_pid, NULL, 0);
+	ps->signer_pid = 0;
+}
