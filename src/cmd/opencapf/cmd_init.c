@@ -26,10 +26,11 @@
 
 #include "admin/capf_lifecycle.h"
 #include "pki/pki.h"
+#include "store/store.h"
 
 static const char init_usage[] =
 	"usage: opencapf init [--state DIR] [--subject FIELDS] [--key SPEC] [--days N]\n"
-	"                     [--lsc-days N] [--force]\n\n"
+	"                     [--lsc-days N] [--force] [--store URI]\n\n"
 	"Create the state directory (SQLite database, keys/) and a self-signed CAPF\n"
 	"CA certificate: CN=CAPF-xxxxxxxx plus the organisation fields, CA:TRUE\n"
 	"pathlen:0, keyUsage digitalSignature+keyCertSign, SHA-256. The certificate\n"
@@ -40,6 +41,8 @@ static const char init_usage[] =
 	"  --days N          CAPF certificate validity in days (default 1825, 5 years)\n"
 	"  --lsc-days N      validity of the LSCs it will issue (default 1825)\n"
 	"  --force           if DIR already holds a state, move it aside to DIR.old-TIMESTAMP\n"
+	"  --store URI       keep the database in PostgreSQL (postgresql://...), empty, for a\n"
+	"                    cluster: DIR holds keys/ and store.uri (copy DIR to the other nodes)\n"
 	"                    (nothing is deleted) and create a new one\n";
 
 struct init_opts {
@@ -70,6 +73,7 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 		{ "days", required_argument, NULL, 'd' },
 		{ "lsc-days", required_argument, NULL, 'l' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "store", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[ERRLEN];
@@ -102,6 +106,12 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 			}
 			break;
 		case 'f': o->force = 1; break;
+		case 'U':
+			if (store_set_uri(optarg) < 0) {
+				cli_error("init: --store %s: expected a postgresql:// URI", optarg);
+				return -1;
+			}
+			break;
 		default: return -1;
 		}
 	}

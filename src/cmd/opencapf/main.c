@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "store/store.h"
 
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create the state directory and the CAPF CA" },
@@ -42,13 +43,15 @@ const struct cli_command *const cli_command_table = commands;
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: opencapf [--state DIR] COMMAND [ARGS...]\n\n"
+	fprintf(out, "usage: opencapf [--state DIR] [--store URI] COMMAND [ARGS...]\n\n"
 		"The open certificate authority for Cisco IP phones: administration.\n\n"
 		"Commands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out, "\nOptions:\n"
 		"  --state DIR   state directory (default $OPENCAPF_STATE, else %s)\n"
+		"  --store URI   the database in PostgreSQL (postgresql://...; default $OPENCAPF_STORE,\n"
+		"                else DIR/store.uri, else SQLite in DIR)\n"
 		"  -h, --help    this help; 'opencapf COMMAND --help' for a command\n"
 		"  --version     print the version\n", DEFAULT_STATE_DIR);
 }
@@ -69,6 +72,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "store", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +89,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': cli.state_dir = optarg; break;
+		case 'U':
+			if (store_set_uri(optarg) < 0) {
+				cli_error("--store %s: expected a postgresql:// URI", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("opencapf %s\n", OPENCAPF_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
