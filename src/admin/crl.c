@@ -208,7 +208,8 @@ static int crl_describe(struct publish_walk *w, const struct capf_row *row, X509
 	path_join(c->der_path, sizeof c->der_path, w->dir, file);
 	snprintf(file, sizeof file, "%s.crl.pem", c->name);
 	path_join(c->pem_path, sizeof c->pem_path, w->dir, file);
-	return issued ? 0 : 1;
+	/* the current one always: a CRL must exist before its first LSC reaches a server */
+	return issued || strcmp(row->state, "current") == 0 ? 0 : 1;
 }
 
 static int publish_row(const struct capf_row *row, void *arg)
@@ -257,6 +258,37 @@ int admin_crl_publish(struct store *st, int force, int (*fn)(const struct admin_
 		return -1;
 	}
 	return w.written;
+}
+
+int admin_crl_of_cert(struct store *st, const char *sha256, X509_CRL **crl, char *err, size_t errlen)
+{
+	struct capf_row row;
+	char dir[4096], file[96], path[4300], name[72];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	X509 *cert;
+	int rc;
+
+	*crl = NULL;
+	if ((rc = store_capf_find(st, sha256, &row)) != 0)
+		return rc < 0 ? -1 : 1;
+	cert = strcmp(row.state, "retired") ? pki_cert_from_der(row.der, row.derlen, err, errlen) : NULL;
+	capf_row_free(&row);
+	if (!cert || !pki_cert_can_sign_crl(cert)) {
+		X509_free(cert);
+		return 1;
+	}
+	crl_name(cert, sha256, name, sizeof name);
+	X509_free(cert);
+	if (admin_crl_publish(st, 0, NULL, NULL, err, errlen) < 0)
+		return -1;
+	snprintf(file, sizeof file, "%s.crl", name);
+	if (itl_tftp_dir(st, dir, sizeof dir) < 0 || path_join(path, sizeof path, dir, file) < 0 ||
+	    read_file(path, 64 * 1024 * 1024, &der, &len, NULL, 0) != 0)
+		return 1;
+	*crl = pki_crl_from_der(der, len, err, errlen);
+	free(der);
+	return *crl ? 0 : -1;
 }
 
 int admin_crl_read(struct store *st, const char *file, uint8_t **data, size_t *len, int *pem)

@@ -1,6 +1,7 @@
 /*
- * crl.h: the CRLs of a state: one per CAPF certificate (current and
- * previous) that has issued LSCs and may sign CRLs (keyUsage cRLSign),
+ * crl.h: the CRLs of a state: one per CAPF certificate that may sign CRLs
+ * (keyUsage cRLSign): the current one, and the previous one when it has
+ * issued LSCs,
  * signed with that CAPF key, listing every revocation recorded under it
  * (store_revoke.h).
  *
@@ -22,6 +23,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 #include "store/store.h"
 
@@ -55,5 +58,11 @@ int admin_crl_publish(struct store *st, int force, int (*fn)(const struct admin_
  * "CAPF-xxxxxxxx.pem"): 0 and *data (malloc'd), 1 when there is none, -1
  * for a name that is not one. *pem says which form it is. */
 int admin_crl_read(struct store *st, const char *file, uint8_t **data, size_t *len, int *pem);
+
+/* The published CRL of the CAPF certificate with this SHA-256 (current or
+ * previous, with cRLSign), after publishing what is due: 0 and *crl (the
+ * caller frees it), 1 when opencapf publishes no CRL for it (another CA, a
+ * retired CAPF certificate, one without cRLSign), -1 with err. */
+int admin_crl_of_cert(struct store *st, const char *sha256, X509_CRL **crl, char *err, size_t errlen);
 
 #endif

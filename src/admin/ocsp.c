@@ -98,14 +98,28 @@ struct lookup_ctx {
 	struct store *st;
 };
 
+/* Do issuers i and j share name and key (an imported certificate for the
+ * same key and subject)? Then a CertID cannot tell them apart. */
+static int same_issuer(const struct admin_ocsp *o, size_t i, size_t j)
+{
+	return i == j || (X509_NAME_cmp(X509_get_subject_name(o->is[i].cert), X509_get_subject_name(o->is[j].cert)) == 0 &&
+			  EVP_PKEY_eq(X509_get0_pubkey(o->is[i].cert), X509_get0_pubkey(o->is[j].cert)) == 1);
+}
+
 static int lookup(void *arg, size_t issuer, const char *serial, struct pki_ocsp_answer *a)
 {
 	struct lookup_ctx *c = arg;
-	const char *sha = c->o->sha256[issuer];
+	const char *sha = NULL;
 	struct cert_row row;
 	struct revocation rv;
-	int rc = store_issued_by_serial(c->st, sha, serial, &row);
+	int rc = 1;
 
+	for (size_t j = 0; j < c->o->n && rc > 0; j++) {
+		if (!same_issuer(c->o, issuer, j))
+			continue;
+		sha = c->o->sha256[j];
+		rc = store_issued_by_serial(c->st, sha, serial, &row);
+	}
 	if (rc < 0)
 		return -1;
 	if (rc > 0) {

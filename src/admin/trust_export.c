@@ -16,8 +16,10 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "admin/crl.h"
 #include "admin/trust_usage.h"
 #include "pki/pki.h"
+#include "pki/pki_crl.h"
 
 #define EXPORT_MARKER ".opencapf-export"
 #define MAX_SAME_HASH 100
@@ -62,6 +64,10 @@ struct dir_ctx {
 	unsigned long *hashes;   /* subject hash of each file written so far */
 	int count;
 	int failed;
+	struct store *st;
+	struct buf crls;         /* the CRLs written, one PEM bundle */
+	unsigned long *crl_hashes;
+	int ncrl;
 	char *err;
 	size_t errlen;
 };
@@ -104,6 +110,62 @@ static int write_one(const struct cert_row *r, void *arg)
 		rc = link_hash(c, x, file, c->err, c->errlen);
 	OPENSSL_free(pem);
 	X509_free(x);
+	if (rc < 0)
+		c->failed = 1;
+	return rc;
+}
+
+/* SHA.crl.pem and its HASH.rN link in the folder being built. */
+static int write_crl_file(struct dir_ctx *c, const char *sha256, unsigned long h, const char *pem, size_t len)
+{
+	char file[48], path[4200], link[4200], name[32];
+	unsigned long *grown = realloc(c->crl_hashes, (size_t)(c->ncrl + 1) * sizeof h);
+	int n = 0;
+
+	if (!grown) {
+		seterr(c->err, c->errlen, "out of memory");
+		return -1;
+	}
+	c->crl_hashes = grown;
+	for (int i = 0; i < c->ncrl; i++)
+		n += c->crl_hashes[i] == h;
+	snprintf(file, sizeof file, "%.16s.crl.pem", sha256);
+	snprintf(name, sizeof name, "%08lx.r%d", h, n);
+	if (path_join(path, sizeof path, c->dir, file) < 0 || path_join(link, sizeof link, c->dir, name) < 0) {
+		seterr(c->err, c->errlen, "%s: path too long", c->dir);
+		return -1;
+	}
+	if (write_file_atomic(path, pem, len, 0644, c->err, c->errlen) < 0)
+		return -1;
+	if (symlink(file, link) < 0) {
+		seterr(c->err, c->errlen, "cannot link %s: %s", name, strerror(errno));
+		return -1;
+	}
+	c->crl_hashes[c->ncrl++] = h;
+	buf_put(&c->crls, pem, len);
+	return 0;
+}
+
+/* The CRL opencapf publishes for a certificate of the store (one of its
+ * CAPF certificates), if it has one. */
+static int write_crl_one(const struct cert_row *r, void *arg)
+{
+	struct dir_ctx *c = arg;
+	X509_CRL *crl = NULL;
+	char *pem = NULL;
+	size_t len;
+	int rc = admin_crl_of_cert(c->st, r->sha256, &crl, c->err, c->errlen);
+
+	if (rc > 0)
+		return 0;
+	if (rc == 0 && pki_crl_to_pem(crl, &pem, &len) < 0) {
+		seterr(c->err, c->errlen, "cannot encode the CRL of %s", r->sha256);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = write_crl_file(c, r->sha256, X509_NAME_hash_ex(X509_CRL_get_issuer(crl), NULL, NULL, NULL), pem, len);
+	OPENSSL_free(pem);
+	X509_CRL_free(crl);
 	if (rc < 0)
 		c->failed = 1;
 	return rc;
@@ -154,9 +216,10 @@ static int tmp_sibling(const char *dir, char *out, size_t outcap)
 	return n < 0 || (size_t)n >= outcap ? -1 : 0;
 }
 
-/* ca.pem (the bundle) and the marker, next to the per-certificate files. */
-static int write_bundle_and_marker(struct store *st, const char *store_name, const char *tmp, char *err,
-				   size_t errlen)
+/* ca.pem (the bundle), crl.pem (the CRLs), ca-crl.pem (both: a ca_file that
+ * carries revocation) and the marker, next to the per-certificate files. */
+static int write_bundle_and_marker(struct store *st, const char *store_name, const char *tmp,
+				   const struct buf *crls, char *err, size_t errlen)
 {
 	char path[4300];
 	struct buf bundle;
@@ -169,6 +232,16 @@ static int write_bundle_and_marker(struct store *st, const char *store_name, con
 	}
 	snprintf(path, sizeof path, "%s/ca.pem", tmp);
 	rc = write_file_atomic(path, bundle.data ? (const char *)bundle.data : "", bundle.len, 0644, err, errlen);
+	snprintf(path, sizeof path, "%s/crl.pem", tmp);
+	if (rc == 0)
+		rc = write_file_atomic(path, crls->data ? (const char *)crls->data : "", crls->len, 0644, err, errlen);
+	if (crls->len)
+		buf_put(&bundle, crls->data, crls->len);
+	snprintf(path, sizeof path, "%s/ca-crl.pem", tmp);
+	if (rc == 0 && bundle.failed)
+		rc = -1;
+	if (rc == 0)
+		rc = write_file_atomic(path, bundle.data ? (const char *)bundle.data : "", bundle.len, 0644, err, errlen);
 	buf_free(&bundle);
 	snprintf(path, sizeof path, "%s/%s", tmp, EXPORT_MARKER);
 	if (rc < 0 || write_file_atomic(path, store_name, strlen(store_name), 0644, err, errlen) < 0)
@@ -177,8 +250,8 @@ static int write_bundle_and_marker(struct store *st, const char *store_name, con
 }
 
 /* Build the folder in a hidden sibling of DIR, then swap it into place. */
-static int export_dir(struct store *st, const char *store_name, const char *dir, int *count, char *err,
-		      size_t errlen)
+static int export_dir(struct store *st, const char *store_name, const char *dir, int *count, int *crls,
+		      char *err, size_t errlen)
 {
 	struct dir_ctx *c = calloc(1, sizeof *c);
 	int rc = -1;
@@ -189,22 +262,28 @@ static int export_dir(struct store *st, const char *store_name, const char *dir,
 	}
 	c->err = err;
 	c->errlen = errlen;
+	c->st = st;
+	buf_init(&c->crls);
 	if (!replaceable(dir)) {
 		seterr(err, errlen, "%s exists and is not an earlier export (no %s in it): refusing to replace it",
 		       dir, EXPORT_MARKER);
 	} else if (tmp_sibling(dir, c->dir, sizeof c->dir) < 0 || mkdir(c->dir, 0755) < 0) {
 		seterr(err, errlen, "cannot create a folder next to %s: %s", dir, strerror(errno));
 		c->dir[0] = '\0';
-	} else if (store_trust_each(st, store_name, write_one, c) != 0 || c->failed) {
+	} else if (store_trust_each(st, store_name, write_one, c) != 0 || c->failed ||
+		   store_trust_each(st, store_name, write_crl_one, c) != 0 || c->failed) {
 		if (!c->failed)
 			seterr(err, errlen, "%s", store_errmsg(st));
-	} else if (write_bundle_and_marker(st, store_name, c->dir, err, errlen) == 0 &&
+	} else if (write_bundle_and_marker(st, store_name, c->dir, &c->crls, err, errlen) == 0 &&
 		   swap_into_place(c->dir, dir, err, errlen) == 0) {
 		*count = c->count;
+		*crls = c->ncrl;
 		rc = 0;
 	}
 	if (rc < 0 && c->dir[0])
 		remove_tree(c->dir);
+	buf_free(&c->crls);
+	free(c->crl_hashes);
 	free(c->hashes);
 	free(c);
 	return rc;
@@ -223,12 +302,15 @@ struct fmt_cert {
 	char note[128];
 	char name[72];          /* asa: trustpoint and file name */
 	int64_t not_after;
+	int has_crl;            /* opencapf publishes a CRL for it (its own CAPF certificate) */
 };
 
 struct fmt_ctx {
 	struct fmt_cert *certs;
 	int n;
 	int failed;
+	struct store *st;
+	int crl_days;
 	char *err;
 	size_t errlen;
 };
@@ -263,6 +345,44 @@ static int collect(const struct cert_row *r, void *arg)
 	snprintf(fc->sha256, sizeof fc->sha256, "%s", r->sha256);
 	snprintf(fc->note, sizeof fc->note, "%s", r->note);
 	return 0;
+}
+
+/* Which certificates have a CRL (after export_dir published what was due). */
+static int mark_crls(struct fmt_ctx *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		X509_CRL *crl = NULL;
+		int rc = admin_crl_of_cert(c->st, c->certs[i].sha256, &crl, c->err, c->errlen);
+
+		if (rc < 0)
+			return -1;
+		c->certs[i].has_crl = rc == 0;
+		X509_CRL_free(crl);
+	}
+	c->crl_days = admin_crl_days(c->st);
+	return 0;
+}
+
+/* Comment lines about revocation; 1 when every certificate has a CRL (a
+ * server that requires one for each CA may check them), else 0. */
+static int crl_comments(struct buf *out, const struct fmt_ctx *c, const char *lead, const char *file)
+{
+	int with = 0, all;
+
+	for (int i = 0; i < c->n; i++)
+		with += c->certs[i].has_crl;
+	all = with == c->n && with > 0;
+	if (with)
+		buf_printf(out, "%s Revocation: %s holds the CRL opencapf signs for each of its CAPF certificates.\n"
+			   "%s Export again after each revocation and at least every %d days (a CRL past its\n"
+			   "%s nextUpdate, %d days after it was signed, makes the server refuse every LSC).\n",
+			   lead, file, lead, c->crl_days / 2 > 0 ? c->crl_days / 2 : 1, lead, c->crl_days);
+	for (int i = 0; i < c->n; i++)
+		if (!c->certs[i].has_crl)
+			buf_printf(out, "%s No CRL for %s: not a CAPF certificate of this state, or one without\n"
+				   "%s keyUsage cRLSign (roll over to one that has it; opencapfd's /ocsp answers meanwhile).\n",
+				   lead, c->certs[i].subject, lead);
+	return all;
 }
 
 /* A trustpoint / file name from the CN: letters, digits, . _ -; unique. */
@@ -339,15 +459,21 @@ static void list_certs(struct buf *out, const struct fmt_ctx *c, const char *lea
 
 static void snippet_freeradius(struct buf *out, const struct fmt_ctx *c, const char *store_name, const char *dir)
 {
+	int all;
+
 	buf_printf(out, "# FreeRADIUS 3, EAP-TLS: in mods-available/eap, inside \"tls-config tls-common { ... }\".\n");
 	list_certs(out, c, "#", store_name);
-	buf_printf(out, "# ca_file and ca_path hold the same certificates; either one is enough.\n"
+	all = crl_comments(out, c, "#", "ca-crl.pem");
+	if (!all)
+		buf_printf(out, "# check_crl needs a CRL for every CA of the store, so it stays off.\n");
+	buf_printf(out, "# ca_file and ca_path hold the same certificates (and CRLs); either one is enough.\n"
 	       "# check_cert_cn makes the EAP identity the certificate's CN (SEPxxxxxxxxxxxx for an LSC).\n"
 	       "# Restart FreeRADIUS after each export.\n"
-	       "ca_file = \"%s/ca.pem\"\n"
+	       "ca_file = \"%s/ca-crl.pem\"\n"
 	       "ca_path = \"%s\"\n"
+	       "%scheck_crl = yes\n"
 	       "check_cert_cn = %%{User-Name}\n",
-	       dir, dir);
+	       dir, dir, all ? "" : "# ");
 }
 
 static void snippet_ocserv(struct buf *out, const struct fmt_ctx *c, const char *store_name, const char *dir)
@@ -355,26 +481,34 @@ static void snippet_ocserv(struct buf *out, const struct fmt_ctx *c, const char 
 	buf_printf(out, "# ocserv.conf: phones authenticate by certificate; the user name is its CN\n"
 	       "# (SEPxxxxxxxxxxxx for an LSC).\n");
 	list_certs(out, c, "#", store_name);
+	crl_comments(out, c, "#", "crl.pem");
 	buf_printf(out, "# Restart ocserv after each export.\n"
 	       "auth = \"certificate\"\n"
 	       "ca-cert = %s/ca.pem\n"
+	       "crl = %s/crl.pem\n"
 	       "cert-user-oid = 2.5.4.3\n",
-	       dir);
+	       dir, dir);
 }
 
 static void snippet_kamailio(struct buf *out, const struct fmt_ctx *c, const char *store_name, const char *dir)
 {
+	int all;
+
 	buf_printf(out, "# Kamailio tls.cfg (modparam(\"tls\", \"config\", ...)): the profile phones connect to;\n"
 	       "# add the server's own certificate and private_key lines. In the route,\n"
 	       "# is_peer_verified() is true for a phone certificate these CAs issued and\n"
 	       "# $tls_peer_subject_cn is the device (SEPxxxxxxxxxxxx for an LSC).\n");
 	list_certs(out, c, "#", store_name);
+	all = crl_comments(out, c, "#", "crl.pem");
+	if (!all)
+		buf_printf(out, "# Kamailio's crl needs a CRL for every CA of the store, so it stays off.\n");
 	buf_printf(out, "# After each export: kamcmd tls.reload (or restart Kamailio).\n"
 	       "[server:default]\n"
 	       "verify_certificate = yes\n"
 	       "require_certificate = yes\n"
-	       "ca_list = %s/ca.pem\n",
-	       dir);
+	       "ca_list = %s/ca.pem\n"
+	       "%scrl = %s/crl.pem\n",
+	       dir, all ? "" : "# ", dir);
 }
 
 static void snippet_asa(struct buf *out, const struct fmt_ctx *c, const char *store_name, const char *dir)
@@ -394,13 +528,17 @@ static void snippet_asa(struct buf *out, const struct fmt_ctx *c, const char *st
 	       "! Import, once per file of %s/asa, with \"Trust for client authentication\".\n"
 	       "! %s/ca.pem holds the same certificates as one plain PEM bundle.\n",
 	       dir, dir);
+	crl_comments(out, c, "!", "crl.pem (PEM bundle)");
+	buf_printf(out, "! To check revocation on the ASA, use \"revocation-check ocsp\" in each trustpoint with\n"
+	       "! \"ocsp url http://<opencapfd>:8080/ocsp\"; ISE: the CRL's URL is http://<opencapfd>:8080/crl/NAME.crl\n"
+	       "! (Certificate Revocation List in the trusted certificate's settings), or OCSP at /ocsp.\n");
 }
 
 /* The server formats: the directory, asa's files, the settings text. */
 static int export_server(struct store *st, const char *store_name, int f, const char *dir,
 			 struct admin_trust_export *out, char *err, size_t errlen)
 {
-	struct fmt_ctx c = { .err = err, .errlen = errlen };
+	struct fmt_ctx c = { .err = err, .errlen = errlen, .st = st };
 	char abs[PATH_MAX];
 	int rc = -1;
 
@@ -413,7 +551,7 @@ static int export_server(struct store *st, const char *store_name, int f, const 
 			seterr(err, errlen, "%s", store_errmsg(st));
 		goto out;
 	}
-	if (export_dir(st, store_name, dir, &out->count, err, errlen) < 0)
+	if (export_dir(st, store_name, dir, &out->count, &out->crls, err, errlen) < 0)
 		goto out;
 	if (!realpath(dir, abs)) {
 		seterr(err, errlen, "%s: %s", dir, strerror(errno));
@@ -424,6 +562,8 @@ static int export_server(struct store *st, const char *store_name, int f, const 
 		goto out;
 	}
 	name_certs(&c);
+	if (mark_crls(&c) < 0)
+		goto out;
 	if (f == FMT_ASA && write_asa_files(&c, abs, err, errlen) < 0)
 		goto out;
 	switch (f) {
@@ -475,6 +615,6 @@ int admin_trust_export(struct store *st, const char *store_name, const char *for
 	if (!strcmp(format, "pem"))
 		return export_pem(st, store_name, path, out, err, errlen);
 	if (!strcmp(format, "dir"))
-		return export_dir(st, store_name, path, &out->count, err, errlen);
+		return export_dir(st, store_name, path, &out->count, &out->crls, err, errlen);
 	return export_server(st, store_name, fmt_of(format), path, out, err, errlen);
 }

@@ -5,7 +5,10 @@
  *   pem         one plain PEM bundle (any ca_file setting, an ASA or ISE upload)
  *   dir         a hashed directory in c_rehash layout (`openssl verify -CApath`,
  *               FreeRADIUS ca_path): one PEM per certificate named by
- *               fingerprint, HASH.N links to them, ca.pem the whole bundle
+ *               fingerprint, HASH.N links to them, ca.pem the whole bundle;
+ *               with the CRL opencapf publishes for each of its CAPF
+ *               certificates in the store (admin/crl.h): SHA.crl.pem and a
+ *               HASH.rN link each, crl.pem all of them, ca-crl.pem both
  *   freeradius, ocserv, kamailio, asa
  *               the directory plus the server's settings that use it
  *               (docs/servers.md); asa also DIR/asa/NAME.pem per certificate
@@ -26,6 +29,7 @@
 struct admin_trust_export {
 	int count;          /* certificates written */
 	int skipped;        /* certificates that could not be encoded (left out) */
+	int crls;           /* CRLs written (dir and server formats: one per CAPF certificate that has one) */
 	struct buf text;    /* pem without a path: the bundle; server formats: their settings */
 };
 

@@ -12,7 +12,11 @@
 #    previous CAPF certificate keep working next to the new ones, until
 #    `capf retire` (refused while phones hold them, then forced): from the
 #    next export on they fail;
-#  - adding the manufacturing CA to the store is what lets MICs in.
+#  - adding the manufacturing CA to the store is what lets MICs in;
+#  - revocation: with the exported CRLs (check_crl), an LSC revoked by
+#    `opencapf phone revoke` and one superseded by an upgrade are refused
+#    ("certificate revoked") while other phones' LSCs are accepted; every
+#    exported CRL passes `openssl crl -verify`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers_lib.sh"
 need "freeradius:freeradius|radiusd" "eapoltest:eapol_test" "python3:python3"
@@ -201,7 +205,8 @@ X1="$TEST_TMP/export1"
 check "trust export 802.1x --format freeradius" export_store "$S" 802.1x freeradius "$X1"
 equal "the bundle holds exactly the CAPF certificate" "$(fingerprints "$X1/ca.pem")" "$(capf_fp "$S.capf.pem")"
 cp "$X1.snippet" "$TEST_TMP/last.out"
-expect_output "^ca_file = \"?$X1/ca.pem\"?$" "the snippet names the bundle as ca_file"
+expect_output "^ca_file = \"?$X1/ca-crl.pem\"?$" "the snippet names the bundle with the CRL as ca_file"
+expect_output "^check_crl = yes$" "the snippet turns CRL checking on"
 expect_output "^ca_path = \"?$X1\"?$" "the snippet names the hashed folder as ca_path"
 expect_output "^check_cert_cn = %\{User-Name\}$" "the snippet ties the EAP identity to the certificate"
 h=$(openssl x509 -in "$S.capf.pem" -noout -subject_hash)
@@ -240,6 +245,19 @@ if fr_start capath "ca_path = \"$X1\""; then
 	fr_stop
 fi
 
+# --- revocation: a revoked LSC and a superseded one are refused after the re-export
+revocation_setup "$S" "$PH" SEP00000000A
+XR="$TEST_TMP/export-revoked"
+check "export after the revocations" export_store "$S" 802.1x freeradius "$XR"
+crls_verify "$XR" "$S.capf.pem"
+if fr_start revoked "$(snippet_lines "$XR.snippet")"; then
+	refused "a revoked LSC is refused (phone revoke)" "certificate revoked" "$REV_ID"
+	refused "a superseded LSC is refused (after the upgrade)" "certificate revoked" "$SUP_ID"
+	accepted "another phone's LSC is still accepted" "$OLD1"
+	accepted "the upgraded phone's new LSC is accepted" "$UPG_ID"
+	fr_stop
+fi
+
 # --- §6: CAPF regeneration, rollover, retirement
 fp_old=$(capf_fp "$S.capf.pem")
 check "capf regenerate" "$OPENCAPF" --state "$S" capf regenerate
@@ -251,6 +269,8 @@ X2="$TEST_TMP/export2"
 check "export after regenerate" export_store "$S" 802.1x freeradius "$X2"
 equal "the bundle holds the new and the previous CAPF certificates" "$(fingerprints "$X2/ca.pem")" \
 	"$(printf '%s\n' "$fp_old" "$fp_new" | sort)"
+crls_verify "$X2" "$S.capf.pem" "$TEST_TMP/capf-new.pem"
+equal "a CRL for the new and one for the previous CAPF certificate" "$(cat "$TEST_TMP/crl.count")" 2
 if fr_start regenerated "$(snippet_lines "$X2.snippet")"; then
 	accepted "after regenerate, an LSC of the previous CAPF certificate still authenticates" "$OLD1"
 	# the phones load the new ITL; two of them get an LSC from the new certificate, $P3 does not

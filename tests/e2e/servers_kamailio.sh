@@ -12,7 +12,12 @@
 #    handshake fails with an unknown CA alert; both fixes work: deleting the
 #    LSC (the phone falls back to its MIC, whose CA CallManager-trust holds),
 #    and installing an LSC from the new cluster;
-#  - a certificate that names another device gets 403.
+#  - a certificate that names another device gets 403;
+#  - revocation: while CallManager-trust holds a CA opencapf has no CRL for
+#    (the manufacturing CA) the snippet leaves `crl` off and says why; with
+#    only CAPF certificates in it, `crl =` is on and an LSC revoked by
+#    `opencapf phone revoke` and one superseded by an upgrade fail the TLS
+#    handshake while other phones' LSCs register.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers_lib.sh"
 need "kamailio:kamailio" "python3:python3"
@@ -154,6 +159,8 @@ expect_output '^\[server:default\]' "the snippet is a tls.cfg server profile"
 expect_output "^verify_certificate = yes" "the snippet verifies client certificates"
 expect_output "^require_certificate = yes" "the snippet requires a client certificate"
 expect_output "^ca_list = \"?$X1/ca.pem\"?" "the snippet names the bundle as ca_list"
+expect_output "^# crl = \"?$X1/crl.pem\"?" "with the manufacturing CA in the store, crl stays commented out"
+expect_output "^# No CRL for .*Test Manufacturing CA" "and the snippet names the CA without a CRL"
 equal "the bundle holds the CAPF and the manufacturing CA" "$(fingerprints "$X1/ca.pem")" \
 	"$(cat "$S.capf.pem" "$TEST_TMP/mfg/mfg.crt" | fingerprints /dev/stdin)"
 
@@ -192,6 +199,30 @@ fi
 # an RSA-1024 LSC needs cipher_list = DEFAULT:@SECLEVEL=1 (docs/servers.md)
 if KAM_CIPHERS="DEFAULT:@SECLEVEL=1" kam_start seclevel1 "$X1.snippet"; then
 	register "RSA-1024 LSC: 200 OK with cipher_list = DEFAULT:@SECLEVEL=1" "$PH/$P4" $P4 "^SIP/2.0 200 "
+	stop_pid "$KAM_PID"
+fi
+
+# --- revocation: a cluster where only LSCs register (no manufacturing CA)
+revocation_setup "$S" "$PH" SEP00000000C
+MFG_FP=$(openssl x509 -in "$TEST_TMP/mfg/mfg.crt" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)
+check "the manufacturing CA leaves CallManager-trust" \
+	"$OPENCAPF" --state "$S" trust remove CallManager-trust "$MFG_FP" --force
+XR="$TEST_TMP/export-revoked"
+check "export after the revocations" export_store "$S" CallManager-trust kamailio "$XR"
+cp "$XR.snippet" "$TEST_TMP/last.out"
+expect_output "^crl = \"?$XR/crl.pem\"?" "with a CRL for every CA of the store, the snippet turns crl on"
+crls_verify "$XR" "$S.capf.pem"
+if kam_start revoked "$XR.snippet"; then
+	register "a revoked LSC fails the TLS handshake with a certificate revoked alert (phone revoke)" \
+		"$PH/SEP00000000CE01" SEP00000000CE01 "^tls alert: certificate revoked"
+	grep -q "certificate verify failed" "$KAM_LOG" && ok "Kamailio reports the failed verification" ||
+		{ not_ok "no 'certificate verify failed' in Kamailio's log"; show_log "$KAM_LOG" 8; }
+	sip_register 127.0.0.1 "$KAM_PORT" "$SUP_ID" SEP00000000CF01 >"$TEST_TMP/last.out" 2>&1
+	head -1 "$TEST_TMP/last.out" | grep -q "^tls alert: certificate revoked" &&
+		ok "a superseded LSC fails the TLS handshake with a certificate revoked alert (after the upgrade)" ||
+		{ not_ok "the superseded LSC was not refused as revoked"; head -3 "$TEST_TMP/last.out"; }
+	register "another phone's LSC still registers" "$PH/$P1" $P1 "^SIP/2.0 200 "
+	register "the upgraded phone's new LSC registers" "$PH/SEP00000000CF01" SEP00000000CF01 "^SIP/2.0 200 "
 	stop_pid "$KAM_PID"
 fi
 

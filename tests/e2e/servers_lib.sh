@@ -191,3 +191,46 @@ sys.exit(0 if buf.startswith(b"SIP/2.0 200 ") else 2)
 PY
 	timeout 30 python3 "$TEST_TMP/sip_register.py" "$1" "$2" "$3" "$4" "$TEST_TMP/srv/server-ca.crt"
 }
+
+# revocation_setup STATE PHONES_DIR PREFIX: two more phones with LSCs for the
+# revocation checks: PREFIXE01 is revoked (`opencapf phone revoke`), PREFIXF01
+# gets a second LSC (an upgrade), which supersedes its first. Sets REV_ID (the
+# revoked LSC), SUP_ID (the superseded LSC), UPG_ID (the upgraded phone's new
+# LSC): identity folders. Needs the daemon on $CAPF_PORT.
+revocation_setup() {
+	local s=$1 ph=$2 r=${3}E01 u=${3}F01
+	REV_ID=/nonexistent SUP_ID=/nonexistent UPG_ID=/nonexistent
+	new_phone "$ph/$r" "$r" "$s.capf.pem" && new_phone "$ph/$u" "$u" "$s.capf.pem" ||
+		{ not_ok "phonesim init $r and $u"; return 1; }
+	check "phone $r gets an LSC (to be revoked)" enroll "$s" "$ph/$r" "$r" --key-order rsa --rsa-bits 2048
+	check "phone $u gets an LSC (to be superseded)" enroll "$s" "$ph/$u" "$u" --key-order rsa --rsa-bits 2048
+	REV_ID=$(identity "$ph/$r") SUP_ID=$(identity "$ph/$u")
+	check "phone $u gets a new LSC (upgrade)" enroll "$s" "$ph/$u" "$u"
+	UPG_ID=$(identity "$ph/$u")
+	check "opencapf phone revoke $r" "$OPENCAPF" --state "$s" phone revoke "$r"
+	check "opencapf crl publish" "$OPENCAPF" --state "$s" crl publish
+	local sup_serial
+	sup_serial=$(openssl x509 -in "$SUP_ID/cert.pem" -noout -serial | cut -d= -f2)
+	"$OPENCAPF" --state "$s" crl show >"$TEST_TMP/last.out" 2>&1
+	expect_output "^ *$sup_serial .*superseded" "the upgrade revoked the old LSC as superseded (crl show)"
+}
+
+# crls_verify EXPORT_DIR CAPF_PEM...: every CRL of the export's crl.pem
+# verifies (`openssl crl -verify`) against the CAPF certificates given.
+crls_verify() {
+	local dir=$1 n=0 f; shift
+	cat "$@" >"$TEST_TMP/crl-cas.pem"
+	awk -v d="$TEST_TMP" '/-----BEGIN X509 CRL-----/ { n++; f = d "/crl." n ".pem" } f { print > f }
+		/-----END X509 CRL-----/ { close(f); f = "" } END { print n + 0 }' "$dir/crl.pem" >"$TEST_TMP/crl.count"
+	for f in "$TEST_TMP"/crl.[0-9]*.pem; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		if openssl crl -in "$f" -CAfile "$TEST_TMP/crl-cas.pem" -noout 2>&1 | grep -q "verify OK"; then
+			ok "openssl crl -verify accepts CRL $n of $dir/crl.pem"
+		else
+			not_ok "openssl crl -verify refuses CRL $n of $dir/crl.pem"
+		fi
+		rm -f "$f"
+	done
+	[ "$n" -gt 0 ] || not_ok "no CRL in $dir/crl.pem"
+}

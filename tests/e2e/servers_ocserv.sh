@@ -7,7 +7,9 @@
 # (--authenticate: no tunnel device). LSCs (RSA, EC) get a session cookie
 # under the device's name; a certificate from an unknown CA is refused: the
 # phone's MIC (the store trusts only LSCs), an LSC of another cluster, a
-# self-signed certificate.
+# self-signed certificate. Revocation: with the exported CRL (crl =), an LSC
+# revoked by `opencapf phone revoke` and one superseded by an upgrade are
+# refused while other phones' LSCs are accepted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers_lib.sh"
 need "ocserv:ocserv" "openconnect:openconnect"
@@ -87,15 +89,15 @@ accepted() { # accepted WHAT IDENTITY_DIR DEVICE
 		not_ok "$1"; tail -5 "$TEST_TMP/last.out" | sed 's/^/    /'; show_log "$OC_LOG" 10
 	fi
 }
-refused() { # refused WHAT IDENTITY_DIR
-	local before
+refused() { # refused WHAT IDENTITY_DIR [LOG_PATTERN]
+	local before pat=${3:-certificate issuer is unknown}
 	before=$(wc -l <"$OC_LOG")
 	if vpn_auth "$2" || grep -q "^COOKIE=" "$TEST_TMP/last.out"; then
 		not_ok "$1 (accepted)"; return
 	fi
 	sleep 0.2
-	if tail -n +"$((before + 1))" "$OC_LOG" | grep -q "certificate issuer is unknown"; then ok "$1"; else
-		not_ok "$1 (no 'issuer is unknown' in the ocserv log)"; show_log "$OC_LOG" 10
+	if tail -n +"$((before + 1))" "$OC_LOG" | grep -q "$pat"; then ok "$1"; else
+		not_ok "$1 (no '$pat' in the ocserv log)"; show_log "$OC_LOG" 10
 	fi
 }
 
@@ -134,6 +136,7 @@ check "a second export replaces the first" export_store "$S" phone-vpn-trust ocs
 cp "$X1.snippet" "$TEST_TMP/last.out"
 expect_output '^auth = "certificate"' "the snippet selects certificate authentication"
 expect_output "^ca-cert = \"?$X1/ca.pem\"?" "the snippet names the bundle as ca-cert"
+expect_output "^crl = \"?$X1/crl.pem\"?" "the snippet names the CRLs as crl"
 expect_output "^cert-user-oid = 2\.5\.4\.3" "the snippet takes the user name from the CN"
 equal "the bundle holds exactly the CAPF certificate" "$(fingerprints "$X1/ca.pem")" \
 	"$(openssl x509 -in "$S.capf.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)"
@@ -167,6 +170,19 @@ if oc_start main "$X1.snippet"; then
 		d="$TEST_TMP/selfsigned"; mkdir -p "$d"
 		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" \
 			-subj "/CN=$P1" -days 2 >/dev/null 2>&1; echo "$d")"
+	stop_pid "$OC_PID"
+fi
+
+# --- revocation: a revoked LSC and a superseded one are refused after the re-export
+revocation_setup "$S" "$PH" SEP00000000B
+XR="$TEST_TMP/export-revoked"
+check "export after the revocations" export_store "$S" phone-vpn-trust ocserv "$XR"
+crls_verify "$XR" "$S.capf.pem"
+if oc_start revoked "$XR.snippet"; then
+	refused "a revoked LSC is refused (phone revoke)" "$REV_ID" "revoked"
+	refused "a superseded LSC is refused (after the upgrade)" "$SUP_ID" "revoked"
+	accepted "another phone's LSC is still accepted" "$LSC1" $P1
+	accepted "the upgraded phone's new LSC is accepted" "$UPG_ID" SEP00000000BF01
 	stop_pid "$OC_PID"
 fi
 

@@ -131,7 +131,8 @@ openssl verify -CApath "$D" "$TEST_TMP/stranger.pem" >/dev/null 2>&1 && not_ok "
 	ok "openssl verify -CApath rejects a certificate from elsewhere"
 oc trust add CAPF-trust "$TEST_TMP/other-capf.pem" >/dev/null
 expect_exit 0 "a second export replaces the first" oc trust export CAPF-trust --format dir --out "$D"
-equal "the replaced directory holds both certificates" "$(ls "$D"/*.pem | grep -vc ca.pem)" 2
+equal "the replaced directory holds both certificates" "$(ls "$D"/*.pem | grep -v -e ca.pem -e crl.pem -e ca-crl.pem | grep -c .)" 2
+equal "and the CRL of the CAPF certificate (a HASH.r0 link)" "$(ls "$D"/*.r0 | grep -c .)" 1
 check "CApath still verifies after the replacement" openssl verify -CApath "$D" "$TEST_TMP/SEP00000000B001/lsc.crt"
 mkdir -p "$TEST_TMP/precious" && echo keep >"$TEST_TMP/precious/file"
 expect_exit 1 "export refuses to replace a folder that is not an export" \
@@ -144,7 +145,7 @@ ls -a "$TEST_TMP" | grep -q '\.capath\.export-' && not_ok "a temporary export fo
 F="$TEST_TMP/fr"
 oc trust export 802.1x --format freeradius --out "$F" >"$TEST_TMP/last.out" 2>&1
 equal "freeradius export exits 0" "$?" 0
-expect_output "^ca_file = \"$F/ca.pem\"" "the FreeRADIUS lines name the bundle"
+expect_output "^ca_file = \"$F/ca-crl.pem\"" "the FreeRADIUS lines name the bundle with the CRL"
 expect_output "^ca_path = \"$F\"" "the FreeRADIUS lines name the hashed folder"
 expect_output "^check_cert_cn = %\{User-Name\}" "the FreeRADIUS lines tie the identity to the CN"
 oc trust export phone-vpn-trust --format ocserv --out "$TEST_TMP/oc" >"$TEST_TMP/last.out" 2>&1

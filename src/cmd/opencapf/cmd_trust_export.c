@@ -38,8 +38,9 @@ static void report_export(const char *store_name, const char *format, const char
 		fprintf(stderr, "%d certificate%s of %s written to %s\n", x->count, x->count == 1 ? "" : "s",
 			store_name, out);
 	else if (out)
-		fprintf(stderr, "%d certificate%s of %s written to %s (c_rehash layout, bundle in ca.pem)\n", x->count,
-			x->count == 1 ? "" : "s", store_name, out);
+		fprintf(stderr, "%d certificate%s of %s written to %s (c_rehash layout, bundle in ca.pem; "
+			"%d CRL%s in crl.pem, with the certificates in ca-crl.pem)\n", x->count,
+			x->count == 1 ? "" : "s", store_name, out, x->crls, x->crls == 1 ? "" : "s");
 	if (x->count == 0)
 		fprintf(stderr, "opencapf: warning: %s holds no certificate%s\n", store_name,
 			strcmp(format, "pem") && strcmp(format, "dir") ? ": the server will trust no phone" : "");
