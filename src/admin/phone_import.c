@@ -147,8 +147,7 @@ static int row_name(struct import *im, const struct csv_record *rec, char name[6
 		snprintf(name, 64, "%s", canonical);   /* a MAC address, or "sep..." */
 	if (!devname_valid(name) || strlen(cell) >= 64) {
 		other_problems(im, rec, others, sizeof others);
-		problem(im, rec->line, "'%s' is not a device name: expected SEP followed by 12 hex digits or the "
-			"phone's MAC address%s%s", text_valid(name) && strlen(cell) < 64 ? name : "?",
+		problem(im, rec->line, "'%s' is not a device name: expected " DEVNAME_RULE "%s%s", text_valid(name) && strlen(cell) < 64 ? name : "?",
 			others[0] ? "; " : "", others);
 		return -1;
 	}

@@ -179,8 +179,7 @@ static int phone_name(const json_t *o, int creating, struct phone *p, char *err,
 		return -1;
 	}
 	if (rc > 0 && !devname_valid(name)) {
-		seterr(err, errlen, "'%s' is not a device name: expected SEP followed by 12 hex digits "
-				    "(e.g. SEP001122334455) or the phone's MAC address", text_valid(name) ? name : "?");
+		seterr(err, errlen, "'%s' is not a device name: expected " DEVNAME_RULE, text_valid(name) ? name : "?");
 		return -1;
 	}
 	if (rc > 0 && !creating && strcmp(name, p->name) != 0) {
@@ -305,7 +304,7 @@ static int filter_add_name(struct api_filter *out, size_t *cap, const char *name
 		return -1;
 	}
 	if (!devname_valid(name)) {
-		seterr(err, errlen, "'%.40s' is not a device name: expected SEP followed by 12 upper-case hex digits",
+		seterr(err, errlen, "'%.40s' is not a device name: expected " DEVNAME_RULE,
 		       text_valid(name) ? name : "?");
 		return -1;
 	}

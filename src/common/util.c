@@ -382,12 +382,28 @@ int parse_time_utc(const char *s, int64_t *out)
 
 int64_t now_utc(void) { return (int64_t)time(NULL); }
 
+/* "CSF", "BOT", "TCT" or "TAB" + 1..12 of [A-Z0-9]. */
+static int soft_client_name(const char *name, size_t n)
+{
+	static const char *const prefixes[] = { "CSF", "BOT", "TCT", "TAB" };
+	int known = 0;
+
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		known |= strncmp(name, prefixes[i], 3) == 0;
+	if (!known || n < 4 || n > 15)
+		return 0;
+	for (size_t i = 3; i < n; i++)
+		if (!isdigit((unsigned char)name[i]) && !isupper((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
 int devname_valid(const char *name)
 {
 	size_t n = strlen(name);
 
 	if (n != 15 || strncmp(name, "SEP", 3) != 0)
-		return 0;
+		return soft_client_name(name, n);
 	for (size_t i = 3; i < n; i++)
 		if (!isxdigit((unsigned char)name[i]) || islower((unsigned char)name[i]))
 			return 0;

@@ -69,14 +69,19 @@ int parse_time_utc(const char *s, int64_t *out);
 int parse_time_or_age(const char *s, int64_t *out);
 int64_t now_utc(void);
 
-/* Device names: "SEP" + 12 upper-case hex digits (other vendor forms: see
- * devname.c). Returns 1 if valid. */
 /* A MAC-based device name as people type it ("sep001122334455",
  * "SEP00-11-22-33-44-55", "00:11:22:33:44:55", "0011.2233.4455") to the
  * canonical "SEP" + 12 upper-case hex digits in out (cap >= 16); one kind
  * of separator, only between digits. 0, or -1 when it is no such name. */
 int devname_normalize(const char *in, char *out, size_t cap);
+/* A device name CAPF serves: a phone, "SEP" + 12 upper-case hex digits; or
+ * a soft client, "CSF" (desktop), "BOT" (Android), "TCT" (iPhone) or "TAB"
+ * (tablet) + 1 to 12 upper-case letters and digits (15 characters in all,
+ * the call-control limit). Returns 1 if valid. */
 int devname_valid(const char *name);
+/* What a device name may be, for error sentences. */
+#define DEVNAME_RULE "SEP followed by 12 hex digits (e.g. SEP001122334455), the phone's MAC address, " \
+		     "or a soft client's CSF, BOT, TCT or TAB followed by up to 12 letters and digits"
 
 /* Text a phone field may hold: valid UTF-8, no control characters. 1 if so. */
 int text_valid(const char *s);

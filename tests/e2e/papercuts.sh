@@ -67,6 +67,15 @@ expect_output '"SEP0011223344B3"' "the listed phone"
 expect_exit 2 "mixed separators are no name" oc phone add 00:11-22:33:44:55
 expect_exit 2 "13 digits are no name" oc phone add 0011223344556
 
+# --- soft clients' device names, by rule
+for n in CSFJSMITH BOTJSMITH TCTJSMITH TABJSMITH CSF0123456789AB; do
+	expect_exit 0 "a soft client's name: $n" oc phone add "$n"
+done
+for n in CSF BOTjsmith CSFJSMITH.X CSF0123456789ABC XYZJSMITH SEPJSMITH; do
+	expect_exit 2 "not a device name: $n" oc phone add "$n"
+	expect_output "CSF, BOT, TCT or TAB" "the refusal says what a name may be"
+done
+
 # --- diagnose's advice for an unknown phone works when followed in order
 oc diagnose SEP00112233FFFF >"$TEST_TMP/last.out" 2>&1; cp "$TEST_TMP/last.out" "$TEST_TMP/diag"
 expect_output "fix: opencapf phone add SEP00112233FFFF" "diagnose: add the unknown phone first"

@@ -136,8 +136,7 @@ static int check_name(char **arg)
 	}
 	if (devname_valid(*arg))
 		return 0;
-	cli_error("'%s' is not a device name: expected SEP followed by 12 hex digits (e.g. SEP001122334455) "
-		  "or the phone's MAC address", text_valid(*arg) ? *arg : "?");
+	cli_error("'%s' is not a device name: expected " DEVNAME_RULE, text_valid(*arg) ? *arg : "?");
 	return -1;
 }
 

@@ -463,7 +463,7 @@ static int selector_add_name(struct phone_selector *sel, const char *name, size_
 	if (devname_normalize(buf, canonical, sizeof canonical) == 0)
 		snprintf(buf, sizeof buf, "%s", canonical);
 	else if (!devname_valid(buf)) {
-		cli_error("'%s' is not a device name: expected SEP followed by 12 hex digits or the phone's MAC address",
+		cli_error("'%s' is not a device name: expected " DEVNAME_RULE,
 			  text_valid(buf) ? buf : "?");
 		return -1;
 	}
