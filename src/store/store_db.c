@@ -683,17 +683,15 @@ static int open_pg_state(struct store *st, const char *uri, int create, char *er
 	return 0;
 }
 
-int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen)
+/* The handle for `dir`, its dir and database path set; NULL (err set) if not. */
+static struct store *store_new(const char *dir, char *dbpath, size_t dbcap, char *err, size_t errlen)
 {
 	struct store *st;
-	char dbpath[4200], uri[2048];
 	size_t n;
-	int rc;
 
-	*out = NULL;
 	if (!dir || !dir[0]) {
 		seterr(err, errlen, "no state directory given");
-		return -1;
+		return NULL;
 	}
 	n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
@@ -701,24 +699,34 @@ int store_open(const char *dir, enum store_open_mode mode, struct store **out, c
 	st = calloc(1, sizeof *st);
 	if (!st) {
 		seterr(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	if (n >= sizeof st->dir - 32) {
-		seterr(err, errlen, "state directory path too long");
-		free(st);
-		return -1;
+	if (n < sizeof st->dir - 32) {
+		memcpy(st->dir, dir, n);
+		st->dir[n] = '\0';
+		if (path_join(dbpath, dbcap, st->dir, STORE_DB_NAME) == 0)
+			return st;
 	}
-	memcpy(st->dir, dir, n);
-	st->dir[n] = '\0';
-	if (path_join(dbpath, sizeof dbpath, st->dir, STORE_DB_NAME) < 0) {
-		seterr(err, errlen, "state directory path too long");
-		free(st);
+	seterr(err, errlen, "state directory path too long");
+	free(st);
+	return NULL;
+}
+
+int store_open_with(const char *dir, const char *uri, enum store_open_mode mode, int db_only, struct store **out,
+		    char *err, size_t errlen)
+{
+	char dbpath[4200];
+	struct store *st = store_new(dir, dbpath, sizeof dbpath, err, errlen);
+	int rc;
+
+	*out = NULL;
+	if (!st)
 		return -1;
-	}
-	rc = resolve_uri(st->dir, uri, sizeof uri, err, errlen);
-	if (rc > 0)
+	if (uri && uri[0] && db_only)
+		rc = pg_open(st, uri, mode == STORE_OPEN_CREATE, err, errlen);
+	else if (uri && uri[0])
 		rc = open_pg_state(st, uri, mode == STORE_OPEN_CREATE, err, errlen);
-	else if (rc == 0)
+	else
 		rc = mode == STORE_OPEN_CREATE ? open_create(st, dbpath, err, errlen)
 					       : open_existing(st, dbpath, err, errlen);
 	if (rc < 0) {
@@ -727,6 +735,25 @@ int store_open(const char *dir, enum store_open_mode mode, struct store **out, c
 	}
 	*out = st;
 	return 0;
+}
+
+int store_open(const char *dir, enum store_open_mode mode, struct store **out, char *err, size_t errlen)
+{
+	char uri[2048];
+
+	*out = NULL;
+	if (!dir || !dir[0]) {
+		seterr(err, errlen, "no state directory given");
+		return -1;
+	}
+	if (resolve_uri(dir, uri, sizeof uri, err, errlen) < 0)
+		return -1;
+	return store_open_with(dir, uri, mode, 0, out, err, errlen);
+}
+
+int store_use_uri(const struct store *st, const char *uri, char *err, size_t errlen)
+{
+	return write_uri_file(st, uri, err, errlen);
 }
 
 void store_close(struct store *st)

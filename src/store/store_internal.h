@@ -114,6 +114,14 @@ int store_exec(struct store *st, const char *sql, const char *what);
 int store_bind_text(struct store_stmt *s, int i, const char *v);
 void store_col_text(struct store_stmt *s, int col, char *out, size_t outcap);
 
+/* Open dir's state with the database at uri (NULL or "": SQLite in dir),
+ * whatever store_set_uri, $OPENCAPF_STORE or dir/store.uri say; db_only
+ * opens (or creates) only the PostgreSQL database, leaving dir alone. */
+int store_open_with(const char *dir, const char *uri, enum store_open_mode mode, int db_only, struct store **out,
+		    char *err, size_t errlen);
+/* Write dir/store.uri: the state's database is at uri from now on. */
+int store_use_uri(const struct store *st, const char *uri, char *err, size_t errlen);
+
 /* Multi-row writes, nesting-safe (see the top of this file). */
 struct store_tx {
 	int savepoint;

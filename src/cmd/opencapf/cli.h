@@ -62,6 +62,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_provision(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_store(struct cli *cli, int argc, char **argv);
 int cmd_completion(struct cli *cli, int argc, char **argv);
 /* The top-level command table (main.c), for generated shell completion. */
 extern const struct cli_command *const cli_command_table;

@@ -33,6 +33,7 @@ static const struct cli_command commands[] = {
 	{ "check", cmd_check, "monitoring: certificates and LSCs expiring, overdue operations, listeners" },
 	{ "backup", cmd_backup, "write a backup archive: database snapshot and keys, optionally encrypted" },
 	{ "restore", cmd_restore, "restore a backup archive into a new state" },
+	{ "store", cmd_store, "store migrate URI: move the state's database into PostgreSQL" },
 	{ "completion", cmd_completion, "print a bash or zsh completion script (from this table)" },
 	{ "provision", cmd_provision, "phones' configuration files: the CAPF part merged, signed, published" },
 	{ "sign", cmd_sign, "sign provisioning files (.sgn) with the SAST/TFTP key" },
