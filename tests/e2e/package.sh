@@ -35,6 +35,7 @@ for f in /usr/bin/opencapf /usr/sbin/opencapfd /usr/bin/phonesim /usr/share/man/
 	/usr/share/man/man8/opencapfd.8.gz /usr/share/man/man1/phonesim.1.gz /usr/share/opencapf/web/index.html \
 	/usr/share/opencapf/web/app.js /etc/opencapf/opencapfd.conf /lib/systemd/system/opencapfd.service \
 	/lib/systemd/system/opencapf-check.service /lib/systemd/system/opencapf-check.timer \
+	/lib/systemd/system/opencapf-crl.service /lib/systemd/system/opencapf-crl.timer \
 	/usr/share/bash-completion/completions/opencapf /usr/share/opencapf/prometheus/opencapf.rules.yml \
 	/usr/share/doc/opencapf/copyright; do
 	grep -qx "$f" "$TEST_TMP/contents" && ok "package holds $f" || not_ok "package lacks $f"
@@ -66,12 +67,13 @@ U="$ROOT/lib/systemd/system"
 if command -v systemd-analyze >/dev/null; then
 	# Verified with ExecStart pointing into the scratch root (the host has no /usr/sbin/opencapfd).
 	mkdir "$TEST_TMP/units"
-	for u in opencapfd.service opencapf-check.service opencapf-check.timer; do
+	for u in opencapfd.service opencapf-check.service opencapf-check.timer opencapf-crl.service opencapf-crl.timer; do
 		sed "s|/usr/sbin/|$ROOT/usr/sbin/|; s|/usr/bin/|$ROOT/usr/bin/|" "$U/$u" >"$TEST_TMP/units/$u"
 	done
 	expect_exit 0 "systemd-analyze verify: the units" systemd-analyze verify --man=no "$TEST_TMP/units/opencapfd.service" \
-		"$TEST_TMP/units/opencapf-check.service" "$TEST_TMP/units/opencapf-check.timer"
-	for u in opencapfd.service opencapf-check.service; do
+		"$TEST_TMP/units/opencapf-check.service" "$TEST_TMP/units/opencapf-check.timer" \
+		"$TEST_TMP/units/opencapf-crl.service" "$TEST_TMP/units/opencapf-crl.timer"
+	for u in opencapfd.service opencapf-check.service opencapf-crl.service; do
 		e=$(systemd-analyze security --offline=true --root="$ROOT" "$u" 2>/dev/null |
 			sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 		[ -n "$e" ] && awk "BEGIN { exit !($e <= 2.0) }" && ok "systemd-analyze security $u: exposure $e (at most 2.0)" \
