@@ -321,24 +321,41 @@ static int connection_failed(struct phone_dir *pd, const char *why)
 	return PS_EXIT_CONNECT;
 }
 
-static int run_session(struct capf_run *r, struct phone_dir *pd)
+/* Connect as the phone does: to the ITL's CAPF certificate, else to the
+ * one of 'phonesim trust'. ITL_CAPF_OK with *conn, or ITL_CAPF_FAILED
+ * (another server may answer) or ITL_CAPF_REFUSED, lines printed. */
+static int capf_connect(struct capf_run *r, struct phone_dir *pd, struct tls_client **conn)
+{
+	char err[ERRLEN];
+	int rc;
+
+	rc = itl_capf_open(pd, r->hostport, r->tls_max, (int)(r->timeout * 1000), conn, err, sizeof err);
+	if (rc == ITL_CAPF_REFUSED)
+		return ITL_CAPF_REFUSED;
+	if (rc == ITL_CAPF_FAILED) {
+		connection_failed(pd, err);
+		return ITL_CAPF_FAILED;
+	}
+	if (rc == ITL_CAPF_NONE && !pd->capf) {
+		connection_failed(pd, "the phone trusts no CAPF certificate (see 'phonesim trust')");
+		return ITL_CAPF_REFUSED;
+	}
+	if (rc == ITL_CAPF_NONE && tls_client_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), conn,
+						 err, sizeof err) < 0) {
+		connection_failed(pd, err);
+		return ITL_CAPF_FAILED;
+	}
+	return ITL_CAPF_OK;
+}
+
+/* The session over an open connection (closed here): the exit status. */
+static int run_on(struct capf_run *r, struct phone_dir *pd, struct tls_client *conn)
 {
 	struct phone_identity id = { pd->name, pd->mic, pd->mic_key, pd->lsc, pd->lsc_key };
 	struct phone_session *ps;
-	struct tls_client *conn;
-	char err[ERRLEN], tls[128];
+	char tls[128];
 	int rc;
 
-	rc = itl_capf_open(pd, r->hostport, r->tls_max, (int)(r->timeout * 1000), &conn, err, sizeof err);
-	if (rc == ITL_CAPF_REFUSED)
-		return PS_EXIT_CONNECT;
-	if (rc == ITL_CAPF_FAILED)
-		return connection_failed(pd, err);
-	if (rc == ITL_CAPF_NONE && !pd->capf)
-		return connection_failed(pd, "the phone trusts no CAPF certificate (see 'phonesim trust')");
-	if (rc == ITL_CAPF_NONE && tls_client_open(r->hostport, pd->capf, r->tls_max, (int)(r->timeout * 1000), &conn,
-						 err, sizeof err) < 0)
-		return connection_failed(pd, err);
 	tls_client_describe(conn, tls, sizeof tls);
 	if (r->verbose)
 		fprintf(stderr, "phonesim: connected to %s (%s)\n", r->hostport, tls);
@@ -356,6 +373,42 @@ static int run_session(struct capf_run *r, struct phone_dir *pd)
 	report(r, ps);
 	phone_session_free(ps);
 	return rc;
+}
+
+static int run_session(struct capf_run *r, struct phone_dir *pd)
+{
+	struct tls_client *conn;
+
+	if (capf_connect(r, pd, &conn) != ITL_CAPF_OK)
+		return PS_EXIT_CONNECT;
+	return run_on(r, pd, conn);
+}
+
+int capf_boot_session(struct phone_dir *pd, const char (*servers)[300], size_t n, const char *auth_string,
+		      const char *auth_cert, double timeout)
+{
+	struct capf_run r = { .timeout = timeout };
+	struct tls_client *conn;
+
+	r.opts.auth_string = auth_string;
+	if (auth_cert && parse_auth_cert(auth_cert, &r.opts.auth_cert) < 0)
+		return PS_EXIT_LOCAL;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		r.hostport = servers[i];
+		if (!tls_hostport_valid(r.hostport)) {
+			printf("capfList: '%s' is not HOST:PORT, skipped\n", r.hostport);
+			continue;
+		}
+		rc = capf_connect(&r, pd, &conn);
+		if (rc == ITL_CAPF_OK)
+			return run_on(&r, pd, conn);
+		if (rc == ITL_CAPF_REFUSED)
+			return PS_EXIT_CONNECT;
+	}
+	return PS_EXIT_CONNECT;
 }
 
 int cmd_capf(int argc, char **argv)

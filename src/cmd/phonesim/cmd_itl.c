@@ -283,6 +283,91 @@ int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, 
 	return rc;
 }
 
+/* ---- the ITL at boot (phonesim boot) ---- */
+
+int itl_install_fetched(struct phone_dir *pd, uint8_t *data, size_t len, char *err, size_t errlen)
+{
+	struct phone_itl old, new;
+	char path[PATH_MAX], line[96];
+	int have = phone_itl_load(pd, &old, err, errlen);
+
+	if (have == 0 && old.len == len && memcmp(old.data, data, len) == 0) {
+		phone_itl_free(&old);
+		free(data);
+		return ITL_FETCH_SAME;
+	}
+	if (phone_itl_parse(&new, data, len, err, errlen) < 0) {
+		if (have == 0)
+			phone_itl_free(&old);
+		goto refused;
+	}
+	if (have == 0) {
+		int rc = signer_trusted(&old, &new, err, errlen);
+
+		phone_itl_free(&old);
+		if (rc < 0) {
+			phone_itl_free(&new);
+			goto refused;
+		}
+	}
+	phone_dir_file(pd, PHONE_ITL_FILE, path, sizeof path);
+	if (write_file_atomic(path, new.data, new.len, 0644, err, errlen) < 0) {
+		phone_itl_free(&new);
+		return -1;
+	}
+	if (have == 0)
+		phone_dir_console(pd, "Trust List Updated");
+	snprintf(line, sizeof line, "ITL: Installed (%zu records)", new.f.nrecords);
+	phone_dir_console(pd, line);
+	phone_itl_free(&new);
+	return have == 0 ? ITL_FETCH_UPDATED : ITL_FETCH_INSTALLED;
+refused:
+	phone_dir_console(pd, "Trust List Update Failed");
+	return ITL_FETCH_REFUSED;
+}
+
+int itl_installed_certs(const struct phone_dir *pd, const uint16_t *roles, size_t nroles, STACK_OF(X509) **certs,
+			int *v11, char *err, size_t errlen)
+{
+	struct phone_itl it;
+	int rc = phone_itl_load(pd, &it, err, errlen);
+
+	*certs = NULL;
+	if (rc != 0)
+		return rc;
+	*v11 = it.f.hdr.has_signer_version && (it.f.hdr.signer_version_major > 1 ||
+					       (it.f.hdr.signer_version_major == 1 && it.f.hdr.signer_version_minor >= 1));
+	*certs = sk_X509_new_null();
+	for (size_t k = 0; k < nroles; k++)
+		for (size_t i = 0; i < it.f.nrecords && *certs; i++) {
+			struct itl_bytes der;
+			char why[ERRLEN];
+			X509 *x;
+
+			if (!itl_record_has_role(&it.f.records[i], roles[k]) ||
+			    itl_record_certificate(&it.f.records[i], &der) < 0)
+				continue;
+			x = pki_cert_from_der(der.p, der.len, why, sizeof why);
+			if (x && !sk_X509_push(*certs, x))
+				X509_free(x);
+		}
+	phone_itl_free(&it);
+	return 0;
+}
+
+int itl_installed_lists(const struct phone_dir *pd, uint16_t role, X509 *cert)
+{
+	struct phone_itl it;
+	char err[ERRLEN];
+	int found;
+
+	if (phone_itl_load(pd, &it, err, sizeof err) != 0)
+		return 0;
+	found = itl_lists(&it.f, role, cert);
+	phone_itl_free(&it);
+	return found;
+}
+
 /* ---- phonesim tvs ---- */
 
 static const char tvs_usage[] =

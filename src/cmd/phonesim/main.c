@@ -15,6 +15,7 @@ static const struct ps_command commands[] = {
 	{ "capf", cmd_capf, "run one CAPF session against a server (install/fetch/delete LSC)" },
 	{ "itl", cmd_itl, "install an ITL file (verified) into the phone" },
 	{ "tvs", cmd_tvs, "ask TVS about certificates (trusting the ITL's TVS certificate)" },
+	{ "boot", cmd_boot, "boot against a file server: ITL, signed config, then CAPF by itself" },
 	{ "register", cmd_register, "TLS to call control with the LSC, else the MIC; console lines of §3" },
 	{ "show", cmd_show, "show a phone: name, model, MIC, LSC, trusted CAPF" },
 	{ "export", cmd_export, "write the phone's certificate, key and chain as PEM files" },
@@ -37,7 +38,8 @@ static void usage(FILE *out)
 		"  --state DIR   accepted for symmetry with opencapf and ignored\n\n"
 		"Exit status: 0 success, 1 usage or local error, 2 the server ended the\n"
 		"session with an error, 3 connection/TLS failure, 4 protocol error,\n"
-		"5 deliberate hang-up (--misbehave disconnect-*). See phonesim(1).\n");
+		"5 deliberate hang-up (--misbehave disconnect-*), 6 boot: configuration\n"
+		"missing, refused or not decrypted. See phonesim(1).\n");
 }
 
 int main(int argc, char **argv)

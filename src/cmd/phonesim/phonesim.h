@@ -27,6 +27,7 @@ enum {
 	PS_EXIT_CONNECT = 3,     /* TCP/TLS failure, untrusted server, no capf.pem */
 	PS_EXIT_PROTOCOL = 4,    /* bad message, wrong session id, timeout, closed early */
 	PS_EXIT_HANGUP = 5,      /* --misbehave disconnect-*: the phone hung up as asked */
+	PS_EXIT_BOOT = 6,        /* boot: the configuration missing, refused or not decrypted */
 };
 
 struct ps_command {
@@ -132,6 +133,7 @@ int cmd_load_ceiling(int argc, char **argv); /* cmd_load_ceiling.c */
 int cmd_itl(int argc, char **argv);         /* cmd_itl.c: the phone's ITL */
 int cmd_tvs(int argc, char **argv);         /* cmd_itl.c: asking TVS */
 int cmd_register(int argc, char **argv);    /* cmd_register.c: TLS to call control (§3) */
+int cmd_boot(int argc, char **argv);        /* cmd_boot.c: boot against a file server */
 
 /* `phonesim capf` with an ITL in the folder (cmd_itl.c): connect and accept
  * the server only if its certificate is one of the ITL's CAPF records. */
@@ -140,5 +142,27 @@ enum { ITL_CAPF_OK = 0, ITL_CAPF_NONE = 1 /* no ITL: trust capf.pem */,
        ITL_CAPF_REFUSED = -2 /* console and result lines printed ("No valid CAPF server") */ };
 int itl_capf_open(struct phone_dir *pd, const char *hostport, enum tls_max max, int timeout_ms,
 		  struct tls_client **conn, char *err, size_t errlen);
+
+/* `phonesim boot` (cmd_itl.c): install the ITL fetched from the file server
+ * as a phone does (taking data over): the first one is trusted as it is
+ * (after its own signature), a new one must be signed by a SAST the
+ * installed one lists. Console lines printed; -1 with err on a local error. */
+enum { ITL_FETCH_INSTALLED = 0, ITL_FETCH_UPDATED = 1, ITL_FETCH_SAME = 2,
+       ITL_FETCH_REFUSED = 3 /* err says why; the installed ITL stays */ };
+int itl_install_fetched(struct phone_dir *pd, uint8_t *data, size_t len, char *err, size_t errlen);
+/* The installed ITL's certificates with one of roles (records carrying the
+ * whole certificate, in roles' order) and whether its signer version is
+ * 1.1 or later: 0, 1 when the phone has no ITL, -1 with err. */
+int itl_installed_certs(const struct phone_dir *pd, const uint16_t *roles, size_t nroles, STACK_OF(X509) **certs,
+			int *v11, char *err, size_t errlen);
+/* 1 when the installed ITL lists cert with role (whole or hash-only record). */
+int itl_installed_lists(const struct phone_dir *pd, uint16_t role, X509 *cert);
+
+/* `phonesim boot` (cmd_capf.c): the CAPF operation its configuration asks
+ * for, as `phonesim capf` runs it, against the first of servers (HOST:PORT)
+ * that answers; auth_cert "lsc-first", "mic-first" or NULL. Console and
+ * result lines printed; returns the exit status of `phonesim capf`. */
+int capf_boot_session(struct phone_dir *pd, const char (*servers)[300], size_t n, const char *auth_string,
+		      const char *auth_cert, double timeout);
 
 #endif

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# boot.sh: `phonesim boot`, a phone with only its MIC and a server address
+# booting against a real opencapfd serving the provisioning folder over
+# TFTP and HTTP on loopback: it fetches the ITL (trusted on first use) and
+# its signed configuration over TFTP when HTTP does not answer and over
+# HTTP when it does, reads capfAuthMode and capfList, and enrolls by itself
+# (null string mode, MIC-precedence mode); on its next boot, with the
+# operation done, it does nothing more. An unsigned or tampered
+# configuration is refused with the phone's console line and nothing
+# enrolled; an ITL without a CAPF record gives "No valid CAPF server";
+# with an ITL of signer version 1.1 the configuration comes over HTTPS.
+#
+# Needs openssl: exit 77 without it.
+set -u
+for tool in openssl; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+. "$(dirname "$0")/lib.sh"
+: "${PHONESIM:?PHONESIM must name the phonesim binary}"
+: "${OPENCAPFD:?OPENCAPFD must name the opencapfd binary}"
+
+S=$TEST_TMP/state
+D=$S/tftp
+T=$S/templates
+oc() { "$OPENCAPF" --state "$S" "$@"; }
+check "init" oc init --subject "O=Example,OU=Voice,L=Wellington,ST=WGN,C=NZ"
+mkdir -p "$T"
+"$PHONESIM" mfg-ca create "$TEST_TMP/mfg" >/dev/null || exit 1
+check "the manufacturing CA is trusted (MIC-precedence mode)" oc trust add manufacturing "$TEST_TMP/mfg/mfg.crt"
+
+# ---- the daemon: CAPF, TFTP and HTTP (and HTTPS) on loopback ports ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=files.example \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$TEST_TMP/https.key" -out "$TEST_TMP/https.pem" >/dev/null 2>&1 ||
+	{ echo "SKIP: openssl cannot make an EC certificate"; exit 77; }
+TFTP_PORT=
+for _ in 1 2 3 4 5; do
+	TFTP_PORT=$((20000 + RANDOM % 40000))
+	HTTP_PORT=$(free_port)
+	HTTPS_PORT=$(free_port)
+	start_daemon "$S" --tftp-listen "127.0.0.1:$TFTP_PORT" --http-files-listen "127.0.0.1:$HTTP_PORT" \
+		--https-files-listen "127.0.0.1:$HTTPS_PORT" --https-files-cert "$TEST_TMP/https.pem" \
+		--https-files-key "$TEST_TMP/https.key" || exit 1
+	if wait_port "$HTTP_PORT" && grep -q "TFTP listening on 127.0.0.1:$TFTP_PORT" "$DAEMON_LOG"; then break; fi
+	kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
+	TFTP_PORT=
+done
+[ -n "$TFTP_PORT" ] || { echo "cannot start the file service"; cat "$DAEMON_LOG"; exit 1; }
+NO_PORT=$(free_port)   # nothing listens there: "HTTP off" from the phone's side
+check "provision settings: the CAPF server" oc provision settings --capf-server "127.0.0.1:$CAPF_PORT"
+
+# ---- phones: templates from "the PBX", operations pending ----
+template() {
+	cat >"$T/$1.cnf.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<device xsi:type="axl:XIPPhone">
+  <fullConfig>true</fullConfig>
+  <deviceProtocol>SIP</deviceProtocol>
+  <loadInformation>sip88xx.14-2-1-0201-10</loadInformation>
+</device>
+XML
+}
+new_phone() { # NAME AUTH-MODE: the server's record, an install pending, a template, the emulator
+	oc phone add "$1" --auth "$2" >/dev/null && oc phone op "$1" install >/dev/null && template "$1" &&
+		"$PHONESIM" init "$TEST_TMP/$1" --name "$1" --mfg-ca "$TEST_TMP/mfg" >/dev/null
+}
+P1=SEP0011220000A1 P2=SEP0011220000A2 P3=SEP0011220000A3 P4=SEP0011220000A4
+check "phone 1 (null string)" new_phone $P1 null
+check "phone 2 (MIC first)" new_phone $P2 mic-first
+check "phone 3 (null string, its file tampered)" new_phone $P3 null
+check "phone 4 (null string, HTTPS)" new_phone $P4 null
+check "provision" oc provision
+boot() { local p=$1; shift; "$PHONESIM" boot "$TEST_TMP/$p" 127.0.0.1 --tftp-port "$TFTP_PORT" --https-port 0 \
+	--timeout 2 --capf-timeout 30 "$@"; }
+
+# ---- over TFTP (HTTP does not answer): null string ----
+expect_exit 0 "phone 1 boots over TFTP and enrolls" boot $P1 --http-port "$NO_PORT"
+expect_output "HTTP Error: CTLFile.tlv" "HTTP refused: the phone falls back to TFTP"
+expect_output "File Not Found: CTLFile.tlv" "no CTL: the phone goes on"
+expect_output "File: ITLFile.tlv: [0-9]+ bytes over TFTP" "the ITL over TFTP"
+expect_output "ITL: Installed \([0-9]+ records\)" "the first ITL is trusted and installed"
+expect_output "File: $P1.cnf.xml.sgn: [0-9]+ bytes over TFTP" "the signed configuration over TFTP"
+expect_output "config: capfAuthMode 2, 1 CAPF server: 127.0.0.1:$CAPF_PORT" "capfAuthMode and capfList read"
+expect_output "LSC: Installed|result: .*install" "the phone enrolled by itself"
+check "phone 1 keeps the ITL" cmp -s "$TEST_TMP/$P1/ITLFile.tlv" "$D/ITLFile.tlv"
+check "phone 1 holds an LSC" test -s "$TEST_TMP/$P1/lsc.crt"
+oc phone show $P1 >"$TEST_TMP/last.out" 2>&1
+expect_output "Certificate Operation Status: Upgrade Success" "the server recorded the operation"
+serial=$(openssl x509 -noout -serial -in "$TEST_TMP/$P1/lsc.crt" | sed 's/^serial=//' | tr A-F a-f)
+expect_output "LSC: +serial 0*$serial" "the server has the phone's LSC on record"
+
+# ---- over HTTP: MIC-precedence mode ----
+expect_exit 0 "phone 2 boots over HTTP and enrolls with its MIC" boot $P2 --http-port "$HTTP_PORT"
+expect_output "File: ITLFile.tlv: [0-9]+ bytes over HTTP$" "the ITL over HTTP"
+expect_output "File: $P2.cnf.xml.sgn: [0-9]+ bytes over HTTP$" "the signed configuration over HTTP"
+expect_output "config: capfAuthMode 4" "MIC-precedence mode read"
+expect_no_output "over TFTP" "nothing over TFTP while HTTP answers"
+check "phone 2 holds an LSC" test -s "$TEST_TMP/$P2/lsc.crt"
+
+# ---- the next boot: operations done, nothing more to do ----
+check "provision after the enrollments" oc provision
+expect_exit 0 "phone 1 boots again" boot $P1 --http-port "$HTTP_PORT"
+expect_output "config: capfAuthMode 0" "capfAuthMode 0 now"
+expect_output "result: booted, no CAPF operation" "no CAPF session"
+expect_no_output "ITL: Installed" "the same ITL is not installed again"
+
+# ---- refused configurations ----
+cp "$D/$P3.cnf.xml.sgn" "$TEST_TMP/p3.sgn"
+cp "$D/$P3.cnf.xml" "$D/$P3.cnf.xml.sgn"
+expect_exit 6 "an unsigned configuration is refused" boot $P3 --http-port "$HTTP_PORT"
+expect_output "File Auth Error: $P3.cnf.xml.sgn" "with the phone's console line"
+expect_no_output "config: capfAuthMode" "its content is not read"
+LC_ALL=C sed 's/<capfAuthMode>2/<capfAuthMode>3/' "$TEST_TMP/p3.sgn" >"$D/$P3.cnf.xml.sgn"
+expect_exit 6 "a tampered configuration is refused" boot $P3 --http-port "$HTTP_PORT"
+expect_output "File Auth Error: $P3.cnf.xml.sgn" "with the phone's console line"
+expect_output "result: $P3.cnf.xml.sgn refused: the signature does not verify" "saying why"
+check "phone 3 did not enroll" test ! -e "$TEST_TMP/$P3/lsc.crt"
+cp "$TEST_TMP/p3.sgn" "$D/$P3.cnf.xml.sgn"
+expect_exit 0 "the genuine file: phone 3 enrolls" boot $P3 --http-port "$HTTP_PORT"
+
+# ---- ITL 1.1: the configuration over HTTPS, the server in the ITL as TFTP ----
+check "ITL 1.1 with the HTTPS certificate as TFTP" oc itl settings --version 1.1 --add "TFTP:$TEST_TMP/https.pem"
+expect_exit 0 "phone 4 boots with ITL 1.1" boot $P4 --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
+expect_output "File: $P4.cnf.xml.sgn: [0-9]+ bytes over HTTPS" "its configuration over HTTPS"
+expect_output "config: capfAuthMode 2" "read unsigned from HTTPS"
+check "phone 4 holds an LSC" test -s "$TEST_TMP/$P4/lsc.crt"
+expect_exit 0 "phone 1 takes the new ITL (signed by the SAST it knows)" boot $P1 --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
+expect_output "Trust List Updated" "the phone's console line"
+
+# ---- an ITL without the CAPF role: "No valid CAPF server" ----
+P5=SEP0011220000A5
+check "phone 5 (null string)" new_phone $P5 null
+check "provision phone 5" oc provision
+check "an ITL without our CAPF record is published" oc itl build --out "$D/ITLFile.tlv" --omit CAPF
+expect_exit 3 "phone 5 cannot trust the CAPF server" boot $P5 --http-port "$HTTP_PORT"
+expect_output "config: capfAuthMode 2" "its configuration asked for an operation"
+expect_output "No valid CAPF server" "the phone's console line"
+check "phone 5 did not enroll" test ! -e "$TEST_TMP/$P5/lsc.crt"
+
+stop_daemon
+finish
