@@ -117,6 +117,26 @@ check "phone 3 did not enroll" test ! -e "$TEST_TMP/$P3/lsc.crt"
 cp "$TEST_TMP/p3.sgn" "$D/$P3.cnf.xml.sgn"
 expect_exit 0 "the genuine file: phone 3 enrolls" boot $P3 --http-port "$HTTP_PORT"
 
+# ---- authentication string mode; plain RFC 1350 TFTP; no configuration ----
+P6=SEP0011220000A6 P7=SEP0011220000A7
+check "phone 6 (authentication string)" eval 'oc phone add $P6 --auth string --auth-string 735193 >/dev/null &&
+	oc phone op $P6 install >/dev/null && template $P6 &&
+	"$PHONESIM" init "$TEST_TMP/$P6" --name $P6 --mfg-ca "$TEST_TMP/mfg" >/dev/null'
+check "phone 7 (no template)" eval '"$PHONESIM" init "$TEST_TMP/$P7" --name $P7 --mfg-ca "$TEST_TMP/mfg" >/dev/null'
+check "provision phone 6" oc provision
+expect_exit 1 "string mode without the string: the phone waits for its user" boot $P6 --http-port 0
+expect_output "LSC: Authentication string required" "the phone's console line"
+expect_output "config: capfAuthMode 1" "mode 1 read"
+expect_exit 0 "with --auth-string, TFTP only, 512-byte blocks: phone 6 enrolls" boot $P6 --http-port 0 \
+	--tftp-blksize 0 --auth-string 735193
+expect_output "File: $P6.cnf.xml.sgn: [0-9]+ bytes over TFTP" "its configuration over TFTP"
+expect_no_output "HTTP" "HTTP not tried"
+check "phone 6 holds an LSC" test -s "$TEST_TMP/$P6/lsc.crt"
+expect_exit 6 "no configuration for phone 7" boot $P7 --http-port "$HTTP_PORT"
+expect_output "File Not Found: $P7.cnf.xml.sgn" "the phone's console line"
+expect_exit 3 "no file server answers" boot $P7 --http-port "$NO_PORT" --tftp-port "$NO_PORT" --timeout 0.2
+expect_output "TFTP Error: ITLFile.tlv: .*timeout" "a TFTP timeout after retransmissions"
+
 # ---- ITL 1.1: the configuration over HTTPS, the server in the ITL as TFTP ----
 check "ITL 1.1 with the HTTPS certificate as TFTP" oc itl settings --version 1.1 --add "TFTP:$TEST_TMP/https.pem"
 expect_exit 0 "phone 4 boots with ITL 1.1" boot $P4 --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
