@@ -24,6 +24,7 @@
 #include "capf/trust_load.h"
 #include "common/json_util.h"
 #include "common/util.h"
+#include "store/store_revoke.h"
 
 #define CAPF_EXPIRY_WARN_DAYS 30
 
@@ -200,6 +201,28 @@ static void check_validity(struct dctx *d)
 			"(\"certificate not yet valid\")", r->presented, when),
 		    "check the clocks of the phone and the servers (NTP)");
 	}
+}
+
+/* An LSC this state issued and revoked: every server that checks
+ * revocation, and the registration check, refuses it. */
+static void check_revoked(struct dctx *d)
+{
+	struct diag_report *r = d->r;
+	struct cert_row row;
+	struct revocation rv;
+	char when[40];
+	int confirmed;
+
+	if (!d->cert || store_issued_find(d->st, r->cert.sha256, &row, &confirmed) != 1 ||
+	    store_revocation_find(d->st, row.issuer_sha256, row.serial, &rv) != 0)
+		return;
+	date_text(rv.time, when, sizeof when);
+	fix(add(r, DIAG_PROBLEM, "revocation", "", "the %s (serial %s) was revoked on %s (%s): servers that "
+		"check revocation (the CRL from 'opencapf trust export', OCSP) and the registration check refuse "
+		"it (\"certificate revoked\")", r->presented, row.serial, when, revoke_reason_name(rv.reason)),
+	    "give the phone a new LSC without relying on the revoked one: opencapf phone set %s --auth string "
+	    "--auth-string DIGITS (or --auth null, or --auth mic-first); opencapf phone op %s install",
+	    d->name, d->name);
 }
 
 /* ---- trust stores ---- */
@@ -517,6 +540,7 @@ static int run_checks(struct dctx *d, char *err, size_t errlen)
 		return -1;
 	describe_presented(d);
 	check_validity(d);
+	check_revoked(d);
 	check_trust(d);
 	finding_callmanager(d);
 	finding_edge_server(d, T_8021X, "802.1X server");

@@ -25,6 +25,7 @@
 #include "diag/tls_parse.h"
 #include "pki/pki.h"
 #include "store/store_register.h"
+#include "store/store_revoke.h"
 
 /* A registration check's own state (tls_conn's user). */
 struct register_conn {
@@ -124,6 +125,24 @@ static void describe_leaf(struct register_conn *c, X509 *leaf)
 	note_unconfirmed(c);
 }
 
+/* An LSC this state issued and revoked fails the check like a CRL-checking
+ * server would fail it: error "certificate revoked", alert certificate_revoked. */
+static int refuse_revoked(struct register_conn *c, X509_STORE_CTX *xs)
+{
+	struct store *st = c->conn->worker->st;
+	struct cert_row row;
+	struct revocation rv;
+	int confirmed;
+
+	if (!c->row.sha256[0] || store_issued_find(st, c->row.sha256, &row, &confirmed) != 1 ||
+	    store_revocation_find(st, row.issuer_sha256, row.serial, &rv) != 0)
+		return 0;
+	snprintf(c->row.reason, sizeof c->row.reason, "revoked (%s): the LSC serial %s is on the CRL",
+		 revoke_reason_name(rv.reason), row.serial);
+	X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
+	return 1;
+}
+
 /* ---- OpenSSL callbacks ---- */
 
 /* Replaces OpenSSL's chain check: the same X509_verify_cert, but against
@@ -151,7 +170,9 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
 	X509_STORE_CTX_set0_trusted_stack(xs, c->trusted);
 	X509_STORE_CTX_set_flags(xs, X509_V_FLAG_PARTIAL_CHAIN);
 	c->verify_ok = X509_verify_cert(xs) == 1;
-	if (!c->verify_ok)
+	if (c->verify_ok && refuse_revoked(c, xs))
+		c->verify_ok = 0;
+	else if (!c->verify_ok)
 		snprintf(c->row.reason, sizeof c->row.reason, "CallManager-trust: %s",
 			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
 	return c->verify_ok;

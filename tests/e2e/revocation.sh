@@ -10,6 +10,9 @@
 #    unauthorized for another issuer, the response signature verified and
 #    the nonce echoed; malformed and oversized requests get clean answers
 #    and the daemon keeps serving;
+#  - the registration check refuses a revoked LSC (alert certificate
+#    revoked on the phone's console, the reason in `register log`), and
+#    `diagnose` says the phone's LSC was revoked;
 #  - crash safety: opencapfd killed with SIGKILL right after an upgrade
 #    publishes the superseded LSC's revocation when it starts again;
 #  - a CAPF certificate without keyUsage cRLSign (imported) gets no CRL and
@@ -22,7 +25,8 @@ need "curl:curl" "openssl:openssl"
 S="$TEST_TMP/state"
 new_state "$S" || { not_ok "opencapf init"; finish; exit; }
 "$PHONESIM" mfg-ca create "$TEST_TMP/mfg" >/dev/null
-start_api_daemon "$S" || exit 1
+REG_PORT=$(free_port)
+start_api_daemon "$S" --register-listen "127.0.0.1:$REG_PORT" || exit 1
 PH="$TEST_TMP/phones"
 mkdir -p "$PH"
 P1=SEP00000000D001 P2=SEP00000000D002
@@ -95,6 +99,17 @@ head -c 3000000 /dev/zero >"$TEST_TMP/big"
 equal "a 3 MB OCSP request: 413" "$(curl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @"$TEST_TMP/big" \
 	-H "Content-Type: application/ocsp-request" "$BASE/ocsp")" 413
 ocsp "the daemon still answers OCSP after bad requests" ": good$" -issuer "$S.capf.pem" -cert "$NEW2/cert.pem"
+
+# --- the registration check and diagnose know revoked LSCs
+"$PHONESIM" register "$PH/$P1" "127.0.0.1:$REG_PORT" --timeout 10 >"$TEST_TMP/last.out" 2>&1
+expect_output "STATE_SSL3_ALERT: SSL3 Alert \[read\]:\[fatal\]:\[certificate revoked\]" \
+	"the registration check refuses the revoked LSC: the phone's console shows a certificate revoked alert"
+"$PHONESIM" register "$PH/$P2" "127.0.0.1:$REG_PORT" --timeout 10 >"$TEST_TMP/last.out" 2>&1
+expect_output "PXY_CERT_CIPHER.*cert \[LSC\]" "the registration check accepts the other phone's current LSC"
+"$OPENCAPF" --state "$S" register log $P1 >"$TEST_TMP/last.out" 2>&1
+expect_output "revoked \(keyCompromise\)" "register log gives the revocation as the reason"
+"$OPENCAPF" --state "$S" diagnose $P1 >"$TEST_TMP/last.out" 2>&1
+expect_output "was revoked on .* \(keyCompromise\)" "diagnose says the phone's LSC was revoked"
 
 # --- crash safety: SIGKILL right after an upgrade, before the CRL timer runs
 OLD2B=$NEW2
