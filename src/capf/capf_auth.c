@@ -149,6 +149,13 @@ static int check_chain(struct capf_server_session *s, const struct capf_server_e
 
 	if (s->phone.auth == AUTH_LSC_FIRST) {
 		if (chains_to(env, TRUST_CAPF, p->cert, why, sizeof why) == 0) {
+			/* a revoked LSC proves nothing any more: Invalid LSC */
+			int rv = env->rec->revoked ? env->rec->revoked(env->rec_ctx, p->der, p->derlen, reason, rl) : 0;
+			if (rv != 0) {
+				if (rv < 0)
+					seterr(reason, rl, "cannot look up revocations: %s", REC_ERR(env));
+				return -1;
+			}
 			snprintf(s->auth_used, sizeof s->auth_used, "lsc");
 			return 0;
 		}

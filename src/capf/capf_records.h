@@ -36,6 +36,10 @@ struct capf_records {
 	/* The anchors of a trust store (TRUST_CAPF, TRUST_MANUFACTURING), NULL on error. */
 	STACK_OF(X509) *(*trust)(void *ctx, const char *store_name);
 	const char *(*errmsg)(void *ctx);
+	/* Optional (NULL: nothing is revoked): 1 when the certificate is an
+	 * LSC this state issued and revoked (why says when and for what), 0 when
+	 * not, -1 on error. */
+	int (*revoked)(void *ctx, const uint8_t *der, size_t len, char *why, size_t wl);
 };
 
 /* The records of a state directory: ctx is that worker's struct store. */

@@ -4,7 +4,12 @@
  */
 #include "capf/capf_records.h"
 
+#include <stdio.h>
+
 #include "capf/trust_load.h"
+#include "common/util.h"
+#include "pki/pki.h"
+#include "store/store_revoke.h"
 
 static int phone_get(void *ctx, const char *name, struct phone *out)
 {
@@ -65,6 +70,25 @@ static const char *errmsg(void *ctx)
 	return store_errmsg(ctx);
 }
 
+static int revoked(void *ctx, const uint8_t *der, size_t len, char *why, size_t wl)
+{
+	char sha[65], when[40];
+	struct cert_row row;
+	struct revocation rv;
+	int confirmed, rc;
+
+	pki_fingerprint_der(der, len, "sha256", 0, sha, sizeof sha);
+	rc = store_issued_find(ctx, sha, &row, &confirmed);
+	if (rc <= 0)
+		return rc;
+	rc = store_revocation_find(ctx, row.issuer_sha256, row.serial, &rv);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	fmt_time_utc(rv.time, when, sizeof when);
+	snprintf(why, wl, "the LSC (serial %s) was revoked on %s (%s)", row.serial, when, revoke_reason_name(rv.reason));
+	return 1;
+}
+
 const struct capf_records capf_store_records = {
 	.phone_get = phone_get,
 	.locked_until = locked_until,
@@ -77,4 +101,5 @@ const struct capf_records capf_store_records = {
 	.seen_cert = seen_cert,
 	.trust = trust,
 	.errmsg = errmsg,
+	.revoked = revoked,
 };

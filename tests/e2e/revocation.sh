@@ -13,6 +13,7 @@
 #  - the registration check refuses a revoked LSC (alert certificate
 #    revoked on the phone's console, the reason in `register log`), and
 #    `diagnose` says the phone's LSC was revoked;
+#  - CAPF authentication by a revoked LSC (lsc-first) fails: Invalid LSC;
 #  - crash safety: opencapfd killed with SIGKILL right after an upgrade
 #    publishes the superseded LSC's revocation when it starts again;
 #  - a CAPF certificate without keyUsage cRLSign (imported) gets no CRL and
@@ -110,6 +111,15 @@ expect_output "PXY_CERT_CIPHER.*cert \[LSC\]" "the registration check accepts th
 expect_output "revoked \(keyCompromise\)" "register log gives the revocation as the reason"
 "$OPENCAPF" --state "$S" diagnose $P1 >"$TEST_TMP/last.out" 2>&1
 expect_output "was revoked on .* \(keyCompromise\)" "diagnose says the phone's LSC was revoked"
+
+# --- CAPF: a revoked LSC no longer authenticates the phone (lsc-first: Invalid LSC)
+"$OPENCAPF" --state "$S" phone set $P1 --auth lsc-first >/dev/null
+"$OPENCAPF" --state "$S" phone op $P1 install >/dev/null
+"$PHONESIM" capf "$PH/$P1" "127.0.0.1:$CAPF_PORT" --timeout 20 >"$TEST_TMP/last.out" 2>&1
+"$OPENCAPF" --state "$S" phone show $P1 >"$TEST_TMP/last.out" 2>&1
+expect_output "Upgrade Failed: Invalid LSC" "lsc-first authentication with the revoked LSC fails: Invalid LSC"
+expect_output "was revoked on" "the phone's history says the LSC was revoked"
+"$OPENCAPF" --state "$S" phone op $P1 none >/dev/null
 
 # --- crash safety: SIGKILL right after an upgrade, before the CRL timer runs
 OLD2B=$NEW2
