@@ -26,6 +26,7 @@ struct prov_run {
 	EVP_PKEY *key;
 	int dry_run;
 	struct provision_result *r;
+	struct atomic_batch batch;   /* every file, renamed into place after one sync */
 };
 
 void provision_result_free(struct provision_result *r)
@@ -72,7 +73,8 @@ static int current(const struct prov_run *run, const char *name, const struct bu
 	return access(path, F_OK) == 0;
 }
 
-/* The configuration and its .sgn written (both atomically); 0 or -1 (reported). */
+/* The configuration and its .sgn written aside (renamed into place by the
+ * batch's commit); 0 or -1 (reported). */
 static int write_pair(struct prov_run *run, const char *name, const struct buf *xml)
 {
 	char path[4300], sgn_name[128], err[ERRLEN];
@@ -87,9 +89,9 @@ static int write_pair(struct prov_run *run, const char *name, const struct buf *
 	if (pki_sgn_sign(&o, run->cert, run->key, xml->data, xml->len, &sgn, err, sizeof err) < 0)
 		problem(run, "%s: cannot sign the configuration: %s", name, err);
 	else if (snprintf(path, sizeof path, "%s/%s.cnf.xml", run->out_dir, name) < 0 ||
-		 write_file_atomic(path, xml->data, xml->len, 0644, err, sizeof err) < 0 ||
+		 atomic_batch_write(&run->batch, path, xml->data, xml->len, 0644, err, sizeof err) < 0 ||
 		 snprintf(path, sizeof path, "%s/%s", run->out_dir, sgn_name) < 0 ||
-		 write_file_atomic(path, sgn.data, sgn.len, 0644, err, sizeof err) < 0)
+		 atomic_batch_write(&run->batch, path, sgn.data, sgn.len, 0644, err, sizeof err) < 0)
 		problem(run, "%s: %s", name, err);
 	else
 		rc = 0;
@@ -188,6 +190,9 @@ int admin_provision_publish(struct store *st, const char *actor, int dry_run, st
 			rc = 0;
 		if (rc == 0)
 			unknown_templates(&run);
+		if (rc == 0 && atomic_batch_commit(&run.batch, run.out_dir, err, errlen) < 0)
+			rc = -1;   /* every file old or whole: nothing half-written */
+		atomic_batch_abort(&run.batch);
 	}
 	X509_free(run.cert);
 	EVP_PKEY_free(run.key);

@@ -226,14 +226,14 @@ static void fsync_dir_of(const char *path)
 	}
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      char *err, size_t errlen)
+/* path's data written to path.tmp.PID (not yet synced); tmp gets its name. */
+static int write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp, size_t tmpcap,
+		     char *err, size_t errlen)
 {
-	char tmp[4200];
 	const uint8_t *p = data;
 	int fd;
 
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	snprintf(tmp, tmpcap, "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
@@ -251,8 +251,28 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) < 0)
-		goto fail;
+	return fd;
+fail:
+	seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      char *err, size_t errlen)
+{
+	char tmp[4200];
+	int fd = write_tmp(path, data, len, mode, tmp, sizeof tmp, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) < 0) {
+		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
 	close(fd);
 	if (rename(tmp, path) < 0) {
 		seterr(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -261,11 +281,79 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	}
 	fsync_dir_of(path);
 	return 0;
-fail:
-	seterr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+}
+
+int atomic_batch_write(struct atomic_batch *b, const char *path, const void *data, size_t len, mode_t mode,
+		       char *err, size_t errlen)
+{
+	char tmp[4200], **grown;
+	int fd;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		if (!(grown = realloc(b->paths, cap * 2 * sizeof *grown))) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
+		b->paths = grown;
+		b->cap = cap;
+	}
+	if ((fd = write_tmp(path, data, len, mode, tmp, sizeof tmp, err, errlen)) < 0)
+		return -1;
 	close(fd);
-	unlink(tmp);
-	return -1;
+	b->paths[2 * b->n] = strdup(tmp);
+	b->paths[2 * b->n + 1] = strdup(path);
+	if (!b->paths[2 * b->n] || !b->paths[2 * b->n + 1]) {
+		free(b->paths[2 * b->n]);
+		free(b->paths[2 * b->n + 1]);
+		unlink(tmp);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	b->n++;
+	return 0;
+}
+
+void atomic_batch_abort(struct atomic_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		unlink(b->paths[2 * i]);
+		free(b->paths[2 * i]);
+		free(b->paths[2 * i + 1]);
+	}
+	free(b->paths);
+	memset(b, 0, sizeof *b);
+}
+
+int atomic_batch_commit(struct atomic_batch *b, const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	size_t i;
+
+	if (fd < 0 || syncfs(fd) < 0) {
+		seterr(err, errlen, "cannot sync %s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		atomic_batch_abort(b);
+		return -1;
+	}
+	for (i = 0; i < b->n && rc == 0; i++)
+		if (rename(b->paths[2 * i], b->paths[2 * i + 1]) < 0) {
+			seterr(err, errlen, "cannot rename %s to %s: %s", b->paths[2 * i], b->paths[2 * i + 1],
+			       strerror(errno));
+			rc = -1;
+		}
+	fsync(fd);
+	close(fd);
+	for (size_t k = 0; k < b->n; k++) {
+		if (k >= i || rc < 0)
+			unlink(b->paths[2 * k]);
+		free(b->paths[2 * k]);
+		free(b->paths[2 * k + 1]);
+	}
+	free(b->paths);
+	memset(b, 0, sizeof *b);
+	return rc;
 }
 
 int read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,

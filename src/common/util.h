@@ -53,6 +53,20 @@ int mkdir_p(const char *path, mode_t mode);
 /* Write to PATH.tmp.PID, fsync, chmod, rename over PATH, fsync the folder. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      char *err, size_t errlen);
+
+/* Many files made atomic together, at the cost of one sync: each is written
+ * to PATH.tmp.PID (atomic_batch_write), then atomic_batch_commit syncs the
+ * file system of DIR once and renames them all into place, so a crash
+ * leaves every file old or whole, never half-written (a failed rename
+ * leaves the rest as they were). atomic_batch_abort removes the .tmp files. */
+struct atomic_batch {
+	char **paths;                /* tmp, final, tmp, final, ... */
+	size_t n, cap;
+};
+int atomic_batch_write(struct atomic_batch *b, const char *path, const void *data, size_t len, mode_t mode,
+		       char *err, size_t errlen);
+int atomic_batch_commit(struct atomic_batch *b, const char *dir, char *err, size_t errlen);
+void atomic_batch_abort(struct atomic_batch *b);
 /* Read a whole file of at most `max` bytes; *out is malloc'd and NUL-terminated. */
 int read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
 	      char *err, size_t errlen);
