@@ -28,6 +28,16 @@ mkdir -p "$T"
 "$PHONESIM" mfg-ca create "$TEST_TMP/mfg" >/dev/null || exit 1
 check "the manufacturing CA is trusted (MIC-precedence mode)" oc trust add manufacturing "$TEST_TMP/mfg/mfg.crt"
 
+# ---- usage ----
+expect_exit 0 "boot --help" "$PHONESIM" boot --help
+expect_output "usage: phonesim boot PHONEDIR SERVER" "the usage"
+expect_exit 1 "boot without a server" "$PHONESIM" boot "$TEST_TMP/nophone"
+expect_exit 1 "a port out of range" "$PHONESIM" boot "$TEST_TMP/nophone" 127.0.0.1 --http-port 70000
+expect_exit 1 "a blksize out of range" "$PHONESIM" boot "$TEST_TMP/nophone" 127.0.0.1 --tftp-blksize 4
+expect_exit 1 "SERVER with a port" "$PHONESIM" boot "$TEST_TMP/nophone" 127.0.0.1:69
+expect_output "ports are options" "saying how to give one"
+expect_exit 1 "no phone folder" "$PHONESIM" boot "$TEST_TMP/nophone" 127.0.0.1
+
 # ---- the daemon: CAPF, TFTP and HTTP (and HTTPS) on loopback ports ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=files.example \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$TEST_TMP/https.key" -out "$TEST_TMP/https.pem" >/dev/null 2>&1 ||

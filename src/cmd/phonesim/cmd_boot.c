@@ -107,12 +107,15 @@ static int parse_one(struct boot_run *r, int c, const char *arg)
 static int set_server(struct boot_run *r, const char *s)
 {
 	size_t n = strlen(s);
+	const char *colon;
 
 	if (s[0] == '[' && n > 2 && s[n - 1] == ']')
 		snprintf(r->host, sizeof r->host, "%.*s", (int)(n - 2), s + 1);
 	else
 		snprintf(r->host, sizeof r->host, "%s", s);
-	if (!r->host[0] || n >= sizeof r->host || strchr(r->host, '/') || strchr(r->host, ' ')) {
+	colon = strchr(r->host, ':');
+	if (!r->host[0] || n >= sizeof r->host || strchr(r->host, '/') || strchr(r->host, ' ') ||
+	    (colon && !strchr(colon + 1, ':'))) {
 		ps_error("boot: '%s' is not a server name or address (ports are options)", s);
 		return -1;
 	}
