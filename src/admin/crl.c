@@ -28,6 +28,44 @@ int admin_crl_days(struct store *st)
 	return days > 0 && days <= 366 ? days : CRL_DEFAULT_DAYS;
 }
 
+int64_t admin_crl_superseded_grace(struct store *st)
+{
+	char v[32];
+
+	if (store_setting_get(st, REVOKE_SETTING_SUPERSEDED_GRACE, v, sizeof v) != 0)
+		return 0;
+	return atoll(v) > 0 ? atoll(v) : 0;
+}
+
+int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, char *err, size_t errlen)
+{
+	char d[32], g[32], detail[128];
+
+	if (days != -1 && (days < 1 || days > 366)) {
+		seterr(err, errlen, "CRL validity %d days: give 1 to 366", days);
+		return -1;
+	}
+	if (grace != -1 && (grace < 0 || grace > 90 * 86400)) {
+		seterr(err, errlen, "grace period %lld seconds: give 0 to 90 days", (long long)grace);
+		return -1;
+	}
+	if (store_begin(st) != 0)
+		goto fail;
+	snprintf(d, sizeof d, "%d", days != -1 ? days : admin_crl_days(st));
+	snprintf(g, sizeof g, "%lld", (long long)(grace != -1 ? grace : admin_crl_superseded_grace(st)));
+	snprintf(detail, sizeof detail, "{\"crl_days\":%s,\"superseded_grace\":%s}", d, g);
+	if (store_setting_set(st, CRL_SETTING_DAYS, d) < 0 ||
+	    store_setting_set(st, REVOKE_SETTING_SUPERSEDED_GRACE, g) < 0 ||
+	    store_audit(st, actor, "crl.settings", "", detail) < 0 || store_commit(st) != 0) {
+		store_rollback(st);
+		goto fail;
+	}
+	return 0;
+fail:
+	seterr(err, errlen, "cannot store the CRL settings: %s", store_errmsg(st));
+	return -1;
+}
+
 /* The file stem: the CAPF CN when it is a plain name, else CAPF-<sha256 prefix>. */
 static void crl_name(X509 *cert, const char *sha256, char *out, size_t cap)
 {
@@ -47,12 +85,15 @@ static void crl_name(X509 *cert, const char *sha256, char *out, size_t cap)
 struct entries {
 	struct revocation *r;
 	size_t n, cap;
+	int64_t until;           /* revocations in effect by then (a superseded LSC's waits for its grace) */
 };
 
 static int collect(const struct revocation *r, void *arg)
 {
 	struct entries *e = arg;
 
+	if (r->time > e->until)
+		return 0;
 	if (e->n == e->cap) {
 		struct revocation *m = realloc(e->r, (e->cap = e->cap ? e->cap * 2 : 64) * sizeof *m);
 		if (!m)
@@ -106,7 +147,7 @@ static int write_both(X509_CRL *crl, const struct admin_crl *c, char *err, size_
 static int publish_one(struct store *st, const struct capf_row *row, X509 *cert, struct admin_crl *c, char *err,
 		       size_t errlen)
 {
-	struct entries e = { 0 };
+	struct entries e = { .until = 0 };
 	struct pki_crl_entry *pe = NULL;
 	char keypath[4300];
 	EVP_PKEY *key = NULL;
@@ -115,6 +156,7 @@ static int publish_one(struct store *st, const struct capf_row *row, X509 *cert,
 
 	c->this_update = now_utc();
 	c->next_update = c->this_update + (int64_t)admin_crl_days(st) * 86400;
+	e.until = c->this_update;
 	if (store_key_path(st, row->key_file, keypath, sizeof keypath) < 0 ||
 	    !(key = pki_key_load(keypath, err, errlen)) || take_records(st, c, &e, err, errlen) < 0)
 		goto out;
@@ -174,6 +216,12 @@ static int due(struct store *st, struct admin_crl *c, char *err, size_t errlen)
 	c->next_update = s.next_update;
 	if (s.number == 0 || last > s.last_revocation || now_utc() >= s.this_update + (s.next_update - s.this_update) / 2)
 		return 1;
+	switch (store_revocation_pending_due(st, c->capf_sha256, s.this_update, now_utc())) {
+	case 1: return 1;   /* a superseded LSC's grace period ended */
+	case -1:
+		seterr(err, errlen, "cannot read the revocations of %s: %s", c->name, store_errmsg(st));
+		return -1;
+	}
 	if (stat(c->pem_path, &sb) != 0)
 		return 1;
 	return published_number(c->der_path) != s.number;

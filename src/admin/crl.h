@@ -45,6 +45,14 @@ struct admin_crl {
 
 /* Days between thisUpdate and nextUpdate (setting crl_days, default 7). */
 int admin_crl_days(struct store *st);
+/* Seconds a superseded LSC stays valid after the phone confirmed its new
+ * one (setting superseded_grace, default 0). */
+int64_t admin_crl_superseded_grace(struct store *st);
+
+/* Change the settings (days 1..366, grace 0..90 days in seconds; -1 keeps
+ * one) in one transaction with the audit row "crl.settings"; 0, or -1 with
+ * err naming the bad value. */
+int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, char *err, size_t errlen);
 
 /* Publish every CRL that is due (all of them when force); fn (may be NULL)
  * sees each CAPF certificate considered, written or not. Returns how many

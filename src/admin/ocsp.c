@@ -126,7 +126,7 @@ static int lookup(void *arg, size_t issuer, const char *serial, struct pki_ocsp_
 		a->status = PKI_OCSP_UNKNOWN;
 		return 0;
 	}
-	rc = store_revocation_find(c->st, sha, serial, &rv);
+	rc = store_revocation_effective(c->st, sha, serial, now_utc(), &rv);
 	if (rc < 0)
 		return -1;
 	a->status = rc == 0 ? PKI_OCSP_REVOKED : PKI_OCSP_GOOD;

@@ -81,7 +81,7 @@ static int revoked(void *ctx, const uint8_t *der, size_t len, char *why, size_t 
 	rc = store_issued_find(ctx, sha, &row, &confirmed);
 	if (rc <= 0)
 		return rc;
-	rc = store_revocation_find(ctx, row.issuer_sha256, row.serial, &rv);
+	rc = store_revocation_effective(ctx, row.issuer_sha256, row.serial, now_utc(), &rv);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	fmt_time_utc(rv.time, when, sizeof when);

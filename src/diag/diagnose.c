@@ -214,7 +214,7 @@ static void check_revoked(struct dctx *d)
 	int confirmed;
 
 	if (!d->cert || store_issued_find(d->st, r->cert.sha256, &row, &confirmed) != 1 ||
-	    store_revocation_find(d->st, row.issuer_sha256, row.serial, &rv) != 0)
+	    store_revocation_effective(d->st, row.issuer_sha256, row.serial, d->now, &rv) != 0)
 		return;
 	date_text(rv.time, when, sizeof when);
 	fix(add(r, DIAG_PROBLEM, "revocation", "", "the %s (serial %s) was revoked on %s (%s): servers that "

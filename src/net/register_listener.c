@@ -135,7 +135,7 @@ static int refuse_revoked(struct register_conn *c, X509_STORE_CTX *xs)
 	int confirmed;
 
 	if (!c->row.sha256[0] || store_issued_find(st, c->row.sha256, &row, &confirmed) != 1 ||
-	    store_revocation_find(st, row.issuer_sha256, row.serial, &rv) != 0)
+	    store_revocation_effective(st, row.issuer_sha256, row.serial, now_utc(), &rv) != 0)
 		return 0;
 	snprintf(c->row.reason, sizeof c->row.reason, "revoked (%s): the LSC serial %s is on the CRL",
 		 revoke_reason_name(rv.reason), row.serial);

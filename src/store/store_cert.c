@@ -507,6 +507,11 @@ static int revoke_current_lsc(struct store *st, const char *phone, const char *k
 		return rc < 0 ? -1 : 0;
 	if (!cur.issuer_sha256[0] || (keep_sha256 && strcmp(cur.sha256, keep_sha256) == 0))
 		return 0;
+	if (reason == REVOKE_SUPERSEDED) {
+		char v[32];
+		if (store_setting_get(st, REVOKE_SETTING_SUPERSEDED_GRACE, v, sizeof v) == 0 && atoll(v) > 0)
+			when += atoll(v);   /* in effect once the grace period is over */
+	}
 	return store_revoke_locked(st, "capf", cur.serial, cur.issuer_sha256, phone, reason, when) < 0 ? -1 : 0;
 }
 

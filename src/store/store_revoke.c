@@ -202,6 +202,32 @@ int store_revocation_find(struct store *st, const char *issuer_sha256, const cha
 	return rc == STORE_DONE ? 1 : store_fail(st, "cannot look up revocations: %s", store_errstr(st, rc));
 }
 
+int store_revocation_effective(struct store *st, const char *issuer_sha256, const char *serial, int64_t now,
+			       struct revocation *out)
+{
+	int rc = store_revocation_find(st, issuer_sha256, serial, out);
+
+	return rc == 0 && out->time > now ? 1 : rc;
+}
+
+int store_revocation_pending_due(struct store *st, const char *issuer_sha256, int64_t since, int64_t now)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT EXISTS (SELECT 1 FROM revocations WHERE issuer_sha256 = ?1 "
+					      "AND time > ?2 AND time <= ?3)");
+	int rc, due = 0;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, issuer_sha256);
+	stmt_bind_int64(s, 2, since);
+	stmt_bind_int64(s, 3, now);
+	rc = stmt_step(s);
+	if (rc == STORE_ROW)
+		due = stmt_col_int64(s, 0) != 0;
+	store_finish(st, s);
+	return rc == STORE_ROW ? due : store_fail(st, "cannot look up revocations: %s", store_errstr(st, rc));
+}
+
 int store_revocations_each(struct store *st, const char *issuer_sha256,
 			   int (*fn)(const struct revocation *r, void *arg), void *arg)
 {

@@ -60,6 +60,18 @@ int store_revoke_phone_locked(struct store *st, const char *actor, const char *p
 /* 0 and the revocation of (issuer, serial), 1 when it is not revoked. */
 int store_revocation_find(struct store *st, const char *issuer_sha256, const char *serial,
 			  struct revocation *out);
+/* The same, but only a revocation in effect at `now` counts (a superseded
+ * LSC's revocation waits for the grace period: its time is in the future). */
+int store_revocation_effective(struct store *st, const char *issuer_sha256, const char *serial, int64_t now,
+			       struct revocation *out);
+/* 1 when a revocation under the CAPF certificate took effect after `since`
+ * and by `now` (a CRL signed at `since` lacks it), 0 when none, -1 error. */
+int store_revocation_pending_due(struct store *st, const char *issuer_sha256, int64_t since, int64_t now);
+
+/* The setting that delays the revocation of a superseded LSC (seconds,
+ * default 0: revoked when the phone confirmed storing its new LSC). */
+#define REVOKE_SETTING_SUPERSEDED_GRACE "superseded_grace"
+
 /* Revocations under one CAPF certificate ("" or NULL: all), oldest first. */
 int store_revocations_each(struct store *st, const char *issuer_sha256,
 			   int (*fn)(const struct revocation *r, void *arg), void *arg);

@@ -14,6 +14,8 @@
 #    revoked on the phone's console, the reason in `register log`), and
 #    `diagnose` says the phone's LSC was revoked;
 #  - CAPF authentication by a revoked LSC (lsc-first) fails: Invalid LSC;
+#  - a grace period for superseded LSCs (crl settings --superseded-grace):
+#    OCSP says good during it, revoked after, and the CRL lists it then;
 #  - crash safety: opencapfd killed with SIGKILL right after an upgrade
 #    publishes the superseded LSC's revocation when it starts again;
 #  - a CAPF certificate without keyUsage cRLSign (imported) gets no CRL and
@@ -131,6 +133,15 @@ openssl crl -in "$S/tftp/$CN.crl.pem" -noout -text 2>/dev/null | grep -qi "Seria
 start_api_daemon "$S" || exit 1
 check "after kill -9 and a restart, the superseded LSC is on the served CRL" wait_crl_lists "$(serial "$OLD2B")"
 
+# --- a grace period for superseded LSCs
+check "crl settings --superseded-grace 3" "$OPENCAPF" --state "$S" crl settings --superseded-grace 3
+check "phone $P2 gets a fourth LSC" enroll "$S" "$PH/$P2" $P2
+FOURTH2=$(identity "$PH/$P2")
+ocsp "during the grace period the superseded LSC is still good" ": good$" -issuer "$S.capf.pem" -cert "$THIRD2/cert.pem"
+sleep 4
+ocsp "after the grace period it is revoked" ": revoked$" -issuer "$S.capf.pem" -cert "$THIRD2/cert.pem"
+check "and opencapfd puts it on the CRL then" wait_crl_lists "$(serial "$THIRD2")"
+
 # --- a CAPF certificate without cRLSign: no CRL, OCSP meanwhile
 "$OPENCAPF" --state "$S" capf csr >"$TEST_TMP/capf.csr"
 printf '%s\n' "basicConstraints = critical, CA:TRUE, pathlen:0" "keyUsage = critical, digitalSignature, keyCertSign" \
@@ -145,6 +156,6 @@ check "capf import of a certificate without cRLSign" \
 expect_output "lacks keyUsage cRLSign" "crl show says the imported certificate gets no CRL, and why"
 # the imported certificate has the same name and key: a CertID names both; LSCs of the previous one still answer
 ocsp "OCSP after the import: an LSC of the previous CAPF certificate is good" ": good$" \
-	-issuer "$S.capf.pem" -cert "$THIRD2/cert.pem"
+	-issuer "$S.capf.pem" -cert "$FOURTH2/cert.pem"
 ocsp "OCSP after the import: its superseded LSC is revoked" ": revoked$" -issuer "$S.capf.pem" -cert "$OLD2B/cert.pem"
 finish

@@ -100,6 +100,31 @@ static void test_revoke_phone_once(void **state)
 	free(d2);
 }
 
+static void test_superseded_grace(void **state)
+{
+	struct fixture *f = *state;
+	struct revocation r;
+	struct cert_row lsc1;
+	uint8_t *d1, *d2;
+	size_t l1, l2;
+	int64_t now = now_utc();
+
+	add_phone(f->st, PHONE);
+	assert_int_equal(store_setting_set(f->st, REVOKE_SETTING_SUPERSEDED_GRACE, "3600"), 0);
+	install(f->st, 3001, &d1, &l1);
+	assert_int_equal(store_phone_lsc(f->st, PHONE, 0, &lsc1), 0);
+	install(f->st, 3002, &d2, &l2);
+	/* recorded now, in effect an hour later */
+	assert_int_equal(store_revocation_find(f->st, CAPF_SHA, lsc1.serial, &r), 0);
+	assert_true(r.time >= now + 3600);
+	assert_int_equal(store_revocation_effective(f->st, CAPF_SHA, lsc1.serial, now, &r), 1);
+	assert_int_equal(store_revocation_effective(f->st, CAPF_SHA, lsc1.serial, now + 3601, &r), 0);
+	assert_int_equal(store_revocation_pending_due(f->st, CAPF_SHA, now, now + 10), 0);
+	assert_int_equal(store_revocation_pending_due(f->st, CAPF_SHA, now, now + 3601), 1);
+	free(d1);
+	free(d2);
+}
+
 static void test_reason_names(void **state)
 {
 	int r = -1;
@@ -119,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_upgrade_supersedes, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_phone_once, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_superseded_grace, fixture_setup, fixture_teardown),
 		cmocka_unit_test(test_reason_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -271,11 +271,76 @@ static int crl_publish(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const char crl_settings_usage[] =
+	"usage: opencapf crl settings [--days N] [--superseded-grace DURATION]\n\n"
+	"Show or change the CRL settings: --days, the days from thisUpdate to nextUpdate\n"
+	"(1 to 366, default 7; CRLs are signed again at half of it); --superseded-grace,\n"
+	"how long a phone's previous LSC stays valid after the phone confirmed storing\n"
+	"a new one (0 to 90 days: 0, 3600, 30m, 12h, 7d; default 0, revoked at once).\n";
+
+/* "3600", "30m", "12h", "7d", "2w" in seconds; -1 for anything else. */
+static int64_t parse_duration(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	static const struct { char c; int64_t mult; } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+								  { 'd', 86400 }, { 'w', 604800 } };
+
+	if (end == s || v < 0 || v > 1000000000LL)
+		return -1;
+	if (!*end)
+		return v;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (end[0] == units[i].c && !end[1])
+			return v * units[i].mult;
+	return -1;
+}
+
+static int crl_settings(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "days", required_argument, NULL, 'd' },
+					      { "superseded-grace", required_argument, NULL, 'g' },
+					      { NULL, 0, NULL, 0 } };
+	struct store *st;
+	char err[512] = "", *end;
+	int help = 0, days = -1, c;
+	int64_t grace = -1;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, crl_settings_usage, &help)) != -1) {
+		if (c == '?')
+			return EXIT_USAGE;
+		if (c == 'd' && ((days = (int)strtol(optarg, &end, 10)) < 1 || *end || days > 366)) {
+			cli_error("--days %s: give a number of days from 1 to 366", optarg);
+			return EXIT_USAGE;
+		}
+		if (c == 'g' && (grace = parse_duration(optarg)) < 0) {
+			cli_error("--superseded-grace %s: give seconds or a duration such as 30m, 12h, 7d", optarg);
+			return EXIT_USAGE;
+		}
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 0, 0, crl_settings_usage) < 0)
+		return EXIT_USAGE;
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	if ((days != -1 || grace != -1) && admin_crl_settings(st, cli->actor, days, grace, err, sizeof err) < 0) {
+		store_close(st);
+		cli_error("crl settings: %s", err);
+		return err[0] == 'C' || err[0] == 'g' ? EXIT_USAGE : EXIT_FAIL;
+	}
+	printf("crl_days %d\nsuperseded_grace %lld seconds\n", admin_crl_days(st),
+	       (long long)admin_crl_superseded_grace(st));
+	store_close(st);
+	return EXIT_OK;
+}
+
 int cmd_crl(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
 		{ "show", crl_show, "the published CRLs and what they list" },
 		{ "publish", crl_publish, "sign and write the CRLs into the TFTP folder" },
+		{ "settings", crl_settings, "CRL validity and the superseded LSC's grace period" },
 		{ NULL, NULL, NULL },
 	};
 	return cli_dispatch(cli, "crl", cmds, argc, argv);
