@@ -61,10 +61,10 @@ expect() {
 jv() { jq -r "$1" "$B"; }
 # The state an error must not change: phones, certificates, trust, tokens, audit (failed logins aside).
 snapshot() {
-	sqlite3 "$DB" "SELECT * FROM phones; SELECT phone, time, outcome FROM phone_history;
-		SELECT store, sha256, note FROM trust_certs; SELECT id, state, sha256 FROM capf_certs;
-		SELECT id, role, revoked FROM api_tokens; SELECT count(*) FROM issued_certs;
-		SELECT id, actor, action, object FROM audit_log WHERE action NOT LIKE 'api.login%'" | md5sum
+	sqlite3 "$DB" "SELECT * FROM phones ORDER BY name; SELECT phone, time, outcome FROM phone_history ORDER BY id;
+		SELECT store, sha256, note FROM trust_certs ORDER BY store, sha256; SELECT id, state, sha256 FROM capf_certs ORDER BY id;
+		SELECT id, role, revoked FROM api_tokens ORDER BY id; SELECT count(*) FROM issued_certs;
+		SELECT id, actor, action, object FROM audit_log WHERE action NOT LIKE 'api.login%' ORDER BY id" | md5sum
 }
 
 # --- health, open to all
