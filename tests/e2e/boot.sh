@@ -155,6 +155,13 @@ expect_output "config: capfAuthMode 2" "read unsigned from HTTPS"
 check "phone 4 holds an LSC" test -s "$TEST_TMP/$P4/lsc.crt"
 expect_exit 0 "phone 1 takes the new ITL (signed by the SAST it knows)" boot $P1 --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT"
 expect_output "Trust List Updated" "the phone's console line"
+expect_exit 0 "HTTPS does not answer: phone 4 falls back to HTTP" boot $P4 --http-port "$HTTP_PORT" --https-port "$NO_PORT"
+expect_output "HTTPS Error: $P4.cnf.xml.sgn: cannot connect" "saying so"
+expect_output "File: $P4.cnf.xml.sgn: [0-9]+ bytes over HTTP$" "the signed file over HTTP"
+expect_exit 0 "an HTTPS server the ITL does not list: phone 4 falls back" boot $P4 --http-port "$HTTP_PORT" \
+	--https-port "$CAPF_PORT"
+expect_output "HTTPS Error: $P4.cnf.xml.sgn: .*not trusted" "the server is not trusted"
+expect_output "File: $P4.cnf.xml.sgn: [0-9]+ bytes over HTTP$" "the signed file over HTTP"
 
 # ---- an ITL without the CAPF role: "No valid CAPF server" ----
 P5=SEP0011220000A5
@@ -165,6 +172,16 @@ expect_exit 3 "phone 5 cannot trust the CAPF server" boot $P5 --http-port "$HTTP
 expect_output "config: capfAuthMode 2" "its configuration asked for an operation"
 expect_output "No valid CAPF server" "the phone's console line"
 check "phone 5 did not enroll" test ! -e "$TEST_TMP/$P5/lsc.crt"
+
+# ---- an ITL from another cluster: refused, the phone keeps its own ----
+check "another cluster" "$OPENCAPF" --state "$TEST_TMP/other" init --subject "O=Elsewhere,C=NZ"
+cp "$TEST_TMP/$P1/ITLFile.tlv" "$TEST_TMP/p1-itl.tlv"
+cp "$TEST_TMP/other/tftp/ITLFile.tlv" "$D/ITLFile.tlv"
+expect_exit 0 "phone 1 boots with a foreign ITL on the server" boot $P1 --http-port "$HTTP_PORT"
+expect_output "Trust List Update Failed" "the phone's console line"
+expect_output "ITL refused: .*SAST the installed ITL does not list" "saying why"
+expect_output "result: booted, no CAPF operation" "its configuration still verifies with its own ITL"
+check "phone 1 kept its ITL" cmp -s "$TEST_TMP/$P1/ITLFile.tlv" "$TEST_TMP/p1-itl.tlv"
 
 stop_daemon
 finish

@@ -142,8 +142,7 @@ static int signer_trusted(const struct phone_itl *old, const struct phone_itl *n
 		if (itl_record_has_role(&old->f.records[i], ROLE_SAST) &&
 		    pki_itl_record_matches(&old->f.records[i], der.p, der.len))
 			return 0;
-	seterr(err, errlen, "it is signed by a SAST the installed ITL does not list (use --replace to erase "
-	       "the installed ITL first)");
+	seterr(err, errlen, "it is signed by a SAST the installed ITL does not list");
 	return -1;
 }
 
@@ -185,6 +184,8 @@ static int install(struct phone_dir *pd, const char *file, int replace)
 		phone_itl_free(&old);
 		if (rc < 0) {
 			phone_itl_free(&new);
+			snprintf(err + strlen(err), sizeof err - strlen(err),
+				 " (use --replace to erase the installed ITL first)");
 			goto refused;
 		}
 	} else if (have < 0) {
