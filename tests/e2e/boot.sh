@@ -173,6 +173,13 @@ expect_output "config: capfAuthMode 2" "its configuration asked for an operation
 expect_output "No valid CAPF server" "the phone's console line"
 check "phone 5 did not enroll" test ! -e "$TEST_TMP/$P5/lsc.crt"
 
+# ---- a CTL on the server: fetched first, verified, kept ----
+check "a CTL is published" oc ctl build --out "$D/CTLFile.tlv"
+expect_exit 0 "phone 1 boots with a CTL on the server" boot $P1 --http-port "$HTTP_PORT"
+expect_output "File: CTLFile.tlv: [0-9]+ bytes over HTTP" "the CTL over HTTP"
+expect_output "CTL: Installed \([0-9]+ records\)" "installed"
+check "phone 1 keeps the CTL" cmp -s "$TEST_TMP/$P1/CTLFile.tlv" "$D/CTLFile.tlv"
+
 # ---- an ITL from another cluster: refused, the phone keeps its own ----
 check "another cluster" "$OPENCAPF" --state "$TEST_TMP/other" init --subject "O=Elsewhere,C=NZ"
 cp "$TEST_TMP/$P1/ITLFile.tlv" "$TEST_TMP/p1-itl.tlv"

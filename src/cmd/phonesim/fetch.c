@@ -164,7 +164,7 @@ static const char *header_value(const char *hdr, const char *name, char *out, si
 }
 
 /* Split the whole response into status and body (moved to the front of resp). */
-static int http_parse(struct buf *resp, const char *name, char *err, size_t errlen)
+static int http_parse(struct buf *resp, char *err, size_t errlen)
 {
 	char *hdr, *end, val[64];
 	int status = 0;
@@ -174,24 +174,24 @@ static int http_parse(struct buf *resp, const char *name, char *err, size_t errl
 	hdr = (char *)resp->data;
 	end = strstr(hdr, "\r\n\r\n");
 	if (resp->failed || !end || sscanf(hdr, "HTTP/1.%*d %d", &status) != 1) {
-		seterr(err, errlen, "%s: not an HTTP response", name);
+		seterr(err, errlen, "not an HTTP response");
 		return FETCH_FAILED;
 	}
 	end[2] = '\0';
 	hlen = (size_t)(end - hdr) + 4;
 	blen = resp->len - 1 - hlen;
 	if (header_value(hdr, "Transfer-Encoding", val, sizeof val) && strcasecmp(val, "identity") != 0) {
-		seterr(err, errlen, "%s: transfer encoding '%s' is not supported", name, val);
+		seterr(err, errlen, "transfer encoding '%s' is not supported", val);
 		return FETCH_FAILED;
 	}
 	if (status == 404)
 		return FETCH_NOT_FOUND;
 	if (status != 200) {
-		seterr(err, errlen, "%s: HTTP status %d", name, status);
+		seterr(err, errlen, "HTTP status %d", status);
 		return FETCH_FAILED;
 	}
 	if (header_value(hdr, "Content-Length", val, sizeof val) && strtoull(val, NULL, 10) != blen) {
-		seterr(err, errlen, "%s: %zu bytes came, Content-Length said %s", name, blen, val);
+		seterr(err, errlen, "%zu bytes came, Content-Length said %s", blen, val);
 		return FETCH_FAILED;
 	}
 	memmove(resp->data, resp->data + hlen, blen);
@@ -213,22 +213,22 @@ static int http_get(struct http_io *io, const struct fetch_opts *o, int port, co
 	n = req.failed ? -1 : io_write(io, (const char *)req.data, req.len);
 	buf_free(&req);
 	if (n < 0) {
-		seterr(err, errlen, "%s: cannot send the request", name);
+		seterr(err, errlen, "cannot send the request");
 		return FETCH_FAILED;
 	}
 	buf_reset(out);
 	while ((n = io_read(io, chunk, sizeof chunk)) > 0) {
 		buf_put(out, chunk, (size_t)n);
 		if (out->failed || out->len > o->max + HTTP_HEADER_MAX) {
-			seterr(err, errlen, "%s: larger than %zu bytes", name, o->max);
+			seterr(err, errlen, "larger than %zu bytes", o->max);
 			return FETCH_FAILED;
 		}
 	}
 	if (n < 0) {
-		seterr(err, errlen, "%s: %s", name, errno == EAGAIN ? "no answer in time" : "the connection broke");
+		seterr(err, errlen, "%s", errno == EAGAIN ? "no answer in time" : "the connection broke");
 		return FETCH_FAILED;
 	}
-	return http_parse(out, name, err, errlen);
+	return http_parse(out, err, errlen);
 }
 
 int fetch_http(const struct fetch_opts *o, int port, const char *name, struct buf *out, char *err, size_t errlen)
@@ -395,8 +395,7 @@ static int tftp_packet(struct tftp_xfer *x, const struct fetch_opts *o, const ui
 }
 
 /* Receive until the transfer ends, retransmitting on silence. */
-static int tftp_loop(struct tftp_xfer *x, const struct fetch_opts *o, const char *name, struct buf *out,
-		     char *err, size_t errlen)
+static int tftp_loop(struct tftp_xfer *x, const struct fetch_opts *o, struct buf *out, char *err, size_t errlen)
 {
 	uint8_t pkt[TFTP_HDR + TFTP_MAX_BLKSIZE];
 	int retries = 0, rc;
@@ -408,7 +407,7 @@ static int tftp_loop(struct tftp_xfer *x, const struct fetch_opts *o, const char
 
 		if (wait_fd(x->fd, POLLIN, o->timeout_ms) <= 0) {
 			if (++retries > TFTP_RETRIES) {
-				seterr(err, errlen, "%s: TFTP timeout", name);
+				seterr(err, errlen, "TFTP timeout (%d tries)", TFTP_RETRIES + 1);
 				return FETCH_FAILED;
 			}
 			send_last(x);
@@ -433,7 +432,7 @@ static int tftp_loop(struct tftp_xfer *x, const struct fetch_opts *o, const char
 			return rc;
 	}
 	if (x->has_tsize && x->tsize != out->len) {
-		seterr(err, errlen, "%s: %zu bytes came, tsize said %llu", name, out->len, (unsigned long long)x->tsize);
+		seterr(err, errlen, "%zu bytes came, tsize said %llu", out->len, (unsigned long long)x->tsize);
 		return FETCH_FAILED;
 	}
 	return FETCH_OK;
@@ -476,11 +475,11 @@ int fetch_tftp(const struct fetch_opts *o, int port, const char *name, struct bu
 	x.last_len = tftp_build_request(x.last, sizeof x.last, TFTP_RRQ, name, "octet", opts,
 					o->tftp_blksize ? 4 : 0);
 	if (x.last_len == 0 || send_last(&x) < 0) {
-		seterr(err, errlen, "%s: cannot send the TFTP request: %s", name, x.last_len ? strerror(errno) : "too long");
+		seterr(err, errlen, "cannot send the TFTP request: %s", x.last_len ? strerror(errno) : "too long");
 		close(x.fd);
 		return FETCH_FAILED;
 	}
-	rc = tftp_loop(&x, o, name, out, err, errlen);
+	rc = tftp_loop(&x, o, out, err, errlen);
 	close(x.fd);
 	if (rc == FETCH_OK && out->failed) {
 		seterr(err, errlen, "out of memory");
