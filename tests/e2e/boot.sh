@@ -49,7 +49,7 @@ for _ in 1 2 3 4 5; do
 	HTTPS_PORT=$(free_port)
 	start_daemon "$S" --tftp-listen "127.0.0.1:$TFTP_PORT" --http-files-listen "127.0.0.1:$HTTP_PORT" \
 		--https-files-listen "127.0.0.1:$HTTPS_PORT" --https-files-cert "$TEST_TMP/https.pem" \
-		--https-files-key "$TEST_TMP/https.key" || exit 1
+		--https-files-key "$TEST_TMP/https.key" || { TFTP_PORT=; continue; }
 	if wait_port "$HTTP_PORT" && grep -q "TFTP listening on 127.0.0.1:$TFTP_PORT" "$DAEMON_LOG"; then break; fi
 	kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
 	TFTP_PORT=
