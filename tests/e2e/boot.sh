@@ -142,6 +142,11 @@ expect_exit 0 "with --auth-string, TFTP only, 512-byte blocks: phone 6 enrolls" 
 expect_output "File: $P6.cnf.xml.sgn: [0-9]+ bytes over TFTP" "its configuration over TFTP"
 expect_no_output "HTTP" "HTTP not tried"
 check "phone 6 holds an LSC" test -s "$TEST_TMP/$P6/lsc.crt"
+for blk in 8 65464; do
+	expect_exit 0 "phone 1 boots over TFTP with blksize $blk" boot $P1 --http-port 0 --tftp-blksize $blk
+	expect_output "File: ITLFile.tlv: [0-9]+ bytes over TFTP" "the ITL, blksize $blk"
+	expect_output "result: booted, no CAPF operation" "its signed configuration, blksize $blk"
+done
 expect_exit 6 "no configuration for phone 7" boot $P7 --http-port "$HTTP_PORT"
 expect_output "File Not Found: $P7.cnf.xml.sgn" "the phone's console line"
 expect_exit 3 "no file server answers" boot $P7 --http-port "$NO_PORT" --tftp-port "$NO_PORT" --timeout 0.2
