@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "admin/itl_file.h"
+#include "capf/ca.h"
 #include "common/util.h"
 #include "pki/pki.h"
 #include "pki/pki_crl.h"
@@ -37,9 +38,32 @@ int64_t admin_crl_superseded_grace(struct store *st)
 	return atoll(v) > 0 ? atoll(v) : 0;
 }
 
-int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, char *err, size_t errlen)
+void admin_crl_url(struct store *st, char *out, size_t cap)
 {
-	char d[32], g[32], detail[128];
+	if (store_setting_get(st, CAPF_SETTING_REVOCATION_URL, out, cap) != 0)
+		out[0] = '\0';
+}
+
+/* http(s)://host[:port][/path], printable, no space, quote or comma (the
+ * extension syntax), no trailing slash. */
+static int url_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n == 0)
+		return 1;
+	if (n >= 180 || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || u[n - 1] == '/')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (u[i] <= ' ' || u[i] >= 0x7f || strchr("\"',;\\", u[i]))
+			return 0;
+	return 1;
+}
+
+int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, const char *url, char *err,
+		       size_t errlen)
+{
+	char d[32], g[32], u[200], uj[220], detail[400];
 
 	if (days != -1 && (days < 1 || days > 366)) {
 		seterr(err, errlen, "CRL validity %d days: give 1 to 366", days);
@@ -49,12 +73,22 @@ int admin_crl_settings(struct store *st, const char *actor, int days, int64_t gr
 		seterr(err, errlen, "grace period %lld seconds: give 0 to 90 days", (long long)grace);
 		return -1;
 	}
+	if (url && !url_ok(url)) {
+		seterr(err, errlen, "URL \"%s\": give http://HOST:PORT of opencapfd's HTTP server (no trailing slash, "
+		       "no spaces, quotes or commas), or \"\" for none", url);
+		return -1;
+	}
 	if (store_begin(st) != 0)
 		goto fail;
+	if (url)
+		snprintf(u, sizeof u, "%s", url);
+	else
+		admin_crl_url(st, u, sizeof u);
+	store_json_str(uj, sizeof uj, u);
 	snprintf(d, sizeof d, "%d", days != -1 ? days : admin_crl_days(st));
 	snprintf(g, sizeof g, "%lld", (long long)(grace != -1 ? grace : admin_crl_superseded_grace(st)));
-	snprintf(detail, sizeof detail, "{\"crl_days\":%s,\"superseded_grace\":%s}", d, g);
-	if (store_setting_set(st, CRL_SETTING_DAYS, d) < 0 ||
+	snprintf(detail, sizeof detail, "{\"crl_days\":%s,\"superseded_grace\":%s,\"revocation_url\":%s}", d, g, uj);
+	if (store_setting_set(st, CRL_SETTING_DAYS, d) < 0 || store_setting_set(st, CAPF_SETTING_REVOCATION_URL, u) < 0 ||
 	    store_setting_set(st, REVOKE_SETTING_SUPERSEDED_GRACE, g) < 0 ||
 	    store_audit(st, actor, "crl.settings", "", detail) < 0 || store_commit(st) != 0) {
 		store_rollback(st);
@@ -64,22 +98,6 @@ int admin_crl_settings(struct store *st, const char *actor, int days, int64_t gr
 fail:
 	seterr(err, errlen, "cannot store the CRL settings: %s", store_errmsg(st));
 	return -1;
-}
-
-/* The file stem: the CAPF CN when it is a plain name, else CAPF-<sha256 prefix>. */
-static void crl_name(X509 *cert, const char *sha256, char *out, size_t cap)
-{
-	char cn[128];
-	int plain = pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) == 0 && cn[0] &&
-		    strlen(cn) < 64 && cn[0] != '.';
-
-	for (size_t i = 0; plain && cn[i]; i++)
-		plain = (cn[i] >= 'a' && cn[i] <= 'z') || (cn[i] >= 'A' && cn[i] <= 'Z') ||
-			(cn[i] >= '0' && cn[i] <= '9') || cn[i] == '-' || cn[i] == '_' || cn[i] == '.';
-	if (plain)
-		snprintf(out, cap, "%s", cn);
-	else
-		snprintf(out, cap, "CAPF-%.8s", sha256);
 }
 
 struct entries {
@@ -248,7 +266,7 @@ static int crl_describe(struct publish_walk *w, const struct capf_row *row, X509
 		seterr(w->err, w->errlen, "%s", store_errmsg(w->st));
 		return -1;
 	}
-	crl_name(cert, row->sha256, c->name, sizeof c->name);
+	pki_capf_file_stem(cert, c->name, sizeof c->name);
 	snprintf(c->capf_sha256, sizeof c->capf_sha256, "%s", row->sha256);
 	snprintf(c->state, sizeof c->state, "%s", row->state);
 	c->can_sign = pki_cert_can_sign_crl(cert);
@@ -326,7 +344,7 @@ int admin_crl_of_cert(struct store *st, const char *sha256, X509_CRL **crl, char
 		X509_free(cert);
 		return 1;
 	}
-	crl_name(cert, sha256, name, sizeof name);
+	pki_capf_file_stem(cert, name, sizeof name);
 	X509_free(cert);
 	if (admin_crl_publish(st, 0, NULL, NULL, err, errlen) < 0)
 		return -1;

@@ -50,9 +50,15 @@ int admin_crl_days(struct store *st);
 int64_t admin_crl_superseded_grace(struct store *st);
 
 /* Change the settings (days 1..366, grace 0..90 days in seconds; -1 keeps
- * one) in one transaction with the audit row "crl.settings"; 0, or -1 with
- * err naming the bad value. */
-int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, char *err, size_t errlen);
+ * one; url: the base URL of opencapfd's HTTP server written into new LSCs
+ * as their CRL and OCSP locations (capf/ca.h), "" for none, NULL keeps it)
+ * in one transaction with the audit row "crl.settings"; 0, or -1 with err
+ * naming the bad value. New LSCs carry a changed URL once opencapfd starts
+ * again or its CAPF certificate changes. */
+int admin_crl_settings(struct store *st, const char *actor, int days, int64_t grace, const char *url, char *err,
+		       size_t errlen);
+/* The base URL (setting revocation_url), "" when none. */
+void admin_crl_url(struct store *st, char *out, size_t cap);
 
 /* Publish every CRL that is due (all of them when force); fn (may be NULL)
  * sees each CAPF certificate considered, written or not. Returns how many

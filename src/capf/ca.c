@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "pki/pki_crl.h"
 
 
 int capf_ca_load(struct store *st, X509 **cert, EVP_PKEY **key, char *err, size_t errlen)
@@ -51,11 +52,23 @@ struct signer *capf_ca_signer(struct store *st, char *err, size_t errlen)
 	if (capf_ca_load(st, &cert, &key, err, errlen) < 0)
 		return NULL;
 	s = signer_local_new(cert, key);
+	capf_ca_signer_urls(st, s);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	if (!s)
 		seterr(err, errlen, "cannot create the CAPF signer");
 	return s;
+}
+
+void capf_ca_signer_urls(struct store *st, struct signer *s)
+{
+	char base[200], stem[72];
+
+	if (!s || !s->issuer || store_setting_get(st, CAPF_SETTING_REVOCATION_URL, base, sizeof base) != 0 || !base[0])
+		return;
+	pki_capf_file_stem(s->issuer, stem, sizeof stem);
+	snprintf(s->crl_url, sizeof s->crl_url, "URI:%s/crl/%s.crl", base, stem);
+	snprintf(s->ocsp_url, sizeof s->ocsp_url, "OCSP;URI:%s/ocsp", base);
 }
 
 int capf_ca_lsc_days(struct store *st)

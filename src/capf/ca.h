@@ -17,6 +17,15 @@ int capf_ca_load(struct store *st, X509 **cert, EVP_PKEY **key, char *err, size_
 /* A signer over the current CAPF key. */
 struct signer *capf_ca_signer(struct store *st, char *err, size_t errlen);
 
+/* The setting naming where opencapfd's HTTP server is reached from the
+ * servers that check LSCs ("http://host:8080"); "" or absent: LSCs carry
+ * no revocation URLs. */
+#define CAPF_SETTING_REVOCATION_URL "revocation_url"
+
+/* With the setting set, s writes into each LSC its CRL's URL
+ * (URL/crl/<CAPF CN>.crl) and the OCSP responder's (URL/ocsp). */
+void capf_ca_signer_urls(struct store *st, struct signer *s);
+
 /* LSC validity in days from settings (default 1825). */
 int capf_ca_lsc_days(struct store *st);
 

@@ -180,6 +180,7 @@ static struct capf_identity *identity_load(struct store *st, char *err, size_t e
 		seterr(err, errlen, "the CAPF key does not belong to the CAPF certificate");
 		goto fail;
 	}
+	capf_ca_signer_urls(st, id->signer);
 	id->chain = issuer_chain(st, id->cert);
 	identity_describe(id, id->cert);
 	return id;

@@ -123,6 +123,10 @@ struct signer {
 	void (*destroy)(struct signer *s);
 	X509 *issuer;   /* the CAPF certificate (owned by the signer) */
 	void *impl;
+	/* Written into each LSC when set (capf_ca_signer_urls): cRLDistributionPoints
+	 * and authorityInfoAccess OCSP; "" for none. */
+	char crl_url[256];
+	char ocsp_url[256];
 };
 /* Takes its own references (up_ref): the caller still frees its copies.
  * NULL if the key does not belong to the certificate or out of memory. The

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "pki/pki.h"
 
 static void ossl_err(char *err, size_t errlen, const char *what)
 {
@@ -156,6 +157,24 @@ X509_CRL *pki_crl_from_der(const uint8_t *der, size_t len, char *err, size_t err
 		return NULL;
 	}
 	return crl;
+}
+
+void pki_capf_file_stem(X509 *cert, char *out, size_t cap)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	char cn[128] = "", sha[80];
+	int n = X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof cn), plain = n > 0 && n < 64 && cn[0] != '.';
+
+	for (int i = 0; plain && cn[i]; i++)
+		plain = (cn[i] >= 'a' && cn[i] <= 'z') || (cn[i] >= 'A' && cn[i] <= 'Z') || (cn[i] >= '0' && cn[i] <= '9') ||
+			cn[i] == '-' || cn[i] == '_' || cn[i] == '.';
+	if (plain && (int)strlen(cn) == n) {
+		snprintf(out, cap, "%s", cn);
+		return;
+	}
+	ERR_clear_error();
+	pki_fingerprint(cert, "sha256", 0, sha, sizeof sha);
+	snprintf(out, cap, "CAPF-%.8s", sha);
 }
 
 int pki_cert_can_sign_crl(X509 *cert)

@@ -34,6 +34,11 @@ int pki_crl_to_der(X509_CRL *crl, uint8_t **der, size_t *len);     /* *der: OPEN
 int pki_crl_to_pem(X509_CRL *crl, char **pem, size_t *len);        /* *pem: OPENSSL_free */
 X509_CRL *pki_crl_from_der(const uint8_t *der, size_t len, char *err, size_t errlen);
 
+/* The name of a CAPF certificate's CRL files and URL: its CN when that is
+ * a plain name (letters, digits, . _ -; CAPF-xxxxxxxx), else CAPF- and the
+ * first 8 hex digits of its SHA-256. */
+void pki_capf_file_stem(X509 *cert, char *out, size_t cap);
+
 /* 1 when the certificate may sign CRLs for verifiers (no keyUsage at all,
  * or keyUsage with cRLSign), else 0. */
 int pki_cert_can_sign_crl(X509 *cert);

@@ -159,6 +159,10 @@ static X509 *lsc_build(struct signer *s, const char *devname, EVP_PKEY *phone_pu
 	    pki_add_ext_conf(x, s->issuer, NID_ext_key_usage, "serverAuth,clientAuth,1.3.6.1.5.5.7.3.5", err,
 			     errlen))
 		goto fail;
+	if (s->crl_url[0] && pki_add_ext_conf(x, s->issuer, NID_crl_distribution_points, s->crl_url, err, errlen))
+		goto fail;
+	if (s->ocsp_url[0] && pki_add_ext_conf(x, s->issuer, NID_info_access, s->ocsp_url, err, errlen))
+		goto fail;
 	if (add_san_uri(x, devname) != 0 || add_aki(x, s->issuer) != 0) {
 		pki_ossl_err(err, errlen, "cannot add the LSC name extensions");
 		goto fail;

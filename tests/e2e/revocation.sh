@@ -16,6 +16,8 @@
 #  - CAPF authentication by a revoked LSC (lsc-first) fails: Invalid LSC;
 #  - a grace period for superseded LSCs (crl settings --superseded-grace):
 #    OCSP says good during it, revoked after, and the CRL lists it then;
+#  - crl settings --url: new LSCs carry the CRL distribution point and the
+#    OCSP responder's URL;
 #  - crash safety: opencapfd killed with SIGKILL right after an upgrade
 #    publishes the superseded LSC's revocation when it starts again;
 #  - a CAPF certificate without keyUsage cRLSign (imported) gets no CRL and
@@ -128,6 +130,8 @@ OLD2B=$NEW2
 check "phone $P2 gets a third LSC" enroll "$S" "$PH/$P2" $P2
 THIRD2=$(identity "$PH/$P2")
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+check "crl settings --url (LSCs issued from the next start on carry it)" \
+	"$OPENCAPF" --state "$S" crl settings --url http://capf.example.net:8080
 openssl crl -in "$S/tftp/$CN.crl.pem" -noout -text 2>/dev/null | grep -qi "Serial Number: $(serial "$OLD2B")" &&
 	echo "# (the timer published before the kill; the restart check still runs)"
 start_api_daemon "$S" || exit 1
@@ -137,6 +141,9 @@ check "after kill -9 and a restart, the superseded LSC is on the served CRL" wai
 check "crl settings --superseded-grace 3" "$OPENCAPF" --state "$S" crl settings --superseded-grace 3
 check "phone $P2 gets a fourth LSC" enroll "$S" "$PH/$P2" $P2
 FOURTH2=$(identity "$PH/$P2")
+openssl x509 -in "$FOURTH2/cert.pem" -noout -text >"$TEST_TMP/last.out"
+expect_output "URI:http://capf.example.net:8080/crl/$CN.crl" "a new LSC names its CRL (CRL distribution point)"
+expect_output "OCSP - URI:http://capf.example.net:8080/ocsp" "a new LSC names the OCSP responder (authority information access)"
 ocsp "during the grace period the superseded LSC is still good" ": good$" -issuer "$S.capf.pem" -cert "$THIRD2/cert.pem"
 sleep 4
 ocsp "after the grace period it is revoked" ": revoked$" -issuer "$S.capf.pem" -cert "$THIRD2/cert.pem"

@@ -272,11 +272,14 @@ static int crl_publish(struct cli *cli, int argc, char **argv)
 }
 
 static const char crl_settings_usage[] =
-	"usage: opencapf crl settings [--days N] [--superseded-grace DURATION]\n\n"
+	"usage: opencapf crl settings [--days N] [--superseded-grace DURATION] [--url URL]\n\n"
 	"Show or change the CRL settings: --days, the days from thisUpdate to nextUpdate\n"
 	"(1 to 366, default 7; CRLs are signed again at half of it); --superseded-grace,\n"
 	"how long a phone's previous LSC stays valid after the phone confirmed storing\n"
-	"a new one (0 to 90 days: 0, 3600, 30m, 12h, 7d; default 0, revoked at once).\n";
+	"a new one (0 to 90 days: 0, 3600, 30m, 12h, 7d; default 0, revoked at once);\n"
+	"--url http://HOST:PORT, opencapfd's HTTP server as servers reach it: new LSCs\n"
+	"then carry URL/crl/<CAPF CN>.crl as CRL distribution point and URL/ocsp as OCSP\n"
+	"location (from opencapfd's next start); --url \"\" for none (the default).\n";
 
 /* "3600", "30m", "12h", "7d", "2w" in seconds; -1 for anything else. */
 static int64_t parse_duration(const char *s)
@@ -300,9 +303,11 @@ static int crl_settings(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "days", required_argument, NULL, 'd' },
 					      { "superseded-grace", required_argument, NULL, 'g' },
+					      { "url", required_argument, NULL, 'u' },
 					      { NULL, 0, NULL, 0 } };
 	struct store *st;
-	char err[512] = "", *end;
+	char err[512] = "", url[200], *end;
+	const char *new_url = NULL;
 	int help = 0, days = -1, c;
 	int64_t grace = -1;
 
@@ -313,6 +318,8 @@ static int crl_settings(struct cli *cli, int argc, char **argv)
 			cli_error("--days %s: give a number of days from 1 to 366", optarg);
 			return EXIT_USAGE;
 		}
+		if (c == 'u')
+			new_url = optarg;
 		if (c == 'g' && (grace = parse_duration(optarg)) < 0) {
 			cli_error("--superseded-grace %s: give seconds or a duration such as 30m, 12h, 7d", optarg);
 			return EXIT_USAGE;
@@ -324,13 +331,15 @@ static int crl_settings(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if ((days != -1 || grace != -1) && admin_crl_settings(st, cli->actor, days, grace, err, sizeof err) < 0) {
+	if ((days != -1 || grace != -1 || new_url) &&
+	    admin_crl_settings(st, cli->actor, days, grace, new_url, err, sizeof err) < 0) {
 		store_close(st);
 		cli_error("crl settings: %s", err);
-		return err[0] == 'C' || err[0] == 'g' ? EXIT_USAGE : EXIT_FAIL;
+		return strncmp(err, "cannot", 6) ? EXIT_USAGE : EXIT_FAIL;
 	}
-	printf("crl_days %d\nsuperseded_grace %lld seconds\n", admin_crl_days(st),
-	       (long long)admin_crl_superseded_grace(st));
+	admin_crl_url(st, url, sizeof url);
+	printf("crl_days %d\nsuperseded_grace %lld seconds\nrevocation_url %s\n", admin_crl_days(st),
+	       (long long)admin_crl_superseded_grace(st), url[0] ? url : "(none: LSCs carry no CRL or OCSP URL)");
 	store_close(st);
 	return EXIT_OK;
 }

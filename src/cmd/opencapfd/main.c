@@ -243,6 +243,7 @@ static int start_capf(struct daemon *d)
 		seterr(err, sizeof err, "cannot create the CAPF signer");
 		goto out;
 	}
+	capf_ca_signer_urls(st, d->signer);
 	pki_cert_info(cert, &info);
 	snprintf(d->capf.capf_sha256, sizeof d->capf.capf_sha256, "%s", info.sha256);
 	d->capf.limits = d->cfg.capf_limits;
