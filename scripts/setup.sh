@@ -10,9 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev libpq-dev
+BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev libpq-dev libp11-kit-dev
 	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev libxml2-dev openssl sqlite3)
 TEST_PKGS=(clang libclang-rt-14-dev python3 libxml2-utils procps psmisc iproute2 curl tcpdump jq chromium tftp-hpa python3-cryptography)
+# Keys in a PKCS#11 token: SoftHSM2 (scripts/test-softhsm.sh, tests/signer), opensc's pkcs11-tool.
+TEST_PKGS+=(softhsm2 opensc)
 # The PostgreSQL store's tests start a server of their own (tests/pg/with-postgres.sh).
 TEST_PKGS+=(postgresql)
 # The browser test (tests/browser) drives Chromium with Node.js; an npm that
@@ -53,6 +55,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The unprivileged user of tests/e2e/privsep.sh (the daemon started as root becomes it).
+[ "$want_test" = 1 ] && [ "$(id -u)" = 0 ] && ! id -u opencapf-test >/dev/null 2>&1 &&
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin opencapf-test
 server_missing=()
 [ "$want_test" = 1 ] && [ "$(id -u)" = 0 ] && for p in "${SERVER_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || server_missing+=("$p")

@@ -5,7 +5,8 @@
 # builds, runs the unit, fuzz-replay and end-to-end suites in both, runs each
 # libFuzzer target for a bounded time, and ends with one line
 # "tests: N passed, N failed" (every meson test of both builds, plus the
-# libFuzzer run counted as one test).
+# libFuzzer run and the end-to-end tests with keys in SoftHSM2 each counted as
+# one test).
 #   OPENCAPF_FUZZ_SECONDS=N   seconds per libFuzzer target (default 15, 0 = skip)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,10 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "=== release build"
 meson test -C build --print-errorlogs --num-processes 2 || suite_failures+=("release")
+echo "=== keys in a SoftHSM2 token (release build)"
+softhsm_ok=0 softhsm_bad=0
+bash scripts/test-softhsm.sh build
+case $? in 0) softhsm_ok=1 ;; 77) ;; *) softhsm_bad=1; suite_failures+=("softhsm") ;; esac
 echo "=== ASan+UBSan build"
 meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 || suite_failures+=("asan")
 
@@ -31,8 +36,8 @@ fi
 
 # Individual tests, from meson's JSON logs (one line a test).
 count() { cat build/meson-logs/testlog.json build-asan/meson-logs/testlog.json 2>/dev/null | grep -c "\"result\": \"$1\""; }
-ok_tests=$(( $(count OK) + fuzz_ok ))
-bad_tests=$(( $(count FAIL) + $(count TIMEOUT) + $(count ERROR) + $(count UNEXPECTEDPASS) + fuzz_bad ))
+ok_tests=$(( $(count OK) + fuzz_ok + softhsm_ok ))
+bad_tests=$(( $(count FAIL) + $(count TIMEOUT) + $(count ERROR) + $(count UNEXPECTEDPASS) + fuzz_bad + softhsm_bad ))
 # A suite that failed without a failed test (a build error) still counts as one failure.
 [ "${#suite_failures[@]}" -gt 0 ] && [ "$bad_tests" = 0 ] && bad_tests=1
 echo

@@ -146,6 +146,20 @@ struct pki_key_hooks {
 };
 void pki_key_hooks_set(const struct pki_key_hooks *hooks); /* NULL: files and local signing again */
 
+/* Keys in a token (signer/signer_p11.h): a key file may hold, instead of a
+ * PEM key, one line naming the key ("pkcs11:...", RFC 7512). With a store
+ * set, pki_key_load reads such a file through `load`; pki_key_save writes
+ * the reference of a store's key (`ref_of`) instead of the key; and while
+ * `generate` is set (the store a state's keys are made in), pki_key_generate
+ * makes keys there. */
+struct pki_key_store {
+	EVP_PKEY *(*load)(void *ctx, const char *ref, char *err, size_t errlen);
+	const char *(*ref_of)(void *ctx, const EVP_PKEY *key); /* NULL: not a key of the store */
+	EVP_PKEY *(*generate)(void *ctx, enum pki_key_kind kind, int bits, char *err, size_t errlen);
+	void *ctx;
+};
+void pki_key_store_set(const struct pki_key_store *store); /* NULL: files only */
+
 /* LSC per capf-protocol.md: subject CN=devname + O, OU, L, ST, C of the CAPF
  * subject; issuer = CAPF subject; 16-byte positive random serial; validity
  * `days` from now but never past the CAPF certificate's own notAfter

@@ -90,10 +90,23 @@ int pki_key_parse_spec(const char *spec, enum pki_key_kind *kind, int *bits, cha
 	return -1;
 }
 
+static struct pki_key_store key_store;
+
+void pki_key_store_set(const struct pki_key_store *store)
+{
+	if (store)
+		key_store = *store;
+	else
+		memset(&key_store, 0, sizeof key_store);
+}
+
 EVP_PKEY *pki_key_generate(enum pki_key_kind kind, int bits, char *err, size_t errlen)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *key = NULL;
+
+	if (key_store.generate)
+		return key_store.generate(key_store.ctx, kind, bits, err, errlen);
 	OSSL_PARAM params[4];
 	unsigned int ubits = (unsigned int)bits;
 
@@ -213,9 +226,21 @@ int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen)
 	BUF_MEM *mem = NULL;
 	int rc = -1;
 
+	const char *ref;
+
 	if (!key || !path) {
 		seterr(err, errlen, "no key or path to save");
 		return -1;
+	}
+	if (key_store.ref_of && (ref = key_store.ref_of(key_store.ctx, key))) {
+		char line[2048];
+		int n = snprintf(line, sizeof line, "%s\n", ref);
+
+		if (n < 0 || (size_t)n >= sizeof line) {
+			seterr(err, errlen, "the key's reference is too long");
+			return -1;
+		}
+		return write_file_atomic(path, line, (size_t)n, 0600, err, errlen);
 	}
 	/* secure-memory BIO: the PEM text is cleansed when the BIO is freed */
 	bio = BIO_new(BIO_s_secmem());
@@ -256,6 +281,35 @@ struct signer *pki_key_hooked_signer(X509 *cert, EVP_PKEY *key)
 	return key_hooks.signer ? key_hooks.signer(key_hooks.ctx, cert, key) : NULL;
 }
 
+/* A key file that names a key in a token ("pkcs11:...")? The BIO is rewound. */
+static int is_reference(BIO *bio)
+{
+	char head[8] = "";
+	int n = BIO_read(bio, head, 7);
+
+	(void)BIO_reset(bio);
+	return n == 7 && memcmp(head, "pkcs11:", 7) == 0;
+}
+
+static EVP_PKEY *load_reference(BIO *bio, const char *path, char *err, size_t errlen)
+{
+	char line[2048];
+	int n = BIO_gets(bio, line, sizeof line);
+	EVP_PKEY *key = NULL;
+
+	BIO_free(bio);
+	if (n <= 0) {
+		seterr(err, errlen, "%s: cannot read the key reference", path);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = 0;
+	if (!key_store.load)
+		seterr(err, errlen, "%s names a key in a token, and this program has no PKCS#11 support", path);
+	else if (!(key = key_store.load(key_store.ctx, line, err, errlen)))
+		return NULL;
+	return key;
+}
+
 EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -281,6 +335,8 @@ EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen)
 		pki_ossl_err(err, errlen, path);
 		return NULL;
 	}
+	if (is_reference(bio))
+		return load_reference(bio, path, err, errlen);
 	key = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
 	if (!key) {
 		/* not PEM: try DER (PKCS#8 or traditional) */

@@ -223,7 +223,7 @@ int signer_client_load(struct signer_client *c, const char *path, X509 *cert, in
 	if (!(pub = pki_pubkey_from_der(resp.data + 1, resp.len - 1, err, errlen)))
 		goto out;
 	*slot = resp.data[0];
-	*key = signer_provider_key(c, *slot, path, pub, err, errlen);
+	*key = signer_provider_key(&signer_client_backend, c, *slot, path, pub, err, errlen);
 	EVP_PKEY_free(pub);
 	rc = *key ? 0 : -1;
 out:
@@ -231,6 +231,42 @@ out:
 	buf_free(&resp);
 	return rc;
 }
+
+/* ---- the provider's backend: private operations in the signer process ---- */
+
+static int backend_sign(void *ctx, int slot, const struct signer_sig_params *sp, const uint8_t *data, size_t len,
+			struct buf *out, char *err, size_t errlen)
+{
+	uint8_t params[SIGNER_SIG_PARAMS_LEN], status = 0;
+
+	signer_sig_params_encode(params, sp);
+	if (signer_call(ctx, SIGNER_SIGN, SIGNER_PURPOSE_NONE, (uint8_t)slot, params, sizeof params, data, len, &status,
+			out, err, errlen) < 0)
+		return -1;
+	if (status != SIGNER_OK) {
+		status_err(status, out, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static int backend_decrypt(void *ctx, int slot, unsigned client, unsigned negotiated, const uint8_t *ct, size_t len,
+			   struct buf *out, char *err, size_t errlen)
+{
+	uint8_t versions[4] = { (uint8_t)(client >> 8), (uint8_t)client, (uint8_t)(negotiated >> 8), (uint8_t)negotiated };
+	uint8_t status = 0;
+
+	if (signer_call(ctx, SIGNER_DECRYPT_TLS, SIGNER_PURPOSE_TLS, (uint8_t)slot, versions, sizeof versions, ct, len,
+			&status, out, err, errlen) < 0)
+		return -1;
+	if (status != SIGNER_OK) {
+		status_err(status, out, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+const struct signer_key_backend signer_client_backend = { backend_sign, backend_decrypt };
 
 /* ---- the remote LSC signer ---- */
 
@@ -334,15 +370,18 @@ static EVP_PKEY *hook_load(void *ctx, const char *path, char *err, size_t errlen
 /* A signer for LSCs: the same key file loaded again with its certificate. */
 static struct signer *hook_signer(void *ctx, X509 *cert, EVP_PKEY *key)
 {
+	const struct signer_key_backend *be;
 	struct signer_client *c;
 	const char *path;
 	char err[ERRLEN];
 	EVP_PKEY *again = NULL;
 	struct signer *s;
+	void *ref_ctx;
 	int slot;
 
-	if (signer_provider_key_ref(key, &c, &slot, &path) < 0)
+	if (signer_provider_key_ref(key, &be, &ref_ctx, &slot, &path) < 0 || be != &signer_client_backend)
 		return NULL;
+	c = ref_ctx;
 	if (signer_client_load(c, path, cert, &slot, &again, err, sizeof err) < 0) {
 		log_err("%s", err);
 		return NULL;

@@ -47,6 +47,10 @@ int signer_client_load(struct signer_client *c, const char *path, X509 *cert, in
 /* A signer for LSCs over a slot loaded with its CAPF certificate. */
 struct signer *signer_remote_new(struct signer_client *c, int slot, X509 *cert);
 
+/* Keys of the provider whose operations go to the signer process. */
+struct signer_key_backend;
+extern const struct signer_key_backend signer_client_backend;
+
 /* The process-wide hooks (pki.h) over this client; c must outlive every key. */
 void signer_client_install(struct signer_client *c);
 

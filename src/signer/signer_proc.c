@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "signer/signer_msg.h"
+#include "signer/signer_p11.h"
 
 struct channel {
 	int fd;
@@ -146,7 +147,8 @@ static void child_run(const struct signer_proc_cfg *cfg, const int *ends, pid_t 
 	if (become_owner(cfg) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(1);
 	prctl(PR_SET_DUMPABLE, 0); /* no ptrace or /proc/PID/mem for processes of the same user */
-	if (signer_keys_init(&keys, cfg->keys_dir, cfg->extra, cfg->nextra, &cfg->limits, err, sizeof err) < 0) {
+	if (signer_p11_install(err, sizeof err) < 0 || /* key files may name keys in a PKCS#11 token */
+	    signer_keys_init(&keys, cfg->keys_dir, cfg->extra, cfg->nextra, &cfg->limits, err, sizeof err) < 0) {
 		log_err("%s", err);
 		_exit(1);
 	}

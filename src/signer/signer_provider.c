@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "signer/signer_client.h"
 #include "signer/signer_msg.h"
 
 #define PROV_NAME "opencapf-signer"
@@ -24,7 +23,8 @@
 
 /* What a key of this provider is. */
 struct pkey_ref {
-	struct signer_client *client; /* NULL: public only (imported to compare) */
+	const struct signer_key_backend *be; /* NULL: public only (imported to compare) */
+	void *ctx;
 	int slot;
 	const char *path;
 	EVP_PKEY *pub;
@@ -72,7 +72,7 @@ static int km_has(const void *kd, int selection)
 
 	if (!k || !k->ref.pub)
 		return 0;
-	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && !k->ref.client)
+	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && !k->ref.be)
 		return 0;
 	return 1;
 }
@@ -152,7 +152,7 @@ static int km_get_params(void *kd, OSSL_PARAM params[])
 
 	if (!k || !k->ref.pub)
 		return 0;
-	if (p && k->ref.client && !OSSL_PARAM_set_octet_string(p, &k->ref, sizeof k->ref))
+	if (p && k->ref.be && !OSSL_PARAM_set_octet_string(p, &k->ref, sizeof k->ref))
 		return 0;
 	return EVP_PKEY_get_params(k->ref.pub, params);
 }
@@ -345,7 +345,7 @@ static int sig_digest_sign_init(void *vc, const char *mdname, void *kd, const OS
 	struct sig_ctx *c = vc;
 	struct key_data *k = kd;
 
-	if (!c || !k || !k->ref.client) {
+	if (!c || !k || !k->ref.be) {
 		prov_raise("not a key of the signer process");
 		return 0;
 	}
@@ -376,22 +376,20 @@ static int sig_digest_sign_update(void *vc, const unsigned char *data, size_t le
 static int remote_sign(struct sig_ctx *c, unsigned char *sig, size_t *siglen, size_t sigsize, const uint8_t *data,
 		       size_t len)
 {
-	uint8_t params[SIGNER_SIG_PARAMS_LEN], status = 0;
+	const struct pkey_ref *r = &c->key->ref;
 	struct buf resp;
 	char err[ERRLEN];
 	int ok = 0;
 
 	if (!sig) {
-		*siglen = (size_t)EVP_PKEY_get_size(c->key->ref.pub);
+		*siglen = (size_t)EVP_PKEY_get_size(r->pub);
 		return 1;
 	}
-	signer_sig_params_encode(params, &c->sp);
 	buf_init(&resp);
-	if (signer_call(c->key->ref.client, SIGNER_SIGN, SIGNER_PURPOSE_NONE, (uint8_t)c->key->ref.slot, params,
-			sizeof params, data, len, &status, &resp, err, sizeof err) < 0)
+	if (r->be->sign(r->ctx, r->slot, &c->sp, data, len, &resp, err, sizeof err) < 0)
 		prov_raise(err);
-	else if (status != SIGNER_OK || resp.len > sigsize)
-		prov_raise(status != SIGNER_OK ? "the signer refused" : "signature too long");
+	else if (resp.len > sigsize)
+		prov_raise("signature too long");
 	else {
 		memcpy(sig, resp.data, resp.len);
 		*siglen = resp.len;
@@ -412,6 +410,45 @@ static int sig_digest_sign(void *vc, unsigned char *sig, size_t *siglen, size_t 
 			   size_t tbslen)
 {
 	return remote_sign(vc, sig, siglen, sigsize, tbs, tbslen);
+}
+
+/* Verifying: with the public key, in the default provider. */
+static int sig_digest_verify_init(void *vc, const char *mdname, void *kd, const OSSL_PARAM params[])
+{
+	struct sig_ctx *c = vc;
+	struct key_data *k = kd;
+
+	if (!c || !k || !k->ref.pub)
+		return 0;
+	c->key = k;
+	c->sp = (struct signer_sig_params){ .md = (uint8_t)signer_md_from_name(mdname ? mdname : "SHA256"),
+					    .pad = k->ec ? SIGNER_PAD_NONE : SIGNER_PAD_PKCS1 };
+	buf_reset(&c->data);
+	return c->sp.md && sig_set_ctx_params(c, params);
+}
+
+static int sig_digest_verify_final(void *vc, const unsigned char *sig, size_t siglen)
+{
+	struct sig_ctx *c = vc;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = m && EVP_DigestVerifyInit_ex(m, &pctx, signer_md_name(c->sp.md), NULL, "provider=default",
+					      c->key->ref.pub, NULL) == 1;
+
+	if (ok && c->sp.pad == SIGNER_PAD_PSS)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, c->sp.saltlen < 0 ? RSA_PSS_SALTLEN_DIGEST : c->sp.saltlen) > 0;
+	ok = ok && EVP_DigestVerify(m, sig, siglen, c->data.data ? c->data.data : (const uint8_t *)"", c->data.len) == 1;
+	EVP_MD_CTX_free(m);
+	return ok;
+}
+
+static int sig_digest_verify(void *vc, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen)
+{
+	struct sig_ctx *c = vc;
+
+	buf_reset(&c->data);
+	return sig_digest_sign_update(c, tbs, tbslen) && sig_digest_verify_final(c, sig, siglen);
 }
 
 /* The AlgorithmIdentifier of this signature, for certificates, CRLs and
@@ -460,6 +497,10 @@ static const OSSL_DISPATCH sig_functions[] = {
 	{ OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))sig_digest_sign_update },
 	{ OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_digest_sign_final },
 	{ OSSL_FUNC_SIGNATURE_DIGEST_SIGN, (void (*)(void))sig_digest_sign },
+	{ OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_digest_verify_init },
+	{ OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))sig_digest_sign_update },
+	{ OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))sig_digest_verify_final },
+	{ OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, (void (*)(void))sig_digest_verify },
 	{ OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params },
 	{ OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))sig_settable_ctx_params },
 	{ 0, NULL },
@@ -528,7 +569,7 @@ static int dec_init(void *vc, void *kd, const OSSL_PARAM params[])
 	struct dec_ctx *c = vc;
 	struct key_data *k = kd;
 
-	if (!k || !k->ref.client || k->ec)
+	if (!k || !k->ref.be || k->ec)
 		return 0;
 	c->key = k;
 	c->pad = RSA_PKCS1_PADDING;
@@ -539,7 +580,7 @@ static int dec_decrypt(void *vc, unsigned char *out, size_t *outlen, size_t outs
 		       size_t inlen)
 {
 	struct dec_ctx *c = vc;
-	uint8_t versions[4], status = 0;
+	const struct pkey_ref *r = &c->key->ref;
 	struct buf resp;
 	char err[ERRLEN];
 	int ok = 0;
@@ -552,14 +593,9 @@ static int dec_decrypt(void *vc, unsigned char *out, size_t *outlen, size_t outs
 		prov_raise("RSA decryption only for TLS key exchange");
 		return 0;
 	}
-	versions[0] = (uint8_t)(c->client_version >> 8);
-	versions[1] = (uint8_t)c->client_version;
-	versions[2] = (uint8_t)(c->negotiated_version >> 8);
-	versions[3] = (uint8_t)c->negotiated_version;
 	buf_init(&resp);
-	if (signer_call(c->key->ref.client, SIGNER_DECRYPT_TLS, SIGNER_PURPOSE_TLS, (uint8_t)c->key->ref.slot, versions,
-			sizeof versions, in, inlen, &status, &resp, err, sizeof err) == 0 &&
-	    status == SIGNER_OK && resp.len <= outsize) {
+	if (r->be->decrypt_tls(r->ctx, r->slot, c->client_version, c->negotiated_version, in, inlen, &resp, err,
+			       sizeof err) == 0 && resp.len <= outsize) {
 		memcpy(out, resp.data, resp.len);
 		*outlen = resp.len;
 		ok = 1;
@@ -643,40 +679,42 @@ int signer_provider_load(char *err, size_t errlen)
 	return 0;
 }
 
-EVP_PKEY *signer_provider_key(struct signer_client *c, int slot, const char *path, EVP_PKEY *pub, char *err,
-			      size_t errlen)
+EVP_PKEY *signer_provider_key(const struct signer_key_backend *be, void *bectx, int slot, const char *path,
+			      EVP_PKEY *pub, char *err, size_t errlen)
 {
-	struct pkey_ref ref = { .client = c, .slot = slot, .path = path, .pub = pub };
+	struct pkey_ref ref = { .be = be, .ctx = bectx, .slot = slot, .path = path, .pub = pub };
 	int ec = EVP_PKEY_is_a(pub, "EC");
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, ec ? "EC" : "RSA", "provider=" PROV_NAME);
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, ec ? "EC" : "RSA", "provider=" PROV_NAME);
 	OSSL_PARAM params[2] = { OSSL_PARAM_construct_octet_string(REF_PARAM, &ref, sizeof ref), OSSL_PARAM_END };
 	EVP_PKEY *key = NULL;
 
 	if (!ec && !EVP_PKEY_is_a(pub, "RSA")) {
 		seterr(err, errlen, "%s: the signer holds a key that is neither RSA nor EC", path);
-		EVP_PKEY_CTX_free(ctx);
+		EVP_PKEY_CTX_free(pctx);
 		return NULL;
 	}
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+	if (!pctx || EVP_PKEY_fromdata_init(pctx) != 1 || EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
 		seterr(err, errlen, "%s: cannot make a key of the provider %s", path, PROV_NAME);
 		key = NULL;
 	}
 	ERR_clear_error();
-	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_CTX_free(pctx);
 	return key;
 }
 
-int signer_provider_key_ref(const EVP_PKEY *key, struct signer_client **c, int *slot, const char **path)
+int signer_provider_key_ref(const EVP_PKEY *key, const struct signer_key_backend **be, void **ctx, int *slot,
+			    const char **path)
 {
 	struct pkey_ref ref;
 	OSSL_PARAM params[2] = { OSSL_PARAM_construct_octet_string(REF_PARAM, &ref, sizeof ref), OSSL_PARAM_END };
 
 	if (!key || EVP_PKEY_get_params(key, params) != 1 || !OSSL_PARAM_modified(params) ||
-	    params[0].return_size != sizeof ref || !ref.client) {
+	    params[0].return_size != sizeof ref || !ref.be) {
 		ERR_clear_error();
 		return -1;
 	}
-	*c = ref.client;
+	*be = ref.be;
+	*ctx = ref.ctx;
 	*slot = ref.slot;
 	*path = ref.path;
 	return 0;

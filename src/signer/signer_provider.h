@@ -20,18 +20,29 @@
 #include <openssl/evp.h>
 
 #include "common/util.h"
+#include "signer/signer_msg.h"
 
-struct signer_client;
+/* Where a key's private operations happen: the signer process
+ * (signer_client.c) or a PKCS#11 token (signer_p11.c). Both take the whole
+ * message; 0 with the result in out, or -1 with err. */
+struct signer_key_backend {
+	int (*sign)(void *ctx, int slot, const struct signer_sig_params *sp, const uint8_t *data, size_t len,
+		    struct buf *out, char *err, size_t errlen);
+	int (*decrypt_tls)(void *ctx, int slot, unsigned client_version, unsigned negotiated_version,
+			   const uint8_t *ct, size_t len, struct buf *out, char *err, size_t errlen);
+};
 
 /* Load the default provider and this one into the default library context. */
 int signer_provider_load(char *err, size_t errlen);
 
-/* A key of this provider: `pub` (the public key, reference taken) and what
- * the signer calls it (client, slot, the path it was loaded from). */
-EVP_PKEY *signer_provider_key(struct signer_client *c, int slot, const char *path, EVP_PKEY *pub, char *err,
-			      size_t errlen);
+/* A key of this provider: `pub` (the public key, reference taken), its
+ * backend and what the backend calls it (ctx, slot), and where it came from
+ * (a key file's path, a token URI). */
+EVP_PKEY *signer_provider_key(const struct signer_key_backend *be, void *ctx, int slot, const char *path,
+			      EVP_PKEY *pub, char *err, size_t errlen);
 
-/* For a key of this provider: its client, slot and path (0), else -1. */
-int signer_provider_key_ref(const EVP_PKEY *key, struct signer_client **c, int *slot, const char **path);
+/* For a key of this provider: its backend, ctx, slot and path (0), else -1. */
+int signer_provider_key_ref(const EVP_PKEY *key, const struct signer_key_backend **be, void **ctx, int *slot,
+			    const char **path);
 
 #endif

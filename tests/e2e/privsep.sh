@@ -68,11 +68,13 @@ done
 equal "the daemon's user opens nothing under keys/ nor the HTTPS key" "$opened" 0
 if ls -l /proc/"$DAEMON_PID"/fd | grep -q -e "/keys/" -e "files.key"; then not_ok "no key file open in the daemon"; else
 	ok "no key file open in the daemon"; fi
+# key files (not the token references of scripts/test-softhsm.sh)
+PEM_KEYS=$(grep -l "PRIVATE KEY" state/keys/*.key)
 check "no private key secrets in the daemon's memory" python3 "$HERE/memsearch.py" "$DAEMON_PID" \
-	state/keys/*.key https/files.key
+	$PEM_KEYS https/files.key
 expect_output "searched [1-9][0-9]* bytes" "the daemon's memory was searched"
 expect_exit 1 "the signer's memory holds them (the search finds keys)" python3 "$HERE/memsearch.py" "$SIGNER" \
-	state/keys/capf-1.key
+	${PEM_KEYS:-https/files.key}
 
 # the signer: sockets are its socketpairs only
 socks=$(ls -l /proc/"$SIGNER"/fd | grep -o 'socket:\[[0-9]*\]' | tr -dc '0-9\n' | sort)
@@ -100,7 +102,9 @@ sqlite3 state/opencapf.db "SELECT hex(der) FROM issued_certs" | while read -r he
 done >"$TEST_TMP/last.out"
 expect_no_output "bad" "every recorded LSC is whole and verifies"
 
-# started as the unprivileged user: the same separation of processes
+# started as the unprivileged user: the same separation of processes (not with
+# keys in a token of root's, which that user cannot open)
+if [ -n "${OPENCAPF_KEY_STORE:-}" ]; then finish; exit; fi
 chown -R "$USER_NAME:" state
 "$PHONESIM" init phone2 --name SEP00112233AABB --mfg-ca mfg >/dev/null
 "$PHONESIM" trust phone2 capf.pem >/dev/null
@@ -118,7 +122,7 @@ equal "started as $USER_NAME: a signer process too" "$(echo "$SIGNER" | wc -w)" 
 check "started as $USER_NAME: enrollment" "$PHONESIM" capf phone2 "127.0.0.1:$CAPF_PORT" --auth-string 654321
 expect_output "result: installed" "started as $USER_NAME: the phone got its LSC"
 check "started as $USER_NAME: no private key secrets in the daemon's memory" python3 "$HERE/memsearch.py" \
-	"$DAEMON_PID" state/keys/*.key
+	"$DAEMON_PID" $PEM_KEYS
 stop_daemon
 
 finish

@@ -26,11 +26,12 @@
 
 #include "admin/capf_lifecycle.h"
 #include "pki/pki.h"
+#include "signer/signer_p11.h"
 #include "store/store.h"
 
 static const char init_usage[] =
 	"usage: opencapf init [--state DIR] [--subject FIELDS] [--key SPEC] [--days N]\n"
-	"                     [--lsc-days N] [--force] [--store URI]\n\n"
+	"                     [--lsc-days N] [--force] [--store URI] [--key-store URI]\n\n"
 	"Create the state directory (SQLite database, keys/) and a self-signed CAPF\n"
 	"CA certificate: CN=CAPF-xxxxxxxx plus the organisation fields, CA:TRUE\n"
 	"pathlen:0, keyUsage digitalSignature+keyCertSign, SHA-256. The certificate\n"
@@ -41,6 +42,10 @@ static const char init_usage[] =
 	"  --days N          CAPF certificate validity in days (default 1825, 5 years)\n"
 	"  --lsc-days N      validity of the LSCs it will issue (default 1825)\n"
 	"  --force           if DIR already holds a state, move it aside to DIR.old-TIMESTAMP\n"
+	"  --key-store URI   make the keys (CAPF, SAST, TVS) in a PKCS#11 token, never exported:\n"
+	"                    pkcs11:token=LABEL[?pin-source=FILE][&module-path=LIB] (RFC 7512;\n"
+	"                    default $OPENCAPF_KEY_STORE); keys/ then names them; the PIN from\n"
+	"                    pin-source, $OPENCAPF_PKCS11_PIN or $OPENCAPF_PKCS11_PIN_FILE\n"
 	"  --store URI       keep the database in PostgreSQL (postgresql://...), empty, for a\n"
 	"                    cluster: DIR holds keys/ and store.uri (copy DIR to the other nodes)\n"
 	"                    (nothing is deleted) and create a new one\n";
@@ -52,6 +57,7 @@ struct init_opts {
 	int days;
 	int lsc_days;
 	int force;
+	char key_store[1024];    /* a PKCS#11 token URI, or "" for key files */
 };
 
 static int parse_days(const char *s, int *out)
@@ -74,6 +80,7 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 		{ "lsc-days", required_argument, NULL, 'l' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "store", required_argument, NULL, 'U' },
+		{ "key-store", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[ERRLEN];
@@ -106,6 +113,7 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 			}
 			break;
 		case 'f': o->force = 1; break;
+		case 'K': snprintf(o->key_store, sizeof o->key_store, "%s", optarg); break;
 		case 'U':
 			if (store_set_uri(optarg) < 0) {
 				cli_error("init: --store %s: expected a postgresql:// URI", optarg);
@@ -117,6 +125,12 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 	}
 	if (*help)
 		return 0;
+	if (!o->key_store[0] && getenv("OPENCAPF_KEY_STORE"))
+		snprintf(o->key_store, sizeof o->key_store, "%s", getenv("OPENCAPF_KEY_STORE"));
+	if (o->key_store[0] && signer_p11_set_store(o->key_store, err, sizeof err) < 0) {
+		cli_error("init: --key-store: %s", err);
+		return -1;
+	}
 	return cli_expect_args(argc, argv, 0, 0, init_usage);
 }
 
@@ -166,6 +180,23 @@ static int move_aside(const char *dir, char *moved, size_t movedcap)
 	return 0;
 }
 
+/* The token the state's keys are made in, for `capf regenerate` (no PIN value kept). */
+static int record_key_store(const char *dir, const char *uri)
+{
+	struct store *st = NULL;
+	char err[ERRLEN], text[1024];
+	int rc = -1;
+
+	if (signer_p11_uri_public(uri, text, sizeof text) < 0 || store_open(dir, STORE_OPEN_EXISTING, &st, err, sizeof err) < 0)
+		cli_error("init: cannot record the key store");
+	else if (store_setting_set(st, SIGNER_P11_STORE_SETTING, text) < 0)
+		cli_error("init: cannot record the key store: %s", store_errmsg(st));
+	else
+		rc = 0;
+	store_close(st);
+	return rc;
+}
+
 static int build_state(const char *tmp, const struct init_opts *o, const char *actor,
 		       struct capf_ca_summary *summary)
 {
@@ -178,7 +209,7 @@ static int build_state(const char *tmp, const struct init_opts *o, const char *a
 		cli_error("init: %s", err);
 		return -1;
 	}
-	return 0;
+	return o->key_store[0] ? record_key_store(tmp, o->key_store) : 0;
 }
 
 /* Move tmp/NAME up into dir/NAME; 0 or -1 (printed). */

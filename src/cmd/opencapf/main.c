@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "signer/signer_p11.h"
 #include "store/store.h"
 
 static const struct cli_command commands[] = {
@@ -79,9 +80,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { 0 };
+	char err[ERRLEN];
 	int c;
 
 	log_init("opencapf", 0);
+	if (signer_p11_install(err, sizeof err) < 0) /* key files may name keys in a PKCS#11 token */
+		cli_error("%s", err);
 	cli.state_dir = getenv("OPENCAPF_STATE");
 	if (!cli.state_dir || !*cli.state_dir)
 		cli.state_dir = DEFAULT_STATE_DIR;

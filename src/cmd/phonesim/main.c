@@ -5,8 +5,11 @@
  */
 #include "cmd/phonesim/phonesim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "signer/signer_p11.h"
 
 static const struct ps_command commands[] = {
 	{ "mfg-ca", cmd_mfg_ca, "create a test manufacturing CA (mfg-ca create DIR)" },
@@ -44,7 +47,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	char err[ERRLEN];
 	int i = 1;
+
+	/* load-limit and load-ceiling sign with a state's CAPF key, which may be in a token */
+	if (signer_p11_install(err, sizeof err) < 0)
+		fprintf(stderr, "phonesim: %s\n", err);
 
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
