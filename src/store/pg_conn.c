@@ -72,6 +72,13 @@ static void set_err(struct pg_conn *pc, const char *msg)
 static void session_setup(struct pg_conn *pc)
 {
 	PQclear(PQexec(pc->c, "SET lock_timeout = '10s'"));
+	if (pg_node[0]) {
+		const char *v[1] = { pg_node };
+
+		/* This node is alive while it has a connection (pg_schema.c, oc_claim_orphaned). */
+		PQclear(PQexecParams(pc->c, "SELECT pg_advisory_lock_shared(" PG_SCHEMA_LOCK ", hashtext($1))", 1,
+				     NULL, v, NULL, NULL, 0));
+	}
 }
 
 /* A usable connection, reconnecting when it was lost; -1 (err set) if not. */

@@ -28,6 +28,9 @@ extern const int pg_migration_count;
 #define PG_WRITE_LOCK "1329807697"
 #define PG_SCHEMA_LOCK "1329807696"
 
+/* The node name every new connection shows alive (store_set_node). */
+extern char pg_node[64];
+
 /* Most parameters one statement binds (?1..?PG_MAX_PARAMS). */
 #define PG_MAX_PARAMS 64
 

@@ -17,6 +17,10 @@
  *  - The refusals SQLite's triggers make (issued certificates, revocations
  *    and the audit log are permanent; only delivered -> confirmed may change
  *    an issued certificate) are PL/pgSQL triggers with the same messages.
+ *  - oc_claim_orphaned(claim): the node named in an operation claim
+ *    ("<node>/<random>") has no connection to the database left (every
+ *    daemon connection holds a shared advisory lock on its node's name
+ *    while it lives, pg_conn.c), so its sessions are gone with it.
  *  - oc_glob(pattern) turns an SQLite GLOB pattern into an anchored regular
  *    expression, for "x GLOB ?" (pg_sql.c writes "x ~ oc_glob($n)").
  *  - opencapf_meta holds what PRAGMA application_id / user_version hold.
@@ -50,6 +54,12 @@ const char pg_schema_base[] =
 	"  END LOOP;\n"
 	"  RETURN r || '$';\n"
 	"END $$;\n"
+
+	"CREATE FUNCTION oc_claim_orphaned(claim TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$\n"
+	"  SELECT claim <> '' AND strpos(claim, '/') > 1 AND NOT EXISTS (SELECT 1 FROM pg_locks\n"
+	"    WHERE locktype = 'advisory' AND granted AND classid = 1329807696 AND objsubid = 2\n"
+	"      AND objid = CAST(CAST(hashtext(split_part(claim, '/', 1)) AS BIGINT) & 4294967295 AS TEXT)::oid)\n"
+	"$$;\n"
 
 	"CREATE TABLE settings (\n"
 	"  key   TEXT PRIMARY KEY NOT NULL,\n"

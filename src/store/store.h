@@ -47,6 +47,12 @@ const char *store_dir(const struct store *st);
  * $OPENCAPF_STORE, DIR/store.uri (written by a create with a URI). */
 #define STORE_URI_FILE "store.uri"
 int store_set_uri(const char *uri);     /* -1: not a URI this build can open */
+/* The daemon's node name (before it opens its stores). On PostgreSQL each
+ * connection then shows the node alive (a shared advisory lock, gone with
+ * the connection), and an operation claimed by a node with no connection
+ * left (killed, cut off) may be claimed by another node at once instead of
+ * when the claim lapses. */
+void store_set_node(const char *node);
 /* "sqlite" or "postgresql": the backend of an open store. */
 const char *store_backend_name(const struct store *st);
 /* Path of a file in keys/ (no check that it exists). */

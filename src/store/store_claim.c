@@ -35,10 +35,12 @@ int store_claim_take_locked(struct store *st, const char *phone, enum capf_op op
 	 * node the daemon's in-process claims (session_claims.h) already let
 	 * only one session through, so such a claim is a leftover (a session
 	 * whose release could not be written, e.g. on a full disk). */
-	struct store_stmt *s = store_prepare(st, "UPDATE phones SET op_claim = ?3, op_claim_until = ?4 "
-					    "WHERE name = ?1 AND operation = ?2 "
-					    "AND (op_claim = '' OR op_claim = ?3 OR op_claim_until < ?5 OR "
-					    "substr(op_claim, 1, instr(op_claim, '/')) = substr(?3, 1, instr(?3, '/')))");
+#define TAKE_SQL(more)                                                                                 \
+	"UPDATE phones SET op_claim = ?3, op_claim_until = ?4 WHERE name = ?1 AND operation = ?2 "     \
+	"AND (op_claim = '' OR op_claim = ?3 OR op_claim_until < ?5 OR "                              \
+	"substr(op_claim, 1, instr(op_claim, '/')) = substr(?3, 1, instr(?3, '/'))" more ")"
+	/* Several nodes (PostgreSQL): a claim whose node is gone is free too. */
+	struct store_stmt *s = store_prepare(st, st->db ? TAKE_SQL("") : TAKE_SQL(" OR oc_claim_orphaned(op_claim)"));
 
 	if (!s)
 		return -1;

@@ -610,6 +610,13 @@ int store_set_uri(const char *uri)
 	return 0;
 }
 
+char pg_node[64];
+
+void store_set_node(const char *node)
+{
+	snprintf(pg_node, sizeof pg_node, "%s", node ? node : "");
+}
+
 const char *store_backend_name(const struct store *st)
 {
 	return st->db ? "sqlite" : st->be->name;

@@ -77,9 +77,35 @@ int fixture_setup(void **state)
 	return 0;
 }
 
+static PGconn *alive[8];
+
+void node_alive(const char *name)
+{
+	const char *v[1] = { name };
+	size_t i = 0;
+	PGresult *r;
+
+	if (!store_test_pg())
+		return;
+	while (i < 8 && alive[i])
+		i++;
+	assert_true(i < 8);
+	alive[i] = PQconnectdb(pg_uri);
+	assert_int_equal(PQstatus(alive[i]), CONNECTION_OK);
+	r = PQexecParams(alive[i], "SELECT pg_advisory_lock_shared(1329807696, hashtext($1))", 1, NULL, v, NULL,
+			 NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+}
+
 int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
+
+	for (size_t i = 0; i < 8 && alive[i]; i++) {
+		PQfinish(alive[i]);
+		alive[i] = NULL;
+	}
 
 	store_close(f->st);
 	remove_tree(f->tmp);

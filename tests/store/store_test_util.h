@@ -32,6 +32,10 @@ void sha256_hex(const uint8_t *data, size_t len, char out[65]);
 /* Is this run on PostgreSQL (OPENCAPF_TEST_PG, see store_test_util.c)? */
 int store_test_pg(void);
 
+/* PostgreSQL: node NAME shows alive, as a daemon's connections show it,
+ * until the fixture's teardown (nothing on SQLite). */
+void node_alive(const char *name);
+
 /* A raw connection to an SQLite database (sqlite3_close it). */
 sqlite3 *raw_open(const char *dir);
 /* SQL behind the store's back, on either backend: SQLITE_OK, SQLITE_CONSTRAINT

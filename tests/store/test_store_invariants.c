@@ -84,6 +84,8 @@ static void test_one_install_one_certificate(void **state)
 	uint8_t *der1, *der2;
 	size_t len1, len2;
 
+	node_alive("node-a");
+	node_alive("node-b");
 	add_phone(f->st, PHONE);
 	make_cert(PHONE, 0x101L, &der1, &len1);
 	make_cert(PHONE, 0x102L, &der2, &len2);
@@ -109,6 +111,10 @@ static void test_claims_lapse_and_free_per_node(void **state)
 {
 	struct fixture *f = *state;
 
+	node_alive("node-a");
+	node_alive("node-aa");
+	node_alive("node-b");
+	node_alive("node-c");
 	add_phone(f->st, PHONE);
 	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-a/1", now_utc() + 600), 0);
 	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-b/2", now_utc() + 600), 1);
@@ -131,6 +137,24 @@ static void test_claims_lapse_and_free_per_node(void **state)
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phones WHERE op_claim = 'node-c/3'"), 1);
 	assert_int_equal(store_capf_release(f->st, PHONE, "node-c/3"), 0);
 	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phones WHERE op_claim = ''"), 1);
+}
+
+/* PostgreSQL, several nodes: a claim whose node has no connection left (a
+ * node killed mid-session) is free at once; a live node's is not. */
+static void test_claim_of_a_dead_node(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!store_test_pg())
+		skip();
+	node_alive("node-live");
+	add_phone(f->st, PHONE);
+	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-live/1", now_utc() + 600), 0);
+	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-other/2", now_utc() + 600), 1);
+	assert_int_equal(store_capf_release(f->st, PHONE, "node-live/1"), 0);
+	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-dead/3", now_utc() + 600), 0);
+	assert_int_equal(store_capf_claim(f->st, PHONE, OP_INSTALL, "node-other/2", now_utc() + 600), 0);
+	assert_int_equal(raw_count(f->dir, "SELECT count(*) FROM phones WHERE op_claim = 'node-other/2'"), 1);
 }
 
 static void test_failed_session_frees_claim(void **state)
@@ -286,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_install_one_certificate, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_claims_lapse_and_free_per_node, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_session_frees_claim, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_of_a_dead_node, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_permanence, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_per_source_with_backoff, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_history_coalesces_and_is_bounded, fixture_setup,

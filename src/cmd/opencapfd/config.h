@@ -18,6 +18,7 @@
 struct daemon_config {
 	char state_dir[1024];
 	char store_uri[1024];        /* "": the database is SQLite in the state (or $OPENCAPF_STORE...) */
+	char node[32];               /* this node's name in operation claims ("": the host name) */
 	int workers;                 /* 0 = one per core */
 	int max_connections;         /* all listeners together; see daemon_config_connection_caps */
 	int max_connections_set;     /* given in the file or on the command line */

@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"  --state DIR            state directory (default $OPENCAPF_STATE, else /var/lib/opencapf)\n"
 	"  --store URI            the database in PostgreSQL, shared by several nodes (postgresql://...;\n"
 	"                         default $OPENCAPF_STORE, else STATE/store.uri, else SQLite in STATE)\n"
+	"  --node NAME            this node's name in operation claims, unique in a cluster (default:\n"
+	"                         the host name)\n"
 	"  --capf-listen ADDR:PORT  CAPF listener (default 0.0.0.0:3804; 'off' disables it)\n"
 	"  --tls-profile P        legacy (TLS 1.0+, AES128-SHA/AES256-SHA for old phones; default)\n"
 	"                         or modern (TLS 1.2+)\n"
@@ -78,7 +80,7 @@ static const char usage_text[] =
 	"  --version              print the version\n";
 
 enum {
-	OPT_CONFIG = 0x100, OPT_STATE, OPT_STORE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
+	OPT_CONFIG = 0x100, OPT_STATE, OPT_STORE, OPT_NODE, OPT_CAPF_LISTEN, OPT_TLS_PROFILE, OPT_WORKERS, OPT_MAX_CONN,
 	OPT_AUTH_TIMEOUT, OPT_KEYGEN_TIMEOUT, OPT_LOCKOUT_FAILURES, OPT_LOCKOUT_SECONDS, OPT_LSC_DAYS,
 	OPT_PIDFILE, OPT_LOG_LEVEL, OPT_TVS_LISTEN, OPT_TFTP_DIR, OPT_HTTP_LISTEN, OPT_HTTP_CERT, OPT_HTTP_KEY, OPT_WEB_DIR, OPT_REGISTER_LISTEN, OPT_VERSION,
 	OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
@@ -89,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "store", required_argument, NULL, OPT_STORE },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "capf-listen", required_argument, NULL, OPT_CAPF_LISTEN },
 	{ "tls-profile", required_argument, NULL, OPT_TLS_PROFILE },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -123,7 +126,7 @@ static const struct option long_opts[] = {
 
 /* Command-line option -> (section, key) of the configuration. */
 static const struct { int opt; const char *section, *key; } opt_keys[] = {
-	{ OPT_STATE, "daemon", "state" }, { OPT_STORE, "daemon", "store" }, { OPT_WORKERS, "daemon", "workers" },
+	{ OPT_STATE, "daemon", "state" }, { OPT_STORE, "daemon", "store" }, { OPT_NODE, "daemon", "node" }, { OPT_WORKERS, "daemon", "workers" },
 	{ OPT_MAX_CONN, "daemon", "max_connections" }, { OPT_PIDFILE, "daemon", "pidfile" },
 	{ OPT_DRAIN_SECONDS, "daemon", "drain_seconds" },
 	{ OPT_LOG_LEVEL, "daemon", "log_level" }, { OPT_CAPF_LISTEN, "capf", "listen" },
@@ -247,6 +250,7 @@ static int start_capf(struct daemon *d)
 	pki_cert_info(cert, &info);
 	snprintf(d->capf.capf_sha256, sizeof d->capf.capf_sha256, "%s", info.sha256);
 	d->capf.limits = d->cfg.capf_limits;
+	snprintf(d->capf.node, sizeof d->capf.node, "%s", d->cfg.node);
 	if (capf_service_start(&d->capf, &d->pool, d->cfg.capf_listen, d->capf_ctx, d->signer, &d->cfg.capf,
 			       err, sizeof err) < 0)
 		goto out;
@@ -584,6 +588,9 @@ int main(int argc, char **argv)
 		log_err("store %s: not a postgresql:// URI", d.cfg.store_uri);
 		return 2;
 	}
+	if (!d.cfg.node[0] && (gethostname(d.cfg.node, sizeof d.cfg.node - 1) != 0 || !d.cfg.node[0]))
+		snprintf(d.cfg.node, sizeof d.cfg.node, "local");
+	store_set_node(d.cfg.node);
 	if (store_lock_state(d.cfg.state_dir, &lock_fd, err, sizeof err) < 0) {
 		log_err("%s", err);
 		return 1;
