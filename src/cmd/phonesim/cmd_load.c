@@ -46,7 +46,10 @@ static const char load_usage[] =
 	"server asks, answered from a pool of pre-generated keys. Loopback only\n"
 	"unless --allow-remote. Prints completed, failed, rate and latencies, and\n"
 	"last: completed=N failed=N seconds=S rate=R/s p50=Xms p99=Yms\n\n"
-	"  --capf HOST:PORT     the CAPF server (default port 3804)\n"
+	"  --capf HOST:PORT     the CAPF server (default port 3804); several, comma-separated,\n"
+	"                       are a cluster: phone i starts with server i mod N and moves\n"
+	"                       to the next when the connection fails or breaks (at most\n"
+	"                       2N tries), as a phone with several capfList entries does\n"
 	"  --tvs HOST:PORT      a TVS server instead (default port 2445): verify requests\n"
 	"  --trust FILE         the server certificate (or its CA) the phones trust (PEM)\n"
 	"  --first NAME         first device name, e.g. SEP001122330000\n"
@@ -307,29 +310,57 @@ int load_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-static int resolve_target(struct load_config *cfg, int allow_remote)
+static int resolve_one(struct load_config *cfg, const char *hostport, int allow_remote)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
 	char host[256], port[32];
-	int rc;
+	int rc, n = cfg->nservers;
 
-	if (split_hostport(cfg->hostport, cfg->op == LOAD_OP_TVS ? "2445" : "3804", host, sizeof host, port,
+	if (split_hostport(hostport, cfg->op == LOAD_OP_TVS ? "2445" : "3804", host, sizeof host, port,
 			   sizeof port) < 0) {
-		ps_error("load: '%s' is not HOST[:PORT]", cfg->hostport);
+		ps_error("load: '%s' is not HOST[:PORT]", hostport);
 		return -1;
 	}
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		ps_error("load: cannot resolve %s: %s", host, gai_strerror(rc));
 		return -1;
 	}
-	memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
-	cfg->addrlen = res->ai_addrlen;
+	memcpy(&cfg->servers[n], res->ai_addr, res->ai_addrlen);
+	cfg->server_lens[n] = res->ai_addrlen;
 	freeaddrinfo(res);
-	if (!allow_remote && !load_is_loopback((struct sockaddr *)&cfg->addr)) {
+	if (!allow_remote && !load_is_loopback((struct sockaddr *)&cfg->servers[n])) {
 		ps_error("load: %s is not a loopback address; a load is for your own test server "
 			 "(--allow-remote to override)", host);
 		return -1;
 	}
+	cfg->nservers++;
+	return 0;
+}
+
+/* HOST:PORT[,HOST:PORT...]: every server, the first also as cfg->addr. */
+static int resolve_target(struct load_config *cfg, int allow_remote)
+{
+	char list[1024], *save = NULL;
+
+	if ((size_t)snprintf(list, sizeof list, "%s", cfg->hostport) >= sizeof list) {
+		ps_error("load: server list too long");
+		return -1;
+	}
+	cfg->nservers = 0;
+	for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		if (cfg->nservers == LOAD_MAX_SERVERS) {
+			ps_error("load: at most %d servers", LOAD_MAX_SERVERS);
+			return -1;
+		}
+		if (resolve_one(cfg, s, allow_remote) < 0)
+			return -1;
+	}
+	if (!cfg->nservers) {
+		ps_error("load: '%s' names no server", cfg->hostport);
+		return -1;
+	}
+	cfg->addr = cfg->servers[0];
+	cfg->addrlen = cfg->server_lens[0];
 	return 0;
 }
 
@@ -584,6 +615,8 @@ static void report(const struct load_shared *sh, struct load_stats *s, double se
 	else
 		printf("keys: %s (%d generated during the run, %.2f s)\n", keys, lazy, lazy_s);
 	printf("tls: %ld resumed handshakes\n", s->resumed);
+	if (cfg->nservers > 1)
+		printf("failovers: %ld sessions moved to the next server\n", s->failovers);
 	printf("client: cpu %.2f s (%.0f us per session), peak rss %ld KiB\n", cpu,
 	       total ? cpu * 1e6 / (double)total : 0.0, ru.ru_maxrss);
 	printf("completed=%ld failed=%ld seconds=%.2f rate=%.1f/s p50=%.1fms p99=%.1fms\n", s->completed,

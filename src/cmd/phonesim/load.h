@@ -48,10 +48,17 @@ const char *load_op_name(enum load_op op);
 
 enum load_expect { LOAD_EXPECT_ANY = 0, LOAD_EXPECT_VALID, LOAD_EXPECT_INVALID };
 
+#define LOAD_MAX_SERVERS 8
+
 struct load_config {
-	const char *hostport;           /* --capf or --tvs */
-	struct sockaddr_storage addr;   /* resolved once */
+	const char *hostport;           /* --capf or --tvs: HOST:PORT[,HOST:PORT...] */
+	struct sockaddr_storage addr;   /* resolved once (the first server) */
 	socklen_t addrlen;
+	/* Every server, in order: phone i starts with server i mod nservers and
+	 * moves to the next when it cannot finish its session there. */
+	struct sockaddr_storage servers[LOAD_MAX_SERVERS];
+	socklen_t server_lens[LOAD_MAX_SERVERS];
+	int nservers;
 	STACK_OF(X509) *trusted;        /* --trust */
 	char prefix[16];                /* device names: prefix + `width` hex digits */
 	int width;
@@ -100,6 +107,7 @@ void key_pool_describe(struct key_pool *kp, char *out, size_t outcap);
 struct load_stats {
 	long completed, failed;
 	long resumed;                   /* TLS handshakes that resumed a session */
+	long failovers;                 /* sessions moved to the next server */
 	long tvs_valid, tvs_invalid;
 	float *lat_ms;                  /* one per completed session or request */
 	size_t nlat, latcap;

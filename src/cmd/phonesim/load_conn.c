@@ -16,6 +16,12 @@
  * troubleshoot: reason 0; delete: reason 1). Latency runs from the start of
  * the TCP connect to END_SESSION (CAPF) or from each request to its
  * response (TVS).
+ *
+ * With several servers (a cluster), a phone whose connection fails or
+ * breaks (refused, reset, closed early, a failed handshake, a timeout)
+ * starts its session again on the next server, at most twice round the
+ * list, and only the last failure counts; latency then runs from the
+ * first try.
  */
 #include "cmd/phonesim/load.h"
 
@@ -45,6 +51,7 @@ struct load_conn {
 	int holding;
 	int verified;
 	long index;
+	int srv, tries;                /* the server tried now, and how many were */
 	char devname[64];
 	double t_start;                /* the session's start, or the TVS request's */
 	int tvs_left;                  /* TVS requests not yet answered */
@@ -87,6 +94,38 @@ static void conn_close(struct load_conn *c, int refill)
 		load_worker_refill(w);
 }
 
+static int conn_start(struct load_worker *w, long index, int srv, int tries, double t_start);
+
+/* A failure a phone meets when its server is down or goes down. */
+static int server_gone(const char *kind)
+{
+	static const char *const kinds[] = { "connect failed", "connection refused", "connection error",
+					     "TLS handshake failed", "closed early", "TLS error",
+					     "TLS handshake timeout", "timeout" };
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(kind, kinds[i]))
+			return 1;
+	return 0;
+}
+
+/* The session again on the next server, if there is one to try. */
+static int fail_over(struct load_conn *c, const char *kind)
+{
+	struct load_worker *w = c->w;
+	int n = w->sh->cfg->nservers;
+	long index = c->index;
+	int srv = (c->srv + 1) % (n > 0 ? n : 1), tries = c->tries + 1;
+	double t_start = c->t_start;
+
+	if (n < 2 || tries >= 2 * n || !server_gone(kind) || atomic_load(&w->sh->stop))
+		return 0;
+	w->stats.failovers++;
+	conn_close(c, 0);
+	conn_start(w, index, srv, tries, t_start);
+	return 1;
+}
+
 /* Count the failure (for TVS: of every request not answered yet) and close. */
 static void conn_fail(struct load_conn *c, const char *kind, const char *text)
 {
@@ -95,6 +134,8 @@ static void conn_fail(struct load_conn *c, const char *kind, const char *text)
 	char example[200];
 	int n = c->w->sh->cfg->op == LOAD_OP_TVS && c->tvs_left > 0 ? c->tvs_left : 1;
 
+	if (fail_over(c, kind))
+		return;
 	snprintf(example, sizeof example, "%s: %s", c->devname, text);
 	for (int i = 0; i < n; i++)
 		load_stats_fail(s, kind, example, now);
@@ -497,16 +538,18 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- starting ---- */
 
-static int open_socket(const struct load_config *cfg, char *err, size_t errlen)
+static int open_socket(const struct load_config *cfg, int srv, char *err, size_t errlen)
 {
-	int one = 1, fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	const struct sockaddr_storage *addr = cfg->nservers ? &cfg->servers[srv] : &cfg->addr;
+	socklen_t addrlen = cfg->nservers ? cfg->server_lens[srv] : cfg->addrlen;
+	int one = 1, fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
 		seterr(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)addr, addrlen) < 0 && errno != EINPROGRESS) {
 		seterr(err, errlen, "connect: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -517,7 +560,7 @@ static int open_socket(const struct load_config *cfg, char *err, size_t errlen)
 static int conn_open(struct load_conn *c, char *err, size_t errlen)
 {
 	struct load_worker *w = c->w;
-	int fd = open_socket(w->sh->cfg, err, errlen);
+	int fd = open_socket(w->sh->cfg, c->srv, err, errlen);
 	SSL *ssl;
 
 	if (fd < 0)
@@ -543,7 +586,7 @@ static int conn_open(struct load_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
-int load_conn_start(struct load_worker *w, long index)
+static int conn_start(struct load_worker *w, long index, int srv, int tries, double t_start)
 {
 	const struct load_config *cfg = w->sh->cfg;
 	struct load_conn *c = calloc(1, sizeof *c);
@@ -555,8 +598,10 @@ int load_conn_start(struct load_worker *w, long index)
 	}
 	c->w = w;
 	c->index = index;
+	c->srv = srv;
+	c->tries = tries;
 	c->tvs_left = cfg->op == LOAD_OP_TVS ? cfg->tvs_requests : 0;
-	c->t_start = load_now(w->sh);
+	c->t_start = t_start;
 	buf_init(&c->held);
 	load_devname(cfg, index, c->devname, sizeof c->devname);
 	conn_link(c);
@@ -566,6 +611,13 @@ int load_conn_start(struct load_worker *w, long index)
 	}
 	arm(c, cfg->timeout);
 	return 0;
+}
+
+int load_conn_start(struct load_worker *w, long index)
+{
+	int n = w->sh->cfg->nservers;
+
+	return conn_start(w, index, n > 1 ? (int)(index % n) : 0, 0, load_now(w->sh));
 }
 
 void load_conn_abort_all(struct load_worker *w, const char *why)

@@ -63,6 +63,7 @@ int load_stats_merge(struct load_stats *a, const struct load_stats *b)
 	a->completed += b->completed;
 	a->failed += b->failed;
 	a->resumed += b->resumed;
+	a->failovers += b->failovers;
 	a->tvs_valid += b->tvs_valid;
 	a->tvs_invalid += b->tvs_invalid;
 	a->fails_other += b->fails_other;
