@@ -9,7 +9,8 @@
 #      imported, each scheduled for one install) moved into a new PostgreSQL
 #      database by `opencapf store migrate`, then copied (keys/, store.uri)
 #      to a second node's folder;
-#   2. node a and node b (opencapfd --node a|b, 2 workers, CAPF only, free
+#   2. node a and node b (opencapfd --node a|b, 2 workers, CAPF only, no
+#      per-address limit (every phone comes from 127.0.0.1), free
 #      loopback ports) and `phonesim load --capf A,B` of the PHONES phones,
 #      CONCURRENCY at a time, with --received: phone i starts on node i mod 2
 #      and moves to the other node when its connection fails or breaks;
@@ -98,7 +99,7 @@ free_port() {
 start_node() {
 	local n=$1 state=$2 log=$3
 	"$OPENCAPFD" --state "$state" --node "$n" --capf-listen "127.0.0.1:${PORT[$n]}" --workers 2 \
-		--tvs-listen off --http-listen off --register-listen off >>"$log" 2>&1 &
+		--max-per-address 10000 --tvs-listen off --http-listen off --register-listen off >>"$log" 2>&1 &
 	PID[$n]=$!
 	for _ in $(seq 1 100); do
 		kill -0 "${PID[$n]}" 2>/dev/null || return 1
