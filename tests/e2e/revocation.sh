@@ -165,4 +165,10 @@ expect_output "lacks keyUsage cRLSign" "crl show says the imported certificate g
 ocsp "OCSP after the import: an LSC of the previous CAPF certificate is good" ": good$" \
 	-issuer "$S.capf.pem" -cert "$FOURTH2/cert.pem"
 ocsp "OCSP after the import: its superseded LSC is revoked" ": revoked$" -issuer "$S.capf.pem" -cert "$OLD2B/cert.pem"
+# an ASan/UBSan build reports into the daemon's log
+if grep -qE "ERROR: AddressSanitizer|runtime error:" "$TEST_TMP"/opencapfd.*.log 2>/dev/null; then
+	not_ok "a sanitizer report in opencapfd's log"; grep -hE -A8 "ERROR: AddressSanitizer|runtime error:" "$TEST_TMP"/opencapfd.*.log | head -20
+else
+	ok "no sanitizer report in opencapfd's log"
+fi
 finish
