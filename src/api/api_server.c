@@ -31,6 +31,7 @@
 #include "common/util.h"
 #include "net/addr.h"
 #include "net/conn_limit.h"
+#include "pki/pki.h"
 
 #define API_REQUEST_TIMEOUT 30
 
@@ -195,7 +196,8 @@ static void handle_request(struct evhttp_request *req, void *arg)
 static SSL_CTX *https_ctx(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	char e[200];
+	EVP_PKEY *key;
+	char e[ERRLEN];
 
 	if (!ctx) {
 		seterr(err, errlen, "cannot create a TLS context");
@@ -203,15 +205,21 @@ static SSL_CTX *https_ctx(const char *cert_file, const char *key_file, char *err
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
+	/* pki_key_load: in opencapfd, a handle on the key its signer process holds */
+	if (!(key = pki_key_load(key_file, e, sizeof e))) {
+		seterr(err, errlen, "HTTPS key: %s", e);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_error_string_n(ERR_get_error(), e, sizeof e);
 		ERR_clear_error();
 		seterr(err, errlen, "HTTPS certificate %s / key %s: %s", cert_file, key_file, e);
 		SSL_CTX_free(ctx);
-		return NULL;
+		ctx = NULL;
 	}
+	EVP_PKEY_free(key);
 	return ctx;
 }
 

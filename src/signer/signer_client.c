@@ -275,20 +275,53 @@ struct remote {
 	int slot;
 };
 
-/* The template must encode: name a signature algorithm (the signer replaces it). */
-static int template_der(X509 *cert, uint8_t **der, int *len)
+/* The template names the signature algorithm the signer will use (SHA-256
+ * with the issuer's key type), so that its TBSCertificate is already the
+ * one signed. */
+static int template_der(X509 *cert, X509 *issuer, uint8_t **der, int *len)
 {
 	const X509_ALGOR *outer = NULL;
 	const ASN1_BIT_STRING *sig = NULL;
+	int ec = EVP_PKEY_is_a(X509_get0_pubkey(issuer), "EC");
+	int nid = ec ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption, ptype = ec ? V_ASN1_UNDEF : V_ASN1_NULL;
 
 	X509_get0_signature(&sig, &outer, cert);
-	if (X509_ALGOR_set0((X509_ALGOR *)outer, OBJ_nid2obj(NID_sha256WithRSAEncryption), V_ASN1_NULL, NULL) != 1 ||
-	    X509_ALGOR_set0((X509_ALGOR *)X509_get0_tbs_sigalg(cert), OBJ_nid2obj(NID_sha256WithRSAEncryption),
-			    V_ASN1_NULL, NULL) != 1)
+	if (X509_ALGOR_set0((X509_ALGOR *)outer, OBJ_nid2obj(nid), ptype, NULL) != 1 ||
+	    X509_ALGOR_set0((X509_ALGOR *)X509_get0_tbs_sigalg(cert), OBJ_nid2obj(nid), ptype, NULL) != 1)
 		return -1;
 	*der = NULL;
 	*len = i2d_X509(cert, der);
 	return *len > 0 ? 0 : -1;
+}
+
+/* The signed certificate's algorithm and signature put into the template
+ * without decoding the whole certificate again (OpenSSL 3.0 decodes the
+ * public key of every certificate it parses): 0 when the template then
+ * encodes to exactly the signed bytes, -1 otherwise. */
+static int take_signature(X509 *cert, const uint8_t *der, size_t n)
+{
+	const unsigned char *p = der, *end = der + n;
+	long len;
+	int tag, cls, ok = 0;
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *sig = NULL, *dst;
+	const X509_ALGOR *outer;
+	uint8_t *again = NULL;
+
+	if (ASN1_get_object(&p, &len, &tag, &cls, (long)n) & 0x80 || ASN1_get_object(&p, &len, &tag, &cls, end - p) & 0x80)
+		return -1;
+	p += len; /* past the TBSCertificate */
+	if (p < end && (alg = d2i_X509_ALGOR(NULL, &p, end - p)) && (sig = d2i_ASN1_BIT_STRING(NULL, &p, end - p)) &&
+	    p == end) {
+		X509_get0_signature((const ASN1_BIT_STRING **)&dst, &outer, cert);
+		ok = X509_ALGOR_copy((X509_ALGOR *)outer, alg) == 1 && ASN1_BIT_STRING_set(dst, sig->data, sig->length) == 1;
+		dst->flags = (dst->flags & ~0x07L) | ASN1_STRING_FLAG_BITS_LEFT | (sig->flags & 0x07);
+	}
+	ok = ok && i2d_X509(cert, &again) == (int)n && memcmp(again, der, n) == 0;
+	OPENSSL_free(again);
+	X509_ALGOR_free(alg);
+	ASN1_BIT_STRING_free(sig);
+	return ok ? 0 : -1;
 }
 
 static int remote_sign_cert(struct signer *s, X509 *cert, char *err, size_t errlen)
@@ -299,7 +332,7 @@ static int remote_sign_cert(struct signer *s, X509 *cert, char *err, size_t errl
 	struct buf resp;
 	int len, rc = -1;
 
-	if (template_der(cert, &der, &len) < 0) {
+	if (template_der(cert, s->issuer, &der, &len) < 0) {
 		seterr(err, errlen, "signer: cannot encode the certificate template");
 		ERR_clear_error();
 		return -1;
@@ -313,7 +346,9 @@ static int remote_sign_cert(struct signer *s, X509 *cert, char *err, size_t errl
 		goto out;
 	}
 	p = resp.data;
-	if (!d2i_X509(&cert, &p, (long)resp.len) || p != resp.data + resp.len) {
+	if (take_signature(cert, resp.data, resp.len) < 0 &&
+	    (log_debug("signer: the signed LSC differs from its template; decoding it whole"), 1) &&
+	    (!d2i_X509(&cert, &p, (long)resp.len) || p != resp.data + resp.len)) {
 		seterr(err, errlen, "signer: the signed certificate does not decode");
 		goto out;
 	}

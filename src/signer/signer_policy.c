@@ -5,6 +5,7 @@
  */
 #include "signer/signer_policy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/core_names.h>
@@ -317,7 +318,8 @@ static void do_sign_cert(struct signer_keys *k, const struct signer_slot *s, con
 {
 	const unsigned char *q = p;
 	X509 *x = d2i_X509(NULL, &q, (long)n);
-	struct pki_cert_info info;
+	char cn[128] = "", serial[80] = "";
+	BIGNUM *bn = NULL;
 	uint8_t *der = NULL;
 	size_t len;
 
@@ -337,8 +339,17 @@ static void do_sign_cert(struct signer_keys *k, const struct signer_slot *s, con
 	}
 	buf_put(out, der, len);
 	OPENSSL_free(der);
-	pki_cert_info(x, &info);
-	snprintf(o->what, sizeof o->what, "LSC %s serial %s with %s", info.cn, info.serial, s->name);
+	pki_name_entry_text(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL))) {
+		char *hex = BN_bn2hex(bn);
+
+		snprintf(serial, sizeof serial, "%s", hex ? hex : "?");
+		for (char *c = serial; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	snprintf(o->what, sizeof o->what, "LSC %s serial %s with %s", cn, serial, s->name);
 out:
 	ERR_clear_error();
 	X509_free(x);

@@ -30,11 +30,14 @@ chown -R "$USER_NAME:" state && chown -R root:root state/keys && chmod 700 state
 chmod 600 state/keys/*
 mkdir -m 700 https && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj /CN=files -keyout https/files.key -out https/files.crt 2>/dev/null
-chmod 644 https/files.crt
-TVS_PORT=$(free_port) REG_PORT=$(free_port) HTTPS_PORT=$(free_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj /CN=localhost -keyout https/api.key -out https/api.crt 2>/dev/null
+chmod 644 https/files.crt https/api.crt
+TVS_PORT=$(free_port) REG_PORT=$(free_port) HTTPS_PORT=$(free_port) API_PORT=$(free_port)
 start_daemon state --user "$USER_NAME" --tvs-listen "127.0.0.1:$TVS_PORT" --register-listen "127.0.0.1:$REG_PORT" \
 	--https-files-listen "127.0.0.1:$HTTPS_PORT" --https-files-cert https/files.crt \
-	--https-files-key "$TEST_TMP/https/files.key" || exit 1
+	--https-files-key "$TEST_TMP/https/files.key" --http-listen "127.0.0.1:$API_PORT" \
+	--http-cert "$TEST_TMP/https/api.crt" --http-key "$TEST_TMP/https/api.key" || exit 1
 SIGNER=$(pgrep -P "$DAEMON_PID" -x opencapf-signer)
 equal "one signer process, child of the daemon" "$(echo "$SIGNER" | wc -w)" 1
 
@@ -48,9 +51,11 @@ check "enrollment with the key in the signer" "$PHONESIM" capf phone1 "127.0.0.1
 expect_output "result: installed" "the phone got its LSC"
 check "TLS to TVS" openssl s_client -connect "127.0.0.1:$TVS_PORT" -brief </dev/null
 check "TLS to the HTTPS file service" openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -brief </dev/null
+check "TLS to the HTTPS API" openssl s_client -connect "127.0.0.1:$API_PORT" -brief </dev/null
 grep -E "signer: (sign-cert|load-key)" "$DAEMON_LOG" >"$TEST_TMP/last.out"
 expect_output "sign-cert: LSC SEP001122334455" "the signer logged the LSC"
 expect_output "load-key: TLS key files.key" "the signer holds the HTTPS file service's key"
+expect_output "load-key: TLS key api.key" "the signer holds the HTTPS API's key"
 
 # the workers: user, privileges, files, memory
 bad=0
@@ -62,16 +67,16 @@ equal "every thread of the daemon runs as $USER_NAME" "$bad" 0
 equal "the daemon has no new privileges" "$(awk '/^NoNewPrivs:/ {print $2}' /proc/"$DAEMON_PID"/status)" 1
 equal "the daemon has no capabilities" "$(awk '/^CapEff:/ {print $2}' /proc/"$DAEMON_PID"/status)" 0000000000000000
 opened=0
-for f in state/keys state/keys/* https/files.key; do
+for f in state/keys state/keys/* https/files.key https/api.key; do
 	setpriv --reuid "$U" --regid "$(id -g "$USER_NAME")" --clear-groups cat "$f" >/dev/null 2>&1 && opened=1
 done
-equal "the daemon's user opens nothing under keys/ nor the HTTPS key" "$opened" 0
-if ls -l /proc/"$DAEMON_PID"/fd | grep -q -e "/keys/" -e "files.key"; then not_ok "no key file open in the daemon"; else
+equal "the daemon's user opens nothing under keys/ nor the HTTPS keys" "$opened" 0
+if ls -l /proc/"$DAEMON_PID"/fd | grep -q -e "/keys/" -e "files.key" -e "api.key"; then not_ok "no key file open in the daemon"; else
 	ok "no key file open in the daemon"; fi
 # key files (not the token references of scripts/test-softhsm.sh)
 PEM_KEYS=$(grep -l "PRIVATE KEY" state/keys/*.key)
 check "no private key secrets in the daemon's memory" python3 "$HERE/memsearch.py" "$DAEMON_PID" \
-	$PEM_KEYS https/files.key
+	$PEM_KEYS https/files.key https/api.key
 expect_output "searched [1-9][0-9]* bytes" "the daemon's memory was searched"
 expect_exit 1 "the signer's memory holds them (the search finds keys)" python3 "$HERE/memsearch.py" "$SIGNER" \
 	${PEM_KEYS:-https/files.key}

@@ -85,6 +85,8 @@ int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_d
 	snprintf(sc.keys_dir, sizeof sc.keys_dir, "%s/keys", cfg->state_dir);
 	if (cfg->files.https_key[0])
 		sc.extra[sc.nextra++] = cfg->files.https_key;
+	if (cfg->http.cert_file[0] && cfg->http.key_file[0])
+		sc.extra[sc.nextra++] = cfg->http.key_file;
 	signer_identity(ps, &sc);
 	if (signer_provider_load(err, errlen) < 0)
 		return -1;
