@@ -172,6 +172,7 @@ void api_itl_rebuild(struct api_req *r);
 
 /* api_pki.c: /crl/NAME, /ocsp (no authentication) and the CRL timer. */
 void api_crl_get(struct api_req *r);
+void api_crl_list(struct api_req *r);       /* GET /api/v1/crl */
 void api_ocsp(struct api_req *r);
 int api_crl_timer_start(struct api_server *srv);
 void api_pki_free(struct api_server *srv);

@@ -38,6 +38,40 @@ void api_crl_get(struct api_req *r)
 	free(data);
 }
 
+static int crl_json(const struct admin_crl *c, void *arg)
+{
+	char tu[40] = "", nu[40] = "", der[120], pem[120];
+	json_t *o;
+
+	fmt_time_utc(c->this_update, tu, sizeof tu);
+	fmt_time_utc(c->next_update, nu, sizeof nu);
+	snprintf(der, sizeof der, "/crl/%s.crl", c->name);
+	snprintf(pem, sizeof pem, "/crl/%s.pem", c->name);
+	o = json_pack("{s:s, s:s, s:s, s:b, s:I}", "name", c->name, "capf_sha256", c->capf_sha256, "state", c->state,
+		      "crl_sign", c->can_sign, "number", (json_int_t)c->number);
+	json_object_set_new(o, "this_update", c->number ? json_string(tu) : json_null());
+	json_object_set_new(o, "next_update", c->number ? json_string(nu) : json_null());
+	json_object_set_new(o, "der", c->can_sign ? json_string(der) : json_null());
+	json_object_set_new(o, "pem", c->can_sign ? json_string(pem) : json_null());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* GET /api/v1/crl: each CAPF certificate's CRL as `opencapf crl show` lists it. */
+void api_crl_list(struct api_req *r)
+{
+	json_t *list = json_array();
+	char err[512] = "";
+
+	if (admin_crl_publish(r->st, -1, crl_json, list, err, sizeof err) < 0) {
+		json_decref(list);
+		api_reply_error(r, 500, "%s", err);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:i, s:I}", "crls", list, "crl_days", admin_crl_days(r->st),
+					 "superseded_grace", (json_int_t)admin_crl_superseded_grace(r->st)));
+}
+
 static void ocsp_reply(struct api_req *r, const uint8_t *req, size_t len)
 {
 	uint8_t *resp = NULL;

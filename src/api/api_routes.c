@@ -69,6 +69,7 @@ static const struct api_route routes[] = {
 	{ GET, "/metrics", api_metrics, API_READ, 0 },
 
 	{ GET, "/crl/{}", api_crl_get, API_OPEN, 0 },
+	{ GET, "/api/v1/crl", api_crl_list, API_READ, 0 },
 };
 
 static void free_params(struct api_req *r)

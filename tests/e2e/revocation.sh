@@ -68,6 +68,11 @@ expect_output "verify OK" "openssl crl -verify accepts the served PEM CRL"
 cmp -s "$TEST_TMP/served.pem" "$S/tftp/$CN.crl.pem" && ok "the CRL is in the TFTP folder as $CN.crl.pem" ||
 	not_ok "no $CN.crl.pem in the TFTP folder"
 equal "an unknown CRL name: 404" "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/crl/CAPF-00000000.crl")" 404
+READ=$(new_token "$S" read)
+curl -s -m 5 -H "Authorization: Bearer $READ" "$BASE/api/v1/crl" >"$TEST_TMP/last.out"
+expect_output "\"name\": \"$CN\"" "GET /api/v1/crl lists the CRL of the CAPF certificate"
+expect_output "\"der\": \"/crl/$CN.crl\"" "with its URL"
+equal "GET /api/v1/crl needs a token" "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/api/v1/crl")" 401
 
 # ocsp WHAT PATTERN ARGS...: openssl ocsp against the daemon; the output must match.
 ocsp() {
