@@ -60,6 +60,8 @@ struct api_server {
 	char web_dir[1024];         /* resolved, "" when there is none */
 	struct admin_ocsp *ocsp;    /* the OCSP responder's cache (api_pki.c) */
 	struct event *crl_timer;    /* publishes the CRLs that are due */
+	struct event *prov_timer;   /* keeps the provisioning folder current (api_provision.c) */
+	char prov_seen[64];         /* what the folder was last published from */
 };
 
 enum api_auth_via { API_VIA_NONE, API_VIA_TOKEN, API_VIA_COOKIE };
@@ -176,6 +178,8 @@ void api_crl_list(struct api_req *r);       /* GET /api/v1/crl */
 void api_ocsp(struct api_req *r);
 int api_crl_timer_start(struct api_server *srv);
 void api_pki_free(struct api_server *srv);
+int api_provision_timer_start(struct api_server *srv);
+void api_provision_free(struct api_server *srv);
 
 /* api_revoke.c */
 void api_phone_revoke(struct api_req *r);

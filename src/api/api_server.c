@@ -314,6 +314,7 @@ static void *api_thread(void *arg)
 static void server_free(struct api_server *srv)
 {
 	api_pki_free(srv);
+	api_provision_free(srv);
 	if (srv->http)
 		evhttp_free(srv->http);
 	conn_limit_free(srv->accept_guard); /* after its listener (freed with the evhttp) */
@@ -349,8 +350,8 @@ int api_server_start(const struct api_config *cfg, struct api_server **out, char
 		server_free(srv);
 		return 0;
 	}
-	if (api_crl_timer_start(srv) < 0) {
-		seterr(err, errlen, "cannot start the CRL publication timer");
+	if (api_crl_timer_start(srv) < 0 || api_provision_timer_start(srv) < 0) {
+		seterr(err, errlen, "cannot start the CRL and provisioning timers");
 		server_free(srv);
 		return -1;
 	}

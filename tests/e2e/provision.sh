@@ -91,4 +91,22 @@ expect_output "1 written, 1 unchanged" "its file is written again"
 equal "its capfAuthMode is 0 now" "$(xpath 'string(/device/capfAuthMode)' <"$D/SEP000000000002.cnf.xml")" 0
 equal "the run is audited" "$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE action='provision.publish'")" 3
 
+# --- the daemon keeps the folder current by itself
+if [ -n "${OPENCAPFD:-}" ]; then
+	HTTP_PORT=$(free_port)
+	start_daemon "$S" --http-listen "127.0.0.1:$HTTP_PORT" || exit 1
+	wait_for() { for _ in $(seq 1 60); do eval "$1" && return 0; sleep 0.5; done; return 1; }
+	cp "$T/SEP000000000001.cnf.xml" "$T/SEP000000000004.cnf.xml"
+	wait_for "test -s '$D/SEP000000000004.cnf.xml.sgn'" && ok "a new template is published by the daemon" ||
+		not_ok "a new template is published by the daemon"
+	oc phone op SEP000000000001 none >/dev/null
+	wait_for "[ \"\$(xmllint --xpath 'string(/device/capfAuthMode)' '$D/SEP000000000001.cnf.xml' 2>/dev/null)\" = 0 ]" &&
+		ok "a phone's operation done: the daemon rewrites its configuration" ||
+		not_ok "a phone's operation done: the daemon rewrites its configuration"
+	check "and its signature verifies" oc sgn verify "$D/SEP000000000001.cnf.xml.sgn"
+	grep -q "provisioning: 1 configuration written" "$DAEMON_LOG" && ok "the daemon logs what it wrote" ||
+		not_ok "the daemon logs what it wrote"
+	stop_daemon
+fi
+
 finish
