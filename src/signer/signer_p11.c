@@ -40,12 +40,14 @@ struct p11_key {
 	int ec;
 	CK_ULONG siglen;          /* RSA modulus bytes, or twice the EC field bytes */
 	char uri[URI_MAX];        /* without pin-value */
+	struct p11_key *next;     /* every key made or loaded: they live as long as the process */
 };
 
 static struct p11_token *tokens[MAX_TOKENS];
 static int ntokens;
 static pthread_mutex_t tokens_lock = PTHREAD_MUTEX_INITIALIZER;
 static char store_uri[URI_MAX];
+static struct p11_key *all_keys;
 
 /* ---- URIs ---- */
 
@@ -492,8 +494,14 @@ static EVP_PKEY *key_make(struct p11_token *t, CK_OBJECT_HANDLE priv, CK_OBJECT_
 	else
 		key = signer_provider_key(&p11_backend, k, 0, k->uri, pub, err, errlen);
 	EVP_PKEY_free(pub);
-	if (!key)
-		free(k); /* a key's backend data lives as long as the process otherwise */
+	if (!key) {
+		free(k);
+		return NULL;
+	}
+	pthread_mutex_lock(&tokens_lock); /* the provider key may outlive its EVP_PKEY's copies */
+	k->next = all_keys;
+	all_keys = k;
+	pthread_mutex_unlock(&tokens_lock);
 	return key;
 }
 

@@ -251,108 +251,247 @@ static void do_load(struct signer_keys *k, const uint8_t *p, size_t n, struct ou
 	OPENSSL_free(spki);
 }
 
-/* ---- SIGN_CERT: LSCs only ---- */
+static int sign_message(EVP_PKEY *key, const struct signer_sig_params *sp, const uint8_t *d, size_t n,
+			struct buf *out);
+
+/* ---- SIGN_CERT: LSCs only ----
+ *
+ * The template is walked as DER, not parsed into an X509: OpenSSL 3.0
+ * decodes the subject's public key of every certificate it parses, which
+ * cost more than the signature. What the policy reads is decoded on its own
+ * (names, times, extensions); the phone's key is only skipped over. The
+ * signature covers the template's TBSCertificate bytes exactly. */
+
+struct lsc_tbs {
+	const uint8_t *tbs, *serial, *alg, *issuer, *validity, *subject, *exts;
+	long tbs_len, serial_len, alg_len, issuer_len, validity_len, subject_len, exts_len;
+	int version;
+};
+
+/* The next DER element: its tag must be `tag` of class `cls`; *p moves past
+ * its header, *start and *len give the whole element. */
+static int der_elem(const uint8_t **p, const uint8_t *end, int tag, int cls, const uint8_t **start, long *len)
+{
+	const uint8_t *s = *p;
+	int constructed = tag == V_ASN1_SEQUENCE || cls == V_ASN1_CONTEXT_SPECIFIC, t, c, r;
+	long l;
+
+	if (*p >= end)
+		return -1;
+	r = ASN1_get_object(p, &l, &t, &c, end - *p); /* DER only: no indefinite length */
+	if (r != (constructed ? V_ASN1_CONSTRUCTED : 0) || t != tag || c != cls || l > end - *p)
+		return -1;
+	*start = s;
+	*len = (long)(*p - s) + l;
+	return 0;
+}
+
+static int der_skip(const uint8_t **p, const uint8_t *end, int tag, int cls, const uint8_t **start, long *len)
+{
+	if (der_elem(p, end, tag, cls, start, len) < 0)
+		return -1;
+	*p = *start + *len;
+	return 0;
+}
+
+/* Certificate ::= SEQUENCE { TBSCertificate, AlgorithmIdentifier, BIT STRING } */
+static int lsc_walk(const uint8_t *der, size_t n, struct lsc_tbs *t)
+{
+	const uint8_t *p = der, *end = der + n, *s, *tend, *v;
+	long l;
+
+	memset(t, 0, sizeof *t);
+	if (der_elem(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &s, &l) < 0 || s + l != end ||
+	    der_elem(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->tbs, &t->tbs_len) < 0)
+		return -1;
+	tend = t->tbs + t->tbs_len;
+	if (der_elem(&p, tend, 0, V_ASN1_CONTEXT_SPECIFIC, &s, &l) < 0 ||
+	    der_elem(&p, s + l, V_ASN1_INTEGER, V_ASN1_UNIVERSAL, &v, &l) < 0 || l != 3 || v[1] != 1)
+		return -1;
+	t->version = v[2];
+	p = v + l;
+	if (der_skip(&p, tend, V_ASN1_INTEGER, V_ASN1_UNIVERSAL, &t->serial, &t->serial_len) < 0 ||
+	    der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->alg, &t->alg_len) < 0 ||
+	    der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->issuer, &t->issuer_len) < 0 ||
+	    der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->validity, &t->validity_len) < 0 ||
+	    der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->subject, &t->subject_len) < 0 ||
+	    der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &s, &l) < 0) /* the phone's key */
+		return -1;
+	if (p < tend && (der_elem(&p, tend, 3, V_ASN1_CONTEXT_SPECIFIC, &s, &l) < 0 || s + l != tend ||
+			 der_skip(&p, tend, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &t->exts, &t->exts_len) < 0))
+		return -1; /* issuerUniqueID and subjectUniqueID are no part of an LSC */
+	return p == tend ? 0 : -1;
+}
 
 /* basicConstraints CA:FALSE present, no certificate or CRL signing. */
-static int lsc_extensions_ok(X509 *x, struct outcome *o)
+static int lsc_extensions_ok(const struct lsc_tbs *t, struct outcome *o)
 {
-	BASIC_CONSTRAINTS *bc;
-	ASN1_BIT_STRING *ku;
-	int crit = 0, bad;
+	const unsigned char *q = t->exts;
+	STACK_OF(X509_EXTENSION) *exts = t->exts ? d2i_X509_EXTENSIONS(NULL, &q, t->exts_len) : NULL;
+	BASIC_CONSTRAINTS *bc = exts ? X509V3_get_d2i(exts, NID_basic_constraints, NULL, NULL) : NULL;
+	ASN1_BIT_STRING *ku = exts ? X509V3_get_d2i(exts, NID_key_usage, NULL, NULL) : NULL;
+	int ok = 0;
 
-	bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
-	if (!bc || bc->ca) {
+	if (!bc || bc->ca)
 		refuse(o, SIGNER_REFUSED, "%s", bc ? "the template claims CA:TRUE" : "the template has no basicConstraints");
-		BASIC_CONSTRAINTS_free(bc);
-		return 0;
-	}
-	BASIC_CONSTRAINTS_free(bc);
-	ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
-	bad = ku && (ASN1_BIT_STRING_get_bit(ku, 5) || ASN1_BIT_STRING_get_bit(ku, 6));
-	ASN1_BIT_STRING_free(ku);
-	ERR_clear_error();
-	if (bad)
+	else if (ku && (ASN1_BIT_STRING_get_bit(ku, 5) || ASN1_BIT_STRING_get_bit(ku, 6)))
 		refuse(o, SIGNER_REFUSED, "the template's keyUsage includes keyCertSign or cRLSign");
-	return !bad;
+	else
+		ok = 1;
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return ok;
 }
 
-static int lsc_validity_ok(const struct signer_keys *k, X509 *x, X509 *capf, struct outcome *o)
+/* Validity ::= SEQUENCE { notBefore Time, notAfter Time } */
+static int lsc_validity_ok(const struct signer_keys *k, const struct lsc_tbs *t, X509 *capf, struct outcome *o)
 {
-	const ASN1_TIME *nb = X509_get0_notBefore(x), *na = X509_get0_notAfter(x);
+	const unsigned char *q = t->validity, *end = t->validity + t->validity_len;
+	ASN1_TIME *nb = NULL, *na = NULL;
 	time_t now = time(NULL);
-	int days = 0, secs = 0, max = k->limits.lsc_max_days > 0 ? k->limits.lsc_max_days : 1825;
+	int days = 0, secs = 0, max = k->limits.lsc_max_days > 0 ? k->limits.lsc_max_days : 1825, ok = 0;
+	long l;
+	int tag, cls;
 
-	if (X509_cmp_time(nb, &(time_t){ now - DAY }) < 0 || X509_cmp_time(nb, &(time_t){ now + DAY }) > 0) {
+	if (ASN1_get_object(&q, &l, &tag, &cls, t->validity_len) & 0x80 || !(nb = d2i_ASN1_TIME(NULL, &q, end - q)) ||
+	    !(na = d2i_ASN1_TIME(NULL, &q, end - q)) || q != end)
+		refuse(o, SIGNER_BAD_REQUEST, "the template's validity does not decode");
+	else if (X509_cmp_time(nb, &(time_t){ now - DAY }) < 0 || X509_cmp_time(nb, &(time_t){ now + DAY }) > 0)
 		refuse(o, SIGNER_REFUSED, "the template does not start within a day of now");
-		return 0;
-	}
-	if (ASN1_TIME_compare(na, X509_get0_notAfter(capf)) > 0) {
+	else if (ASN1_TIME_compare(na, X509_get0_notAfter(capf)) > 0)
 		refuse(o, SIGNER_REFUSED, "the template ends after the CAPF certificate");
-		return 0;
-	}
-	if (ASN1_TIME_diff(&days, &secs, nb, na) != 1 || days < 0 || days > max + 1) {
+	else if (ASN1_TIME_diff(&days, &secs, nb, na) != 1 || days < 0 || days > max + 1)
 		refuse(o, SIGNER_REFUSED, "the template is valid for %d days, over the policy's %d", days, max);
-		return 0;
-	}
-	return 1;
+	else
+		ok = 1;
+	ASN1_TIME_free(nb);
+	ASN1_TIME_free(na);
+	return ok;
 }
 
-static int lsc_template_ok(const struct signer_keys *k, X509 *x, X509 *capf, struct outcome *o)
+/* The issuer must be the CAPF subject (the same bytes, or an equal name). */
+static int lsc_issuer_ok(const struct lsc_tbs *t, X509 *capf, struct outcome *o)
 {
-	char name[256] = "";
+	const unsigned char *q = t->issuer;
+	unsigned char *mine = NULL;
+	int len = i2d_X509_NAME(X509_get_subject_name(capf), &mine), same;
+	X509_NAME *name = NULL;
+	char text[256] = "";
 
-	if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(capf)) != 0) {
-		pki_name_text(X509_get_issuer_name(x), PKI_NAME_RFC4514, name, sizeof name);
-		refuse(o, SIGNER_REFUSED, "the template's issuer '%s' is not the CAPF subject", name);
-		return 0;
+	same = len == t->issuer_len && memcmp(mine, t->issuer, (size_t)len) == 0;
+	OPENSSL_free(mine);
+	if (same)
+		return 1;
+	if ((name = d2i_X509_NAME(NULL, &q, t->issuer_len)) && X509_NAME_cmp(name, X509_get_subject_name(capf)) == 0)
+		same = 1;
+	else if (name)
+		pki_name_text(name, PKI_NAME_RFC4514, text, sizeof text);
+	X509_NAME_free(name);
+	ERR_clear_error();
+	if (!same)
+		refuse(o, SIGNER_REFUSED, "the template's issuer '%s' is not the CAPF subject", text);
+	return same;
+}
+
+/* The AlgorithmIdentifier this key signs certificates with (SHA-256). */
+static int cert_alg_der(EVP_PKEY *key, unsigned char **der)
+{
+	int ec = !EVP_PKEY_is_a(key, "RSA");
+	X509_ALGOR *alg = X509_ALGOR_new();
+	int len = -1;
+
+	if (alg && X509_ALGOR_set0(alg, OBJ_nid2obj(ec ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption),
+				   ec ? V_ASN1_UNDEF : V_ASN1_NULL, NULL) == 1)
+		len = i2d_X509_ALGOR(alg, der);
+	X509_ALGOR_free(alg);
+	return len;
+}
+
+/* A DER tag and length (minimal form); the bytes it takes. */
+static size_t der_header(struct buf *out, uint8_t tag, size_t len)
+{
+	size_t n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+
+	if (out) {
+		buf_put_u8(out, tag);
+		buf_put_u8(out, n ? (uint8_t)(0x80 | n) : (uint8_t)len);
+		for (size_t i = n; i > 0; i--)
+			buf_put_u8(out, (uint8_t)(len >> (8 * (i - 1))));
 	}
-	if (X509_get_version(x) != X509_VERSION_3) {
-		refuse(o, SIGNER_REFUSED, "the template is not an X.509 v3 certificate");
-		return 0;
+	return 2 + n;
+}
+
+/* SEQUENCE { the template's TBSCertificate, alg, BIT STRING signature } */
+static int lsc_sign(EVP_PKEY *key, const struct lsc_tbs *t, const unsigned char *alg, int alglen, struct buf *out)
+{
+	struct signer_sig_params sp = { SIGNER_MD_SHA256, EVP_PKEY_is_a(key, "RSA") ? SIGNER_PAD_PKCS1 : SIGNER_PAD_NONE, 0 };
+	struct buf sig;
+	size_t body;
+
+	buf_init(&sig);
+	if (sign_message(key, &sp, t->tbs, (size_t)t->tbs_len, &sig) < 0) {
+		buf_free(&sig);
+		return -1;
 	}
-	return lsc_extensions_ok(x, o) && lsc_validity_ok(k, x, capf, o);
+	body = (size_t)t->tbs_len + (size_t)alglen + der_header(NULL, 0x03, sig.len + 1) + sig.len + 1;
+	der_header(out, 0x30, body);
+	buf_put(out, t->tbs, (size_t)t->tbs_len);
+	buf_put(out, alg, (size_t)alglen);
+	der_header(out, 0x03, sig.len + 1);
+	buf_put_u8(out, 0);
+	buf_put(out, sig.data, sig.len);
+	buf_free(&sig);
+	return out->failed ? -1 : 0;
+}
+
+/* "LSC CN serial HEX" for the log line. */
+static void lsc_describe(const struct lsc_tbs *t, const char *keyname, struct outcome *o)
+{
+	const unsigned char *q = t->subject;
+	X509_NAME *name = d2i_X509_NAME(NULL, &q, t->subject_len);
+	char cn[128] = "?", serial[80] = "";
+	long l;
+	int tag, cls;
+
+	if (name)
+		pki_name_entry_text(name, NID_commonName, cn, sizeof cn);
+	X509_NAME_free(name);
+	q = t->serial;
+	if (!(ASN1_get_object(&q, &l, &tag, &cls, t->serial_len) & 0x80) && l > 0 && l < 32)
+		hex_encode(q, (size_t)l, serial);
+	snprintf(o->what, sizeof o->what, "LSC %s serial %s with %s", cn, serial, keyname);
+	ERR_clear_error();
 }
 
 static void do_sign_cert(struct signer_keys *k, const struct signer_slot *s, const uint8_t *p, size_t n,
 			 struct outcome *o, struct buf *out)
 {
-	const unsigned char *q = p;
-	X509 *x = d2i_X509(NULL, &q, (long)n);
-	char cn[128] = "", serial[80] = "";
-	BIGNUM *bn = NULL;
-	uint8_t *der = NULL;
-	size_t len;
+	struct lsc_tbs t;
+	unsigned char *alg = NULL;
+	int alglen;
 
-	if (!x || q != p + n) {
+	if (lsc_walk(p, n, &t) < 0) {
 		refuse(o, SIGNER_BAD_REQUEST, "the template is not one DER certificate (%zu bytes)", n);
-		goto out;
+		return;
 	}
+	lsc_describe(&t, s->name, o);
 	if (s->role != SIGNER_ROLE_CAPF || !s->cert) {
 		refuse(o, SIGNER_REFUSED, "%s key %s does not sign certificates", role_name(s->role), s->name);
-		goto out;
+		return;
 	}
-	if (!lsc_template_ok(k, x, s->cert, o))
-		goto out;
-	if (X509_sign(x, s->key, EVP_sha256()) <= 0 || pki_cert_to_der(x, &der, &len) < 0) {
+	if (t.version != 2) {
+		refuse(o, SIGNER_REFUSED, "the template is not an X.509 v3 certificate");
+		return;
+	}
+	if ((alglen = cert_alg_der(s->key, &alg)) <= 0 || alglen != t.alg_len || memcmp(alg, t.alg, (size_t)alglen) != 0)
+		refuse(o, SIGNER_REFUSED, "the template names another signature algorithm than SHA-256 with this key");
+	else if (lsc_issuer_ok(&t, s->cert, o) && lsc_extensions_ok(&t, o) && lsc_validity_ok(k, &t, s->cert, o) &&
+		 lsc_sign(s->key, &t, alg, alglen, out) < 0)
 		refuse(o, SIGNER_FAILED, "signing the LSC failed");
-		goto out;
-	}
-	buf_put(out, der, len);
-	OPENSSL_free(der);
-	pki_name_entry_text(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL))) {
-		char *hex = BN_bn2hex(bn);
-
-		snprintf(serial, sizeof serial, "%s", hex ? hex : "?");
-		for (char *c = serial; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	snprintf(o->what, sizeof o->what, "LSC %s serial %s with %s", cn, serial, s->name);
-out:
+	OPENSSL_free(alg);
 	ERR_clear_error();
-	X509_free(x);
 }
 
 /* ---- SIGN: what the message is ---- */
