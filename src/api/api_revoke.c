@@ -3,12 +3,15 @@
  * /api/v1/certs/SERIAL/revoke (admin): the core's revocations
  * (admin/revoke.h), the same result and audit rows as `opencapf phone
  * revoke` and `opencapf cert revoke`. Body: {"reason": "keyCompromise"}
- * (optional member; default keyCompromise, as the CLI).
+ * (optional member; default keyCompromise, as the CLI). The CRLs that are
+ * due are published before the answer.
  */
 #include <string.h>
 
+#include "admin/crl.h"
 #include "admin/revoke.h"
 #include "api/api_internal.h"
+#include "common/log.h"
 #include "common/util.h"
 
 /* The body's reason; -1 (400 sent) when it is not one the CLI takes. */
@@ -45,12 +48,16 @@ json_t *api_revocation_json(const struct revocation *rv)
 static void reply_revoked(struct api_req *r, int rc, const struct admin_revoked *out, const char *err)
 {
 	static const int codes[] = { 200, 500, 404, 409, 409, 400, 409 };
+	char crl_err[512] = "";
 	json_t *list;
 
 	if (rc != ADMIN_REVOKE_OK) {
 		api_reply_error(r, codes[-rc], "%s", err);
 		return;
 	}
+	/* the CRLs at once (the timer would within seconds) */
+	if (admin_crl_publish(r->st, 0, NULL, NULL, crl_err, sizeof crl_err) < 0)
+		log_warn("CRL publication after a revocation: %s", crl_err);
 	list = json_array();
 	for (int i = 0; i < out->n && i < ADMIN_REVOKED_MAX; i++)
 		json_array_append_new(list, api_revocation_json(&out->r[i]));
