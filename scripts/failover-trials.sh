@@ -38,6 +38,9 @@
 #   FAILOVER_PHONES=200 FAILOVER_CONCURRENCY=50 FAILOVER_ROUNDS=5
 #   FAILOVER_SEED=N   FAILOVER_KILL_MAX_MS=N   FAILOVER_DIR=DIR   FAILOVER_KEEP=1
 #   FAILOVER_BUILD=build   OPENCAPF OPENCAPFD PHONESIM (the programs)
+# One block: bash reads all of it before running any, so editing this file
+# while a long run goes on cannot change the run.
+{
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -280,3 +283,5 @@ echo
 [ "$FAILED" != 0 ] || [ -n "${FAILOVER_DIR:-}" ] || [ "${FAILOVER_KEEP:-0}" = 1 ] || rm -rf "$DIR"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
+exit
+}

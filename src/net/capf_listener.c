@@ -220,8 +220,10 @@ static void switch_identity(struct capf_service *svc, struct store *st, const ch
 
 	if (!(id = identity_load(st, err, sizeof err))) {
 		snprintf(svc->failed_sha256, sizeof svc->failed_sha256, "%s", sha256);
-		log_err("capf: cannot switch to the new CAPF certificate %.16s...: %s; still serving %s", sha256, err,
-			svc->ident->cn);
+		svc->failed_retry = now_utc() + CAPF_SWITCH_RETRY_SECONDS;
+		log_err("capf: cannot switch to the new CAPF certificate %.16s...: %s; still serving %s (trying again "
+			"every %d s: a cluster's other nodes need the key in keys/)", sha256, err, svc->ident->cn,
+			CAPF_SWITCH_RETRY_SECONDS);
 		return;
 	}
 	pthread_mutex_lock(&svc->ident_lock);
@@ -234,6 +236,36 @@ static void switch_identity(struct capf_service *svc, struct store *st, const ch
 	svc->next_expiry_check = 0;
 }
 
+static void watch_cb(evutil_socket_t fd, short what, void *arg);
+
+/* PostgreSQL: a change committed through another node is announced (LISTEN):
+ * check at once; the timer stays, for SQLite and in case one is missed. */
+static void notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct capf_service *svc = arg;
+
+	(void)fd;
+	(void)what;
+	if (store_watch_drain(svc->pool->workers[0].st) > 0)
+		watch_cb(-1, 0, svc);
+}
+
+/* The announcements, on the connection's descriptor of now (a reconnection changes it). */
+static void notify_watch(struct capf_service *svc)
+{
+	int nfd = store_watch_fd(svc->pool->workers[0].st);
+
+	if (svc->notify && event_get_fd(svc->notify) == nfd)
+		return;
+	if (svc->notify)
+		event_free(svc->notify);
+	svc->notify = NULL;
+	if (nfd >= 0)
+		svc->notify = event_new(svc->pool->workers[0].base, nfd, EV_READ | EV_PERSIST, notify_cb, svc);
+	if (svc->notify)
+		event_add(svc->notify, NULL);
+}
+
 static void watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct capf_service *svc = arg;
@@ -243,11 +275,14 @@ static void watch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (store_capf_current(st, &row) == 0) {
-		if (strcmp(row.sha256, svc->ident->sha256) != 0 && strcmp(row.sha256, svc->failed_sha256) != 0)
+		if (strcmp(row.sha256, svc->ident->sha256) != 0 &&
+		    (strcmp(row.sha256, svc->failed_sha256) != 0 || now_utc() >= svc->failed_retry))
 			switch_identity(svc, st, row.sha256);
 		capf_row_free(&row);
 	}
 	expiry_check(svc);
+	if (svc->notify)
+		notify_watch(svc);
 }
 
 /* The first identity: loaded from the state like later ones (so an
@@ -289,6 +324,7 @@ static int identity_start(struct capf_service *svc, char *err, size_t errlen)
 		seterr(err, errlen, "cannot start the CAPF certificate watch");
 		return -1;
 	}
+	notify_watch(svc);
 	expiry_check(svc);
 	return 0;
 }
@@ -591,6 +627,9 @@ void capf_service_close(struct capf_service *svc)
 	if (svc->watch)
 		event_free(svc->watch);
 	svc->watch = NULL;
+	if (svc->notify)
+		event_free(svc->notify);
+	svc->notify = NULL;
 	identity_unref(svc->ident);
 	svc->ident = NULL;
 	session_claims_free(svc->claims);

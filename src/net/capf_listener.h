@@ -32,6 +32,8 @@
 #include "net/workers.h"
 
 #define CAPF_WATCH_SECONDS 2
+/* A new CAPF certificate whose key could not be loaded is tried again this often. */
+#define CAPF_SWITCH_RETRY_SECONDS 10
 #define CAPF_EXPIRY_WARN_DAYS 30
 
 struct capf_identity;
@@ -53,8 +55,10 @@ struct capf_service {
 	pthread_mutex_t ident_lock;
 	int lock_ready;
 	struct event *watch;                 /* worker 0: CAPF certificate changes, expiry */
+	struct event *notify;                /* worker 0: a change announced by the database */
 	int64_t next_expiry_check;
-	char failed_sha256[80];              /* a new certificate we could not load (logged once) */
+	char failed_sha256[80];              /* a new certificate we could not load (its key is */
+	int64_t failed_retry;                /* on another node?): tried again from this time on */
 	struct capf_committer *committer;    /* group commit of installs (capf_commit.h) */
 };
 

@@ -31,6 +31,7 @@
 
 struct pg_conn {
 	PGconn *c;
+	int listening;               /* LISTEN opencapf, again after a reconnection */
 	unsigned gen;                /* moves on with every (re)connection */
 	unsigned next_name;
 	int64_t changes;
@@ -72,6 +73,8 @@ static void set_err(struct pg_conn *pc, const char *msg)
 static void session_setup(struct pg_conn *pc)
 {
 	PQclear(PQexec(pc->c, "SET lock_timeout = '10s'"));
+	if (pc->listening)
+		PQclear(PQexec(pc->c, "LISTEN opencapf"));
 	if (pg_node[0]) {
 		const char *v[1] = { pg_node };
 
@@ -388,24 +391,22 @@ static int pgs_col_bytes(struct store_stmt *s, int col)
 	return pgs_col_blob(s, col) ? (int)p->bloblens[col] : 0;
 }
 
+/* A script of several statements, PostgreSQL's own (the schema) or plain
+ * transaction control: sent as it is. */
 int pg_exec(struct store *st, const char *sql)
 {
 	struct pg_conn *pc = conn_of(st);
-	struct pg_sql q;
 	PGresult *r;
 	int rc = 0;
 
 	if (ensure_conn(pc) < 0)
 		return -1;
-	if (pg_sql_translate(sql, &q, pc->err, sizeof pc->err) < 0)
-		return -1;
-	r = PQexec(pc->c, q.sql);
+	r = PQexec(pc->c, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		map_error(pc, r);
 		rc = -1;
 	}
 	PQclear(r);
-	free(q.sql);
 	return rc;
 }
 
@@ -446,6 +447,38 @@ static void pg_close(struct store *st)
 		free(pc);
 	}
 	st->conn = NULL;
+}
+
+/* Changes announced by the schema's triggers (pg_schema.c, oc_announce). */
+static int pg_watch_fd(struct store *st)
+{
+	struct pg_conn *pc = conn_of(st);
+
+	if (!pc->listening) {
+		PGresult *r = PQexec(pc->c, "LISTEN opencapf");
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		PQclear(r);
+		if (!ok)
+			return -1;
+		pc->listening = 1;
+	}
+	return PQsocket(pc->c);
+}
+
+static int pg_watch_drain(struct store *st)
+{
+	struct pg_conn *pc = conn_of(st);
+	PGnotify *n;
+	int got = 0;
+
+	if (PQconsumeInput(pc->c) != 1)
+		return 0;            /* a broken connection: the next statement reconnects */
+	while ((n = PQnotifies(pc->c)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
 }
 
 static void quiet_notice(void *arg, const char *message)
@@ -498,4 +531,6 @@ const struct store_backend pg_backend = {
 	.in_tx = pg_in_tx,
 	.errmsg = pg_errmsg,
 	.close = pg_close,
+	.watch_fd = pg_watch_fd,
+	.watch_drain = pg_watch_drain,
 };

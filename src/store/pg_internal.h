@@ -61,8 +61,8 @@ int pg_connect(struct store *st, const char *uri, char *err, size_t errlen);
 /* Open or create the state's database at `uri` (pg_open.c). */
 int pg_open(struct store *st, const char *uri, int create, char *err, size_t errlen);
 
-/* Run one text without parameters; -1 (st->err set via store_sqlfail by
- * the caller) on failure. */
+/* Run a text of statements without parameters, untranslated; -1 (the
+ * caller words the error with store_sqlfail) on failure. */
 int pg_exec(struct store *st, const char *sql);
 
 #endif

@@ -21,6 +21,9 @@
  *    ("<node>/<random>") has no connection to the database left (every
  *    daemon connection holds a shared advisory lock on its node's name
  *    while it lives, pg_conn.c), so its sessions are gone with it.
+ *  - oc_announce(): after a statement changes the CAPF or service
+ *    certificates, trust stores, TVS entries or revocations, NOTIFY opencapf
+ *    (delivered at commit to every node listening, store_watch_fd).
  *  - oc_glob(pattern) turns an SQLite GLOB pattern into an anchored regular
  *    expression, for "x GLOB ?" (pg_sql.c writes "x ~ oc_glob($n)").
  *  - opencapf_meta holds what PRAGMA application_id / user_version hold.
@@ -316,7 +319,21 @@ const char pg_schema_base[] =
 	"CREATE TRIGGER revocations_no_change BEFORE UPDATE OR DELETE ON revocations\n"
 	"  FOR EACH ROW EXECUTE FUNCTION oc_refuse('revocations are permanent');\n"
 	"CREATE TRIGGER revocations_no_truncate BEFORE TRUNCATE ON revocations\n"
-	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_refuse('revocations are permanent');\n";
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_refuse('revocations are permanent');\n"
+
+	/* Changes every node must see at once. */
+	"CREATE FUNCTION oc_announce() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	"BEGIN PERFORM pg_notify('opencapf', TG_TABLE_NAME); RETURN NULL; END $$;\n"
+	"CREATE TRIGGER capf_certs_announce AFTER INSERT OR UPDATE OR DELETE ON capf_certs\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_announce();\n"
+	"CREATE TRIGGER service_certs_announce AFTER INSERT OR UPDATE OR DELETE ON service_certs\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_announce();\n"
+	"CREATE TRIGGER trust_certs_announce AFTER INSERT OR UPDATE OR DELETE ON trust_certs\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_announce();\n"
+	"CREATE TRIGGER tvs_certs_announce AFTER INSERT OR UPDATE OR DELETE ON tvs_certs\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_announce();\n"
+	"CREATE TRIGGER revocations_announce AFTER INSERT ON revocations\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION oc_announce();\n";
 
 /* After PG_SCHEMA_BASE: one script per SQLite migration, in order. */
 const char *const pg_migrations[] = { NULL };

@@ -53,6 +53,17 @@ int store_set_uri(const char *uri);     /* -1: not a URI this build can open */
  * left (killed, cut off) may be claimed by another node at once instead of
  * when the claim lapses. */
 void store_set_node(const char *node);
+/* Changes made elsewhere: a descriptor that becomes readable when another
+ * node or process committed a change to the CAPF or service certificates,
+ * trust stores, TVS entries or revocations (PostgreSQL: LISTEN on this
+ * connection); -1 on SQLite, which has no such signal (poll instead). Call
+ * store_watch_drain when it is readable: 1 a change came, 0 none. The
+ * descriptor may change after a reconnection: keep polling as well. */
+int store_watch_fd(struct store *st);
+int store_watch_drain(struct store *st);
+/* 1 when dir's database is in PostgreSQL (the URI in force into uri), 0
+ * when it is SQLite, -1 (err) for a URI that is not one. */
+int store_uri_in_force(const char *dir, char *uri, size_t cap, char *err, size_t errlen);
 /* "sqlite" or "postgresql": the backend of an open store. */
 const char *store_backend_name(const struct store *st);
 /* Path of a file in keys/ (no check that it exists). */

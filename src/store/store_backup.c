@@ -59,6 +59,12 @@ int store_snapshot(const char *state_dir, const char *dest, int *schema, char *e
 	int fd, rc = -1;
 
 	err[0] = '\0';
+	if (store_uri_in_force(state_dir, path, sizeof path, err, errlen) != 0) {
+		if (!err[0])
+			seterr(err, errlen, "the state's database is in PostgreSQL (%s/%s): back it up with pg_dump, "
+			       "and keys/ of each node", state_dir, STORE_URI_FILE);
+		return -1;
+	}
 	if (path_join(path, sizeof path, state_dir, STORE_DB_NAME) < 0 || access(path, R_OK) < 0) {
 		seterr(err, errlen, "no readable opencapf state at %s", state_dir);
 		return -1;

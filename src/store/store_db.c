@@ -649,6 +649,21 @@ static int resolve_uri(const char *dir, char *out, size_t cap, char *err, size_t
 	return 1;
 }
 
+int store_watch_fd(struct store *st)
+{
+	return st->db ? -1 : st->be->watch_fd(st);
+}
+
+int store_watch_drain(struct store *st)
+{
+	return st->db ? 0 : st->be->watch_drain(st);
+}
+
+int store_uri_in_force(const char *dir, char *uri, size_t cap, char *err, size_t errlen)
+{
+	return resolve_uri(dir, uri, cap, err, errlen);
+}
+
 /* DIR/store.uri, 0600 (the URI may carry a password). */
 static int write_uri_file(const struct store *st, const char *uri, char *err, size_t errlen)
 {

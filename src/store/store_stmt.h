@@ -58,6 +58,8 @@ struct store_backend {
 	int (*in_tx)(struct store *st);
 	const char *(*errmsg)(struct store *st);
 	void (*close)(struct store *st);
+	int (*watch_fd)(struct store *st);
+	int (*watch_drain)(struct store *st);
 };
 
 struct store_stmt {

@@ -68,6 +68,22 @@ check "the phone enrolls through node a" timeout 60 "$PHONESIM" capf "$TEST_TMP/
 "$OPENCAPF" --state "$B" phone show "$P" >"$TEST_TMP/last.out"
 expect_output "Upgrade Success" "node b's CLI shows the install done through node a"
 
+# A new CAPF certificate made through node a: node b hears of it at once
+# (NOTIFY), has no key for it yet (keys stay per node), and once the key is
+# copied into its keys/ presents it at its next try (every 10 s).
+old_fp=$(openssl s_client -connect "127.0.0.1:${CAPF[b]}" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
+check "capf regenerate through node a" "$OPENCAPF" --state "$A" capf regenerate
+cp -a "$A/keys/." "$B/keys/"
+switched=0
+for _ in $(seq 1 50); do
+	grep -q "CAPF certificate changed" "$TEST_TMP/b.log" && { switched=1; break; }
+	sleep 0.5
+done
+equal "node b switches to the new CAPF certificate" "$switched" 1
+new_fp=$(openssl s_client -connect "127.0.0.1:${CAPF[b]}" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
+[ -n "$new_fp" ] && [ "$new_fp" != "$old_fp" ] && ok "node b's CAPF listener presents it" ||
+	not_ok "node b's CAPF listener presents the new certificate ($old_fp -> $new_fp)"
+
 # Node a killed: node b serves on.
 kill -9 "${NPID[a]}"; wait "${NPID[a]}" 2>/dev/null
 check "tvs add through node b's folder" "$OPENCAPF" --state "$B" tvs add "$TEST_TMP/mfg/mfg.crt" --role CCM

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +134,40 @@ static void test_create_and_reopen(void **state)
 	assert_int_equal(store_key_path(f->st, "../x", path, sizeof path), -1);
 	assert_int_equal(store_key_path(f->st, "..", path, sizeof path), -1);
 	assert_int_equal(store_key_path(f->st, "", path, sizeof path), -1);
+}
+
+/* PostgreSQL: a trust store change committed through one connection is
+ * announced at once to another that listens (store_watch_fd); SQLite has
+ * no such signal. */
+static void test_changes_announced(void **state)
+{
+	struct fixture *f = *state;
+	char err[ERRLEN] = "";
+	struct store *other = NULL;
+	struct pollfd p = { .events = POLLIN };
+	char hex[65];
+	uint8_t *der;
+	size_t len;
+
+	assert_int_equal(store_open(f->dir, STORE_OPEN_CREATE, &f->st, err, sizeof err), 0);
+	if (!store_test_pg()) {
+		assert_int_equal(store_watch_fd(f->st), -1);
+		return;
+	}
+	assert_int_equal(store_open(f->dir, STORE_OPEN_EXISTING, &other, err, sizeof err), 0);
+	p.fd = store_watch_fd(f->st);
+	assert_true(p.fd >= 0);
+	assert_int_equal(store_watch_drain(f->st), 0);
+	assert_int_equal(store_trust_create(other, "manufacturing", "test"), 0);   /* not announced */
+	assert_int_equal(poll(&p, 1, 300), 0);
+	make_cert("announced", 7, &der, &len);
+	sha256_hex(der, len, hex);
+	assert_int_equal(store_trust_add(other, "manufacturing", der, len, hex, "CN=announced", "test"), 0);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(store_watch_drain(f->st), 1);
+	assert_int_equal(store_watch_drain(f->st), 0);
+	free(der);
+	store_close(other);
 }
 
 static void test_create_in_existing_empty_dir(void **state)
@@ -361,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_and_reopen, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_create_in_existing_empty_dir, fixture_setup_empty, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_changes_announced, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_create_refuses_old_keys, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_missing_dir, fixture_setup_empty, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_dir_without_db, fixture_setup_empty, fixture_teardown),
