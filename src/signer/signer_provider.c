@@ -665,17 +665,16 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, co
 
 int signer_provider_load(char *err, size_t errlen)
 {
-	static int loaded;
+	static OSSL_PROVIDER *deflt, *ours; /* loaded for the process's life */
 
-	if (loaded)
+	if (ours && deflt)
 		return 0;
-	if (OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) != 1 || !OSSL_PROVIDER_load(NULL, "default") ||
-	    !OSSL_PROVIDER_load(NULL, PROV_NAME) || EVP_set_default_properties(NULL, "?opencapf.signer=no") != 1) {
+	if (OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) != 1 || !(deflt = OSSL_PROVIDER_load(NULL, "default")) ||
+	    !(ours = OSSL_PROVIDER_load(NULL, PROV_NAME)) || EVP_set_default_properties(NULL, "?opencapf.signer=no") != 1) {
 		seterr(err, errlen, "cannot load the OpenSSL provider %s", PROV_NAME);
 		ERR_clear_error();
 		return -1;
 	}
-	loaded = 1;
 	return 0;
 }
 

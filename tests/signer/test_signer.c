@@ -222,6 +222,8 @@ static void test_process_lsc(void **state)
 	assert_non_null(lsc);
 	assert_int_equal(X509_verify(lsc, X509_get0_pubkey(ec_ca.cert)), 1);
 	X509_free(lsc);
+	EVP_PKEY_free(key);
+	key = NULL;
 	/* a key outside the folder's names is refused by the process too */
 	assert_int_equal(signer_client_load(c, "/etc/hostname", NULL, &slot, &key, err, sizeof err), -1);
 	signer_free(s);
