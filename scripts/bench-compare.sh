@@ -5,7 +5,7 @@
 #
 #   scripts/bench-compare.sh OLD_REV [NEW_REV] [--rounds N] [--count N]
 #                            [--concurrency C] [--new-build DIR]
-#                            [--buildtype TYPE] [--write]
+#                            [--buildtype TYPE] [--capf-key SPEC] [--write]
 #
 #   OLD_REV          built in a git worktree under /tmp (git worktree add
 #                    --detach; meson into that worktree's build folder),
@@ -19,12 +19,13 @@
 #   --buildtype T    meson buildtype of the builds made here (default: that of
 #                    the new build folder, so both sides are compiled alike;
 #                    release when NEW_REV is given)
+#   --capf-key SPEC  the CAPF key of each fresh state (default ec:p256; rsa:2048, ...)
 #   --write          append the table to docs/benchmark.md (BENCH_DOC) under a
 #                    dated heading (--title, default "Record before send: cost")
 #   --title TEXT     that heading's text
 #
 # Every run is what scripts/bench.sh's throughput run does (scripts/bench_lib.sh):
-# a fresh state (EC P-256 CAPF key) made by that side's `opencapf`, its
+# a fresh state (EC P-256 CAPF key unless --capf-key) made by that side's `opencapf`, its
 # opencapfd alone on a free loopback port, a 500-phone warm-up, then COUNT phones
 # registered for install and driven by the working tree's `phonesim load` (EC
 # P-256 phone keys). Measured per run: enrollments/s, failures, p99 latency,
@@ -40,8 +41,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_ME=bench-compare
 
-usage() { sed -n '6,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-OLD_REV= NEW_REV= ROUNDS=3 COUNT=5000 CONC=100 NEW_BUILD=build BUILDTYPE= WRITE=0 TITLE="Record before send: cost"
+usage() { sed -n '6,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+OLD_REV= NEW_REV= ROUNDS=3 COUNT=5000 CONC=100 NEW_BUILD=build BUILDTYPE= WRITE=0 TITLE="Record before send: cost" CAPF_KEY=ec:p256
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=${2:-}; shift 2 || usage ;;
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--new-build) NEW_BUILD=${2:-}; shift 2 || usage ;;
 	--buildtype) BUILDTYPE=${2:-}; shift 2 || usage ;;
 	--write) WRITE=1; shift ;;
+	--capf-key) CAPF_KEY=${2:-}; shift 2 || usage ;;
 	--title) TITLE=${2:-}; shift 2 || usage ;;
 	-h|--help) usage ;;
 	-*) usage ;;
@@ -136,7 +138,7 @@ run_one() { # run_one SIDE ROUND
 	OPENCAPF=${BIN[$side]}/src/cmd/opencapf/opencapf
 	OPENCAPFD=${BIN[$side]}/src/cmd/opencapfd/opencapfd
 	st=$BENCH_DIR/state-$side-$r
-	new_state "$st" ec:p256
+	new_state "$st" "$CAPF_KEY"
 	start_daemon "$st"
 	load_install "$st" 10 500 # warm-up, not reported
 	load_install "$st" "$CONC" "$COUNT"
@@ -177,9 +179,9 @@ mo_cpu=$(median <<<"${CPU[old]}") mn_cpu=$(median <<<"${CPU[new]}")
 r_rate=$(ratio "$mo_rate" "$mn_rate") r_p99=$(ratio "$mo_p99" "$mn_p99") r_cpu=$(ratio "$mo_cpu" "$mn_cpu")
 RESULTS=$BENCH_DIR/results.md
 {
-	echo "Measured $STARTED by \`scripts/bench-compare.sh $OLD_REV${NEW_REV:+ $NEW_REV} --rounds $ROUNDS --count $COUNT --concurrency $CONC\`;"
+	echo "Measured $STARTED by \`scripts/bench-compare.sh $OLD_REV${NEW_REV:+ $NEW_REV} --rounds $ROUNDS --count $COUNT --concurrency $CONC --capf-key $CAPF_KEY\`;"
 	echo "old: ${DESCR[old]}; new: ${DESCR[new]}; both \`$BUILDTYPE\` builds."
-	echo "Each run: a fresh state with an EC P-256 CAPF key, the daemon alone on loopback ($(nproc) workers), a 500-phone"
+	echo "Each run: a fresh state with a $CAPF_KEY CAPF key, the daemon alone on loopback ($(nproc) workers), a 500-phone"
 	echo "warm-up, then $COUNT phones (EC P-256 keys, op install) at $CONC concurrent by the working tree's \`phonesim load\`"
 	echo "($CLIENT_THREADS threads, on the same $(nproc) cores); rounds alternate old, new. Load average $LOAD_START at start,"
 	echo "$(loadavg) at end; raw logs in $BENCH_DIR."

@@ -85,7 +85,12 @@ stop_daemon() {
 	DAEMON_PID=
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU ticks of the daemon and its child processes (the signer process holding the keys).
+cpu_ticks() {
+	local t=0 p
+	for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+	echo "$t"
+}
 rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 field() { sed -n "s/\(^\|.* \)$1=\([0-9.]*\).*/\2/p" | tail -1; } # key=value of a result line
 TICK=$(getconf CLK_TCK)
