@@ -288,3 +288,142 @@ int phone_config_merge(const struct phone *p, const struct prov_settings *s, con
 	xmlFree(mem);
 	return out->failed ? -1 : 0;
 }
+
+/* ---- the stub beside an encrypted configuration ---- */
+
+/* A copy of the template's first element named name, or NULL. */
+static xmlNodePtr copy_from(xmlNodePtr root, const char *name)
+{
+	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, BAD_CAST name) == 0)
+			return xmlCopyNode(c, 1);
+	return NULL;
+}
+
+static void add_line(xmlNodePtr root, xmlNodePtr n)
+{
+	if (!n)
+		return;
+	xmlAddChild(root, xmlNewText(BAD_CAST "\n  "));
+	xmlAddChild(root, n);
+}
+
+int phone_config_stub(const struct phone *p, const struct prov_settings *s, const char *file, const uint8_t *tpl,
+		      size_t len, const char *cert_hash, struct buf *out, char *err, size_t errlen)
+{
+	struct prov_settings enc = *s;
+	xmlDocPtr tdoc, doc = NULL;
+	xmlNodePtr troot, root, el[N_OUR];
+	xmlChar *mem = NULL;
+	int size = 0;
+
+	init_libxml();
+	if (!(tdoc = parse_template(file, tpl, len, err, errlen)))
+		return -1;
+	troot = xmlDocGetRootElement(tdoc);
+	enc.security_mode = 3;
+	if ((doc = xmlNewDoc(BAD_CAST "1.0")) && (root = xmlNewNode(NULL, BAD_CAST "device")) &&
+	    build_elements(p, &enc, el) == 0) {
+		xmlDocSetRootElement(doc, root);
+		add_line(root, text_element("fullConfig", "false"));
+		add_line(root, copy_from(troot, "ipAddressMode"));
+		add_line(root, copy_from(troot, "loadInformation"));
+		for (size_t i = 0; i < N_OUR; i++)
+			add_line(root, el[i]);
+		add_line(root, text_element("certHash", cert_hash));
+		add_line(root, text_element("encrConfig", "true"));
+		xmlAddChild(root, xmlNewText(BAD_CAST "\n"));
+		xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+	}
+	xmlFreeDoc(tdoc);
+	xmlFreeDoc(doc);
+	if (!mem) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	buf_put(out, mem, (size_t)size);
+	xmlFree(mem);
+	return out->failed ? -1 : 0;
+}
+
+/* ---- which phones get encrypted configurations ---- */
+
+#define ENCRYPTED_MAX (64 * 1024)
+
+int prov_encrypted(struct store *st, const char *name)
+{
+	char *list = malloc(ENCRYPTED_MAX), *save = NULL;
+	int found = 0;
+
+	if (list && store_setting_get(st, "config_encrypted", list, ENCRYPTED_MAX) == 0)
+		for (char *l = strtok_r(list, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save))
+			found = strcmp(l, name) == 0;
+	free(list);
+	return found;
+}
+
+/* list without name, then with it when on; -1 when it would not fit. */
+static int edit_list(char *list, const char *name, int on)
+{
+	char *copy = strdup(list), *save = NULL;
+	size_t n = 0;
+
+	if (!copy)
+		return -1;
+	list[0] = '\0';
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strcmp(l, name) != 0)
+			n += (size_t)snprintf(list + n, ENCRYPTED_MAX - n, "%s\n", l);
+	free(copy);
+	if (on && n + strlen(name) + 2 < ENCRYPTED_MAX)
+		n += (size_t)snprintf(list + n, ENCRYPTED_MAX - n, "%s\n", name);
+	return n + 2 >= ENCRYPTED_MAX ? -1 : 0;
+}
+
+static int encrypt_one(struct store *st, const char *actor, char *list, const char *name, int on, char *err,
+		       size_t errlen)
+{
+	struct phone p;
+	int rc = store_phone_get(st, name, &p);
+
+	if (rc != 0) {
+		seterr(err, errlen, rc > 0 ? "no phone named %s" : "%s", rc > 0 ? name : store_errmsg(st));
+		return -1;
+	}
+	if (edit_list(list, name, on) < 0) {
+		seterr(err, errlen, "too many phones with encrypted configurations");
+		return -1;
+	}
+	if (store_audit(st, actor, "provision.encrypt", name, on ? "{\"encrypted\":true}" : "{\"encrypted\":false}") < 0) {
+		seterr(err, errlen, "%s", store_errmsg(st));
+		return -1;
+	}
+	return 0;
+}
+
+int admin_prov_encrypt(struct store *st, const char *actor, const char *const *names, size_t n, int on, char *err,
+		       size_t errlen)
+{
+	char *list = calloc(1, ENCRYPTED_MAX);
+	size_t i = 0;
+
+	if (!list || store_begin(st) < 0) {
+		seterr(err, errlen, "%s", list ? store_errmsg(st) : "out of memory");
+		free(list);
+		return -1;
+	}
+	if (store_setting_get(st, "config_encrypted", list, ENCRYPTED_MAX) < 0)
+		list[0] = '\0';
+	for (; i < n; i++)
+		if (encrypt_one(st, actor, list, names[i], on, err, errlen) < 0)
+			break;
+	if (i == n && store_setting_set(st, "config_encrypted", list) == 0 && store_commit(st) == 0) {
+		free(list);
+		return 0;
+	}
+	if (i == n)
+		seterr(err, errlen, "%s", store_errmsg(st));
+	store_rollback(st);
+	free(list);
+	return -1;
+}

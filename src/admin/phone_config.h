@@ -69,4 +69,20 @@ int phone_config_fragment(const struct phone *p, const struct prov_settings *s, 
 int phone_config_merge(const struct phone *p, const struct prov_settings *s, const char *file, const uint8_t *tpl,
 		       size_t len, struct buf *out, char *err, size_t errlen);
 
+/* The stub SEP<MAC>.cnf.xml.sgn carries beside an encrypted configuration
+ * (provisioning.md §4): <device> with <fullConfig>false</fullConfig>, the
+ * template's ipAddressMode and loadInformation when it has them, the CAPF
+ * elements (deviceSecurityMode 3), <certHash> (cert_hash: the MD5 of the
+ * phone certificate's DER, hex) and <encrConfig>true</encrConfig>. */
+int phone_config_stub(const struct phone *p, const struct prov_settings *s, const char *file, const uint8_t *tpl,
+		      size_t len, const char *cert_hash, struct buf *out, char *err, size_t errlen);
+
+/* The phones whose configuration is published encrypted (setting
+ * "config_encrypted", one name per line): 1 if name is one, 0 if not. */
+int prov_encrypted(struct store *st, const char *name);
+/* Set or clear the encrypted configuration of names[0..n) (one transaction,
+ * an audit row "provision.encrypt" per phone). Unknown phones are refused. */
+int admin_prov_encrypt(struct store *st, const char *actor, const char *const *names, size_t n, int on, char *err,
+		       size_t errlen);
+
 #endif

@@ -18,6 +18,9 @@
 #include "pki/pki_sgn.h"
 #include "store/store_search.h"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 struct prov_run {
 	struct store *st;
 	struct prov_settings s;
@@ -99,9 +102,139 @@ static int write_pair(struct prov_run *run, const char *name, const struct buf *
 	return rc;
 }
 
+/* ---- encrypted configurations (provisioning.md §4) ---- */
+
+/* The certificate a configuration is encrypted to: the phone's LSC, else
+ * its MIC; RSA only. NULL (reported) when there is none. */
+static X509 *encryption_cert(struct prov_run *run, const char *name)
+{
+	struct cert_row row;
+	char err[ERRLEN];
+	X509 *x = NULL;
+	int rc = store_phone_lsc(run->st, name, 1, &row);
+
+	if (rc == 1)
+		rc = store_phone_mic(run->st, name, 1, &row);
+	if (rc != 0) {
+		problem(run, "%s: an encrypted configuration needs the phone's LSC or MIC, and this state has "
+			     "neither (enroll it first)", name);
+		return NULL;
+	}
+	x = pki_cert_from_der(row.der, row.derlen, err, sizeof err);
+	cert_row_free(&row);
+	if (x && EVP_PKEY_get_base_id(X509_get0_pubkey(x)) != EVP_PKEY_RSA) {
+		problem(run, "%s: its certificate has an EC key: an encrypted configuration needs an RSA key (the "
+			     "key is wrapped with RSA; use --key-order rsa and install a new LSC)", name);
+		X509_free(x);
+		return NULL;
+	}
+	if (!x)
+		problem(run, "%s: %s", name, err);
+	return x;
+}
+
+/* MD5 of the certificate's DER, hex: the stub's certHash. */
+static void cert_md5(X509 *x, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	X509_digest(x, EVP_md5(), md, &n);
+	for (unsigned i = 0; i < n && i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* 1 when the sidecar says this plaintext went to this certificate already. */
+static int encrypted_current(struct prov_run *run, const char *name, const char *stamp)
+{
+	char path[4300];
+
+	snprintf(path, sizeof path, "%s/%s.cnf.xml.enc.sgn", run->out_dir, name);
+	if (access(path, F_OK) < 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s.cnf.xml.sgn", run->out_dir, name);
+	if (access(path, F_OK) < 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/.%s.enc", run->out_dir, name);
+	return same_content(path, (const uint8_t *)stamp, strlen(stamp));
+}
+
+/* The sidecar's text: SHA-256 of the plaintext and of the certificate. */
+static void encrypted_stamp(const struct buf *xml, X509 *x, char *out, size_t cap)
+{
+	unsigned char md[32];
+	char hex[65], fp[80];
+
+	SHA256(xml->data, xml->len, md);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	pki_fingerprint(x, "sha256", 0, fp, sizeof fp);
+	snprintf(out, cap, "%s %s\n", hex, fp);
+}
+
+static int write_encrypted(struct prov_run *run, const char *name, X509 *x, const struct buf *xml,
+			   const struct buf *stub, const char *stamp)
+{
+	char path[4300], fname[128], err[ERRLEN];
+	struct pki_sgn_opts o;
+	struct buf enc, sgn;
+	int rc = -1;
+
+	pki_sgn_opts_default(&o);
+	buf_init(&enc);
+	buf_init(&sgn);
+	snprintf(fname, sizeof fname, "%s.cnf.xml.enc.sgn", name);
+	o.filename = fname;
+	if (pki_sgn_encrypt(&o, run->cert, run->key, x, xml->data, xml->len, &enc, err, sizeof err) < 0 ||
+	    (snprintf(fname, sizeof fname, "%s.cnf.xml.sgn", name),
+	     pki_sgn_sign(&o, run->cert, run->key, stub->data, stub->len, &sgn, err, sizeof err) < 0))
+		problem(run, "%s: cannot encrypt or sign the configuration: %s", name, err);
+	else if (snprintf(path, sizeof path, "%s/%s.cnf.xml.enc.sgn", run->out_dir, name) < 0 ||
+		 atomic_batch_write(&run->batch, path, enc.data, enc.len, 0644, err, sizeof err) < 0 ||
+		 snprintf(path, sizeof path, "%s/%s", run->out_dir, fname) < 0 ||
+		 atomic_batch_write(&run->batch, path, sgn.data, sgn.len, 0644, err, sizeof err) < 0 ||
+		 snprintf(path, sizeof path, "%s/.%s.enc", run->out_dir, name) < 0 ||
+		 atomic_batch_write(&run->batch, path, stamp, strlen(stamp), 0600, err, sizeof err) < 0)
+		problem(run, "%s: %s", name, err);
+	else
+		rc = 0;
+	buf_free(&enc);
+	buf_free(&sgn);
+	return rc;
+}
+
+/* A phone with encrypted configurations: .enc.sgn and the stub .sgn, never the plain file. */
+static void provision_encrypted(struct prov_run *run, const struct phone *p, const char *tpl_path,
+				const uint8_t *tpl, size_t len, const struct buf *xml)
+{
+	char hash[33] = "", stamp[160], err[1400], plain[4300];
+	struct buf stub;
+	X509 *x = encryption_cert(run, p->name);
+
+	if (!x)
+		return;
+	buf_init(&stub);
+	cert_md5(x, hash);
+	encrypted_stamp(xml, x, stamp, sizeof stamp);
+	snprintf(plain, sizeof plain, "%s/%s.cnf.xml", run->out_dir, p->name);
+	if (encrypted_current(run, p->name, stamp) && access(plain, F_OK) < 0)
+		run->r->unchanged++;
+	else if (phone_config_stub(p, &run->s, tpl_path, tpl, len, hash, &stub, err, sizeof err) < 0)
+		problem(run, "%s", err);
+	else if (run->dry_run || write_encrypted(run, p->name, x, xml, &stub, stamp) == 0) {
+		if (!run->dry_run)
+			unlink(plain);   /* the plaintext is never served beside it */
+		run->r->written++;
+	}
+	buf_free(&stub);
+	X509_free(x);
+}
+
 /* One phone: its template merged, compared, written. */
 static void provision_phone(struct prov_run *run, const struct phone *p)
 {
+	struct prov_settings settings = run->s;
+	int encrypted = prov_encrypted(run->st, p->name);
 	char tpl_path[1200], err[1400];
 	uint8_t *tpl = NULL;
 	size_t len = 0;
@@ -116,8 +249,12 @@ static void provision_phone(struct prov_run *run, const struct phone *p)
 		return;
 	}
 	buf_init(&xml);
-	if (phone_config_merge(p, &run->s, tpl_path, tpl, len, &xml, err, sizeof err) < 0)
+	if (encrypted)
+		settings.security_mode = 3;   /* the full configuration says what the stub says */
+	if (phone_config_merge(p, &settings, tpl_path, tpl, len, &xml, err, sizeof err) < 0)
 		problem(run, "%s", err);
+	else if (encrypted)
+		provision_encrypted(run, p, tpl_path, tpl, len, &xml);
 	else if (current(run, p->name, &xml))
 		run->r->unchanged++;
 	else if (run->dry_run || write_pair(run, p->name, &xml) == 0)

@@ -106,6 +106,55 @@ if [ -n "${OPENCAPFD:-}" ]; then
 	check "and its signature verifies" oc sgn verify "$D/SEP000000000001.cnf.xml.sgn"
 	grep -q "provisioning: 1 configuration written" "$DAEMON_LOG" && ok "the daemon logs what it wrote" ||
 		not_ok "the daemon logs what it wrote"
+
+	# --- encrypted configurations: to the phone's RSA LSC; an EC-only phone is refused
+	if [ -n "${PHONESIM:-}" ]; then
+		oc capf cert >"$TEST_TMP/capf.pem"
+		"$PHONESIM" mfg-ca create "$TEST_TMP/mfg" >/dev/null
+		oc trust add manufacturing "$TEST_TMP/mfg/mfg.crt" >/dev/null
+		for spec in E1:rsa E2:ec; do
+			P=SEP0000000000${spec%%:*}
+			"$PHONESIM" init "$TEST_TMP/$P" --name "$P" --mfg-ca "$TEST_TMP/mfg" >/dev/null
+			"$PHONESIM" trust "$TEST_TMP/$P" "$TEST_TMP/capf.pem" >/dev/null
+			oc phone add "$P" --key-order "${spec#*:}" >/dev/null && oc phone op "$P" install >/dev/null
+			check "$P enrolls (${spec#*:} key)" "$PHONESIM" capf "$TEST_TMP/$P" "127.0.0.1:$CAPF_PORT" --timeout 30
+			cp "$T/SEP000000000001.cnf.xml" "$T/$P.cnf.xml"
+		done
+		expect_exit 0 "provision encrypt" oc provision encrypt SEP0000000000E1 SEP0000000000E2
+		expect_exit 1 "provision: the EC-only phone is refused" oc provision
+		expect_output "SEP0000000000E2: its certificate has an EC key: an encrypted configuration needs an RSA key" \
+			"saying why, by name"
+		check "no plain configuration for the refused phone's encryption" test ! -e "$D/SEP0000000000E2.cnf.xml.enc.sgn"
+		E="$D/SEP0000000000E1.cnf.xml"
+		check "the encrypted configuration is published" test -s "$E.enc.sgn"
+		check "its plain file is not" test ! -e "$E"
+		check "the stub .sgn verifies" oc sgn verify "$E.sgn"
+		check "the .enc.sgn verifies" oc sgn verify "$E.enc.sgn"
+		oc sgn strip -o "$TEST_TMP/stub.xml" "$E.sgn" 2>/dev/null
+		equal "the stub says fullConfig false" "$(xpath 'string(/device/fullConfig)' <"$TEST_TMP/stub.xml")" false
+		equal "the stub says encrConfig true" "$(xpath 'string(/device/encrConfig)' <"$TEST_TMP/stub.xml")" true
+		equal "the stub's certHash is the MD5 of the phone's LSC" "$(xpath 'string(/device/certHash)' <"$TEST_TMP/stub.xml")" \
+			"$(openssl x509 -in "$TEST_TMP/SEP0000000000E1/lsc.crt" -outform DER | md5sum | cut -d' ' -f1)"
+		equal "the stub names the CAPF servers" "$(xpath 'count(/device/capfList/capf)' <"$TEST_TMP/stub.xml")" 2
+		expect_exit 0 "the phone's key decrypts it" oc sgn strip --key "$TEST_TMP/SEP0000000000E1/lsc.key" \
+			-o "$TEST_TMP/plain.xml" "$E.enc.sgn"
+		equal "the full configuration inside says deviceSecurityMode 3" \
+			"$(xpath 'string(/device/deviceSecurityMode)' <"$TEST_TMP/plain.xml")" 3
+		equal "and keeps the template's elements" "$(xpath 'string(/device/loadInformation)' <"$TEST_TMP/plain.xml")" \
+			sip88xx.14-2-1-0201-10
+		expect_exit 1 "another key does not decrypt it" oc sgn strip --key "$TEST_TMP/SEP0000000000E1/mic.key" \
+			-o "$TEST_TMP/x.xml" "$E.enc.sgn"
+		oc provision >/dev/null 2>&1
+		before=$(sha256sum <"$E.enc.sgn")
+		oc provision >/dev/null 2>&1
+		equal "unchanged: not encrypted again" "$(sha256sum <"$E.enc.sgn")" "$before"
+		oc phone op SEP0000000000E1 install >/dev/null
+		"$PHONESIM" capf "$TEST_TMP/SEP0000000000E1" "127.0.0.1:$CAPF_PORT" --timeout 30 >/dev/null 2>&1
+		oc phone op SEP0000000000E1 install >/dev/null; oc phone op SEP0000000000E1 none >/dev/null
+		oc provision >/dev/null 2>&1
+		expect_exit 0 "a new LSC: the configuration is encrypted to it" oc sgn strip \
+			--key "$TEST_TMP/SEP0000000000E1/lsc.key" -o "$TEST_TMP/plain2.xml" "$E.enc.sgn"
+	fi
 	stop_daemon
 fi
 

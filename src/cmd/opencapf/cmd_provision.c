@@ -189,11 +189,54 @@ static int provision_settings(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ---- provision encrypt ---- */
+
+static const char encrypt_usage[] =
+	"usage: opencapf provision encrypt NAME... [--off]\n\n"
+	"Publish these phones' configurations encrypted: SEP<MAC>.cnf.xml.enc.sgn,\n"
+	"encrypted to the phone's LSC (else its MIC; RSA keys only), and beside it the\n"
+	"stub SEP<MAC>.cnf.xml.sgn the phone reads first (provisioning.md §4); never the\n"
+	"plain file. It is encrypted again when the phone's certificate changes.\n"
+	"  --off   publish them in the clear again\n";
+
+static int provision_encrypt(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "off", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
+	char err[1400], canon[64][16];
+	struct store *st;
+	int help = 0, c, on = 1, rc = EXIT_OK;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, encrypt_usage, &help)) != -1) {
+		if (c == '?')
+			return EXIT_USAGE;
+		on = 0;
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 1, 64, encrypt_usage) < 0)
+		return EXIT_USAGE;
+	for (int i = optind; i < argc; i++)
+		if (devname_normalize(argv[i], canon[i - optind], sizeof canon[0]) == 0)
+			argv[i] = canon[i - optind];
+	if (cli_open_store(cli, &st) < 0)
+		return EXIT_FAIL;
+	if (admin_prov_encrypt(st, cli->actor, (const char *const *)argv + optind, (size_t)(argc - optind), on, err,
+			       sizeof err) < 0) {
+		cli_error("provision encrypt: %s", err);
+		rc = EXIT_FAIL;
+	} else
+		printf("%d phone%s: configuration %s from the next publish\n", argc - optind,
+		       argc - optind == 1 ? "" : "s", on ? "encrypted" : "in the clear");
+	store_close(st);
+	return rc;
+}
+
 int cmd_provision(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
 		{ "publish", provision_publish, "write the provisioning folder (the default)" },
 		{ "settings", provision_settings, "CAPF servers, security mode, templates folder" },
+		{ "encrypt", provision_encrypt, "publish phones' configurations encrypted to their certificate" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -240,10 +240,11 @@ static const char sgn_verify_usage[] =
 	"Exit 0 when every file verifies.\n";
 
 static const char sgn_strip_usage[] =
-	"usage: opencapf sgn strip [-o OUT] FILE\n\n"
+	"usage: opencapf sgn strip [-o OUT] [--key PHONE.key] FILE\n\n"
 	"Write the original file inside a signed FILE: to OUT ('-' for standard output),\n"
 	"else to FILE without its .sgn suffix. The signature is not checked (see 'sgn\n"
-	"verify'); an encrypted file is refused (its content needs the phone's key).\n";
+	"verify'). An encrypted file (.enc.sgn) needs --key: the private key of the\n"
+	"phone certificate it was encrypted to; the plaintext's hash is checked.\n";
 
 /* Read and decode path; f points into *data (caller frees). */
 static int load_sgn(const char *path, uint8_t **data, struct sgn_file *f)
@@ -403,22 +404,52 @@ static int write_content(const struct sgn_file *f, const char *out)
 	return 0;
 }
 
+/* An encrypted file's plaintext, with the phone's key, as write_content writes. */
+static int write_decrypted(const struct sgn_file *f, const char *keyfile, const char *out)
+{
+	struct sgn_file plain = *f;
+	char err[ERRLEN];
+	EVP_PKEY *key = pki_key_load(keyfile, err, sizeof err);
+	struct buf xml;
+	int rc = -1;
+
+	buf_init(&xml);
+	if (!key)
+		cli_error("--key %s: %s", keyfile, err);
+	else if (pki_sgn_decrypt(f, key, &xml, err, sizeof err) < 0)
+		cli_error("cannot decrypt: %s", err);
+	else {
+		plain.content = xml.data;
+		plain.content_len = xml.len;
+		rc = write_content(&plain, out);
+	}
+	if (xml.data)
+		OPENSSL_cleanse(xml.data, xml.cap);
+	buf_free(&xml);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 static int sgn_strip(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL;
+	const char *out = NULL, *keyfile = NULL;
 	char target[4096];
 	struct sgn_file f;
 	uint8_t *data = NULL;
 	int help = 0, c, rc = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "o:", opts, sgn_strip_usage, &help)) != -1) {
-		if (c != 'o')
+		if (c == 'k')
+			keyfile = optarg;
+		else if (c == 'o')
+			out = optarg;
+		else
 			return EXIT_USAGE;
-		out = optarg;
 	}
 	if (help)
 		return EXIT_OK;
@@ -428,8 +459,10 @@ static int sgn_strip(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (load_sgn(argv[optind], &data, &f) < 0)
 		return EXIT_FAIL;
-	if (f.enc.present)
-		cli_error("%s is encrypted: its content is ciphertext for the phone's key",
+	if (f.enc.present && keyfile)
+		rc = write_decrypted(&f, keyfile, out ? out : target) == 0 ? EXIT_OK : EXIT_FAIL;
+	else if (f.enc.present)
+		cli_error("%s is encrypted: its content is ciphertext for the phone's key (give it with --key)",
 			  argv[optind]);
 	else if (write_content(&f, out ? out : target) == 0)
 		rc = EXIT_OK;
