@@ -294,6 +294,8 @@ int itl_publish_from_state(struct store *st, char *err, size_t errlen)
 	itl_build_opts_default(&o);
 	if (itl_settings_load(st, &settings, err, errlen) < 0)
 		return -1;
+	if (settings.version_minor == 1)
+		itl_settings_add_https(st, &settings);
 	itl_settings_to_opts(&settings, &o);
 	rc = itl_build_from_state(st, &o, &data, &len, err, errlen);
 	itl_settings_free(&settings);

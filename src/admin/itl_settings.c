@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "admin/trust_usage.h"
 #include "common/util.h"
@@ -214,6 +215,29 @@ int itl_settings_load(struct store *st, struct itl_settings *s, char *err, size_
 		return -1;
 	}
 	return 0;
+}
+
+void itl_settings_add_https(struct store *st, struct itl_settings *s)
+{
+	char path[4300], err[ERRLEN], fp[80], have[80];
+	STACK_OF(X509) *certs;
+	X509 *x;
+
+	snprintf(path, sizeof path, "%s/certs/https.pem", store_dir(st));
+	if (access(path, F_OK) < 0 || !(certs = pki_certs_load(path, err, sizeof err)))
+		return;
+	x = sk_X509_shift(certs);
+	sk_X509_pop_free(certs, X509_free);
+	if (!x)
+		return;
+	pki_fingerprint(x, "sha256", 0, fp, sizeof fp);
+	for (size_t i = 0; i < s->nrecords; i++)
+		if (pki_fingerprint(s->records[i].cert, "sha256", 0, have, sizeof have) == 0 && strcmp(have, fp) == 0) {
+			X509_free(x);
+			return;
+		}
+	if (add_record(s, ROLE_TFTP, x, err, sizeof err) < 0)
+		return; /* freed there */
 }
 
 /* ---- the change ---- */

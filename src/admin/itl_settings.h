@@ -50,6 +50,11 @@ int itl_parse_names(const char *v, enum itl_names *names, char *err, size_t errl
 int itl_parse_record(const char *v, struct itl_settings *s, char *err, size_t errlen);
 const char *itl_digest_name(int hash_alg);
 
+/* The state's HTTPS provisioning certificate (certs/https.pem, provision.h)
+ * as a TFTP record, unless the records hold it already or there is none:
+ * phones of a 1.1 ITL fetch their configuration over HTTPS from it. */
+void itl_settings_add_https(struct store *st, struct itl_settings *s);
+
 /* A change; NULL / -1 leaves a setting as it is. */
 struct itl_settings_change {
 	const char *version, *digest, *names;

@@ -340,3 +340,41 @@ int admin_provision_publish(struct store *st, const char *actor, int dry_run, st
 	}
 	return rc;
 }
+
+/* ---- the HTTPS provisioning certificate ---- */
+
+static void host_cn(char *out, size_t cap)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+		snprintf(host, sizeof host, "localhost");
+	snprintf(out, cap, "%.63s", host);
+}
+
+int admin_https_cert_create(struct store *st, const char *actor, int days, int renew, char *err, size_t errlen)
+{
+	char cert_path[4300], key_path[4300], cn[64], detail[256];
+	struct pki_cert_info info;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int rc = -1;
+
+	snprintf(cert_path, sizeof cert_path, "%s/%s", store_dir(st), PROV_HTTPS_CERT);
+	snprintf(key_path, sizeof key_path, "%s/%s", store_dir(st), PROV_HTTPS_KEY);
+	if (!renew && access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
+		return 0;
+	host_cn(cn, sizeof cn);
+	if ((key = pki_key_generate(PKI_KEY_EC, 256, err, errlen)) &&
+	    (cert = pki_service_cert_create(key, cn, NULL, days > 0 ? days : 1825, err, errlen)) &&
+	    pki_key_save(key_path, key, err, errlen) == 0 && pki_cert_save_pem(cert_path, cert, err, errlen) == 0 &&
+	    pki_cert_info(cert, &info) == 0) {
+		snprintf(detail, sizeof detail, "{\"cn\":\"%s\",\"sha256\":\"%s\",\"key\":\"EC P-256\"}", cn, info.sha256);
+		rc = store_audit(st, actor, "provision.https_cert", cn, detail) < 0 ? -1 : 0;
+		if (rc < 0)
+			seterr(err, errlen, "%s", store_errmsg(st));
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}

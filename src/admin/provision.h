@@ -31,4 +31,20 @@ void provision_result_free(struct provision_result *r);
 int admin_provision_publish(struct store *st, const char *actor, int dry_run, struct provision_result *r,
 			    char *err, size_t errlen);
 
+/* ---- the HTTPS provisioning certificate ----
+ * Phones holding an ITL of signer version 1.1 fetch their configuration over
+ * HTTPS (6971) from a server whose certificate has an EC key and is in the
+ * ITL with role TFTP (provisioning.md §1). The state keeps one: an EC P-256
+ * key in keys/https.key (0600) and a self-signed certificate in
+ * certs/https.pem (CN = this host), made at init or by `opencapf provision
+ * https-cert`; every publish of a 1.1 ITL lists it as TFTP, and opencapfd's
+ * HTTPS file service uses it unless told otherwise. */
+
+#define PROV_HTTPS_CERT "certs/https.pem"
+#define PROV_HTTPS_KEY "keys/https.key"
+
+/* Make it (renew: a new key and certificate even if one exists; otherwise
+ * an existing one is kept). Audited "provision.https_cert". 0 or -1 with err. */
+int admin_https_cert_create(struct store *st, const char *actor, int days, int renew, char *err, size_t errlen);
+
 #endif

@@ -6,6 +6,7 @@
  * names it, so a row never points at a missing key.
  */
 #include "admin/capf_lifecycle.h"
+#include "admin/provision.h"
 #include "admin/service_certs.h"
 
 #include <stdio.h>
@@ -115,7 +116,8 @@ int capf_ca_create_state(const char *dir, const struct capf_ca_params *p, const 
 		goto out;
 	if (record_capf(st, cert, p, "capf-1.key", actor, err, errlen) < 0)
 		goto out;
-	if (service_certs_create(st, &p->org, p->days, actor, err, errlen) < 0) /* SAST/TFTP, TVS, ITL */
+	if (admin_https_cert_create(st, actor, p->days, 0, err, errlen) < 0 || /* HTTPS provisioning */
+	    service_certs_create(st, &p->org, p->days, actor, err, errlen) < 0)  /* SAST/TFTP, TVS, ITL */
 		goto out;
 	summarise(cert, summary);
 	rc = 0;

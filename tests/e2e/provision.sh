@@ -156,6 +156,32 @@ if [ -n "${OPENCAPFD:-}" ]; then
 			--key "$TEST_TMP/SEP0000000000E1/lsc.key" -o "$TEST_TMP/plain2.xml" "$E.enc.sgn"
 	fi
 	stop_daemon
+
+	# --- the HTTPS provisioning certificate: made at init, in a 1.1 ITL as TFTP, used by the HTTPS file service
+	H="$S/certs/https.pem"
+	check "init made the HTTPS provisioning certificate" test -s "$H"
+	openssl x509 -in "$H" -noout -text >"$TEST_TMP/last.out"
+	expect_output "ASN1 OID: prime256v1" "its key is EC P-256"
+	equal "its key file is 0600" "$(stat -c %a "$S/keys/https.key")" 600
+	https_cn=$(openssl x509 -in "$H" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+	oc itl settings --version 1.1 >/dev/null
+	oc itl show "$D/ITLFile.tlv" >"$TEST_TMP/last.out"
+	grep -B2 -A12 "SUBJECTNAME.*CN=$https_cn" "$TEST_TMP/last.out" | grep -q "FUNCTION.*TFTP" &&
+		ok "a 1.1 ITL lists it with role TFTP" || not_ok "a 1.1 ITL lists it with role TFTP"
+	HTTPS_PORT=$(free_port)
+	start_daemon "$S" --https-files-listen "127.0.0.1:$HTTPS_PORT" || exit 1
+	wait_port "$HTTPS_PORT"
+	served=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
+	equal "the HTTPS file service presents it by default" "$served" "$(openssl x509 -in "$H" -noout -fingerprint -sha256)"
+	curl -sk "https://127.0.0.1:$HTTPS_PORT/SEP000000000002.cnf.xml.sgn" -o "$TEST_TMP/over-https.xml"
+	equal "over HTTPS a .sgn request gets the unsigned file" "$(sha256sum <"$TEST_TMP/over-https.xml")" \
+		"$(sha256sum <"$D/SEP000000000002.cnf.xml")"
+	stop_daemon
+	old_fp=$(openssl x509 -in "$H" -noout -fingerprint -sha256)
+	expect_exit 0 "provision https-cert --renew" oc provision https-cert --renew
+	[ "$(openssl x509 -in "$H" -noout -fingerprint -sha256)" != "$old_fp" ] && ok "a new certificate" || not_ok "a new certificate"
+	oc itl show "$D/ITLFile.tlv" | grep -q "The ITL file was verified successfully" && ok "the ITL is published again" ||
+		not_ok "the ITL is published again"
 fi
 
 finish

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/itl_file.h"
 #include "admin/phone_config.h"
 #include "admin/provision.h"
 
@@ -231,12 +232,60 @@ static int provision_encrypt(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ---- provision https-cert ---- */
+
+static const char https_usage[] =
+	"usage: opencapf provision https-cert [--renew] [--days N]\n\n"
+	"The HTTPS provisioning certificate: an EC P-256 key (keys/https.key) and a\n"
+	"self-signed certificate (certs/https.pem) for opencapfd's HTTPS file service\n"
+	"(6971), listed in every ITL of signer version 1.1 with role TFTP so phones trust\n"
+	"it. init makes one; this makes one for an older state, or a new one with\n"
+	"--renew, then publishes the ITL. Prints the certificate.\n"
+	"  --renew    a new key and certificate even if one exists\n"
+	"  --days N   validity (default 1825)\n";
+
+static int provision_https_cert(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "renew", no_argument, NULL, 'r' }, { "days", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 },
+	};
+	char err[1400], path[4300];
+	struct store *st;
+	int help = 0, c, renew = 0, days = 0, rc = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, https_usage, &help)) != -1) {
+		if (c == '?')
+			return EXIT_USAGE;
+		if (c == 'r')
+			renew = 1;
+		else if ((days = atoi(optarg)) < 1 || days > 36500) {
+			cli_error("--days %s: expected 1 to 36500", text_valid(optarg) ? optarg : "?");
+			return EXIT_USAGE;
+		}
+	}
+	if (help)
+		return EXIT_OK;
+	if (cli_expect_args(argc, argv, 0, 0, https_usage) < 0 || cli_open_store(cli, &st) < 0)
+		return EXIT_USAGE;
+	if (admin_https_cert_create(st, cli->actor, days, renew, err, sizeof err) < 0 ||
+	    itl_publish_from_state(st, err, sizeof err) < 0)
+		cli_error("provision https-cert: %s", err);
+	else {
+		snprintf(path, sizeof path, "%s/%s", store_dir(st), PROV_HTTPS_CERT);
+		printf("%s (key %s/%s)\n", path, store_dir(st), PROV_HTTPS_KEY);
+		rc = EXIT_OK;
+	}
+	store_close(st);
+	return rc;
+}
+
 int cmd_provision(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
 		{ "publish", provision_publish, "write the provisioning folder (the default)" },
 		{ "settings", provision_settings, "CAPF servers, security mode, templates folder" },
 		{ "encrypt", provision_encrypt, "publish phones' configurations encrypted to their certificate" },
+		{ "https-cert", provision_https_cert, "the EC certificate of the HTTPS file service (role TFTP in a 1.1 ITL)" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "capf/ca.h"
 #include "admin/itl_file.h"
+#include "admin/provision.h"
 #include "admin/service_certs.h"
 #include "cmd/opencapfd/config.h"
 #include "cmd/opencapfd/notify.h"
@@ -381,6 +382,17 @@ static int start_files(struct daemon *d)
 	return 0;
 }
 
+/* The HTTPS file service without a certificate of its own presents the
+ * state's HTTPS provisioning certificate (opencapf provision https-cert).
+ * Set before the signer starts: it serves only the key files it was given. */
+static void default_https_files_cert(struct daemon_config *cfg)
+{
+	if (!cfg->files.https_listen[0] || strcmp(cfg->files.https_listen, "off") == 0 || cfg->files.https_cert[0])
+		return;
+	snprintf(cfg->files.https_cert, sizeof cfg->files.https_cert, "%s/%s", cfg->state_dir, PROV_HTTPS_CERT);
+	snprintf(cfg->files.https_key, sizeof cfg->files.https_key, "%s/%s", cfg->state_dir, PROV_HTTPS_KEY);
+}
+
 /* The admin API, web UI and metrics on their own thread (api.h). */
 static int start_api(struct daemon *d)
 {
@@ -591,6 +603,7 @@ int main(int argc, char **argv)
 	if (!d.cfg.node[0] && (gethostname(d.cfg.node, sizeof d.cfg.node - 1) != 0 || !d.cfg.node[0]))
 		snprintf(d.cfg.node, sizeof d.cfg.node, "local");
 	store_set_node(d.cfg.node);
+	default_https_files_cert(&d.cfg);
 	if (store_lock_state(d.cfg.state_dir, &lock_fd, err, sizeof err) < 0) {
 		log_err("%s", err);
 		return 1;
