@@ -489,6 +489,7 @@ function drawPhone(p) {
     ['LSC', p.lsc ? el('span', { class: p.lsc_state === 'expired' ? 'bad' : 'ok',
       text: (p.lsc_state === 'expired' ? 'Expired ' : 'Installed, valid until ') + p.lsc.not_after }) : 'none', 'info-lsc'],
     ['Last contact', p.last_contact],
+    ['Configuration', provisioningText(p.provisioning), 'info-provisioning'],
   ]);
   kv($('certs'), [['LSC', certText(p.lsc), 'cert-lsc'], ['MIC (last seen)', certText(p.mic), 'cert-mic']]);
   const rows = clear($('history'));
@@ -500,6 +501,14 @@ function drawPhone(p) {
   drawSettings(p);
   $('audit-link').href = '/audit.html?object=' + encodeURIComponent(p.name);
   document.querySelectorAll('.needs-phone').forEach((x) => x.classList.remove('hidden'));
+}
+
+/* What the provisioning folder holds for the phone (opencapf provision). */
+function provisioningText(v) {
+  if (!v) return '—';
+  if (!v.template) return 'no template (opencapf provision publishes phones with one)';
+  return (v.published ? 'published ' + v.published : 'not published yet') +
+    (v.encrypted ? ', encrypted' + (v.encrypted_to ? ' to ' + v.encrypted_to.slice(0, 16) + '…' : '') : ', signed');
 }
 
 /* The phone does not exist (any more): say so, and offer nothing to edit. */

@@ -7,6 +7,7 @@
  * when the select finds nothing (a phone removed meanwhile).
  */
 #include "admin/phone_json.h"
+#include "admin/provision.h"
 
 #include "common/json_util.h"
 #include "common/util.h"
@@ -91,6 +92,19 @@ static int keep_row(const struct phone_row *r, void *arg)
 	return 1;
 }
 
+/* What the provisioning folder holds for the phone (admin/provision.h). */
+static json_t *provisioning_json(struct store *st, const char *name)
+{
+	struct provision_state ps;
+	char err[512];
+
+	if (provision_phone_state(st, name, &ps, err, sizeof err) < 0)
+		return json_null();
+	return json_pack("{s:b, s:b, s:o, s:o}", "template", ps.has_template, "encrypted", ps.encrypted, "published",
+			 json_time_utc(ps.published), "encrypted_to",
+			 ps.encrypted_to[0] ? json_string(ps.encrypted_to) : json_null());
+}
+
 json_t *phone_full_json(struct store *st, const struct phone *p, int history)
 {
 	const char *names[1] = { p->name };
@@ -112,6 +126,7 @@ json_t *phone_full_json(struct store *st, const struct phone *p, int history)
 	store_auth_lockouts_each(st, p->name, add_lockout, json_object_get(o, "lockouts"));
 	store_history_each(st, p->name, history, add_history, hist);
 	json_object_set_new(o, "history", hist);
+	json_object_set_new(o, "provisioning", provisioning_json(st, p->name));
 	return o;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin/itl_file.h"
@@ -339,6 +340,34 @@ int admin_provision_publish(struct store *st, const char *actor, int dry_run, st
 		store_audit(st, actor, "provision.publish", "", detail);
 	}
 	return rc;
+}
+
+/* ---- one phone's provisioning state ---- */
+
+int provision_phone_state(struct store *st, const char *name, struct provision_state *out, char *err,
+			  size_t errlen)
+{
+	struct prov_settings s;
+	char dir[4096], path[4300], stamp[200] = "", *sp;
+	struct stat sb;
+	FILE *f;
+
+	memset(out, 0, sizeof *out);
+	if (prov_settings_load(st, &s, err, errlen) < 0 || itl_tftp_dir(st, dir, sizeof dir) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s.cnf.xml", s.templates, name);
+	out->has_template = access(path, F_OK) == 0;
+	out->encrypted = prov_encrypted(st, name);
+	snprintf(path, sizeof path, "%s/%s.cnf.xml.sgn", dir, name);
+	if (stat(path, &sb) == 0)
+		out->published = (int64_t)sb.st_mtime;
+	snprintf(path, sizeof path, "%s/.%s.enc", dir, name);
+	if (out->encrypted && (f = fopen(path, "r"))) {
+		if (fgets(stamp, sizeof stamp, f) && (sp = strchr(stamp, ' ')))
+			snprintf(out->encrypted_to, sizeof out->encrypted_to, "%.64s", sp + 1);
+		fclose(f);
+	}
+	return 0;
 }
 
 /* ---- the HTTPS provisioning certificate ---- */

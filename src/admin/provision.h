@@ -31,6 +31,18 @@ void provision_result_free(struct provision_result *r);
 int admin_provision_publish(struct store *st, const char *actor, int dry_run, struct provision_result *r,
 			    char *err, size_t errlen);
 
+/* ---- one phone's provisioning state ---- */
+
+struct provision_state {
+	int has_template;          /* TEMPLATES/NAME.cnf.xml exists */
+	int encrypted;             /* set to be published encrypted (provision encrypt) */
+	int64_t published;         /* when its .sgn was written, 0: never */
+	char encrypted_to[80];     /* SHA-256 of the certificate it is encrypted to, or "" */
+};
+/* What the provisioning folder holds for name. 0, or -1 with err. */
+int provision_phone_state(struct store *st, const char *name, struct provision_state *out, char *err,
+			  size_t errlen);
+
 /* ---- the HTTPS provisioning certificate ----
  * Phones holding an ITL of signer version 1.1 fetch their configuration over
  * HTTPS (6971) from a server whose certificate has an EC key and is in the

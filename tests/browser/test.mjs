@@ -187,6 +187,7 @@ async function enrollSteps(page) {
   await check('the status turns to Upgrade Success without a reload', async () => {
     await page.locator('#info-status').filter({ hasText: 'Upgrade Success' }).waitFor({ timeout: 20000 });
     await page.locator('#info-lsc').filter({ hasText: 'Installed' }).waitFor();
+    await page.locator('#info-provisioning').filter({ hasText: 'no template' }).waitFor();
     await page.locator('#history tr').filter({ hasText: 'Upgrade Success' }).first().waitFor();
   });
   await shot(page, '05-phone-enrolled');

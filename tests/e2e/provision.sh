@@ -152,6 +152,11 @@ if [ -n "${OPENCAPFD:-}" ]; then
 		"$PHONESIM" capf "$TEST_TMP/SEP0000000000E1" "127.0.0.1:$CAPF_PORT" --timeout 30 >/dev/null 2>&1
 		oc phone op SEP0000000000E1 install >/dev/null; oc phone op SEP0000000000E1 none >/dev/null
 		oc provision >/dev/null 2>&1
+		oc phone show SEP0000000000E1 >"$TEST_TMP/last.out"
+		expect_output "^Configuration: +template, published [0-9-]+ [0-9:]+ UTC, encrypted to [0-9a-f]{64}" \
+			"phone show says where the configuration stands"
+		equal "phone show --json: provisioning.encrypted" \
+			"$(oc phone show SEP0000000000E1 --json | jq -r '.provisioning.encrypted')" true
 		expect_exit 0 "a new LSC: the configuration is encrypted to it" oc sgn strip \
 			--key "$TEST_TMP/SEP0000000000E1/lsc.key" -o "$TEST_TMP/plain2.xml" "$E.enc.sgn"
 	fi

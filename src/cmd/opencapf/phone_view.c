@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "admin/provision.h"
 #include "cmd/opencapf/cli.h"
 #include "common/json_util.h"
 #include "common/util.h"
@@ -80,6 +81,19 @@ static int print_lockout(const struct auth_lockout *l, void *arg)
 	return 0;
 }
 
+static void print_provisioning(struct store *st, const char *name)
+{
+	struct provision_state ps;
+	char err[512], t[40] = "never";
+
+	if (provision_phone_state(st, name, &ps, err, sizeof err) < 0)
+		return;
+	if (ps.published)
+		fmt_time_utc(ps.published, t, sizeof t);
+	printf("Configuration:               %s, published %s%s%s%s\n", ps.has_template ? "template" : "no template", t,
+	       ps.encrypted ? ", encrypted" : ", signed", ps.encrypted_to[0] ? " to " : "", ps.encrypted_to);
+}
+
 int phone_print_text(struct store *st, const struct phone *p)
 {
 	struct cert_row r;
@@ -118,6 +132,7 @@ int phone_print_text(struct store *st, const struct phone *p)
 		print_cert("MIC (last seen):", &r);
 		cert_row_free(&r);
 	}
+	print_provisioning(st, p->name);
 	printf("History (newest first):\n");
 	return store_history_each(st, p->name, 20, print_history_line, NULL);
 }
