@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signer/signer_p11.h"
+#include "store/store.h"
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -115,12 +118,32 @@ int cli_expect_args(int argc, char **argv, int want_min, int want_max, const cha
 	return 0;
 }
 
+/* A state made with `init --key-store`: the keys this command makes (capf
+ * regenerate, csr --new-key, service certificates) go into that token too. */
+static int key_store_of_state(struct store *st)
+{
+	char uri[1024], err[ERRLEN];
+
+	if (store_setting_get(st, SIGNER_P11_STORE_SETTING, uri, sizeof uri) != 0 || !uri[0])
+		return 0;
+	if (signer_p11_set_store(uri, err, sizeof err) < 0) {
+		cli_error("the state's key store: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_open_store(struct cli *cli, struct store **st)
 {
 	char err[ERRLEN];
 
 	if (store_open(cli->state_dir, STORE_OPEN_EXISTING, st, err, sizeof err) < 0) {
 		cli_error("%s", err);
+		return -1;
+	}
+	if (key_store_of_state(*st) < 0) {
+		store_close(*st);
+		*st = NULL;
 		return -1;
 	}
 	return 0;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "admin/capf_lifecycle.h"
-#include "signer/signer_p11.h"
 
 int capf_parse_days(const char *cmd, const char *s, int *days)
 {
@@ -69,20 +68,6 @@ static void print_change(const struct capf_change *c, const char *what)
 		c->old_lsc_phones == 1 ? "" : "s", c->old_lsc_phones == 1 ? "s" : "", c->old_cn);
 }
 
-/* A state made with `init --key-store`: new keys go into that token too. */
-static int key_store_of_state(struct store *st)
-{
-	char uri[1024], err[ERRLEN];
-
-	if (store_setting_get(st, SIGNER_P11_STORE_SETTING, uri, sizeof uri) != 0 || !uri[0])
-		return 0;
-	if (signer_p11_set_store(uri, err, sizeof err) < 0) {
-		cli_error("the state's key store: %s", err);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- regenerate ---- */
 
 static const char regenerate_usage[] =
@@ -123,10 +108,6 @@ int capf_regenerate(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (key_store_of_state(st) < 0) {
-		store_close(st);
-		return EXIT_FAIL;
-	}
 	rc = capf_ca_regenerate(st, &p, cli->actor, &change, err, sizeof err);
 	if (rc < 0)
 		cli_error("capf regenerate: %s", err);
@@ -203,10 +184,6 @@ int capf_csr(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open_store(cli, &st) < 0)
 		return EXIT_FAIL;
-	if (o.new_key && key_store_of_state(st) < 0) {
-		store_close(st);
-		return EXIT_FAIL;
-	}
 	if (capf_ca_csr(st, o.new_key, o.kind, o.bits, cli->actor, &pem, &len, subject, sizeof subject, err,
 			sizeof err) < 0)
 		cli_error("capf csr: %s", err);
