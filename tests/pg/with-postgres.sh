@@ -7,7 +7,8 @@
 # when run as root: PostgreSQL refuses to run as root), a server listening
 # only on a Unix socket in that folder (no TCP port), fsync off (a test
 # server; PG_FSYNC=1 keeps it on, as a benchmark needs), one database
-# `opencapf`; then COMMAND runs with
+# `opencapf` (PG_OPTS: more server options, e.g. "-c shared_preload_libraries=
+# pg_stat_statements"); then COMMAND runs with
 #   OPENCAPF_TEST_PG=postgresql:///opencapf?host=DIR&user=opencapf
 # and the server is stopped and its folder removed at the end, whatever
 # COMMAND did. Exits with COMMAND's status, or 77 (skipped) when the
@@ -47,7 +48,7 @@ trap 'exit 130' INT TERM
 (cd "$DIR" && as_pg "$PGBIN/initdb" -D "$DIR/data" -U opencapf --auth=trust -E UTF8 --no-sync) \
 	>"$DIR/initdb.log" 2>&1 || { echo "with-postgres: initdb failed:" >&2; cat "$DIR/initdb.log" >&2; exit 1; }
 (cd "$DIR" && as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
-	-o "-k $DIR -h '' $([ "${PG_FSYNC:-0}" = 1 ] || echo -F) -c max_connections=300 -c shared_buffers=64MB" start) >/dev/null 2>&1 \
+	-o "-k $DIR -h '' $([ "${PG_FSYNC:-0}" = 1 ] || echo -F) -c max_connections=300 -c shared_buffers=64MB ${PG_OPTS:-}" start) >/dev/null 2>&1 \
 	|| { echo "with-postgres: the server did not start:" >&2; cat "$DIR/log" >&2; exit 1; }
 "$PGBIN/createdb" -h "$DIR" -U opencapf opencapf || { echo "with-postgres: createdb failed" >&2; exit 1; }
 
