@@ -26,7 +26,10 @@
 #define SIGNER_LSC_RATE 1000
 #define SIGNER_OPS_RATE 50000
 
-/* Started as root: whom the workers become. */
+#define DEFAULT_USER "opencapf"
+
+/* Started as root: whom the workers become. The default user may be missing
+ * (a warning: the example configuration names it); another one must exist. */
 static int resolve_user(struct privsep *ps, const struct daemon_config *cfg, char *err, size_t errlen)
 {
 	struct passwd *pw;
@@ -35,7 +38,7 @@ static int resolve_user(struct privsep *ps, const struct daemon_config *cfg, cha
 		return 0;
 	errno = 0;
 	if (!(pw = getpwnam(cfg->user))) {
-		if (cfg->user_set || errno) {
+		if ((cfg->user_set && strcmp(cfg->user, DEFAULT_USER) != 0) || errno) {
 			seterr(err, errlen, "no user '%s' to run the workers as (--user)", cfg->user);
 			return -1;
 		}
