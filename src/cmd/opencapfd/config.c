@@ -84,7 +84,7 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 	if (strcmp(key, "state") == 0)
 		return copy_str(cfg->state_dir, sizeof cfg->state_dir, v);
 	if (strcmp(key, "node") == 0)
-		return v[0] && !strchr(v, '/') ? copy_str(cfg->node, sizeof cfg->node, v) : -1;
+		return strchr(v, '/') ? -1 : copy_str(cfg->node, sizeof cfg->node, v);   /* "": the host name */
 	if (strcmp(key, "store") == 0)
 		return v[0] && strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11)
 			       ? -1 : copy_str(cfg->store_uri, sizeof cfg->store_uri, v);
