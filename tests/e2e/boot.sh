@@ -5,7 +5,8 @@
 # its signed configuration over TFTP when HTTP does not answer and over
 # HTTP when it does, reads capfAuthMode and capfList, and enrolls by itself
 # (null string mode, MIC-precedence mode); on its next boot, with the
-# operation done, it does nothing more. An unsigned or tampered
+# operation done, it does nothing more; set to encrypted configurations, it
+# receives its .enc.sgn and decrypts it with its LSC. An unsigned or tampered
 # configuration is refused with the phone's console line and nothing
 # enrolled; an ITL without a CAPF record gives "No valid CAPF server";
 # with an ITL of signer version 1.1 the configuration comes over HTTPS.
@@ -112,6 +113,20 @@ expect_exit 0 "phone 1 boots again" boot $P1 --http-port "$HTTP_PORT"
 expect_output "config: capfAuthMode 0" "capfAuthMode 0 now"
 expect_output "result: booted, no CAPF operation" "no CAPF session"
 expect_no_output "ITL: Installed" "the same ITL is not installed again"
+
+# ---- an encrypted configuration, to the phone's LSC, on its next boot ----
+check "phone 1: encrypted configuration on" oc provision encrypt $P1
+check "provision the encrypted configuration" oc provision
+check "the .enc.sgn is published" test -s "$D/$P1.cnf.xml.enc.sgn"
+expect_exit 0 "phone 1 receives an encrypted configuration and decrypts it" boot $P1 --http-port "$HTTP_PORT"
+expect_output "File: $P1.cnf.xml.sgn: [0-9]+ bytes over HTTP$" "the signed stub first"
+expect_output "File: $P1.cnf.xml.enc.sgn: [0-9]+ bytes over HTTP$" "then the encrypted file"
+expect_output "Config: decrypted $P1.cnf.xml.enc.sgn" "decrypted with its LSC"
+expect_output "result: booted, no CAPF operation" "the full configuration read"
+cp -r "$TEST_TMP/$P1" "$TEST_TMP/p1-nolsc" && rm -f "$TEST_TMP/p1-nolsc/lsc.crt" "$TEST_TMP/p1-nolsc/lsc.key"
+expect_exit 6 "without the LSC the phone cannot decrypt it" "$PHONESIM" boot "$TEST_TMP/p1-nolsc" 127.0.0.1 \
+	--tftp-port "$TFTP_PORT" --https-port 0 --http-port "$HTTP_PORT" --timeout 2
+expect_output "File Decryption Failed: $P1.cnf.xml.enc.sgn" "the phone's console line"
 
 # ---- refused configurations ----
 cp "$D/$P3.cnf.xml.sgn" "$TEST_TMP/p3.sgn"
