@@ -73,12 +73,12 @@ expect_exit 0 "right authentication string installs" session $P --auth-string 12
 equal "one LSC after the right string" "$(issued_count $P)" 1
 
 P=SEP000000000202; new_phone $P
-add $P --auth string --auth-string 2468; op $P install
+add $P --auth string --auth-string 8305162947; op $P install
 for i in 1 2 3; do session $P --auth-string 1111 >/dev/null 2>&1; done
-expect_exit 2 "after 3 failures the phone is locked out, even with the right string" session $P --auth-string 2468
+expect_exit 2 "after 3 failures the phone is locked out, even with the right string" session $P --auth-string 8305162947
 "$OPENCAPF" --state "$S" phone show $P >"$TEST_TMP/last.out"
 expect_output "Locked out: +127.0.0.1 until" "phone show reports the lockout of that address"
-expect_exit 0 "the real phone, from another address, is not locked out" session $P --auth-string 2468 --source 127.0.0.2
+expect_exit 0 "the real phone, from another address, is not locked out" session $P --auth-string 8305162947 --source 127.0.0.2
 for i in 1 2 3 4 5 6; do session $P --auth-string 1111 >/dev/null 2>&1; done
 equal "a flood against a locked-out phone coalesces into one history row" \
 	"$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM phone_history WHERE phone='$P' AND outcome='Device Locked Out' AND operation='none'")" 1
@@ -86,10 +86,10 @@ equal "... that counts the attempts" \
 	"$(sqlite3 "$S/opencapf.db" "SELECT count FROM phone_history WHERE phone='$P' AND outcome='Device Locked Out' AND operation='none'")" 6
 equal "... and adds no audit rows" \
 	"$(sqlite3 "$S/opencapf.db" "SELECT count(*) FROM audit_log WHERE object='$P' AND detail LIKE '%Locked Out%'")" 0
-grep -q "2468" "$S"/opencapf.db-wal "$S"/opencapf.db 2>/dev/null && : # the string is stored, by design
-sqlite3 "$S/opencapf.db" "SELECT detail FROM audit_log" | grep -q 2468 \
+grep -q "8305162947" "$S"/opencapf.db-wal "$S"/opencapf.db 2>/dev/null && : # the string is stored, by design
+sqlite3 "$S/opencapf.db" "SELECT detail FROM audit_log" | grep -q 8305162947 \
 	&& not_ok "authentication string leaked into the audit log" || ok "audit log holds no authentication string"
-grep -q 2468 "$DAEMON_LOG" && not_ok "authentication string in the daemon log" || ok "daemon log holds no authentication string"
+grep -q 8305162947 "$DAEMON_LOG" && not_ok "authentication string in the daemon log" || ok "daemon log holds no authentication string"
 
 # --- existing certificate: LSC precedence with a valid LSC (upgrade)
 P=SEP000000000103   # has an RSA-2048 LSC from above
