@@ -18,55 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/name_set.h"
 #include "admin/phone_csv.h"
 #include "admin/phone_json.h"
 #include "admin/phones.h"
 #include "store/store_search.h"
-
-/* ---- device names seen, with their line ---- */
-
-struct seen_name {
-	char name[16];
-	size_t line;                /* 0: empty slot */
-};
-struct seen_set {
-	struct seen_name *slot;
-	size_t cap, n;
-};
-
-static size_t name_hash(const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
-/* 0 added; the earlier line when already there; (size_t)-1 out of memory. */
-static size_t seen_add(struct seen_set *ns, const char *name, size_t line)
-{
-	size_t i;
-
-	if ((ns->n + 1) * 2 > ns->cap) {
-		struct seen_set bigger = { NULL, ns->cap ? ns->cap * 2 : 1024, 0 };
-		bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
-		if (!bigger.slot)
-			return (size_t)-1;
-		for (size_t k = 0; k < ns->cap; k++)
-			if (ns->slot[k].line)
-				seen_add(&bigger, ns->slot[k].name, ns->slot[k].line);
-		free(ns->slot);
-		*ns = bigger;
-	}
-	for (i = name_hash(name) & (ns->cap - 1); ns->slot[i].line; i = (i + 1) & (ns->cap - 1))
-		if (strcmp(ns->slot[i].name, name) == 0)
-			return ns->slot[i].line;
-	snprintf(ns->slot[i].name, sizeof ns->slot[i].name, "%s", name);
-	ns->slot[i].line = line;
-	ns->n++;
-	return 0;
-}
 
 /* ---- one import ---- */
 
@@ -75,7 +31,7 @@ struct import {
 	const char *actor, *file;
 	struct store_bulk *bulk;
 	struct phone_csv_map map;
-	struct seen_set names;
+	struct name_set names;
 	int update, dry_run;
 	int fatal;                  /* stop reading: the store or memory failed */
 	struct admin_import_result *out;
@@ -151,7 +107,7 @@ static int row_name(struct import *im, const struct csv_record *rec, char name[6
 			others[0] ? "; " : "", others);
 		return -1;
 	}
-	first = seen_add(&im->names, name, rec->line);
+	first = name_set_add(&im->names, name, rec->line);
 	if (first == (size_t)-1) {
 		problem(im, rec->line, "out of memory");
 		im->fatal = 1;
@@ -344,7 +300,7 @@ int admin_phone_import(struct store *st, const char *actor, const uint8_t *data,
 		rc = import_rows(&im, &rd, rec, err, errlen);
 	if (im.bulk)
 		store_bulk_end(im.bulk, 0);
-	free(im.names.slot);
+	name_set_free(&im.names);
 	/* The record's text may hold an authentication string. */
 	OPENSSL_cleanse(rec, sizeof *rec);
 	free(rec);

@@ -38,16 +38,6 @@ void phone_settle_operation(struct phone *p, const struct phone *before, int op_
 
 /* ---- phone_select_opts.c ---- */
 
-/* A set of device names (open addressing) with a line number each: the
- * duplicates of an import, the explicit names of a selector. */
-struct name_slot;
-struct name_set {
-	struct name_slot *slot;
-	size_t cap, n;
-};
-/* 0 added; the earlier line when already there; (size_t)-1 out of memory. */
-size_t name_set_add(struct name_set *ns, const char *name, size_t line);
-
 /* Explicit names that are not phones: an error before anything changes. */
 int phone_names_missing(struct store *st, const struct phone_selector *sel);
 

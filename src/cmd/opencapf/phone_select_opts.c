@@ -2,65 +2,14 @@
  * phone_select_opts.c: picking phones on the command line, shared by
  * `phone list`, `phone op`, `phone export` and `phone auth-strings`: the
  * selector options merged with a command's own, positional device names,
- * and the check that every name given explicitly is a phone. Also the set
- * of device names behind that check, which `phone import` uses to find a
- * phone listed twice.
+ * and the check that every name given explicitly is a phone (with the
+ * core's name set, admin/name_set.h).
  */
 #include "cmd/opencapf/cmd_phone.h"
+#include "admin/name_set.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- name sets ---- */
-
-struct name_slot {
-	char name[16];
-	size_t line;                /* 0: empty slot */
-	int found;
-};
-
-static size_t name_hash(const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
-size_t name_set_add(struct name_set *ns, const char *name, size_t line)
-{
-	size_t i;
-
-	if ((ns->n + 1) * 2 > ns->cap) {
-		struct name_set bigger = { NULL, ns->cap ? ns->cap * 2 : 1024, 0 };
-		bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
-		if (!bigger.slot)
-			return (size_t)-1;
-		for (size_t k = 0; k < ns->cap; k++)
-			if (ns->slot[k].line)
-				name_set_add(&bigger, ns->slot[k].name, ns->slot[k].line);
-		free(ns->slot);
-		*ns = bigger;
-	}
-	for (i = name_hash(name) & (ns->cap - 1); ns->slot[i].line; i = (i + 1) & (ns->cap - 1))
-		if (strcmp(ns->slot[i].name, name) == 0)
-			return ns->slot[i].line;
-	snprintf(ns->slot[i].name, sizeof ns->slot[i].name, "%s", name);
-	ns->slot[i].line = line;
-	ns->n++;
-	return 0;
-}
-
-static struct name_slot *name_set_find(const struct name_set *ns, const char *name)
-{
-	if (!ns->cap)
-		return NULL;
-	for (size_t i = name_hash(name) & (ns->cap - 1); ns->slot[i].line; i = (i + 1) & (ns->cap - 1))
-		if (strcmp(ns->slot[i].name, name) == 0)
-			return &ns->slot[i];
-	return NULL;
-}
 
 /* ---- selectors ---- */
 
@@ -84,7 +33,7 @@ int phone_names_missing(struct store *st, const struct phone_selector *sel)
 	for (size_t i = 0; i < sel->n_names; i++)
 		if (name_set_add(&want, sel->names[i], i + 1) == (size_t)-1) {
 			cli_error("out of memory");
-			free(want.slot);
+			name_set_free(&want);
 			return -1;
 		}
 	phone_filter_init(&only);
@@ -92,7 +41,7 @@ int phone_names_missing(struct store *st, const struct phone_selector *sel)
 	only.n_names = sel->n_names;
 	if (store_phone_select(st, &only, mark_found, &want) != 0) {
 		cli_error("cannot read phones: %s", store_errmsg(st));
-		free(want.slot);
+		name_set_free(&want);
 		return -1;
 	}
 	for (size_t i = 0; i < sel->n_names; i++) {
@@ -102,7 +51,7 @@ int phone_names_missing(struct store *st, const struct phone_selector *sel)
 			missing++;
 		}
 	}
-	free(want.slot);
+	name_set_free(&want);
 	return missing ? -1 : 0;
 }
 
