@@ -497,32 +497,18 @@ size_t itl_unknown_tags(const struct itl_file *f, char *err, size_t errlen)
 
 int itl_signed_data(const struct itl_file *f, struct buf *out, char *err, size_t errlen)
 {
-	size_t cut, after;
-
 	if (!f->hdr.signature.p) {
 		seterr(err, errlen, "the ITL file has no SIGNATURE field");
 		return -1;
 	}
-	cut = f->hdr.signature_offset;
-	after = cut + WIRE_TLV_HDR + f->hdr.signature.len;
-	buf_put(out, f->data, cut);
-	buf_put(out, f->data + after, f->len - after);
-	if (out->failed) {
-		seterr(err, errlen, "out of memory copying the signed bytes");
-		return -1;
-	}
-	return 0;
+	return wire_signed_bytes(f->data, f->len, f->hdr.signature_offset, f->hdr.signature.len, out, err, errlen);
 }
 
 /* ---- accessors ---- */
 
 int itl_text(const struct itl_bytes *b, char *out, size_t outcap)
 {
-	if (!b->p)
-		return -1;
-	if (b->len > 0 && b->p[b->len - 1] == '\0')
-		return wire_cstr_copy(b->p, b->len, out, outcap);
-	return wire_text_copy(b->p, b->len, out, outcap);
+	return wire_field_text(b->p, b->len, out, outcap);
 }
 
 const struct itl_tlv *itl_record_find(const struct itl_record *r, uint8_t tag)

@@ -447,28 +447,14 @@ int sgn_encode(const struct sgn_file *f, struct buf *out)
 
 int sgn_signed_data(const struct sgn_file *f, struct buf *out, char *err, size_t errlen)
 {
-	size_t cut, after;
-
 	if (!f->signature.p) {
 		seterr(err, errlen, "the file has no SIGNATURE field");
 		return -1;
 	}
-	cut = f->signature_offset;
-	after = cut + WIRE_TLV_HDR + f->signature.len;
-	buf_put(out, f->data, cut);
-	buf_put(out, f->data + after, f->len - after);
-	if (out->failed) {
-		seterr(err, errlen, "out of memory copying the signed bytes");
-		return -1;
-	}
-	return 0;
+	return wire_signed_bytes(f->data, f->len, f->signature_offset, f->signature.len, out, err, errlen);
 }
 
 int sgn_text(const struct sgn_bytes *b, char *out, size_t outcap)
 {
-	if (!b->p)
-		return -1;
-	if (b->len > 0 && b->p[b->len - 1] == '\0')
-		return wire_cstr_copy(b->p, b->len, out, outcap);
-	return wire_text_copy(b->p, b->len, out, outcap);
+	return wire_field_text(b->p, b->len, out, outcap);
 }

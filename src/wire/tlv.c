@@ -245,3 +245,26 @@ int wire_elems_get_cstr(const struct wire_elem *elems, size_t n, uint8_t tag, ch
 		return -1;
 	return wire_cstr_copy(e->val, e->len, out, outcap);
 }
+
+int wire_field_text(const uint8_t *val, size_t len, char *out, size_t outcap)
+{
+	if (!val)
+		return -1;
+	if (len > 0 && val[len - 1] == '\0')
+		return wire_cstr_copy(val, len, out, outcap);
+	return wire_text_copy(val, len, out, outcap);
+}
+
+int wire_signed_bytes(const uint8_t *data, size_t len, size_t sig_offset, size_t sig_len, struct buf *out,
+		      char *err, size_t errlen)
+{
+	size_t after = sig_offset + WIRE_TLV_HDR + sig_len;
+
+	buf_put(out, data, sig_offset);
+	buf_put(out, data + after, len - after);
+	if (out->failed) {
+		seterr(err, errlen, "out of memory copying the signed bytes");
+		return -1;
+	}
+	return 0;
+}

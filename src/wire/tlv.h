@@ -57,6 +57,17 @@ int wire_cstr_copy(const uint8_t *val, size_t len, char *out, size_t outcap);
  * copies len bytes and adds a NUL. -1 on an inner NUL or no room. */
 int wire_text_copy(const uint8_t *val, size_t len, char *out, size_t outcap);
 
+/* A text field of an ITL-style header (ITL, CTL, .sgn): NUL-terminated as
+ * wire_cstr_copy reads it, or without the NUL as wire_text_copy does. -1
+ * when absent (val NULL) or unreadable. */
+int wire_field_text(const uint8_t *val, size_t len, char *out, size_t outcap);
+
+/* The bytes an ITL-style file's signature covers: data[0..len) with the
+ * SIGNATURE TLV (its header at sig_offset and sig_len value bytes) cut out,
+ * appended to out. 0, or -1 with err. */
+int wire_signed_bytes(const uint8_t *data, size_t len, size_t sig_offset, size_t sig_len, struct buf *out,
+		      char *err, size_t errlen);
+
 /* ---- message elements (CAPF and TVS bodies) ---- */
 
 /* One element of a message body. val points into the decoded input or into
