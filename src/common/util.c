@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -672,5 +673,22 @@ int parse_time_or_age(const char *s, int64_t *out)
 	default: return -1;
 	}
 	*out = now_utc() - (int64_t)v;
+	return 0;
+}
+
+int send_all(int fd, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }

@@ -51,6 +51,9 @@ int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 int mkdir_p(const char *path, mode_t mode);
 /* Write to PATH.tmp.PID, fsync, chmod, rename over PATH, fsync the folder. */
+/* Every byte of data[0..n) to the socket fd (EINTR retried, no SIGPIPE); 0 / -1. */
+int send_all(int fd, const void *data, size_t n);
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      char *err, size_t errlen);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "signer/signer_msg.h"
 #include "signer/signer_provider.h"
 
@@ -101,21 +102,6 @@ static void channel_give(struct signer_client *c, int idx, int failed)
 	c->busy[idx] = 0;
 	pthread_cond_broadcast(&c->freed);
 	pthread_mutex_unlock(&c->lock);
-}
-
-static int send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int recv_exact(int fd, uint8_t *p, size_t n)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "signer/signer_msg.h"
 #include "signer/signer_p11.h"
 
@@ -42,21 +43,6 @@ static int read_exact(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A header that cannot be trusted leaves the stream unreadable: answer it,
  * then give up this channel. */
 static void *channel_main(void *arg)
@@ -71,14 +57,14 @@ static void *channel_main(void *arg)
 	while (frame && read_exact(ch->fd, frame, SIGNER_MSG_HEADER) == 0) {
 		if (signer_req_header(frame, &len, err, sizeof err) < 0) {
 			signer_handle(ch->keys, frame, SIGNER_MSG_HEADER, &resp);
-			write_all(ch->fd, resp.data, resp.len);
+			send_all(ch->fd, resp.data, resp.len);
 			log_warn("signer: closing a channel after a request it cannot frame");
 			break;
 		}
 		if (read_exact(ch->fd, frame + SIGNER_MSG_HEADER, len) < 0)
 			break;
 		signer_handle(ch->keys, frame, SIGNER_MSG_HEADER + len, &resp);
-		if (write_all(ch->fd, resp.data, resp.len) < 0)
+		if (send_all(ch->fd, resp.data, resp.len) < 0)
 			break;
 	}
 	buf_free(&resp);
