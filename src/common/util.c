@@ -692,3 +692,11 @@ int send_all(int fd, const void *data, size_t n)
 	}
 	return 0;
 }
+
+void prom_counter_family(struct buf *out, const char *name, const char *help, const char *label,
+			 const char *const *values, const atomic_ullong *counts, int n)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (int i = 0; i < n; i++)
+		buf_printf(out, "%s{%s=\"%s\"} %llu\n", name, label, values[i], atomic_load(&counts[i]));
+}

@@ -12,6 +12,7 @@
 #define OPENCAPF_UTIL_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -31,6 +32,10 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_put(struct buf *b, const void *p, size_t n);
+/* A Prometheus counter with one label: its HELP and TYPE lines, then
+ * NAME{LABEL="values[i]"} counts[i] for i < n. */
+void prom_counter_family(struct buf *out, const char *name, const char *help, const char *label,
+			 const char *const *values, const atomic_ullong *counts, int n);
 /* Formatted text appended (no NUL counted in len); failed set on error. */
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_put_u8(struct buf *b, uint8_t v);

@@ -294,14 +294,8 @@ void http_files_metrics_render(struct buf *out)
 	char line[160];
 	int n;
 
-	n = snprintf(line, sizeof line, "# HELP opencapf_http_files_requests_total HTTP file "
-		     "requests by outcome.\n# TYPE opencapf_http_files_requests_total counter\n");
-	buf_put(out, line, (size_t)n);
-	for (int i = 0; i < O_COUNT; i++) {
-		n = snprintf(line, sizeof line, "opencapf_http_files_requests_total{outcome=\"%s\"} %llu\n",
-			     outcome_names[i], atomic_load(&outcomes[i]));
-		buf_put(out, line, (size_t)n);
-	}
+	prom_counter_family(out, "opencapf_http_files_requests_total", "HTTP file requests by outcome.", "outcome",
+			    outcome_names, outcomes, O_COUNT);
 	n = snprintf(line, sizeof line, "# HELP opencapf_http_files_bytes_total File bytes sent over "
 		     "HTTP.\n# TYPE opencapf_http_files_bytes_total counter\n"
 		     "opencapf_http_files_bytes_total %llu\n", atomic_load(&bytes_sent));

@@ -471,14 +471,8 @@ void tftp_metrics_render(struct buf *out)
 	char line[160];
 	int n;
 
-	n = snprintf(line, sizeof line, "# HELP opencapf_tftp_requests_total TFTP requests by "
-		     "outcome.\n# TYPE opencapf_tftp_requests_total counter\n");
-	buf_put(out, line, (size_t)n);
-	for (int i = 0; i < R_COUNT; i++) {
-		n = snprintf(line, sizeof line, "opencapf_tftp_requests_total{outcome=\"%s\"} %llu\n",
-			     result_names[i], atomic_load(&results[i]));
-		buf_put(out, line, (size_t)n);
-	}
+	prom_counter_family(out, "opencapf_tftp_requests_total", "TFTP requests by outcome.", "outcome", result_names,
+			    results, R_COUNT);
 	n = snprintf(line, sizeof line, "# HELP opencapf_tftp_bytes_total File bytes sent over "
 		     "TFTP.\n# TYPE opencapf_tftp_bytes_total counter\nopencapf_tftp_bytes_total %llu\n",
 		     atomic_load(&bytes_sent));
