@@ -133,4 +133,23 @@ expect_exit 1 "load-ceiling refuses a key that is not the certificate's" "$PHONE
 expect_output "does not belong to the certificate" "and says why"
 
 stop_daemon
+
+# --- the signer's brake: [signer] lsc_per_second = 1 (a burst of 2); 20 phones at once
+printf '[signer]\nlsc_per_second = 1\n' >"$TEST_TMP/slow-signer.ini"
+register install
+before=$(lsc_count)
+start_daemon "$S" --config "$TEST_TMP/slow-signer.ini" --max-per-address 256 || exit 1
+CAPF="127.0.0.1:$CAPF_PORT"
+grep -q "at most 1 LSCs and 100000 other signatures a second" "$DAEMON_LOG" &&
+	ok "the signer runs with the configured rates" || not_ok "the signer's rates are not the configured ones"
+expect_exit 2 "20 phones at once against a signer that signs 1 LSC a second: some refused" \
+	load --count 20 --concurrency 20
+done_n=$(sed -n 's/^completed=\([0-9]*\) failed=\([0-9]*\) .*/\1/p' "$TEST_TMP/last.out")
+failed_n=$(sed -n 's/^completed=\([0-9]*\) failed=\([0-9]*\) .*/\2/p' "$TEST_TMP/last.out")
+[ "${failed_n:-0}" -gt 0 ] && [ $((done_n + failed_n)) = 20 ] && ok "$failed_n of 20 refused by the signer's rate" \
+	|| not_ok "completed=$done_n failed=$failed_n"
+grep -q "signer: refused sign-cert: over the rate limit for sign-cert" "$DAEMON_LOG" &&
+	ok "the refusals are logged with their reason" || not_ok "no refusal logged"
+equal "only the phones that completed got an LSC on record" "$(lsc_count)" $((before + done_n))
+stop_daemon
 finish

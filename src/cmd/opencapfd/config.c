@@ -44,6 +44,8 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	cfg->register_tls_profile = TLS_PROFILE_LEGACY;
 	cfg->reg.timeout = REGISTER_TIMEOUT_DEFAULT;
 	file_service_defaults(&cfg->files);
+	cfg->signer_lsc_rate = SIGNER_LSC_RATE_DEFAULT;
+	cfg->signer_ops_rate = SIGNER_OPS_RATE_DEFAULT;
 }
 
 static int parse_int(const char *v, int lo, int hi, int *out)
@@ -104,6 +106,16 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 		cfg->user_set = 1;
 		return v[0] ? copy_str(cfg->user, sizeof cfg->user, v) : -1;
 	}
+	return -2;
+}
+
+/* [signer]: the brakes on what the signer process signs a second. */
+static int set_signer(struct daemon_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "lsc_per_second") == 0)
+		return parse_int(v, 1, 1000000, &cfg->signer_lsc_rate);
+	if (strcmp(key, "ops_per_second") == 0)
+		return parse_int(v, 1, 10000000, &cfg->signer_ops_rate);
 	return -2;
 }
 
@@ -212,6 +224,8 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 		rc = api_config_set(&cfg->http, key, value);
 	else if (strcmp(section, "files") == 0)
 		rc = file_service_config_set(&cfg->files, key, value);
+	else if (strcmp(section, "signer") == 0)
+		rc = set_signer(cfg, key, value);
 	else {
 		seterr(err, errlen, "unknown section [%s]", section);
 		return -1;
@@ -363,7 +377,8 @@ void daemon_config_changes(const struct daemon_config *running, const struct dae
 		{ "[register]", offsetof(struct daemon_config, register_listen), offsetof(struct daemon_config, http) },
 		{ "[http]", offsetof(struct daemon_config, http), offsetof(struct daemon_config, tftp_dir) },
 		{ "[itl]", offsetof(struct daemon_config, tftp_dir), offsetof(struct daemon_config, files) },
-		{ "[files]", offsetof(struct daemon_config, files), sizeof(struct daemon_config) },
+		{ "[files]", offsetof(struct daemon_config, files), offsetof(struct daemon_config, signer_lsc_rate) },
+		{ "[signer]", offsetof(struct daemon_config, signer_lsc_rate), sizeof(struct daemon_config) },
 	};
 	size_t n = 0;
 

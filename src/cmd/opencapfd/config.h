@@ -53,7 +53,13 @@ struct daemon_config {
 	char tftp_dir[1024];         /* [itl] tftp_dir: "" = keep the state's setting */
 
 	struct file_service_cfg files; /* [files]: TFTP and HTTP over the tftp_dir folder */
+
+	int signer_lsc_rate;          /* [signer] lsc_per_second: LSCs the signer signs a second (burst twice) */
+	int signer_ops_rate;          /* [signer] ops_per_second: other signatures a second (burst twice) */
 };
+
+#define SIGNER_LSC_RATE_DEFAULT 5000
+#define SIGNER_OPS_RATE_DEFAULT 100000
 
 void daemon_config_defaults(struct daemon_config *cfg);
 /* Apply one setting; section is "daemon", "capf", "tvs" or "itl". -1 with err for an unknown

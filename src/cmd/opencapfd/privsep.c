@@ -21,11 +21,6 @@
 #include "signer/signer_proc.h"
 #include "signer/signer_provider.h"
 
-/* LSCs and other signatures a second, each with a burst of twice as many:
- * far above what phones ask for, a brake on a process that went rogue. */
-#define SIGNER_LSC_RATE 1000
-#define SIGNER_OPS_RATE 50000
-
 #define DEFAULT_USER "opencapf"
 
 /* Started as root: whom the workers become. The default user may be missing
@@ -80,7 +75,7 @@ int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_d
 		  size_t errlen)
 {
 	struct signer_proc_cfg sc = { .channels = channels > SIGNER_CHANNELS_MAX ? SIGNER_CHANNELS_MAX : channels,
-				      .limits = { SIGNER_LSC_RATE, SIGNER_OPS_RATE, lsc_days } };
+				      .limits = { cfg->signer_lsc_rate, cfg->signer_ops_rate, lsc_days } };
 	int fds[SIGNER_CHANNELS_MAX];
 
 	if (resolve_user(ps, cfg, err, errlen) < 0)
@@ -102,8 +97,9 @@ int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_d
 		return -1;
 	}
 	signer_client_install(ps->client);
-	log_info("privileges: signer process %ld holds the keys of %s (%d channels)", (long)ps->signer_pid,
-		 sc.keys_dir, sc.channels);
+	log_info("privileges: signer process %ld holds the keys of %s (%d channels; at most %d LSCs and %d other "
+		 "signatures a second)", (long)ps->signer_pid, sc.keys_dir, sc.channels, cfg->signer_lsc_rate,
+		 cfg->signer_ops_rate);
 	return 0;
 }
 
