@@ -26,7 +26,6 @@
 #include "wire/roles.h"
 
 #define NAME_MAX_TEXT 1024
-#define MAX_RECORDS 64
 
 void itl_build_opts_default(struct itl_build_opts *o)
 {
@@ -195,60 +194,67 @@ out:
 
 /* ---- from the state ---- */
 
-struct state_certs {
-	X509 *sast, *capf, *tvs;
-	EVP_PKEY *key;
-};
-
-static void state_certs_free(struct state_certs *c)
+void itl_state_records_free(struct itl_state_records *r)
 {
-	X509_free(c->sast);
-	X509_free(c->capf);
-	X509_free(c->tvs);
-	EVP_PKEY_free(c->key);
+	X509_free(r->sast);
+	X509_free(r->capf);
+	X509_free(r->tvs);
+	EVP_PKEY_free(r->key);
+	memset(r, 0, sizeof *r);
 }
 
-static void add(struct itl_entry *e, size_t *n, const struct itl_build_opts *o, X509 *cert, uint16_t role,
+static void add(struct itl_state_records *r, const struct itl_build_opts *o, X509 *cert, uint16_t role,
 		int hash_only)
 {
 	if (role < 32 && (o->omit_roles & (UINT32_C(1) << role)))
 		return;
-	e[(*n)++] = (struct itl_entry){ cert, role, hash_only };
+	r->e[r->n++] = (struct itl_entry){ cert, role, hash_only };
+}
+
+static void add_extra(struct itl_state_records *r, const struct itl_build_opts *o)
+{
+	for (size_t i = 0; i < o->nextra; i++)
+		r->e[r->n++] = o->extra[i];
+}
+
+int itl_state_records(struct store *st, const struct itl_build_opts *o, int want_key, struct itl_state_records *r,
+		      char *err, size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	if (o->nextra > ITL_STATE_MAX_RECORDS - 4) {
+		seterr(err, errlen, "at most %d extra records", ITL_STATE_MAX_RECORDS - 4);
+		return -1;
+	}
+	if (service_cert_load(st, SERVICE_SAST, &r->sast, want_key ? &r->key : NULL, err, errlen) < 0 ||
+	    capf_ca_load(st, &r->capf, NULL, err, errlen) < 0 ||
+	    (o->kind == ITL_KIND_ITL && service_cert_load(st, SERVICE_TVS, &r->tvs, NULL, err, errlen) < 0)) {
+		itl_state_records_free(r);
+		return -1;
+	}
+	add(r, o, r->sast, ROLE_SAST, 0);
+	if (o->kind == ITL_KIND_ITL) {
+		add(r, o, r->capf, ROLE_CAPF, o->hash_only);
+		add(r, o, r->tvs, ROLE_TVS, o->hash_only);
+		add(r, o, r->sast, ROLE_TFTP, 0);
+		add_extra(r, o);
+	} else {
+		add_extra(r, o);
+		add(r, o, r->sast, ROLE_TFTP, 0);
+		add(r, o, r->capf, ROLE_CAPF, o->hash_only);
+	}
+	return 0;
 }
 
 int itl_build_from_state(struct store *st, const struct itl_build_opts *o, uint8_t **out, size_t *outlen,
 			 char *err, size_t errlen)
 {
-	struct state_certs c = { 0 };
-	struct itl_entry e[MAX_RECORDS];
-	size_t n = 0;
-	int rc = -1;
+	struct itl_state_records r;
+	int rc;
 
-	if (o->nextra > MAX_RECORDS - 4) {
-		seterr(err, errlen, "at most %d extra records", MAX_RECORDS - 4);
+	if (itl_state_records(st, o, 1, &r, err, errlen) < 0)
 		return -1;
-	}
-	if (service_cert_load(st, SERVICE_SAST, &c.sast, &c.key, err, errlen) < 0 ||
-	    capf_ca_load(st, &c.capf, NULL, err, errlen) < 0)
-		goto out;
-	add(e, &n, o, c.sast, ROLE_SAST, 0);
-	if (o->kind == ITL_KIND_ITL) {
-		if (service_cert_load(st, SERVICE_TVS, &c.tvs, NULL, err, errlen) < 0)
-			goto out;
-		add(e, &n, o, c.capf, ROLE_CAPF, o->hash_only);
-		add(e, &n, o, c.tvs, ROLE_TVS, o->hash_only);
-		add(e, &n, o, c.sast, ROLE_TFTP, 0);
-		for (size_t i = 0; i < o->nextra; i++)
-			e[n++] = o->extra[i];
-	} else {
-		for (size_t i = 0; i < o->nextra; i++)
-			e[n++] = o->extra[i];
-		add(e, &n, o, c.sast, ROLE_TFTP, 0);
-		add(e, &n, o, c.capf, ROLE_CAPF, o->hash_only);
-	}
-	rc = itl_build(o, c.sast, c.key, e, n, out, outlen, err, errlen);
-out:
-	state_certs_free(&c);
+	rc = itl_build(o, r.sast, r.key, r.e, r.n, out, outlen, err, errlen);
+	itl_state_records_free(&r);
 	return rc;
 }
 
@@ -268,35 +274,51 @@ int itl_tftp_dir(struct store *st, char *out, size_t outcap)
 	return path_join(out, outcap, store_dir(st), "tftp");
 }
 
-int itl_publish_from_state(struct store *st, char *err, size_t errlen)
+int itl_publish_path(struct store *st, char *path, size_t pathcap, char *err, size_t errlen)
 {
-	struct itl_settings settings;
-	struct itl_build_opts o;
-	char dir[4096], path[4200];
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
+	char dir[4096];
 
-	if (service_certs_register_tvs(st, err, errlen) < 0)
-		return -1;
 	if (itl_tftp_dir(st, dir, sizeof dir) < 0) {
 		seterr(err, errlen, "cannot read the TFTP folder setting: %s", store_errmsg(st));
 		return -1;
 	}
+	if (path_join(path, pathcap, dir, ITL_FILE_NAME) < 0) {
+		seterr(err, errlen, "TFTP folder path too long: %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int itl_publish_opts(struct store *st, struct itl_settings *s, struct itl_build_opts *o, char *err, size_t errlen)
+{
+	itl_build_opts_default(o);
+	if (itl_settings_load(st, s, err, errlen) < 0)
+		return -1;
+	if (s->version_minor == 1)
+		itl_settings_add_https(st, s);
+	itl_settings_to_opts(s, o);
+	return 0;
+}
+
+int itl_publish_from_state(struct store *st, char *err, size_t errlen)
+{
+	struct itl_settings settings;
+	struct itl_build_opts o;
+	char dir[4200], path[4200];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (service_certs_register_tvs(st, err, errlen) < 0 || itl_publish_path(st, path, sizeof path, err, errlen) < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
 	if (mkdir_p(dir, 0755) < 0) {
 		seterr(err, errlen, "cannot create the TFTP folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (path_join(path, sizeof path, dir, ITL_FILE_NAME) < 0) {
-		seterr(err, errlen, "TFTP folder path too long: %s", dir);
+	if (itl_publish_opts(st, &settings, &o, err, errlen) < 0)
 		return -1;
-	}
-	itl_build_opts_default(&o);
-	if (itl_settings_load(st, &settings, err, errlen) < 0)
-		return -1;
-	if (settings.version_minor == 1)
-		itl_settings_add_https(st, &settings);
-	itl_settings_to_opts(&settings, &o);
 	rc = itl_build_from_state(st, &o, &data, &len, err, errlen);
 	itl_settings_free(&settings);
 	if (rc < 0)

@@ -68,6 +68,20 @@ void itl_build_opts_default(struct itl_build_opts *o);
 int itl_build(const struct itl_build_opts *o, X509 *signer, EVP_PKEY *key, const struct itl_entry *e,
 	      size_t n, uint8_t **out, size_t *outlen, char *err, size_t errlen);
 
+/* The records itl_build_from_state writes, in its order: the state's
+ * certificates (owned, freed by itl_state_records_free) and o's extra
+ * records; key is the SAST key when want_key. */
+#define ITL_STATE_MAX_RECORDS 64
+struct itl_state_records {
+	X509 *sast, *capf, *tvs;
+	EVP_PKEY *key;
+	struct itl_entry e[ITL_STATE_MAX_RECORDS];
+	size_t n;
+};
+int itl_state_records(struct store *st, const struct itl_build_opts *o, int want_key, struct itl_state_records *r,
+		      char *err, size_t errlen);
+void itl_state_records_free(struct itl_state_records *r);
+
 /* Build the file from the state's service certificates and the SAST key.
  * *out is malloc'd (caller frees). */
 int itl_build_from_state(struct store *st, const struct itl_build_opts *o,
@@ -78,6 +92,14 @@ int itl_write_atomic(const char *path, const uint8_t *data, size_t len, char *er
 
 /* The configured TFTP/HTTP folder (setting tftp_dir, default DIR/tftp). */
 int itl_tftp_dir(struct store *st, char *out, size_t outcap);
+
+/* Where the ITL is published: the folder (itl_tftp_dir) and ITLFile.tlv. */
+int itl_publish_path(struct store *st, char *path, size_t pathcap, char *err, size_t errlen);
+
+/* The options every publish builds with: the state's ITL settings (loaded
+ * into s: itl_settings_free it), the HTTPS record of a 1.1 ITL. */
+struct itl_settings;
+int itl_publish_opts(struct store *st, struct itl_settings *s, struct itl_build_opts *o, char *err, size_t errlen);
 
 /* Rebuild ITLFile.tlv from the state (its ITL settings, itl_settings.h) into the configured
  * folder (created 0755 if missing), atomically. Call after the CAPF, TVS or
