@@ -62,6 +62,7 @@ struct api_server {
 	struct event *crl_timer;    /* publishes the CRLs that are due */
 	struct event *prov_timer;   /* keeps the provisioning folder current (api_provision.c) */
 	char prov_seen[64];         /* what the folder was last published from */
+	char itl_failed[1024];      /* why the published ITL could not be updated, "" (api_provision.c) */
 };
 
 enum api_auth_via { API_VIA_NONE, API_VIA_TOKEN, API_VIA_COOKIE };

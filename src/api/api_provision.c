@@ -7,6 +7,13 @@
  * admin_provision_publish (admin/provision.h), which rewrites only the files
  * that differ. It runs on the API's thread with the API's store handle, and
  * only when the templates folder exists.
+ *
+ * The same tick keeps the published ITL current (admin/itl_follow.h): a
+ * certificate or ITL setting changed through another node of a cluster
+ * (docs/cluster.md) is republished here within a tick. The check reads the
+ * state's certificates and the file, and writes only when they differ (no
+ * audit row: like the publish after a local change), so idle nodes write
+ * nothing and a republish starts nothing on the other nodes.
  */
 #include <dirent.h>
 #include <event2/event.h>
@@ -14,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin/itl_follow.h"
 #include "admin/phone_config.h"
 #include "admin/provision.h"
 #include "api/api_internal.h"
@@ -67,6 +75,25 @@ static int provision_state(struct api_server *srv, char *out, size_t cap)
 	return 0;
 }
 
+/* The published ITL against the state; a failure is logged when it is new. */
+static void itl_tick(struct api_server *srv)
+{
+	char err[1024];
+	int rc = itl_follow(srv->st, err, sizeof err);
+
+	if (rc < 0) {
+		if (strcmp(err, srv->itl_failed) != 0)
+			log_warn("ITL: cannot bring the published ITL up to date: %s (trying again every %d s)", err,
+				 PROV_TICK);
+		snprintf(srv->itl_failed, sizeof srv->itl_failed, "%s", err);
+		return;
+	}
+	srv->itl_failed[0] = '\0';
+	if (rc == 1)
+		log_info("ITL: republished: the published file did not list the state's current certificates or "
+			 "ITL settings (changed through another node, or by hand)");
+}
+
 static void provision_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_server *srv = arg;
@@ -75,6 +102,7 @@ static void provision_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	itl_tick(srv);
 	if (provision_state(srv, now, sizeof now) != 0 || strcmp(now, srv->prov_seen) == 0)
 		return;
 	if (admin_provision_publish(srv->st, "opencapfd", 0, &r, err, sizeof err) < 0) {

@@ -6,8 +6,9 @@
 # once: a TVS certificate added on node a is valid on node b's TVS (also
 # after node a is killed), a phone scheduled on node b enrolls through node
 # a, a trust store change made through node a's HTTP API is what node b's
-# CLI lists; and that both nodes refuse a second daemon on their own folder
-# but share the database. Runs under with-postgres.sh (OPENCAPF_TEST_PG).
+# CLI lists, a CAPF certificate regenerated through node a is in node b's
+# published ITL within seconds; and that both nodes refuse a second daemon
+# on their own folder but share the database. Runs under with-postgres.sh (OPENCAPF_TEST_PG).
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${OPENCAPFD:?}" "${PHONESIM:?}" "${VECTORS:?VECTORS must name tests/vectors}" "${OPENCAPF_TEST_PG:?}"
 command -v psql >/dev/null && command -v curl >/dev/null || { echo "SKIP: psql or curl missing"; exit 77; }
@@ -83,6 +84,25 @@ equal "node b switches to the new CAPF certificate" "$switched" 1
 new_fp=$(openssl s_client -connect "127.0.0.1:${CAPF[b]}" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
 [ -n "$new_fp" ] && [ "$new_fp" != "$old_fp" ] && ok "node b's CAPF listener presents it" ||
 	not_ok "node b's CAPF listener presents the new certificate ($old_fp -> $new_fp)"
+
+# The ITL: node a's CLI published the new one into node a's folder; node b
+# republishes into its own within a tick (10 s) of its check, once, and
+# neither node rewrites it again while nothing changes.
+new_sha1=$("$OPENCAPF" --state "$A" capf cert | openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/:/ /g')
+listed=0
+for _ in $(seq 1 40); do
+	"$OPENCAPF" itl show "$B/tftp/ITLFile.tlv" 2>/dev/null | grep -q "$new_sha1" && { listed=1; break; }
+	sleep 0.5
+done
+equal "node b's published ITL lists the new CAPF certificate" "$listed" 1
+check "node b's ITL verifies" "$OPENCAPF" itl show "$B/tftp/ITLFile.tlv"
+equal "node b logs the republish once" "$(grep -c 'ITL: republished' "$TEST_TMP/b.log")" 1
+equal "node a, where it changed, does not republish" "$(grep -c 'ITL: republished' "$TEST_TMP/a.log")" 0
+itl_b=$(stat -c %i.%Y.%s "$B/tftp/ITLFile.tlv") itl_a=$(stat -c %i.%Y.%s "$A/tftp/ITLFile.tlv")
+sleep 11
+equal "node b leaves its ITL alone afterwards" "$(stat -c %i.%Y.%s "$B/tftp/ITLFile.tlv")" "$itl_b"
+equal "node a leaves its ITL alone" "$(stat -c %i.%Y.%s "$A/tftp/ITLFile.tlv")" "$itl_a"
+equal "still one republish on node b" "$(grep -c 'ITL: republished' "$TEST_TMP/b.log")" 1
 
 # Node a killed: node b serves on.
 kill -9 "${NPID[a]}"; wait "${NPID[a]}" 2>/dev/null
