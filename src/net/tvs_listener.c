@@ -10,11 +10,14 @@
  * answer. The connection's life (pool slot, handshake deadline, one chunk
  * per reply, closing) is tls_conn.h's; this file supplies its callbacks and
  * closes a connection after idle_timeout seconds without a request.
+ * Worker 0 follows the state's TVS certificate (tvs_listener.h).
  */
 #include "net/tvs_listener.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -152,6 +155,62 @@ static const struct tls_conn_ops tvs_conn_ops = {
 	.on_free = on_free,
 };
 
+/* ---- following the state's TVS certificate (worker 0) ---- */
+
+static void switch_ctx(struct tvs_service *svc, const char *sha256)
+{
+	char err[ERRLEN], cn[128] = "";
+	SSL_CTX *ctx = svc->follow(svc->follow_arg, svc->st, cn, sizeof cn, err, sizeof err);
+
+	if (!ctx || tls_service_set_ctx(&svc->conns, ctx) < 0) {
+		if (strcmp(svc->failed_sha256, sha256) != 0)
+			log_err("tvs: cannot switch to the new TVS certificate %.16s...: %s; new connections keep the "
+				"previous one (trying again every %d s: a cluster's other nodes need the key in keys/)",
+				sha256, ctx ? "out of memory" : err, TVS_WATCH_SECONDS);
+		snprintf(svc->failed_sha256, sizeof svc->failed_sha256, "%s", sha256);
+		SSL_CTX_free(ctx);
+		return;
+	}
+	SSL_CTX_free(ctx); /* the service holds its own reference */
+	snprintf(svc->sha256, sizeof svc->sha256, "%s", sha256);
+	svc->failed_sha256[0] = '\0';
+	log_info("tvs: TVS certificate changed to %s (SHA-256 %.16s...): new connections get it", cn, sha256);
+}
+
+static void watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tvs_service *svc = arg;
+	struct service_cert_row row;
+
+	(void)fd;
+	(void)what;
+	if (store_service_cert_get(svc->st, SERVICE_TVS, &row) != 0)
+		return;
+	if (strcmp(row.sha256, svc->sha256) != 0)
+		switch_ctx(svc, row.sha256);
+	service_cert_row_free(&row);
+}
+
+static int watch_start(struct tvs_service *svc, struct worker_pool *pool, char *err, size_t errlen)
+{
+	struct timeval tv = { TVS_WATCH_SECONDS, 0 };
+	struct service_cert_row row;
+
+	svc->st = pool->workers[0].st;
+	if (store_service_cert_get(svc->st, SERVICE_TVS, &row) == 0) {
+		snprintf(svc->sha256, sizeof svc->sha256, "%s", row.sha256);
+		service_cert_row_free(&row);
+	}
+	svc->watch = event_new(pool->workers[0].base, -1, EV_PERSIST, watch_cb, svc);
+	if (!svc->watch || event_add(svc->watch, &tv) < 0) {
+		seterr(err, errlen, "cannot start the TVS certificate watch");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the service ---- */
+
 int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const char *addr, SSL_CTX *ssl_ctx,
 		      const struct tvs_service_cfg *cfg, char *err, size_t errlen)
 {
@@ -165,10 +224,15 @@ int tvs_service_start(struct tvs_service *svc, struct worker_pool *pool, const c
 	svc->conns.user_size = sizeof(struct tvs_conn);
 	svc->conns.max_msg = TVS_MAX_MSG;
 	svc->conns.limits = svc->limits;
-	return tls_service_start(&svc->conns, pool, addr, err, errlen);
+	if (tls_service_start(&svc->conns, pool, addr, err, errlen) < 0)
+		return -1;
+	return svc->follow ? watch_start(svc, pool, err, errlen) : 0;
 }
 
 void tvs_service_close(struct tvs_service *svc)
 {
+	if (svc->watch)
+		event_free(svc->watch);
+	svc->watch = NULL;
 	tls_service_close(&svc->conns, NULL);
 }

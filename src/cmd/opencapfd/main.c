@@ -269,18 +269,29 @@ out:
 /* TVS on its port with the TVS certificate. A state without one (created
  * before TVS existed) only stops the daemon when TVS was asked for. */
 /* An SSL_CTX for the TVS listener with the state's TVS certificate; *cn its CN. */
-static SSL_CTX *tvs_ctx_from_state(struct daemon *d, char *cn, size_t cncap, char *err, size_t errlen)
+static SSL_CTX *tvs_ctx_load(struct daemon *d, struct store *st, char *cn, size_t cncap, char *err, size_t errlen)
 {
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	SSL_CTX *ctx = NULL;
 
-	if (service_cert_load(d->pool.workers[0].st, SERVICE_TVS, &cert, &key, err, errlen) == 0 &&
+	if (service_cert_load(st, SERVICE_TVS, &cert, &key, err, errlen) == 0 &&
 	    (ctx = tls_server_ctx(d->cfg.tvs_tls_profile, d->cfg.tvs_tls_ciphers, cert, key, err, errlen)))
 		pki_name_entry(X509_get_subject_name(cert), NID_commonName, cn, cncap);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return ctx;
+}
+
+static SSL_CTX *tvs_ctx_from_state(struct daemon *d, char *cn, size_t cncap, char *err, size_t errlen)
+{
+	return tvs_ctx_load(d, d->pool.workers[0].st, cn, cncap, err, errlen);
+}
+
+/* The TVS listener follows the state's TVS certificate (tvs_listener.h): on worker 0, with its store. */
+static SSL_CTX *tvs_ctx_follow(void *arg, struct store *st, char *cn, size_t cncap, char *err, size_t errlen)
+{
+	return tvs_ctx_load(arg, st, cn, cncap, err, errlen);
 }
 
 static int start_tvs(struct daemon *d)
@@ -290,6 +301,8 @@ static int start_tvs(struct daemon *d)
 	if (!d->cfg.tvs_listen[0] || strcmp(d->cfg.tvs_listen, "off") == 0)
 		return 0;
 	d->tvs.limits = d->cfg.tvs_limits;
+	d->tvs.follow = tvs_ctx_follow;
+	d->tvs.follow_arg = d;
 	if (!(d->tvs_ctx = tvs_ctx_from_state(d, cn, sizeof cn, err, sizeof err))) {
 		if (!d->cfg.tvs_listen_set) {
 			log_warn("TVS not started: %s", err);
@@ -462,8 +475,8 @@ static void drain(struct daemon *d)
 }
 
 /* SIGHUP: the TVS listener takes the state's TVS certificate as it is now
- * (new connections; open ones keep theirs). The CAPF listener follows the
- * CAPF certificate by itself. */
+ * (new connections; open ones keep theirs), at once rather than at its next
+ * check (it follows the certificate by itself, as the CAPF listener does). */
 static void reload_tvs_cert(struct daemon *d)
 {
 	char err[ERRLEN], cn[128] = "";
