@@ -7,8 +7,10 @@
 # after node a is killed), a phone scheduled on node b enrolls through node
 # a, a trust store change made through node a's HTTP API is what node b's
 # CLI lists, a CAPF certificate regenerated through node a is in node b's
-# published ITL within seconds; and that both nodes refuse a second daemon
-# on their own folder but share the database. Runs under with-postgres.sh (OPENCAPF_TEST_PG).
+# published ITL within seconds, a TVS certificate renewed through node a is
+# what node b's TVS presents (once node b has its key) and in node b's ITL;
+# and that both nodes refuse a second daemon on their own folder but share
+# the database. Runs under with-postgres.sh (OPENCAPF_TEST_PG).
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${OPENCAPFD:?}" "${PHONESIM:?}" "${VECTORS:?VECTORS must name tests/vectors}" "${OPENCAPF_TEST_PG:?}"
 command -v psql >/dev/null && command -v curl >/dev/null || { echo "SKIP: psql or curl missing"; exit 77; }
@@ -103,6 +105,39 @@ sleep 11
 equal "node b leaves its ITL alone afterwards" "$(stat -c %i.%Y.%s "$B/tftp/ITLFile.tlv")" "$itl_b"
 equal "node a leaves its ITL alone" "$(stat -c %i.%Y.%s "$A/tftp/ITLFile.tlv")" "$itl_a"
 equal "still one republish on node b" "$(grep -c 'ITL: republished' "$TEST_TMP/b.log")" 1
+
+# A TVS certificate renewed through node a: node b notices within its check
+# (5 s), cannot use it before its key is in keys/ (logged once), then
+# presents it to new TVS connections without a SIGHUP, and its ITL lists it.
+tvs_fp() { openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256; }
+old_tvs=$(tvs_fp "${TVS[b]}")
+check "tvs cert --renew through node a" "$OPENCAPF" --state "$A" tvs cert --renew
+new_tvs=$("$OPENCAPF" --state "$A" tvs cert | openssl x509 -noout -fingerprint -sha256)
+waited=0
+for _ in $(seq 1 30); do
+	grep -q "cannot switch to the new TVS certificate" "$TEST_TMP/b.log" && { waited=1; break; }
+	sleep 0.5
+done
+equal "node b has no key for it yet and says so" "$waited" 1
+equal "node b's TVS presents the old one meanwhile" "$(tvs_fp "${TVS[b]}")" "$old_tvs"
+cp -a "$A/keys/." "$B/keys/"
+switched=0
+for _ in $(seq 1 30); do
+	grep -q "tvs: TVS certificate changed" "$TEST_TMP/b.log" && { switched=1; break; }
+	sleep 0.5
+done
+equal "node b switches to the new TVS certificate" "$switched" 1
+[ -n "$old_tvs" ] && [ "$new_tvs" != "$old_tvs" ] && equal "node b's TVS presents it" "$(tvs_fp "${TVS[b]}")" "$new_tvs" ||
+	not_ok "the TVS certificate was renewed ($old_tvs -> $new_tvs)"
+equal "node a's TVS presents it too" "$(tvs_fp "${TVS[a]}")" "$new_tvs"
+tvs_sha1=$("$OPENCAPF" --state "$A" tvs cert | openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/:/ /g')
+listed=0
+for _ in $(seq 1 40); do
+	"$OPENCAPF" itl show "$B/tftp/ITLFile.tlv" 2>/dev/null | grep -q "$tvs_sha1" && { listed=1; break; }
+	sleep 0.5
+done
+equal "node b's published ITL lists the new TVS certificate" "$listed" 1
+expect_exit 0 "a phone takes node b's new ITL" "$PHONESIM" itl "$TEST_TMP/$P" "$B/tftp/ITLFile.tlv"
 
 # Node a killed: node b serves on.
 kill -9 "${NPID[a]}"; wait "${NPID[a]}" 2>/dev/null
