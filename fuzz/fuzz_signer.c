@@ -4,13 +4,17 @@
  * framing, payload parsing, the LSC policy on certificate templates, the
  * classification of messages, signing. Keys: an EC CAPF key in slot 0 and
  * an RSA SAST key in slot 1, made once in memory; loading by path finds no
- * folder to load from.
+ * folder to load from. Every frame but a key generation (which would make a
+ * key per input) goes through the administrators' door's answer too
+ * (signer_handle_admin): its own-certificate check, and SAVE_KEY, which finds
+ * no keys folder to write to.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "common/log.h"
 #include "pki/pki.h"
+#include "signer/signer_msg.h"
 #include "signer/signer_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	signer_handle(keys_once(), data, size, &resp);
 	if (resp.len < 8)
 		abort(); /* every request gets a whole response frame */
+	if (size < 2 || data[1] != SIGNER_GENERATE_KEY) {
+		signer_handle_admin(keys_once(), data, size, &resp);
+		if (resp.len < 8)
+			abort();
+	}
 	buf_free(&resp);
 	return 0;
 }

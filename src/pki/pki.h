@@ -42,6 +42,8 @@ int pki_cert_spki_der(const uint8_t *der, size_t len, const uint8_t **spki, size
 /* Private key files: PEM (PKCS#8), written atomically with mode 0600. */
 int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen);
 EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen);
+/* The file itself, past the hooks (pki_key_hooks). */
+EVP_PKEY *pki_key_load_file(const char *path, char *err, size_t errlen);
 /* 1 if `key` is the private (or public) key of `cert`, else 0. */
 int pki_cert_key_match(X509 *cert, EVP_PKEY *key);
 
@@ -142,6 +144,11 @@ void signer_free(struct signer *s);
 struct pki_key_hooks {
 	EVP_PKEY *(*load)(void *ctx, const char *path, char *err, size_t errlen);
 	struct signer *(*signer)(void *ctx, X509 *cert, EVP_PKEY *key);
+	/* Optional (the opencapf command through a running daemon's signer):
+	 * `generate` answers pki_key_generate; `save` answers pki_key_save for
+	 * its own keys (1 saved, 0 not one of its keys, -1 failed). */
+	EVP_PKEY *(*generate)(void *ctx, enum pki_key_kind kind, int bits, char *err, size_t errlen);
+	int (*save)(void *ctx, const char *path, EVP_PKEY *key, char *err, size_t errlen);
 	void *ctx;
 };
 void pki_key_hooks_set(const struct pki_key_hooks *hooks); /* NULL: files and local signing again */

@@ -91,6 +91,7 @@ int pki_key_parse_spec(const char *spec, enum pki_key_kind *kind, int *bits, cha
 }
 
 static struct pki_key_store key_store;
+static struct pki_key_hooks key_hooks;
 
 void pki_key_store_set(const struct pki_key_store *store)
 {
@@ -105,6 +106,8 @@ EVP_PKEY *pki_key_generate(enum pki_key_kind kind, int bits, char *err, size_t e
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *key = NULL;
 
+	if (key_hooks.generate)
+		return key_hooks.generate(key_hooks.ctx, kind, bits, err, errlen);
 	if (key_store.generate)
 		return key_store.generate(key_store.ctx, kind, bits, err, errlen);
 	OSSL_PARAM params[4];
@@ -232,6 +235,9 @@ int pki_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen)
 		seterr(err, errlen, "no key or path to save");
 		return -1;
 	}
+	if (key_hooks.save && (rc = key_hooks.save(key_hooks.ctx, path, key, err, errlen)) != 0)
+		return rc < 0 ? -1 : 0;
+	rc = -1;
 	if (key_store.ref_of && (ref = key_store.ref_of(key_store.ctx, key))) {
 		char line[2048];
 		int n = snprintf(line, sizeof line, "%s\n", ref);
@@ -265,8 +271,6 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	(void)buf; (void)size; (void)rwflag; (void)u;
 	return -1;
 }
-
-static struct pki_key_hooks key_hooks;
 
 void pki_key_hooks_set(const struct pki_key_hooks *hooks)
 {
@@ -312,16 +316,21 @@ static EVP_PKEY *load_reference(BIO *bio, const char *path, char *err, size_t er
 
 EVP_PKEY *pki_key_load(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-	BIO *bio;
-	EVP_PKEY *key;
-
 	if (!path) {
 		seterr(err, errlen, "no key path");
 		return NULL;
 	}
 	if (key_hooks.load)
 		return key_hooks.load(key_hooks.ctx, path, err, errlen);
+	return pki_key_load_file(path, err, errlen);
+}
+
+EVP_PKEY *pki_key_load_file(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	BIO *bio;
+	EVP_PKEY *key;
+
 	if (stat(path, &st) != 0) {
 		seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -30,6 +31,8 @@ struct signer_client {
 	int *fds;     /* -1 once a channel failed */
 	char *busy;
 	pid_t pid;
+	char keys_dir[1024]; /* through the door: keys elsewhere are the caller's own files */
+	char door[108];      /* a client of the administrators' door: its socket, dialled again when dropped */
 };
 
 struct signer_client *signer_client_new(const int *fds, int n, pid_t pid)
@@ -153,6 +156,47 @@ static int exchange(int fd, const uint8_t *hdr, const uint8_t *a, size_t alen, c
 	return resp->failed ? -1 : 0;
 }
 
+static int door_dial(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path) {
+		seterr(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		seterr(err, errlen, "the daemon's signer at %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One exchange through the door; a connection the signer dropped (it
+ * closes one idle for a minute) is dialled again once. Slots are the
+ * signer's, not the connection's, so a request may be repeated. */
+static int door_call(struct signer_client *c, const uint8_t *hdr, const uint8_t *a, size_t alen, const uint8_t *b,
+		     size_t blen, uint8_t *status, struct buf *resp, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&c->lock);
+	for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+		if (c->fds[0] < 0 && (c->fds[0] = door_dial(c->door, err, errlen)) < 0)
+			break;
+		if ((rc = exchange(c->fds[0], hdr, a, alen, b, blen, status, resp, err, errlen)) < 0) {
+			close(c->fds[0]);
+			c->fds[0] = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 int signer_call(struct signer_client *c, uint8_t type, uint8_t purpose, uint8_t slot, const uint8_t *a, size_t alen,
 		const uint8_t *b, size_t blen, uint8_t *status, struct buf *resp, char *err, size_t errlen)
 {
@@ -163,6 +207,8 @@ int signer_call(struct signer_client *c, uint8_t type, uint8_t purpose, uint8_t 
 		seterr(err, errlen, "a signer request of %zu bytes is over the limit", alen + blen);
 		return -1;
 	}
+	if (c->door[0])
+		return door_call(c, hdr, a, alen, b, blen, status, resp, err, errlen);
 	if ((idx = channel_take(c)) < 0) {
 		seterr(err, errlen, "the signer process is gone");
 		return -1;
@@ -214,6 +260,65 @@ int signer_client_load(struct signer_client *c, const char *path, X509 *cert, in
 	rc = *key ? 0 : -1;
 out:
 	OPENSSL_free(der);
+	buf_free(&resp);
+	return rc;
+}
+
+/* ---- through the administrators' door: new keys ---- */
+
+int signer_client_generate(struct signer_client *c, enum pki_key_kind kind, int bits, EVP_PKEY **key, char *err,
+			   size_t errlen)
+{
+	uint8_t req[3], status = 0;
+	struct buf resp;
+	EVP_PKEY *pub = NULL;
+
+	*key = NULL;
+	if (bits <= 0 || bits > 65535) {
+		seterr(err, errlen, "unsupported key size %d", bits);
+		return -1;
+	}
+	signer_generate_encode(req, kind == PKI_KEY_RSA ? SIGNER_KIND_RSA : SIGNER_KIND_EC, (unsigned)bits);
+	buf_init(&resp);
+	if (signer_call(c, SIGNER_GENERATE_KEY, SIGNER_PURPOSE_NONE, 0, req, sizeof req, NULL, 0, &status, &resp, err,
+			errlen) == 0) {
+		if (status != SIGNER_OK || resp.len < 2)
+			status_err(status, &resp, err, errlen);
+		else if ((pub = pki_pubkey_from_der(resp.data + 1, resp.len - 1, err, errlen)))
+			*key = signer_provider_key(&signer_client_backend, c, resp.data[0], "", pub, err, errlen);
+	}
+	EVP_PKEY_free(pub);
+	buf_free(&resp);
+	return *key ? 0 : -1;
+}
+
+int signer_client_save(struct signer_client *c, EVP_PKEY *key, const char *path, char *err, size_t errlen)
+{
+	const struct signer_key_backend *be;
+	const char *old;
+	uint8_t head[2 + SIGNER_PATH_MAX_WIRE], status = 0;
+	size_t plen = strlen(path);
+	struct buf resp;
+	void *ctx;
+	int slot, rc = -1;
+
+	if (signer_provider_key_ref(key, &be, &ctx, &slot, &old) < 0 || be != &signer_client_backend || ctx != c)
+		return 0;
+	if (plen == 0 || plen > SIGNER_PATH_MAX_WIRE) {
+		seterr(err, errlen, "key path '%s' is empty or too long for the signer", path);
+		return -1;
+	}
+	head[0] = (uint8_t)(plen >> 8);
+	head[1] = (uint8_t)plen;
+	memcpy(head + 2, path, plen);
+	buf_init(&resp);
+	if (signer_call(c, SIGNER_SAVE_KEY, SIGNER_PURPOSE_NONE, (uint8_t)slot, head, 2 + plen, NULL, 0, &status, &resp,
+			err, errlen) == 0) {
+		if (status == SIGNER_OK)
+			rc = 1;
+		else
+			status_err(status, &resp, err, errlen);
+	}
 	buf_free(&resp);
 	return rc;
 }
@@ -378,11 +483,28 @@ struct signer *signer_remote_new(struct signer_client *c, int slot, X509 *cert)
 
 /* ---- pki hooks ---- */
 
+/* Through the door, a key file outside the keys folder is the caller's own
+ * (an imported key, a key named on the command line). */
+static int outside_keys(const struct signer_client *c, const char *path)
+{
+	char real[4096], dir[4096];
+	size_t n;
+
+	if (!c->keys_dir[0])
+		return 0;
+	if (!realpath(c->keys_dir, dir) || !realpath(path, real))
+		return 0;            /* let the signer say what is wrong */
+	n = strlen(dir);
+	return strncmp(real, dir, n) != 0 || real[n] != '/';
+}
+
 static EVP_PKEY *hook_load(void *ctx, const char *path, char *err, size_t errlen)
 {
 	EVP_PKEY *key = NULL;
 	int slot;
 
+	if (outside_keys(ctx, path))
+		return pki_key_load_file(path, err, errlen);
 	if (signer_client_load(ctx, path, NULL, &slot, &key, err, errlen) < 0)
 		return NULL;
 	return key;
@@ -417,4 +539,42 @@ void signer_client_install(struct signer_client *c)
 	struct pki_key_hooks h = { .load = hook_load, .signer = hook_signer, .ctx = c };
 
 	pki_key_hooks_set(&h);
+}
+
+static EVP_PKEY *hook_generate(void *ctx, enum pki_key_kind kind, int bits, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+
+	signer_client_generate(ctx, kind, bits, &key, err, errlen);
+	return key;
+}
+
+static int hook_save(void *ctx, const char *path, EVP_PKEY *key, char *err, size_t errlen)
+{
+	return signer_client_save(ctx, key, path, err, errlen);
+}
+
+void signer_client_install_admin(struct signer_client *c, const char *keys_dir)
+{
+	struct pki_key_hooks h = { .load = hook_load, .signer = hook_signer, .generate = hook_generate,
+				   .save = hook_save, .ctx = c };
+
+	snprintf(c->keys_dir, sizeof c->keys_dir, "%s", keys_dir);
+	pki_key_hooks_set(&h);
+}
+
+struct signer_client *signer_door_connect(const char *path, char *err, size_t errlen)
+{
+	struct signer_client *c;
+	int fd = door_dial(path, err, errlen);
+
+	if (fd < 0)
+		return NULL;
+	if (!(c = signer_client_new(&fd, 1, 0))) {
+		seterr(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	snprintf(c->door, sizeof c->door, "%s", path);
+	return c;
 }

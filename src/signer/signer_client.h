@@ -54,4 +54,20 @@ extern const struct signer_key_backend signer_client_backend;
 /* The process-wide hooks (pki.h) over this client; c must outlive every key. */
 void signer_client_install(struct signer_client *c);
 
+/* ---- the opencapf command through a running daemon's signer ----
+ * (signer_proc.h: the administrators' door, STATE/signer.sock) */
+
+/* A client of one connection to the door; NULL with err when nothing answers there. */
+struct signer_client *signer_door_connect(const char *path, char *err, size_t errlen);
+/* The hooks for a command: the keys of keys_dir are loaded, made
+ * (pki_key_generate) and saved (pki_key_save of a key made here) by the
+ * signer; key files elsewhere are read by the command itself. */
+void signer_client_install_admin(struct signer_client *c, const char *keys_dir);
+/* GENERATE_KEY: a key of the signer, not yet in any file. */
+int signer_client_generate(struct signer_client *c, enum pki_key_kind kind, int bits, EVP_PKEY **key, char *err,
+			   size_t errlen);
+/* SAVE_KEY of a key from signer_client_generate into a new file of the keys
+ * folder: 1, 0 when the key is not one of this client's, -1 with err. */
+int signer_client_save(struct signer_client *c, EVP_PKEY *key, const char *path, char *err, size_t errlen);
+
 #endif

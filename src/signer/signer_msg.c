@@ -187,6 +187,28 @@ int signer_load_decode(const uint8_t *p, size_t n, char *path, size_t pathcap, c
 	return 0;
 }
 
+int signer_generate_decode(const uint8_t *p, size_t n, unsigned *kind, unsigned *bits, char *err, size_t errlen)
+{
+	if (n != 3) {
+		seterr(err, errlen, "key generation request of %zu bytes (expected 3: kind, bits)", n);
+		return -1;
+	}
+	*kind = p[0];
+	*bits = get_u16(p + 1);
+	if (*kind != SIGNER_KIND_RSA && *kind != SIGNER_KIND_EC) {
+		seterr(err, errlen, "unknown key kind %u (1 RSA, 2 EC)", *kind);
+		return -1;
+	}
+	return 0;
+}
+
+void signer_generate_encode(uint8_t out[3], unsigned kind, unsigned bits)
+{
+	out[0] = (uint8_t)kind;
+	out[1] = (uint8_t)(bits >> 8);
+	out[2] = (uint8_t)bits;
+}
+
 int signer_decrypt_decode(const uint8_t *p, size_t n, unsigned *client_version, unsigned *negotiated_version,
 			  const uint8_t **ct, size_t *ctlen, char *err, size_t errlen)
 {
@@ -203,7 +225,8 @@ int signer_decrypt_decode(const uint8_t *p, size_t n, unsigned *client_version, 
 
 const char *signer_type_name(unsigned type)
 {
-	static const char *const names[] = { "?", "load-key", "sign-cert", "sign", "decrypt-tls" };
+	static const char *const names[] = { "?", "load-key", "sign-cert", "sign", "decrypt-tls", "generate-key",
+						     "save-key" };
 
 	return type <= SIGNER_TYPE_MAX ? names[type] : "?";
 }

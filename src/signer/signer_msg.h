@@ -35,7 +35,12 @@ enum signer_type {
 				 * must agree with what it found. */
 	SIGNER_DECRYPT_TLS = 4, /* payload: u16 client version, u16 negotiated version, RSA ciphertext
 				 * -> the 48-byte premaster secret (random when the padding is bad) */
-	SIGNER_TYPE_MAX = 4,
+	/* Only on the administrators' door (signer_proc.h), never on the daemon's channels: */
+	SIGNER_GENERATE_KEY = 5, /* payload: u8 kind (1 RSA, 2 EC), u16 bits -> u8 slot, the new key's
+				  * SubjectPublicKeyInfo DER; the key stays in the signer, unsaved */
+	SIGNER_SAVE_KEY = 6,     /* header slot: a generated key; payload: u16 path length, path (a new
+				  * file in the keys folder) -> nothing; the file's name gives its role */
+	SIGNER_TYPE_MAX = 6,
 };
 
 enum signer_purpose {
@@ -107,6 +112,11 @@ void signer_sig_params_encode(uint8_t *out, const struct signer_sig_params *sp);
 /* LOAD_KEY: path (NUL-terminated copy into path[pathcap]) and certificate. */
 int signer_load_decode(const uint8_t *p, size_t n, char *path, size_t pathcap, const uint8_t **der, size_t *derlen,
 		       char *err, size_t errlen);
+/* GENERATE_KEY: kind 1 (RSA) or 2 (EC) and bits. */
+int signer_generate_decode(const uint8_t *p, size_t n, unsigned *kind, unsigned *bits, char *err, size_t errlen);
+void signer_generate_encode(uint8_t out[3], unsigned kind, unsigned bits);
+#define SIGNER_KIND_RSA 1
+#define SIGNER_KIND_EC 2
 /* DECRYPT_TLS. */
 int signer_decrypt_decode(const uint8_t *p, size_t n, unsigned *client_version, unsigned *negotiated_version,
 			  const uint8_t **ct, size_t *ctlen, char *err, size_t errlen);

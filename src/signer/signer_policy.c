@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -76,6 +77,7 @@ static const char *role_name(int role)
 	case SIGNER_ROLE_CAPF: return "CAPF";
 	case SIGNER_ROLE_SAST: return "SAST";
 	case SIGNER_ROLE_TVS: return "TVS";
+	case SIGNER_ROLE_NEW: return "new";
 	default: return "TLS";
 	}
 }
@@ -158,6 +160,30 @@ static const struct signer_slot *slot_get(struct signer_keys *k, unsigned slot)
 	return s;
 }
 
+/* Which file a path is now: 0 when it cannot be looked at. */
+static unsigned long long file_id_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	return ((unsigned long long)st.st_dev * 1000003ULL + (unsigned long long)st.st_ino) * 1000003ULL +
+	       (unsigned long long)st.st_size * 31ULL + (unsigned long long)st.st_mtim.tv_sec * 1000000007ULL +
+	       (unsigned long long)st.st_mtim.tv_nsec;
+}
+
+/* The role a key file's name gives it in the keys folder. */
+static int name_role(const char *name)
+{
+	if (strncmp(name, "capf-", 5) == 0)
+		return SIGNER_ROLE_CAPF;
+	if (strncmp(name, "sast-", 5) == 0)
+		return SIGNER_ROLE_SAST;
+	if (strncmp(name, "tvs-", 4) == 0)
+		return SIGNER_ROLE_TVS;
+	return 0;
+}
+
 /* The role of a key file the daemon may name, or 0. */
 static int path_role(const struct signer_keys *k, const char *resolved)
 {
@@ -169,21 +195,15 @@ static int path_role(const struct signer_keys *k, const char *resolved)
 			return SIGNER_ROLE_TLS;
 	if (!k->keys_dir[0] || strncmp(resolved, k->keys_dir, dl) != 0 || resolved[dl] != '/' || strchr(name, '/'))
 		return 0;
-	if (strncmp(name, "capf-", 5) == 0)
-		return SIGNER_ROLE_CAPF;
-	if (strncmp(name, "sast-", 5) == 0)
-		return SIGNER_ROLE_SAST;
-	if (strncmp(name, "tvs-", 4) == 0)
-		return SIGNER_ROLE_TVS;
-	return 0;
+	return name_role(name);
 }
 
 /* ---- LOAD_KEY ---- */
 
-static int find_loaded(struct signer_keys *k, const char *resolved, X509 *cert)
+static int find_loaded(struct signer_keys *k, const char *resolved, X509 *cert, unsigned long long id)
 {
 	for (int i = 0; i < k->nslots; i++)
-		if (strcmp(k->slot[i].path, resolved) == 0 &&
+		if (strcmp(k->slot[i].path, resolved) == 0 && k->slot[i].file_id == id &&
 		    ((!cert && !k->slot[i].cert) || (cert && k->slot[i].cert && X509_cmp(cert, k->slot[i].cert) == 0)))
 			return i;
 	return -1;
@@ -194,6 +214,7 @@ static int load_slot(struct signer_keys *k, const char *path, X509 *cert, struct
 {
 	char resolved[PATH_MAX], err[ERRLEN];
 	EVP_PKEY *key;
+	unsigned long long id;
 	int role, slot;
 
 	if (!realpath(path, resolved)) {
@@ -204,14 +225,17 @@ static int load_slot(struct signer_keys *k, const char *path, X509 *cert, struct
 		refuse(o, SIGNER_REFUSED, "%s is neither in the keys folder nor a configured key file", resolved);
 		return -1;
 	}
+	id = file_id_of(resolved);
 	pthread_mutex_lock(&k->lock);
-	if ((slot = find_loaded(k, resolved, cert)) < 0) {
+	if ((slot = find_loaded(k, resolved, cert, id)) < 0) {
 		if (!(key = pki_key_load(resolved, err, sizeof err)))
 			refuse(o, SIGNER_FAILED, "%s", err);
 		else if (cert && !pki_cert_key_match(cert, key))
 			refuse(o, SIGNER_REFUSED, "the certificate given does not belong to %s", resolved);
 		else if ((slot = slot_add_locked(k, resolved, role, key, cert)) < 0)
 			refuse(o, SIGNER_FAILED, "no free key slot (%d in use)", k->nslots);
+		else
+			k->slot[slot].file_id = id;
 		EVP_PKEY_free(key);
 	}
 	pthread_mutex_unlock(&k->lock);
@@ -666,8 +690,32 @@ static int sign_message(EVP_PKEY *key, const struct signer_sig_params *sp, const
 	return rc;
 }
 
-static void do_sign(const struct signer_slot *s, unsigned purpose, const uint8_t *p, size_t n, struct outcome *o,
-		    struct buf *out)
+/* A certificate (as SIGN's message: its TBSCertificate) that the slot's key
+ * issues to itself: issuer = subject, its public key the slot's. */
+static int self_issued(const struct signer_slot *s, const uint8_t *d, size_t n)
+{
+	size_t wl = 0;
+	uint8_t *w = wrap_signed(d, n, &wl);
+	const unsigned char *q = w;
+	X509 *x = w ? d2i_X509(NULL, &q, (long)wl) : NULL;
+	int ok = x && q == w + wl && X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
+		 EVP_PKEY_eq(X509_get0_pubkey(x), s->key) == 1;
+
+	X509_free(x);
+	free(w);
+	ERR_clear_error();
+	return ok;
+}
+
+/* What the administrators' door may sign beyond a role's own: a key's own
+ * certificate, and a request for a new key's certificate. */
+static int admin_allowed(const struct signer_slot *s, enum msg_class c, const uint8_t *d, size_t n)
+{
+	return (c == MSG_CERT && self_issued(s, d, n)) || (c == MSG_CSR && s->role == SIGNER_ROLE_NEW);
+}
+
+static void do_sign(const struct signer_slot *s, unsigned purpose, const uint8_t *p, size_t n, int admin,
+		    struct outcome *o, struct buf *out)
 {
 	struct signer_sig_params sp;
 	const uint8_t *d;
@@ -682,7 +730,7 @@ static void do_sign(const struct signer_slot *s, unsigned purpose, const uint8_t
 	c = classify(d, dn);
 	snprintf(o->what, sizeof o->what, "%s (%zu bytes, %s) with %s", class_name(c), dn, signer_md_name(sp.md),
 		 s->name);
-	if (!class_allowed(s->role, c) || !purpose_agrees(purpose, c)) {
+	if (!(class_allowed(s->role, c) || (admin && admin_allowed(s, c, d, dn))) || !purpose_agrees(purpose, c)) {
 		refuse(o, SIGNER_REFUSED, "%s key %s does not sign a %s for purpose %s", role_name(s->role), s->name,
 		       class_name(c), signer_purpose_name(purpose));
 		return;
@@ -742,6 +790,89 @@ static void do_decrypt(const struct signer_slot *s, unsigned purpose, const uint
 		refuse(o, SIGNER_FAILED, "RSA decryption failed (%zu bytes, client version 0x%04x)", ctlen, client);
 }
 
+/* ---- the administrators' door: new keys ---- */
+
+static void do_generate(struct signer_keys *k, const uint8_t *p, size_t n, struct outcome *o, struct buf *out)
+{
+	unsigned kind, bits;
+	char err[ERRLEN];
+	EVP_PKEY *key;
+	uint8_t *spki = NULL;
+	int slot = -1, len;
+
+	if (signer_generate_decode(p, n, &kind, &bits, err, sizeof err) < 0) {
+		refuse(o, SIGNER_BAD_REQUEST, "%s", err);
+		return;
+	}
+	snprintf(o->what, sizeof o->what, "%s %u key", kind == SIGNER_KIND_RSA ? "RSA" : "EC", bits);
+	if (!(key = pki_key_generate(kind == SIGNER_KIND_RSA ? PKI_KEY_RSA : PKI_KEY_EC, (int)bits, err, sizeof err))) {
+		refuse(o, SIGNER_FAILED, "%s", err);
+		return;
+	}
+	if ((slot = signer_keys_add(k, "(new key)", SIGNER_ROLE_NEW, key, NULL)) < 0 ||
+	    (len = i2d_PUBKEY(key, &spki)) <= 0)
+		refuse(o, SIGNER_FAILED, slot < 0 ? "no free key slot" : "cannot encode the new public key");
+	else {
+		buf_put_u8(out, (uint8_t)slot);
+		buf_put(out, spki, (size_t)len);
+		snprintf(o->what + strlen(o->what), sizeof o->what - strlen(o->what), " in slot %d", slot);
+	}
+	OPENSSL_free(spki);
+	EVP_PKEY_free(key);
+}
+
+/* A new file directly in the keys folder: its resolved path, or -1 with the outcome. */
+static int new_key_path(const struct signer_keys *k, const char *path, char *resolved, struct outcome *o)
+{
+	char dir[SIGNER_PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!name[0] || name[0] == '.' || !realpath(dir, real) || strcmp(real, k->keys_dir) != 0) {
+		refuse(o, SIGNER_REFUSED, "%s is not a file of the keys folder %s", path, k->keys_dir);
+		return -1;
+	}
+	if (lstat(path, &st) == 0 || errno != ENOENT) {
+		refuse(o, SIGNER_REFUSED, "%s exists already: a new key never replaces a key file", path);
+		return -1;
+	}
+	snprintf(resolved, SIGNER_PATH_MAX, "%s/%s", real, name);
+	return 0;
+}
+
+static void do_save(struct signer_keys *k, unsigned slot, const uint8_t *p, size_t n, struct outcome *o)
+{
+	char path[SIGNER_PATH_MAX], resolved[SIGNER_PATH_MAX], err[ERRLEN];
+	const uint8_t *der;
+	size_t derlen;
+	struct signer_slot *s;
+	int role;
+
+	if (signer_load_decode(p, n, path, sizeof path, &der, &derlen, err, sizeof err) < 0 || derlen) {
+		refuse(o, SIGNER_BAD_REQUEST, "%s", derlen ? "a key file name only, nothing after it" : err);
+		return;
+	}
+	snprintf(o->what, sizeof o->what, "slot %u to %s", slot, path);
+	if (new_key_path(k, path, resolved, o) < 0)
+		return;
+	role = name_role(strrchr(resolved, '/') + 1);
+	pthread_mutex_lock(&k->lock);
+	s = (int)slot < k->nslots ? &k->slot[slot] : NULL;
+	if (!s || s->role != SIGNER_ROLE_NEW)
+		refuse(o, SIGNER_REFUSED, "slot %u holds no new key", slot);
+	else if (pki_key_save(resolved, s->key, err, sizeof err) < 0)
+		refuse(o, SIGNER_FAILED, "%s", err);
+	else {
+		snprintf(s->path, sizeof s->path, "%s", resolved);
+		s->name = strrchr(s->path, '/') + 1;
+		s->role = role ? role : SIGNER_ROLE_TLS;
+		s->file_id = file_id_of(resolved);
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
 /* ---- one request ---- */
 
 static int rate_ok(struct signer_keys *k, unsigned type)
@@ -755,12 +886,25 @@ static int rate_ok(struct signer_keys *k, unsigned type)
 	return ok;
 }
 
-static void dispatch(struct signer_keys *k, const struct signer_req *r, struct outcome *o, struct buf *out)
+static void dispatch(struct signer_keys *k, const struct signer_req *r, int admin, struct outcome *o,
+		     struct buf *out)
 {
 	const struct signer_slot *s;
 
 	if (r->type == SIGNER_LOAD_KEY) {
 		do_load(k, r->payload, r->len, o, out);
+		return;
+	}
+	if ((r->type == SIGNER_GENERATE_KEY || r->type == SIGNER_SAVE_KEY) && !admin) {
+		refuse(o, SIGNER_REFUSED, "%s only through the administrators' door", signer_type_name(r->type));
+		return;
+	}
+	if (r->type == SIGNER_GENERATE_KEY) {
+		do_generate(k, r->payload, r->len, o, out);
+		return;
+	}
+	if (r->type == SIGNER_SAVE_KEY) {
+		do_save(k, r->slot, r->payload, r->len, o);
 		return;
 	}
 	if (!(s = slot_get(k, r->slot))) {
@@ -777,28 +921,28 @@ static void dispatch(struct signer_keys *k, const struct signer_req *r, struct o
 		refuse(o, SIGNER_REFUSED, "certificates are signed for purpose lsc only, not %s",
 		       signer_purpose_name(r->purpose));
 	else if (r->type == SIGNER_SIGN)
-		do_sign(s, r->purpose, r->payload, r->len, o, out);
+		do_sign(s, r->purpose, r->payload, r->len, admin, o, out);
 	else
 		do_decrypt(s, r->purpose, r->payload, r->len, o, out);
 }
 
-static void log_outcome(struct signer_keys *k, const struct signer_req *r, const struct outcome *o)
+static void log_outcome(struct signer_keys *k, const struct signer_req *r, int admin, const struct outcome *o)
 {
-	const char *type = r ? signer_type_name(r->type) : "?";
+	const char *type = r ? signer_type_name(r->type) : "?", *door = admin ? "admin " : "";
 
 	if (o->status == SIGNER_OK && o->quiet)
-		log_debug("signer: %s: %s", type, o->what);
+		log_debug("signer: %s%s: %s", door, type, o->what);
 	else if (o->status == SIGNER_OK)
-		log_info("signer: %s: %s", type, o->what);
+		log_info("signer: %s%s: %s", door, type, o->what);
 	else {
 		pthread_mutex_lock(&k->lock);
 		k->refused++;
 		pthread_mutex_unlock(&k->lock);
-		log_warn("signer: refused %s%s%s: %s", type, o->what[0] ? " of " : "", o->what, o->why);
+		log_warn("signer: refused %s%s%s%s: %s", door, type, o->what[0] ? " of " : "", o->what, o->why);
 	}
 }
 
-void signer_handle(struct signer_keys *k, const uint8_t *req, size_t n, struct buf *resp)
+static void handle(struct signer_keys *k, const uint8_t *req, size_t n, int admin, struct buf *resp)
 {
 	struct outcome o = { .status = SIGNER_OK };
 	struct signer_req r;
@@ -812,17 +956,27 @@ void signer_handle(struct signer_keys *k, const uint8_t *req, size_t n, struct b
 	if (!decoded)
 		refuse(&o, SIGNER_BAD_REQUEST, "malformed request of %zu bytes: %s", n, err);
 	else
-		dispatch(k, &r, &o, &out);
+		dispatch(k, &r, admin, &o, &out);
 	if (o.status == SIGNER_OK && out.failed)
 		refuse(&o, SIGNER_FAILED, "out of memory");
 	if (o.status != SIGNER_OK) {
 		buf_reset(&out);
 		buf_printf(&out, "%s", o.why);
 	}
-	log_outcome(k, decoded ? &r : NULL, &o);
+	log_outcome(k, decoded ? &r : NULL, admin, &o);
 	signer_resp_header_encode(hdr, o.status, out.len);
 	buf_reset(resp);
 	buf_put(resp, hdr, sizeof hdr);
 	buf_put(resp, out.data, out.len);
 	buf_free(&out);
+}
+
+void signer_handle(struct signer_keys *k, const uint8_t *req, size_t n, struct buf *resp)
+{
+	handle(k, req, n, 0, resp);
+}
+
+void signer_handle_admin(struct signer_keys *k, const uint8_t *req, size_t n, struct buf *resp)
+{
+	handle(k, req, n, 1, resp);
 }

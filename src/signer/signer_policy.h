@@ -34,7 +34,8 @@
 
 #include "common/util.h"
 
-enum signer_role { SIGNER_ROLE_CAPF = 1, SIGNER_ROLE_SAST, SIGNER_ROLE_TVS, SIGNER_ROLE_TLS };
+/* NEW: a key made on the administrators' door, not yet saved to its file. */
+enum signer_role { SIGNER_ROLE_CAPF = 1, SIGNER_ROLE_SAST, SIGNER_ROLE_TVS, SIGNER_ROLE_TLS, SIGNER_ROLE_NEW };
 
 #define SIGNER_SLOTS 32
 #define SIGNER_EXTRA_KEYS 4
@@ -46,6 +47,7 @@ struct signer_slot {
 	int role;
 	char path[SIGNER_PATH_MAX];
 	const char *name;       /* the file name in path */
+	unsigned long long file_id; /* the file when loaded (device, inode, size, time): a replaced file loads again */
 };
 
 struct signer_limits {
@@ -80,5 +82,11 @@ int signer_keys_add(struct signer_keys *k, const char *path, int role, EVP_PKEY 
 
 /* Answer one request frame; resp receives the whole response frame. */
 void signer_handle(struct signer_keys *k, const uint8_t *req, size_t n, struct buf *resp);
+/* The same for a request that came through the administrators' door
+ * (signer_proc.h: a root or key-owner process): it may also generate keys
+ * (GENERATE_KEY), save them as new files of the keys folder (SAVE_KEY),
+ * sign certificates issued by a key to itself (self-signed CAPF, SAST, TVS
+ * and HTTPS certificates), and sign requests for a new key's certificate. */
+void signer_handle_admin(struct signer_keys *k, const uint8_t *req, size_t n, struct buf *resp);
 
 #endif

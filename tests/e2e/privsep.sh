@@ -5,7 +5,10 @@
 # check and the HTTPS file service, then runs as the unprivileged user: every
 # thread's uid, no new privileges, keys/ unopenable for that user, none of
 # the private keys' secrets in its memory (the signer's holds them: the
-# search works). The signer has no socket but its socketpairs. Killing the
+# search works). The signer has no socket but its socketpairs. The opencapf
+# command uses the keys through the signer's door (strace: it opens no key
+# file): an ITL, a new CAPF key made, self-signed and saved by the signer and
+# used by the daemon; the daemon's user is refused there. Killing the
 # signer stops the daemon with status 1, and every recorded LSC verifies.
 # Then the same daemon started as the unprivileged user: same separation of
 # processes. Needs root (77 otherwise).
@@ -57,6 +60,38 @@ expect_output "sign-cert: LSC SEP001122334455" "the signer logged the LSC"
 expect_output "load-key: TLS key files.key" "the signer holds the HTTPS file service's key"
 expect_output "load-key: TLS key api.key" "the signer holds the HTTPS API's key"
 
+# the opencapf command while the daemon runs: the keys through the signer's door
+equal "the signer's door is STATE/signer.sock, 0600" "$(stat -c %a state/signer.sock)" 600
+if command -v strace >/dev/null; then
+	check "itl publish through the daemon's signer" strace -f -qq -e trace=open,openat -o "$TEST_TMP/itl.trace" \
+		"$OPENCAPF" itl publish
+	equal "the command opened no key file" "$(grep -c -e '/keys/[^"]*\.key' -e 'files\.key' "$TEST_TMP/itl.trace")" 0
+else
+	check "itl publish through the daemon's signer" "$OPENCAPF" itl publish
+	echo "# strace not installed: the command's open calls not checked"
+fi
+grep -E "signer: admin sign: data \([0-9]+ bytes, SHA[0-9]+\) with sast-1.key" "$DAEMON_LOG" >"$TEST_TMP/last.out"
+expect_output "with sast-1.key" "the signer signed the ITL for the command (logged as admin)"
+check "capf regenerate through the daemon's signer" "$OPENCAPF" capf regenerate
+grep -E "signer: admin (generate-key|save-key|sign: certificate)" "$DAEMON_LOG" >"$TEST_TMP/last.out"
+expect_output "admin generate-key: EC 256 key|admin generate-key: RSA 2048 key" "the signer made the new CAPF key"
+expect_output "admin sign: certificate .* with \(new key\)" "... signed its own certificate with it"
+expect_output "admin save-key: slot [0-9]+ to .*/keys/capf-2.key" "... and saved it as keys/capf-2.key"
+equal "the new key file is root's, 0600" "$(stat -c '%U %a' state/keys/capf-2.key)" "root 600"
+for _ in $(seq 1 50); do grep -q "CAPF certificate changed from" "$DAEMON_LOG" && break; sleep 0.2; done
+grep "CAPF certificate changed from" "$DAEMON_LOG" >"$TEST_TMP/last.out"
+expect_output "changed from" "the daemon serves the new CAPF certificate"
+"$OPENCAPF" capf cert >capf2.pem && "$PHONESIM" trust phone1 capf2.pem >/dev/null
+"$OPENCAPF" phone op SEP001122334455 install --by "2030-01-01 12:00" >/dev/null
+check "enrollment with the new key, made in the signer" "$PHONESIM" capf phone1 "127.0.0.1:$CAPF_PORT" \
+	--auth-string 123456
+expect_output "result: installed" "the phone got an LSC of the new CAPF certificate"
+expect_exit 1 "the daemon's user is refused at the door" setpriv --reuid "$U" --regid "$(id -g "$USER_NAME")" \
+	--clear-groups "$OPENCAPF" itl publish
+expect_output "uid $U may not use the daemon's signer" "... with the reason"
+grep -q "refused an administrator's connection from pid [0-9]*: uid $U" "$DAEMON_LOG" &&
+	ok "the signer logged the refusal" || not_ok "the signer logged the refusal"
+
 # the workers: user, privileges, files, memory
 bad=0
 for t in /proc/"$DAEMON_PID"/task/*; do
@@ -103,7 +138,7 @@ grep -E "signer process [0-9]+ was killed by signal 9: stopping" "$DAEMON_LOG" >
 expect_output "killed by signal 9" "the daemon says why it stopped"
 sqlite3 state/opencapf.db "SELECT hex(der) FROM issued_certs" | while read -r hex; do
 	echo "$hex" | xxd -r -p | openssl x509 -inform DER -out "$TEST_TMP/lsc.pem" &&
-		openssl verify -partial_chain -CAfile capf.pem "$TEST_TMP/lsc.pem" >/dev/null || echo bad
+		openssl verify -partial_chain -CAfile <(cat capf.pem capf2.pem) "$TEST_TMP/lsc.pem" >/dev/null || echo bad
 done >"$TEST_TMP/last.out"
 expect_no_output "bad" "every recorded LSC is whole and verifies"
 
@@ -112,7 +147,7 @@ expect_no_output "bad" "every recorded LSC is whole and verifies"
 if [ -n "${OPENCAPF_KEY_STORE:-}" ]; then finish; exit; fi
 chown -R "$USER_NAME:" state
 "$PHONESIM" init phone2 --name SEP00112233AABB --mfg-ca mfg >/dev/null
-"$PHONESIM" trust phone2 capf.pem >/dev/null
+"$PHONESIM" trust phone2 capf2.pem >/dev/null
 "$OPENCAPF" phone add SEP00112233AABB --auth string --auth-string 654321 >/dev/null
 "$OPENCAPF" phone op SEP00112233AABB install --by "2030-01-01 12:00" >/dev/null
 chown -R "$USER_NAME:" state

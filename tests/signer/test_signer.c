@@ -3,7 +3,8 @@
  * requests, and a real signer process: LSCs through the remote signer, TLS
  * handshakes (TLS 1.3, TLS 1.2 ECDHE, TLS 1.2 RSA key exchange, TLS 1.0)
  * whose private-key operations go through the provider, and the end of the
- * process when its channels close.
+ * process when its channels close; the administrators' door (new keys,
+ * their own certificates, saved once, strangers refused).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 
 static char dir[] = "/tmp/test-signer-XXXXXX";
 static char keys_dir[256];
+static int door_fd = -1;
 
 struct ca {
 	EVP_PKEY *key;
@@ -199,7 +202,7 @@ static struct signer_client *spawn(pid_t *pid)
 	char err[ERRLEN];
 
 	snprintf(cfg.keys_dir, sizeof cfg.keys_dir, "%s", keys_dir);
-	*pid = signer_spawn(&cfg, fds, err, sizeof err);
+	*pid = signer_spawn(&cfg, fds, &door_fd, err, sizeof err);
 	assert_true(*pid > 0);
 	return signer_client_new(fds, 4, *pid);
 }
@@ -309,6 +312,119 @@ static void test_process_tls(void **state)
 	signer_client_free(c);
 }
 
+/* ---- the administrators' door ---- */
+
+/* A client over a connection passed through the door. */
+static struct signer_client *through_door(void)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(signer_door_pass(door_fd, sv[1]), 0);
+	close(sv[1]);
+	return signer_client_new(&sv[0], 1, 0);
+}
+
+static int file_mode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+/* Only the door makes and saves keys; a key made there signs its own
+ * certificate and is saved once, as a new file of the keys folder. */
+static void test_process_door(void **state)
+{
+	pid_t pid;
+	struct signer_client *c = spawn(&pid), *admin = through_door();
+	uint8_t req[3], status = 0;
+	struct buf resp;
+	struct pki_org org;
+	EVP_PKEY *key = NULL, *again = NULL, *loaded = NULL;
+	X509 *cert, *other;
+	char err[ERRLEN], path[400], outside[400];
+	int slot;
+
+	buf_init(&resp);
+	signer_generate_encode(req, SIGNER_KIND_EC, 256);
+	assert_int_equal(signer_call(c, SIGNER_GENERATE_KEY, 0, 0, req, 3, NULL, 0, &status, &resp, err, sizeof err), 0);
+	assert_int_equal(status, SIGNER_REFUSED);
+	assert_int_equal(pki_org_parse("O=Example,C=NZ", &org, err, sizeof err), 0);
+	/* the daemon's channels do not sign a certificate, not even the key's own */
+	assert_int_equal(signer_client_load(c, ec_ca.path, NULL, &slot, &loaded, err, sizeof err), 0);
+	assert_null(pki_capf_cert_create(loaded, &org, 30, err, sizeof err));
+	/* the door: a new key, its own certificate, saved as capf-7.key (0600) */
+	assert_int_equal(signer_client_generate(admin, PKI_KEY_EC, 256, &key, err, sizeof err), 0);
+	cert = pki_capf_cert_create(key, &org, 30, err, sizeof err);
+	assert_non_null(cert);
+	assert_int_equal(X509_verify(cert, X509_get0_pubkey(cert)), 1);
+	snprintf(path, sizeof path, "%s/capf-7.key", keys_dir);
+	snprintf(outside, sizeof outside, "%s/capf-8.key", dir);
+	assert_int_equal(signer_client_save(admin, key, outside, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a file of the keys folder"));
+	assert_int_equal(signer_client_save(admin, key, path, err, sizeof err), 1);
+	assert_int_equal(file_mode(path), 0600);
+	EVP_PKEY_free(loaded);
+	loaded = pki_key_load_file(path, err, sizeof err);
+	assert_int_equal(pki_cert_key_match(cert, loaded), 1);
+	/* saved once: not again, and a new key never replaces a file */
+	assert_int_equal(signer_client_save(admin, key, outside, err, sizeof err), -1);
+	assert_int_equal(signer_client_generate(admin, PKI_KEY_EC, 256, &again, err, sizeof err), 0);
+	assert_int_equal(signer_client_save(admin, again, path, err, sizeof err), -1);
+	assert_non_null(strstr(err, "exists already"));
+	/* a certificate of another key is not the door's to sign either */
+	other = pki_capf_cert_create(ec_ca.key, &org, 30, err, sizeof err);
+	assert_int_equal(X509_sign(other, key, EVP_sha256()), 0);
+	ERR_clear_error();
+	X509_free(other);
+	X509_free(cert);
+	EVP_PKEY_free(loaded);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(again);
+	buf_free(&resp);
+	signer_client_free(admin);
+	signer_client_free(c);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(door_fd);
+}
+
+/* Through the door, a process of another user than root or the signer's is
+ * answered with a refusal. Needs root (to become nobody). */
+static void test_process_door_stranger(void **state)
+{
+	pid_t pid, child;
+	struct signer_client *c;
+	int status = 0;
+
+	if (geteuid() != 0)
+		skip();
+	c = spawn(&pid);
+	child = fork();
+	if (child == 0) {
+		uint8_t st = 0;
+		struct buf resp;
+		char err[ERRLEN];
+		int sv[2];
+
+		buf_init(&resp);
+		if (setgid(65534) < 0 || setuid(65534) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
+		    signer_door_pass(door_fd, sv[1]) < 0)
+			_exit(2);
+		c = signer_client_new(&sv[0], 1, 0);
+		if (signer_call(c, SIGNER_LOAD_KEY, 0, 0, (const uint8_t *)"\0\1x", 3, NULL, 0, &st, &resp, err,
+				sizeof err) < 0)
+			_exit(3);
+		_exit(st == SIGNER_REFUSED && resp.len && memmem(resp.data, resp.len, "may not use", 11) ? 0 : 4);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	signer_client_free(c);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(door_fd);
+}
+
 static int setup(void **state)
 {
 	char err[ERRLEN];
@@ -339,6 +455,8 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_process_lsc),
 		cmocka_unit_test(test_process_tls),
+		cmocka_unit_test(test_process_door),
+		cmocka_unit_test(test_process_door_stranger),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -99,11 +99,11 @@ static void through_signer(const char *path, X509 *cert)
 	SSL_CTX *ctx;
 	X509 *lsc;
 	char err[ERRLEN];
-	int fds[2], slot;
+	int fds[2], slot, door;
 	pid_t pid;
 
 	snprintf(cfg.keys_dir, sizeof cfg.keys_dir, "%s", keys_dir);
-	pid = signer_spawn(&cfg, fds, err, sizeof err);
+	pid = signer_spawn(&cfg, fds, &door, err, sizeof err);
 	assert_true(pid > 0);
 	c = signer_client_new(fds, 2, pid);
 	if (signer_client_load(c, path, cert, &slot, &key, err, sizeof err) < 0)

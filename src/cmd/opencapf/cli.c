@@ -7,8 +7,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "signer/signer_client.h"
 #include "signer/signer_p11.h"
+#include "signer/signer_proc.h"
+#include "signer/signer_provider.h"
 #include "store/store.h"
 
 void cli_error(const char *fmt, ...)
@@ -133,6 +137,26 @@ static int key_store_of_state(struct store *st)
 	return 0;
 }
 
+/* A running daemon's signer (its door, STATE/signer.sock): the keys of
+ * keys/ are used, made and saved there; without one (no daemon, or not
+ * allowed in), the command opens them itself. */
+static void signer_of_daemon(const struct cli *cli)
+{
+	static struct signer_client *door;
+	char path[4200], keys[4200], err[ERRLEN];
+
+	if (door || snprintf(path, sizeof path, "%s/%s", cli->state_dir, SIGNER_DOOR_SOCKET) >= (int)sizeof path ||
+	    access(path, F_OK) != 0 || !(door = signer_door_connect(path, err, sizeof err)))
+		return;
+	if (signer_provider_load(err, sizeof err) < 0) {
+		signer_client_free(door);
+		door = NULL;
+		return;
+	}
+	snprintf(keys, sizeof keys, "%s/keys", cli->state_dir);
+	signer_client_install_admin(door, keys);
+}
+
 int cli_open_store(struct cli *cli, struct store **st)
 {
 	char err[ERRLEN];
@@ -146,5 +170,6 @@ int cli_open_store(struct cli *cli, struct store **st)
 		*st = NULL;
 		return -1;
 	}
+	signer_of_daemon(cli);
 	return 0;
 }

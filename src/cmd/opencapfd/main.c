@@ -33,6 +33,7 @@
 #include "net/tls.h"
 #include "net/worker_stores.h"
 #include "net/workers.h"
+#include "signer/signer_p11.h"
 
 static const char usage_text[] =
 	"usage: opencapfd [--config FILE] [--state DIR] [OPTIONS]\n\n"
@@ -348,6 +349,13 @@ static int start_register(struct daemon *d)
 	return rc;
 }
 
+/* The state's PKCS#11 key store (`init --key-store`), where keys made
+ * through the signer go; NULL when new keys are files. */
+static const char *state_key_store(struct store *st, char *uri, size_t cap)
+{
+	return store_setting_get(st, SIGNER_P11_STORE_SETTING, uri, cap) == 0 && uri[0] ? uri : NULL;
+}
+
 /* [itl] tftp_dir: remember the folder in the state (so the CLI publishes
  * there too) and publish the ITL now. */
 static int publish_itl(struct daemon *d)
@@ -598,6 +606,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	char err[ERRLEN];
 	sigset_t set;
+	char key_store[1024];
 	int workers, lock_fd, sig, rc = 1;
 
 	log_init("opencapfd", 1);
@@ -638,7 +647,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (privsep_start(&d.ps, &d.cfg, d.cfg.lsc_days_set ? d.cfg.capf.lsc_days : capf_ca_lsc_days(d.pool.workers[0].st),
-			  workers + 8, err, sizeof err) < 0) {
+			  workers + 8, state_key_store(d.pool.workers[0].st, key_store, sizeof key_store), err,
+			  sizeof err) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -650,6 +660,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	privsep_door_open(&d.ps, &d.cfg);
 	if (worker_pool_run(&d.pool, err, sizeof err) < 0) {
 		log_err("%s", err);
 		goto out;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,13 +73,14 @@ static void signer_identity(struct privsep *ps, struct signer_proc_cfg *sc)
 	}
 }
 
-int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_days, int channels, char *err,
-		  size_t errlen)
+int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_days, int channels,
+		  const char *key_store, char *err, size_t errlen)
 {
 	struct signer_proc_cfg sc = { .channels = channels > SIGNER_CHANNELS_MAX ? SIGNER_CHANNELS_MAX : channels,
 				      .limits = { cfg->signer_lsc_rate, cfg->signer_ops_rate, lsc_days } };
 	int fds[SIGNER_CHANNELS_MAX];
 
+	ps->door = ps->door_listen = -1;
 	if (resolve_user(ps, cfg, err, errlen) < 0)
 		return -1;
 	snprintf(sc.keys_dir, sizeof sc.keys_dir, "%s/keys", cfg->state_dir);
@@ -85,10 +88,12 @@ int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_d
 		sc.extra[sc.nextra++] = cfg->files.https_key;
 	if (cfg->http.cert_file[0] && cfg->http.key_file[0])
 		sc.extra[sc.nextra++] = cfg->http.key_file;
+	if (key_store)
+		snprintf(sc.key_store, sizeof sc.key_store, "%s", key_store);
 	signer_identity(ps, &sc);
 	if (signer_provider_load(err, errlen) < 0)
 		return -1;
-	if ((ps->signer_pid = signer_spawn(&sc, fds, err, errlen)) < 0)
+	if ((ps->signer_pid = signer_spawn(&sc, fds, &ps->door, err, errlen)) < 0)
 		return -1;
 	if (!(ps->client = signer_client_new(fds, sc.channels, ps->signer_pid))) {
 		seterr(err, errlen, "out of memory");
@@ -143,8 +148,80 @@ int privsep_signer_ended(struct privsep *ps)
 	return 1;
 }
 
+/* ---- the administrators' door ---- */
+
+/* Until the listening socket is shut down (EINVAL): a descriptor shortage
+ * only pauses it, so that commands are never left waiting in the backlog. */
+static void *door_relay(void *arg)
+{
+	struct privsep *ps = arg;
+	int fd;
+
+	for (;;) {
+		if ((fd = accept4(ps->door_listen, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			if (errno == EINVAL || errno == EBADF)
+				break;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				usleep(100000);
+			continue;
+		}
+		if (signer_door_pass(ps->door, fd) < 0)
+			log_warn("privileges: cannot pass an administrator's connection to the signer: %s", strerror(errno));
+		close(fd);
+	}
+	return NULL;
+}
+
+void privsep_door_open(struct privsep *ps, const struct daemon_config *cfg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (ps->door < 0)
+		return;
+	if ((size_t)snprintf(ps->door_path, sizeof ps->door_path, "%s/%s", cfg->state_dir, SIGNER_DOOR_SOCKET) >=
+	    sizeof ps->door_path) {
+		log_warn("privileges: the state's path is too long for %s: opencapf commands open the keys themselves",
+			 SIGNER_DOOR_SOCKET);
+		ps->door_path[0] = 0;
+		return;
+	}
+	memcpy(sa.sun_path, ps->door_path, strlen(ps->door_path) + 1);
+	unlink(ps->door_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || fchmod(fd, 0600) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(ps->door_path, 0600) < 0 || listen(fd, 16) < 0 ||
+	    pthread_create(&ps->door_thread, NULL, door_relay, ps) != 0) {
+		log_warn("privileges: cannot open %s: %s: opencapf commands open the keys themselves", ps->door_path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(ps->door_path);
+		ps->door_path[0] = 0;
+		return;
+	}
+	ps->door_listen = fd;
+	log_info("privileges: opencapf commands reach the signer through %s", ps->door_path);
+}
+
+static void door_close(struct privsep *ps)
+{
+	if (!ps->client)
+		return;   /* never started: the descriptors were never set */
+	if (ps->door_listen >= 0) {
+		shutdown(ps->door_listen, SHUT_RDWR);
+		pthread_join(ps->door_thread, NULL);
+		close(ps->door_listen);
+		unlink(ps->door_path);
+		ps->door_listen = -1;
+	}
+	if (ps->door >= 0)
+		close(ps->door);
+	ps->door = -1;
+}
+
 void privsep_stop(struct privsep *ps)
 {
+	door_close(ps);
 	pki_key_hooks_set(NULL);
 	signer_client_free(ps->client);
 	ps->client = NULL;

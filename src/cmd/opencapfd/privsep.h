@@ -10,6 +10,7 @@
 #ifndef OPENCAPF_OPENCAPFD_PRIVSEP_H
 #define OPENCAPF_OPENCAPFD_PRIVSEP_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "cmd/opencapfd/config.h"
@@ -19,6 +20,10 @@ struct signer_client;
 struct privsep {
 	struct signer_client *client;
 	pid_t signer_pid;
+	int door;            /* the signer's administrators' door (signer_proc.h) */
+	int door_listen;     /* STATE/signer.sock, -1 when not open */
+	pthread_t door_thread;
+	char door_path[108];
 	int drop;            /* started as root with a user to become */
 	uid_t uid;
 	gid_t gid;
@@ -26,10 +31,15 @@ struct privsep {
 
 /* Fork the signer (channels: threads that may sign at once) and route the
  * daemon's keys through it. Before any thread starts. */
-int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_days, int channels, char *err,
-		  size_t errlen);
+int privsep_start(struct privsep *ps, const struct daemon_config *cfg, int lsc_days, int channels,
+		  const char *key_store, char *err, size_t errlen);
 /* Once every port is bound: become the workers' user, no new privileges. */
 int privsep_drop(struct privsep *ps, const struct daemon_config *cfg, char *err, size_t errlen);
+/* Once privileges are dropped: STATE/signer.sock (SIGNER_DOOR_SOCKET), 0600,
+ * where the opencapf command reaches the signer while the daemon runs; each
+ * connection is passed to the signer's door unread. A failure is logged:
+ * the command then opens the keys itself. */
+void privsep_door_open(struct privsep *ps, const struct daemon_config *cfg);
 /* After SIGCHLD: 1 when the signer has ended (logged), else 0. */
 int privsep_signer_ended(struct privsep *ps);
 /* Close the channels and wait for the signer. */
