@@ -35,12 +35,18 @@
 #define SESSION_COOKIE "opencapf_session"
 #define CSRF_HEADER "X-CSRF-Token"
 #define CSRF_LEN 43
+
 /* Failures kept per source: enough rounds that the block reaches a day. */
 #define LOGIN_ROUNDS_KEPT 10
 
+const char *api_actor(const struct api_req *r)
+{
+	return r->actor[0] ? r->actor : "api";
+}
+
 int api_audit(struct api_req *r, const char *action, const char *object, const char *detail)
 {
-	return store_audit(r->st, r->actor[0] ? r->actor : "api", action, object ? object : "",
+	return store_audit(r->st, api_actor(r), action, object ? object : "",
 			   detail ? detail : "{}");
 }
 

@@ -238,7 +238,7 @@ void api_itl_rebuild(struct api_req *r)
 {
 	char err[ERRLEN];
 
-	if (admin_itl_publish(r->st, r->actor[0] ? r->actor : "api", NULL, 0, err, sizeof err) < 0) {
+	if (admin_itl_publish(r->st, api_actor(r), NULL, 0, err, sizeof err) < 0) {
 		api_reply_error(r, 500, "cannot rebuild the ITL: %s", err);
 		return;
 	}

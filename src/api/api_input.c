@@ -20,6 +20,7 @@
 #include "admin/phone_settings.h"
 #include "admin/capf_lifecycle.h"
 #include "common/util.h"
+#include "wire/roles.h"
 
 /* ---- readers ---- */
 
@@ -564,6 +565,52 @@ int api_input_trust_add(const json_t *o, STACK_OF(X509) **certs, const char **no
 	*certs = NULL;
 	if (need_object(o, "the body", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
 	    member_string(o, "note", 127, note, err, errlen) < 0 ||
+	    (rc = member_certs(o, "certificates", certs, err, errlen)) < 0)
+		return -1;
+	if (rc == 0) {
+		seterr(err, errlen, "'certificates' is required (PEM, one certificate or a bundle)");
+		return -1;
+	}
+	return 0;
+}
+
+/* 'roles': names (as `tvs add --role`) or numbers 0..255. */
+static int member_roles(const json_t *o, struct admin_tvs_entry *e, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(o, "roles"), *v;
+	size_t i;
+
+	if (!json_is_array(arr) || json_array_size(arr) < 1 || json_array_size(arr) > TVS_ROLES_MAX) {
+		seterr(err, errlen, "'roles' must be a list of 1 to %d roles (SAST, CCM, CCM+TFTP, TFTP, CAPF, "
+		       "APP-SERVER, TVS or numbers 0..255)", TVS_ROLES_MAX);
+		return -1;
+	}
+	json_array_foreach(arr, i, v) {
+		uint16_t role;
+
+		if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255)
+			role = (uint16_t)json_integer_value(v);
+		else if (!json_is_string(v) || role_from_name(json_string_value(v), &role) < 0 || role > 255) {
+			seterr(err, errlen, "'roles' item %zu is not a role (SAST, CCM, CCM+TFTP, TFTP, CAPF, "
+			       "APP-SERVER, TVS or a number 0..255)", i + 1);
+			return -1;
+		}
+		e->roles[e->nroles++] = role;
+	}
+	return 0;
+}
+
+int api_input_tvs_add(const json_t *o, STACK_OF(X509) **certs, struct admin_tvs_entry *e, char *err, size_t errlen)
+{
+	static const char *const known[] = { "certificates", "roles", "ttl", "note", NULL };
+	int rc;
+
+	*certs = NULL;
+	memset(e, 0, sizeof *e);
+	e->ttl = -1;
+	if (need_object(o, "the body", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
+	    member_string(o, "note", 127, &e->note, err, errlen) < 0 ||
+	    member_int(o, "ttl", 0, 4294967295LL, 0, &e->ttl, err, errlen) < 0 || member_roles(o, e, err, errlen) < 0 ||
 	    (rc = member_certs(o, "certificates", certs, err, errlen)) < 0)
 		return -1;
 	if (rc == 0) {

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admin/tvs_entries.h"
 #include "pki/pki.h"
 #include "store/store.h"
 #include "store/store_search.h"
@@ -83,5 +84,7 @@ int api_input_csr(const json_t *o, int *new_key, enum pki_key_kind *kind, int *b
 int api_input_import(const json_t *o, X509 **cert, STACK_OF(X509) **chain, int *force, char *err, size_t errlen);
 /* {"certificates": PEM (one or a bundle), "note": TEXT?} for a trust store. */
 int api_input_trust_add(const json_t *o, STACK_OF(X509) **certs, const char **note, char *err, size_t errlen);
+/* {"certificates": PEM, "roles": [NAME or 0..255, ...], "ttl": SECONDS?, "note": TEXT?} for TVS. */
+int api_input_tvs_add(const json_t *o, STACK_OF(X509) **certs, struct admin_tvs_entry *e, char *err, size_t errlen);
 
 #endif

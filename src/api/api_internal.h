@@ -191,7 +191,11 @@ json_t *api_revocation_json(const struct revocation *rv);
 void api_tokens_list(struct api_req *r);
 void api_tokens_create(struct api_req *r);
 void api_tokens_revoke(struct api_req *r);
+/* Who a request acts as in the audit log: its token's or session's name, else "api". */
+const char *api_actor(const struct api_req *r);
 void api_tvs_list(struct api_req *r);
+void api_tvs_add(struct api_req *r);
+void api_tvs_remove(struct api_req *r);
 void api_ctl_show(struct api_req *r);
 void api_phone_diagnose(struct api_req *r);
 void api_stats_lsc_expiry(struct api_req *r);

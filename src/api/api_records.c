@@ -1,14 +1,19 @@
 /*
  * api_records.c: what phones are told to trust, for the web UI's records
  * page: GET /api/v1/tvs (the TVS entries: certificate, roles, TTL, where
- * each came from, as `opencapf tvs list`) and GET /api/v1/ctl (a CTL built
+ * each came from, as `opencapf tvs list`), POST /api/v1/tvs and DELETE
+ * /api/v1/tvs/SHA256 (as `tvs add|remove`, admin/tvs_entries.h), and GET /api/v1/ctl (a CTL built
  * from the state in memory, shown in the vendor's `show ctl` layout and
  * verified; nothing is written). The ITL is GET /api/v1/itl (api_capf.c).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "admin/itl_file.h"
+#include "admin/tvs_entries.h"
+#include "api/api_input.h"
 #include "api/api_internal.h"
 #include "capf/itl_show.h"
 #include "common/json_util.h"
@@ -50,6 +55,56 @@ void api_tvs_list(struct api_req *r)
 		return;
 	}
 	api_reply_json(r, 200, json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(arr), "entries", arr));
+}
+
+void api_tvs_add(struct api_req *r)
+{
+	struct admin_tvs_entry e;
+	struct admin_tvs_item *items = NULL;
+	STACK_OF(X509) *certs = NULL;
+	json_t *arr;
+	char err[ERRLEN];
+	int n = 0, rc;
+
+	if (api_input_tvs_add(r->body, &certs, &e, err, sizeof err) < 0) {
+		api_reply_error(r, 400, "%s", err);
+		return;
+	}
+	rc = admin_tvs_add(r->st, api_actor(r), certs, &e, &items, &n, err, sizeof err);
+	sk_X509_pop_free(certs, X509_free);
+	if (rc < 0) {
+		api_reply_error(r, 500, "cannot add the TVS entries: %s", err);
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "sha256", items[i].sha256, "subject",
+						     items[i].subject, "result", items[i].updated ? "updated" : "added"));
+	free(items);
+	api_reply_json(r, 200, json_pack("{s:I, s:o}", "count", (json_int_t)n, "entries", arr));
+}
+
+void api_tvs_remove(struct api_req *r)
+{
+	char subject[512], err[ERRLEN], sha256[80];
+	size_t n = 0;
+	int rc;
+
+	for (const char *p = r->param[0]; *p && n + 1 < sizeof sha256; p++)
+		if (*p != ':')
+			sha256[n++] = (char)tolower((unsigned char)*p);
+	sha256[n] = '\0';
+	if (n != 64 || strspn(sha256, "0123456789abcdef") != 64) {
+		api_reply_error(r, 400, "not a SHA-256 fingerprint (64 hex digits): '%.80s'", r->param[0]);
+		return;
+	}
+	rc = admin_tvs_remove(r->st, api_actor(r), sha256, subject, sizeof subject, err, sizeof err);
+	if (rc > 0)
+		api_reply_error(r, 404, "TVS does not know %s", sha256);
+	else if (rc < 0)
+		api_reply_error(r, 500, "cannot remove the TVS entry: %s", err);
+	else
+		api_reply_json(r, 200, json_pack("{s:s, s:s}", "removed", sha256, "subject", subject));
 }
 
 /* The vendor's `show ctl` text of data, and whether it verified. */

@@ -56,6 +56,8 @@ static const struct api_route routes[] = {
 	{ POST, "/api/v1/itl/rebuild", api_itl_rebuild, API_ADMIN, 0 },
 
 	{ GET, "/api/v1/tvs", api_tvs_list, API_READ, 0 },
+	{ POST, "/api/v1/tvs", api_tvs_add, API_ADMIN, 1 },
+	{ DELETE, "/api/v1/tvs/{}", api_tvs_remove, API_ADMIN, 0 },
 	{ GET, "/api/v1/ctl", api_ctl_show, API_READ, 0 },
 
 	{ GET, "/api/v1/tokens", api_tokens_list, API_ADMIN, 0 },

@@ -113,11 +113,6 @@ void api_trust_show(struct api_req *r)
 
 /* ---- add ---- */
 
-static const char *api_actor(const struct api_req *r)
-{
-	return r->actor[0] ? r->actor : "api";
-}
-
 /* 404 for an unknown store, else 500 with the store's reason. */
 static void reply_trust_error(struct api_req *r, int rc, const char *what, const char *err)
 {

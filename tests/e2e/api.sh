@@ -318,6 +318,32 @@ expect 404 "diagnose an unknown phone: 404"
 call GET /api/v1/tvs "${RAUTH[@]}"
 expect 200 "TVS entries"
 jq -e '.count >= 3 and ([.entries[].roles[]] | index("CAPF"))' "$B" >/dev/null && ok "TVS entries with roles" || not_ok "$(head -c 300 "$B")"
+jq -n --rawfile pem "$TEST_TMP/mfg/mfg.crt" '{certificates: $pem, roles: ["CCM", 7], ttl: 600, note: "lab"}' \
+	>"$TEST_TMP/tvs.json"
+MFG_TVS_SHA=$(openssl x509 -in "$TEST_TMP/mfg/mfg.crt" -outform DER | sha256sum | cut -c1-64)
+call POST /api/v1/tvs "${RAUTH[@]}" "${JSON[@]}" --data-binary @"$TEST_TMP/tvs.json"
+expect 403 "TVS add with a read token: 403"
+call POST /api/v1/tvs "${AUTH[@]}" "${JSON[@]}" --data-binary @"$TEST_TMP/tvs.json"
+expect 200 "TVS add"
+equal "TVS add: the entry added" "$(jv '[.count, .entries[0].sha256, .entries[0].result]|@csv')" "1,\"$MFG_TVS_SHA\",\"added\""
+call POST /api/v1/tvs "${AUTH[@]}" "${JSON[@]}" --data-binary @"$TEST_TMP/tvs.json"
+equal "TVS add again: updated" "$(jv '.entries[0].result')" updated
+equal "the CLI lists it with its roles and TTL" \
+	"$("$OPENCAPF" --state "$S" tvs list | grep -A3 "^$MFG_TVS_SHA" | sed -n 's/^  \(roles\|ttl\|source\) *//p' | paste -sd' ')" \
+	"CCM,APP-SERVER 600 admin: lab"
+equal "audited as tvs.add then tvs.update" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit_log WHERE action LIKE 'tvs.%' AND detail LIKE '%$MFG_TVS_SHA%'")" "tvs.add,tvs.update"
+call POST /api/v1/tvs "${AUTH[@]}" "${JSON[@]}" -d '{"certificates":"x","roles":["BOSS"]}'
+expect 400 "TVS add: an unknown role: 400"
+expect_body() { grep -q "$1" "$B" && ok "$2" || not_ok "$2: $(head -c 200 "$B")"; }
+expect_body "'roles' item 1 is not a role" "... naming the item"
+call POST /api/v1/tvs "${AUTH[@]}" "${JSON[@]}" -d '{"roles":["CCM"]}'
+expect 400 "TVS add without certificates: 400"
+call DELETE "/api/v1/tvs/$MFG_TVS_SHA" "${AUTH[@]}"
+expect 200 "TVS remove"
+call DELETE "/api/v1/tvs/$MFG_TVS_SHA" "${AUTH[@]}"
+expect 404 "TVS remove again: 404"
+call DELETE "/api/v1/tvs/nothex" "${AUTH[@]}"
+expect 400 "TVS remove: not a fingerprint: 400"
 call GET /api/v1/ctl "${RAUTH[@]}"
 expect 200 "a CTL from the state"
 jq -e '.verified and (.text | test("Length of CTL file"))' "$B" >/dev/null && ok "the CTL verifies" || not_ok "$(head -c 300 "$B")"

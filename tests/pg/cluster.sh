@@ -3,7 +3,7 @@
 # sets them up: node a's SQLite state moved into PostgreSQL with `opencapf
 # store migrate`, its folder (keys/, store.uri, tftp/) copied to node b.
 # Checks that a change made through one node is what the other serves at
-# once: a TVS certificate added on node a is valid on node b's TVS (also
+# once: a TVS certificate added through node a's API is valid on node b's TVS (also
 # after node a is killed), a phone scheduled on node b enrolls through node
 # a, a trust store change made through node a's HTTP API is what node b's
 # CLI lists, a CAPF certificate regenerated through node a is in node b's
@@ -49,7 +49,10 @@ P=SEP0000000C0001
 check "the phone installs node a's ITL" "$PHONESIM" itl "$TEST_TMP/$P" "$A/tftp/ITLFile.tlv"
 expect_exit 2 "node b's TVS: an unknown certificate is invalid" "$PHONESIM" tvs "$TEST_TMP/$P" \
 	"127.0.0.1:${TVS[b]}" "$VECTORS/keys/capf.crt"
-check "tvs add through node a" "$OPENCAPF" --state "$A" tvs add "$VECTORS/keys/capf.crt" --role CCM
+curl -sS -o "$TEST_TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	-H 'Content-Type: application/json' --data "{\"certificates\": $(jq -Rs . <"$VECTORS/keys/capf.crt"), \"roles\": [\"CCM\"]}" \
+	"http://127.0.0.1:${HTTP[a]}/api/v1/tvs" >"$TEST_TMP/code"
+equal "tvs add through node a's API" "$(cat "$TEST_TMP/code")" 200
 expect_exit 0 "node b's TVS answers for it at once" "$PHONESIM" tvs "$TEST_TMP/$P" "127.0.0.1:${TVS[b]}" \
 	"$VECTORS/keys/capf.crt"
 expect_output "^Role:             CCM$" "with the role given on node a"

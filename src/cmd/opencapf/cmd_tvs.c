@@ -13,26 +13,10 @@
 #include <string.h>
 
 #include "admin/service_certs.h"
+#include "admin/tvs_entries.h"
 #include "pki/pki.h"
 #include "store/store_tvs.h"
 #include "wire/roles.h"
-
-/* "CCM,CAPF" (numbers for ids without a name). */
-static void roles_text(const uint16_t *roles, size_t n, char *out, size_t outcap)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n && len < outcap; i++) {
-		const char *name = role_name(roles[i]);
-		int w = name ? snprintf(out + len, outcap - len, "%s%s", i ? "," : "", name)
-			     : snprintf(out + len, outcap - len, "%s%u", i ? "," : "", roles[i]);
-
-		if (w < 0)
-			break;
-		len += (size_t)w;
-	}
-}
 
 static const char add_usage[] =
 	"usage: opencapf tvs add CERT --role ROLE [--role ROLE]... [--ttl SECONDS] [--note TEXT]\n\n"
@@ -44,14 +28,7 @@ static const char add_usage[] =
 	"                  [tvs] ttl, 86400)\n"
 	"  --note TEXT     a remark shown by 'tvs list'\n";
 
-struct add_args {
-	uint16_t roles[TVS_ROLES_MAX];
-	size_t nroles;
-	int64_t ttl;
-	const char *note;
-};
-
-static int parse_add(struct cli *cli, int argc, char **argv, struct add_args *a, int *help)
+static int parse_add(struct cli *cli, int argc, char **argv, struct admin_tvs_entry *a, int *help)
 {
 	static const struct option opts[] = {
 		{ "role", required_argument, NULL, 'r' },
@@ -102,46 +79,14 @@ static int parse_add(struct cli *cli, int argc, char **argv, struct add_args *a,
 	return 0;
 }
 
-static int add_one(struct cli *cli, struct store *st, X509 *cert, const struct add_args *a)
-{
-	struct pki_cert_info info;
-	char roles[256], detail[1024], ttl[32];
-	uint8_t *der = NULL;
-	size_t len;
-	int rc;
-
-	if (pki_cert_info(cert, &info) < 0 || pki_cert_to_der(cert, &der, &len) < 0) {
-		cli_error("tvs add: cannot encode a certificate");
-		return -1;
-	}
-	rc = store_tvs_put(st, der, len, a->roles, a->nroles, a->ttl, TVS_SOURCE_ADMIN, a->note);
-	OPENSSL_free(der);
-	if (rc < 0) {
-		cli_error("tvs add: %s", store_errmsg(st));
-		return -1;
-	}
-	roles_text(a->roles, a->nroles, roles, sizeof roles);
-	if (a->ttl < 0)
-		snprintf(ttl, sizeof ttl, "default");
-	else
-		snprintf(ttl, sizeof ttl, "%lld", (long long)a->ttl);
-	snprintf(detail, sizeof detail, "{\"sha256\":\"%s\",\"subject\":\"%s\",\"roles\":\"%s\",\"ttl\":\"%s\"}",
-		 info.sha256, info.subject, roles, ttl);
-	if (store_audit(st, cli->actor, rc == 0 ? "tvs.add" : "tvs.update", info.cn, detail) < 0) {
-		cli_error("tvs add: %s", store_errmsg(st));
-		return -1;
-	}
-	printf("%s %s: roles %s, TTL %s\n", rc == 0 ? "added" : "updated", info.subject, roles, ttl);
-	return 0;
-}
-
 static int tvs_add(struct cli *cli, int argc, char **argv)
 {
-	struct add_args a = { .nroles = 0 };
+	struct admin_tvs_entry a = { .nroles = 0 };
+	struct admin_tvs_item *items = NULL;
 	STACK_OF(X509) *certs;
 	struct store *st;
-	char err[ERRLEN];
-	int help = 0, rc = EXIT_FAIL, ok = 0;
+	char err[ERRLEN], roles[256], ttl[32];
+	int help = 0, rc = EXIT_FAIL, n = 0;
 
 	if (parse_add(cli, argc, argv, &a, &help) < 0)
 		return EXIT_USAGE;
@@ -151,21 +96,18 @@ static int tvs_add(struct cli *cli, int argc, char **argv)
 		cli_error("tvs add: %s", err);
 		return EXIT_FAIL;
 	}
-	if (cli_open_store(cli, &st) < 0)
-		goto out;
-	if (store_begin(st) == 0) {
-		ok = 1;
-		for (int i = 0; i < sk_X509_num(certs) && ok; i++)
-			ok = add_one(cli, st, sk_X509_value(certs, i), &a) == 0;
-		if (ok && store_commit(st) == 0)
-			rc = EXIT_OK;
+	if (cli_open_store(cli, &st) == 0) {
+		if (admin_tvs_add(st, cli->actor, certs, &a, &items, &n, err, sizeof err) < 0)
+			cli_error("tvs add: %s", err);
 		else
-			store_rollback(st);
-	} else {
-		cli_error("tvs add: %s", store_errmsg(st));
+			rc = EXIT_OK;
+		store_close(st);
 	}
-	store_close(st);
-out:
+	admin_tvs_roles_text(a.roles, a.nroles, roles, sizeof roles);
+	snprintf(ttl, sizeof ttl, a.ttl < 0 ? "default" : "%lld", (long long)a.ttl);
+	for (int i = 0; i < n; i++)
+		printf("%s %s: roles %s, TTL %s\n", items[i].updated ? "updated" : "added", items[i].subject, roles, ttl);
+	free(items);
 	sk_X509_pop_free(certs, X509_free);
 	return rc;
 }
@@ -195,24 +137,16 @@ static STACK_OF(X509) *remove_targets(const char *arg, char *sha256, size_t cap)
 
 static int remove_one(struct cli *cli, struct store *st, const char *sha256)
 {
-	struct tvs_cert_row row;
-	char detail[256];
-	int rc = store_tvs_get(st, sha256, &row);
+	char subject[512], err[ERRLEN];
+	int rc = admin_tvs_remove(st, cli->actor, sha256, subject, sizeof subject, err, sizeof err);
 
-	if (rc == 0)
-		rc = store_tvs_remove(st, sha256);
-	if (rc < 0) {
-		cli_error("tvs remove: %s", store_errmsg(st));
-		return -1;
-	}
-	if (rc > 0) {
+	if (rc < 0)
+		cli_error("tvs remove: %s", err);
+	else if (rc > 0)
 		cli_error("tvs remove: TVS does not know %s", sha256);
-		return -1;
-	}
-	snprintf(detail, sizeof detail, "{\"sha256\":\"%s\"}", sha256);
-	store_audit(st, cli->actor, "tvs.remove", row.subject, detail);
-	printf("removed %s\n", row.subject);
-	return 0;
+	else
+		printf("removed %s\n", subject);
+	return rc == 0 ? 0 : -1;
 }
 
 static int tvs_remove(struct cli *cli, int argc, char **argv)
@@ -262,7 +196,7 @@ static int print_row(const struct tvs_cert_row *r, void *arg)
 	char roles[256], ttl[24], na[40];
 	int *count = arg;
 
-	roles_text(r->roles, r->nroles, roles, sizeof roles);
+	admin_tvs_roles_text(r->roles, r->nroles, roles, sizeof roles);
 	if (r->ttl < 0)
 		snprintf(ttl, sizeof ttl, "default");
 	else
