@@ -28,6 +28,13 @@
 #      - every phone ends with operation 'none';
 #      - every phone's current LSC exists and is one that phone received;
 #      - the surviving node exits 0 on SIGTERM.
+#
+# FAILOVER_KILL=postgres: instead of a node, the database goes: PostgreSQL
+# is restarted (pg_ctl restart -m fast, every connection dropped) at the
+# random moment. Sessions in flight fail, the phones retry, both nodes
+# reconnect by themselves; the same checks, plus: both nodes exit 0 on
+# SIGTERM and each logged the lost connection and its reconnection. Needs
+# the server of tests/pg/with-postgres.sh (OPENCAPF_TEST_PGDATA).
 # Prints one line per trial and last "N passed, N failed"; exits 1 when a
 # trial failed (2 when the set-up failed). Failed trials' files are kept.
 #
@@ -49,6 +56,7 @@ if [ -z "${OPENCAPF_TEST_PG:-}" ]; then
 	exec bash tests/pg/with-postgres.sh bash "$0" "$@"
 fi
 TRIALS=${1:-20}
+KILL=${FAILOVER_KILL:-node}
 PHONES=${FAILOVER_PHONES:-200}
 CONCURRENCY=${FAILOVER_CONCURRENCY:-50}
 ROUNDS=${FAILOVER_ROUNDS:-5}
@@ -59,6 +67,12 @@ FIRST=$(printf 'SEP%012X' $((16#$FIRST_HEX)))
 
 die() { echo "failover-trials: $*" >&2; exit 2; }
 [[ "$TRIALS" =~ ^[1-9][0-9]{0,5}$ ]] || die "TRIALS must be a number from 1, not '$TRIALS'"
+case "$KILL" in
+node) ;;
+postgres) [ -n "${OPENCAPF_TEST_PGDATA:-}" ] && [ -n "${OPENCAPF_TEST_PGBIN:-}" ] ||
+	die "FAILOVER_KILL=postgres needs the server of tests/pg/with-postgres.sh (OPENCAPF_TEST_PGDATA)" ;;
+*) die "FAILOVER_KILL must be node or postgres, not '$KILL'" ;;
+esac
 command -v psql >/dev/null || die "psql is needed (apt-get install postgresql-client)"
 if [ -z "${OPENCAPF:-}" ] || [ -z "${OPENCAPFD:-}" ] || [ -z "${PHONESIM:-}" ]; then
 	[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null || die "meson setup $BUILD failed"
@@ -146,6 +160,15 @@ cluster() {
 	cp -a "$t/a" "$t/b"
 }
 
+# PostgreSQL restarted, every connection dropped (as the user it runs as).
+pg_restart() {
+	local as=()
+	[ "$(id -u)" = 0 ] && as=(setpriv --reuid="$(stat -c %u "$OPENCAPF_TEST_PGDATA")" \
+		--regid="$(stat -c %g "$OPENCAPF_TEST_PGDATA")" --clear-groups --)
+	"${as[@]}" "$OPENCAPF_TEST_PGBIN/pg_ctl" -D "$OPENCAPF_TEST_PGDATA" -l "$(dirname "$OPENCAPF_TEST_PGDATA")/log" \
+		-m fast -w restart >/dev/null 2>&1
+}
+
 start_both() {
 	local t=$1
 	PORT[a]=$(free_port) && PORT[b]=$(free_port) || die "no free port"
@@ -184,8 +207,9 @@ KILL_MAX_MS=${FAILOVER_KILL_MAX_MS:-$LOAD_MS}
 rm -rf "$DIR/calibration"
 RANDOM=$SEED
 echo "failover trials: $TRIALS trials of $PHONES phones (EC P-256) through two nodes on PostgreSQL," \
-	"$CONCURRENCY at a time; an uninterrupted load takes $LOAD_MS ms (the shortest of 3); kill -9 of one" \
-	"node after 0-$KILL_MAX_MS ms; at most $ROUNDS retry rounds; seed $SEED; files in $DIR"
+	"$CONCURRENCY at a time; an uninterrupted load takes $LOAD_MS ms (the shortest of 3);" \
+	"$([ "$KILL" = node ] && echo "kill -9 of one node" || echo "PostgreSQL restarted") after 0-$KILL_MAX_MS ms;" \
+	"at most $ROUNDS retry rounds; seed $SEED; files in $DIR"
 
 # check_state T: the checks; prints one line per problem.
 check_state() {
@@ -213,6 +237,13 @@ check_state() {
 		"(first: $(head -1 "$t/unreceived.txt"))"
 }
 
+# reconnected LOG NAME: the node logged the lost connection and its reconnection.
+reconnected() {
+	grep -q "the PostgreSQL connection was lost: reconnecting" "$1" ||
+		echo "node $2 did not log the lost database connection"
+	grep -q "reconnected to PostgreSQL" "$1" || echo "node $2 did not log a reconnection"
+}
+
 PASSED=0
 FAILED=0
 
@@ -233,7 +264,7 @@ retry() {
 }
 
 trial() {
-	local n=$1 t=$DIR/trial-$1 delay victim survivor running=- before=0 pending=0 rounds=0 t0 problems fo
+	local n=$1 t=$DIR/trial-$1 delay victim node running=- before=0 pending=0 rounds=0 t0 problems fo
 	t0=$(now_ms)
 	rm -rf "$t" && mkdir -p "$t" && : >"$t/received" || die "cannot set up $t"
 	problems=$t/problems
@@ -244,24 +275,34 @@ trial() {
 	else
 		delay=$((RANDOM * KILL_MAX_MS / 32768))
 		victim=$([ $((RANDOM % 2)) = 0 ] && echo a || echo b)
-		survivor=$([ "$victim" = a ] && echo b || echo a)
 		load "$FIRST" "$PHONES" "$t/received" >"$t/load-0.out" 2>&1 &
 		LOAD_PID=$!
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 		kill -0 "$LOAD_PID" 2>/dev/null && running="load running" || running="load already over"
-		kill -9 "${PID[$victim]}"
-		wait "${PID[$victim]}" 2>/dev/null
-		PID[$victim]=
+		if [ "$KILL" = postgres ]; then
+			pg_restart || echo "PostgreSQL did not restart" >>"$problems"
+			victim=
+		else
+			kill -9 "${PID[$victim]}"
+			wait "${PID[$victim]}" 2>/dev/null
+			PID[$victim]=
+		fi
 		wait "$LOAD_PID"
 		LOAD_PID=
 		before=$(wc -l <"$t/received")
 		fo=$(sed -n 's/^failovers: \([0-9]*\).*/\1/p' "$t/load-0.out")
 		retry "$t"
-		stop_node "$survivor"
-		[ "$STOP_RC" = 0 ] || echo "node $survivor's exit on SIGTERM: $STOP_RC" >>"$problems"
+		for node in a b; do
+			[ -n "${PID[$node]}" ] || continue
+			stop_node "$node"
+			[ "$STOP_RC" = 0 ] || echo "node $node's exit on SIGTERM: $STOP_RC" >>"$problems"
+			[ "$KILL" = node ] || [ "$running" != "load running" ] ||
+				reconnected "$t/$node.log" "$node" >>"$problems"
+		done
 		check_state "$t" >>"$problems"
 	fi
 	local what="node $victim killed at $delay ms ($running), $before LSCs received by then, ${fo:-0} failovers,"
+	[ "$KILL" = node ] || what="PostgreSQL restarted at $delay ms ($running), $before LSCs received, ${fo:-0} failovers,"
 	what="$what $pending pending after, $rounds retry round$([ "$rounds" = 1 ] || echo s),"
 	what="$what $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN { printf "%.1f", ms / 1000 }') s"
 	if [ -s "$problems" ]; then

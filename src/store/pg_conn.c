@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "store/pg_internal.h"
 
@@ -35,6 +36,7 @@ struct pg_conn {
 	unsigned gen;                /* moves on with every (re)connection */
 	unsigned next_name;
 	int64_t changes;
+	int down;                    /* lost, and said so; not reconnected yet */
 	char err[512];
 };
 
@@ -89,6 +91,10 @@ static int ensure_conn(struct pg_conn *pc)
 {
 	if (PQstatus(pc->c) == CONNECTION_OK)
 		return 0;
+	if (!pc->down) {
+		log_warn("store: the PostgreSQL connection was lost: reconnecting (statements fail until it is back)");
+		pc->down = 1;
+	}
 	PQreset(pc->c);
 	pc->gen++;
 	if (PQstatus(pc->c) != CONNECTION_OK) {
@@ -98,6 +104,8 @@ static int ensure_conn(struct pg_conn *pc)
 		return -1;
 	}
 	session_setup(pc);
+	log_info("store: reconnected to PostgreSQL");
+	pc->down = 0;
 	return 0;
 }
 
