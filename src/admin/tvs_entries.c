@@ -10,23 +10,7 @@
 
 #include "common/util.h"
 #include "pki/pki.h"
-#include "wire/roles.h"
-
-void admin_tvs_roles_text(const uint16_t *roles, size_t n, char *out, size_t cap)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n && len < cap; i++) {
-		const char *name = role_name(roles[i]);
-		int w = name ? snprintf(out + len, cap - len, "%s%s", i ? "," : "", name)
-			     : snprintf(out + len, cap - len, "%s%u", i ? "," : "", roles[i]);
-
-		if (w < 0)
-			break;
-		len += (size_t)w;
-	}
-}
+#include "tvs/tvs_server.h"
 
 /* The audit row of one entry; its detail as JSON (subjects may hold quotes). */
 static int audit_entry(struct store *st, const char *actor, const char *action, const char *target, json_t *detail)
@@ -58,7 +42,7 @@ static int add_one(struct store *st, const char *actor, X509 *cert, const struct
 		seterr(err, errlen, "%s", store_errmsg(st));
 		return -1;
 	}
-	admin_tvs_roles_text(e->roles, e->nroles, roles, sizeof roles);
+	tvs_roles_text(e->roles, e->nroles, roles, sizeof roles);
 	if (e->ttl < 0)
 		snprintf(ttl, sizeof ttl, "default");
 	else

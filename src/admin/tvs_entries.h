@@ -40,7 +40,5 @@ int admin_tvs_add(struct store *st, const char *actor, STACK_OF(X509) *certs, co
  * -1 with err. *subject (cap bytes) names what was removed. */
 int admin_tvs_remove(struct store *st, const char *actor, const char *sha256, char *subject, size_t cap, char *err,
 		     size_t errlen);
-/* "CCM, TFTP" for a list of role ids. */
-void admin_tvs_roles_text(const uint16_t *roles, size_t n, char *out, size_t cap);
 
 #endif

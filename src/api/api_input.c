@@ -557,21 +557,24 @@ int api_input_import(const json_t *o, X509 **cert, STACK_OF(X509) **chain, int *
 	return 0;
 }
 
+/* 'certificates', which must be there (PEM, one certificate or a bundle). */
+static int required_certs(const json_t *o, STACK_OF(X509) **certs, char *err, size_t errlen)
+{
+	int rc = member_certs(o, "certificates", certs, err, errlen);
+
+	if (rc == 0)
+		seterr(err, errlen, "'certificates' is required (PEM, one certificate or a bundle)");
+	return rc > 0 ? 0 : -1;
+}
+
 int api_input_trust_add(const json_t *o, STACK_OF(X509) **certs, const char **note, char *err, size_t errlen)
 {
 	static const char *const known[] = { "certificates", "note", NULL };
-	int rc;
 
 	*certs = NULL;
-	if (need_object(o, "the body", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
-	    member_string(o, "note", 127, note, err, errlen) < 0 ||
-	    (rc = member_certs(o, "certificates", certs, err, errlen)) < 0)
-		return -1;
-	if (rc == 0) {
-		seterr(err, errlen, "'certificates' is required (PEM, one certificate or a bundle)");
-		return -1;
-	}
-	return 0;
+	return need_object(o, "the body", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
+	       member_string(o, "note", 127, note, err, errlen) < 0 || required_certs(o, certs, err, errlen) < 0
+		       ? -1 : 0;
 }
 
 /* 'roles': names (as `tvs add --role`) or numbers 0..255. */
@@ -603,7 +606,6 @@ static int member_roles(const json_t *o, struct admin_tvs_entry *e, char *err, s
 int api_input_tvs_add(const json_t *o, STACK_OF(X509) **certs, struct admin_tvs_entry *e, char *err, size_t errlen)
 {
 	static const char *const known[] = { "certificates", "roles", "ttl", "note", NULL };
-	int rc;
 
 	*certs = NULL;
 	memset(e, 0, sizeof *e);
@@ -611,11 +613,7 @@ int api_input_tvs_add(const json_t *o, STACK_OF(X509) **certs, struct admin_tvs_
 	if (need_object(o, "the body", err, errlen) < 0 || known_members(o, known, err, errlen) < 0 ||
 	    member_string(o, "note", 127, &e->note, err, errlen) < 0 ||
 	    member_int(o, "ttl", 0, 4294967295LL, 0, &e->ttl, err, errlen) < 0 || member_roles(o, e, err, errlen) < 0 ||
-	    (rc = member_certs(o, "certificates", certs, err, errlen)) < 0)
+	    required_certs(o, certs, err, errlen) < 0)
 		return -1;
-	if (rc == 0) {
-		seterr(err, errlen, "'certificates' is required (PEM, one certificate or a bundle)");
-		return -1;
-	}
 	return 0;
 }

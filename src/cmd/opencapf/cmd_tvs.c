@@ -16,6 +16,7 @@
 #include "admin/tvs_entries.h"
 #include "pki/pki.h"
 #include "store/store_tvs.h"
+#include "tvs/tvs_server.h"
 #include "wire/roles.h"
 
 static const char add_usage[] =
@@ -103,7 +104,7 @@ static int tvs_add(struct cli *cli, int argc, char **argv)
 			rc = EXIT_OK;
 		store_close(st);
 	}
-	admin_tvs_roles_text(a.roles, a.nroles, roles, sizeof roles);
+	tvs_roles_text(a.roles, a.nroles, roles, sizeof roles);
 	snprintf(ttl, sizeof ttl, a.ttl < 0 ? "default" : "%lld", (long long)a.ttl);
 	for (int i = 0; i < n; i++)
 		printf("%s %s: roles %s, TTL %s\n", items[i].updated ? "updated" : "added", items[i].subject, roles, ttl);
@@ -196,7 +197,7 @@ static int print_row(const struct tvs_cert_row *r, void *arg)
 	char roles[256], ttl[24], na[40];
 	int *count = arg;
 
-	admin_tvs_roles_text(r->roles, r->nroles, roles, sizeof roles);
+	tvs_roles_text(r->roles, r->nroles, roles, sizeof roles);
 	if (r->ttl < 0)
 		snprintf(ttl, sizeof ttl, "default");
 	else
