@@ -8,7 +8,8 @@
 # each over a scratch copy of its seed corpus (fuzz/corpus/NAME stays as
 # committed) with -max_total_time. Crash inputs land in
 # build-fuzz/fuzz-artifacts/. Exits non-zero when any target crashes or
-# cannot be built. Long runs that keep the corpora they grow:
+# cannot be built; each target's own output is kept in
+# build-fuzz/fuzz-logs/NAME.log and shown when it crashes. Long runs that keep the corpora they grow:
 # scripts/fuzz-campaign.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,17 +21,21 @@ FUZZ_ME=fuzz.sh
 fuzz_prepare build-fuzz || exit $?
 targets=$FUZZ_TARGETS
 
-mkdir -p build-fuzz/fuzz-artifacts
+mkdir -p build-fuzz/fuzz-artifacts build-fuzz/fuzz-logs
 failed=()
 for t in $targets; do
 	scratch=build-fuzz/fuzz-corpus/$t
 	mkdir -p "$scratch"
 	seeds=fuzz/corpus/$t
 	[ -d "$seeds" ] || seeds=
-	echo "=== fuzz-$t for ${secs}s"
-	if ! ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	log=build-fuzz/fuzz-logs/$t.log
+	if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 		build-fuzz/fuzz/fuzz-"$t" -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix=build-fuzz/fuzz-artifacts/"$t"- "$scratch" $seeds; then
+		-artifact_prefix=build-fuzz/fuzz-artifacts/"$t"- "$scratch" $seeds >"$log" 2>&1; then
+		echo "fuzz-$t: ${secs}s, $(grep -m1 '^stat::number_of_executed_units' "$log" | sed 's/.*: *//') runs, no crash"
+	else
+		echo "fuzz-$t: CRASH (last lines of $log follow)"
+		tail -n 40 "$log"
 		failed+=("$t")
 	fi
 done

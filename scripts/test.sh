@@ -41,6 +41,17 @@ bad_tests=$(( $(count FAIL) + $(count TIMEOUT) + $(count ERROR) + $(count UNEXPE
 # A suite that failed without a failed test (a build error) still counts as one failure.
 [ "${#suite_failures[@]}" -gt 0 ] && [ "$bad_tests" = 0 ] && bad_tests=1
 echo
+# Name every test that did not pass, so the end of the output says which.
+for log in build/meson-logs/testlog.json build/meson-logs/testlog-softhsm.json build-asan/meson-logs/testlog.json; do
+	[ -f "$log" ] || continue
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["result"] in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
+        print("  %s: %s %s (%.0f s)" % (sys.argv[2], t["result"], t["name"], t["duration"]))
+' "$log" "$log"
+done
 [ "${#suite_failures[@]}" = 0 ] || echo "failing: ${suite_failures[*]}"
 echo "tests: $ok_tests passed, $bad_tests failed"
 [ "${#suite_failures[@]}" = 0 ]
