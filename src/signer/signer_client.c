@@ -22,6 +22,7 @@
 #include "signer/signer_provider.h"
 
 #define SIGNER_TIMEOUT_MS 30000
+#define DOOR_WELCOME_MS 5000 /* a door that says nothing for this long is not answering */
 #define SIGNER_PATH_MAX_WIRE 1023 /* signer_policy.h: SIGNER_PATH_MAX less the NUL */
 
 struct signer_client {
@@ -107,14 +108,14 @@ static void channel_give(struct signer_client *c, int idx, int failed)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static int recv_exact(int fd, uint8_t *p, size_t n)
+static int recv_within(int fd, uint8_t *p, size_t n, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	while (n > 0) {
 		ssize_t r;
 
-		if (poll(&pfd, 1, SIGNER_TIMEOUT_MS) <= 0)
+		if (poll(&pfd, 1, timeout_ms) <= 0)
 			return -1;
 		r = recv(fd, p, n, 0);
 		if (r < 0 && errno == EINTR)
@@ -125,6 +126,11 @@ static int recv_exact(int fd, uint8_t *p, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+static int recv_exact(int fd, uint8_t *p, size_t n)
+{
+	return recv_within(fd, p, n, SIGNER_TIMEOUT_MS);
 }
 
 static int exchange(int fd, const uint8_t *hdr, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
@@ -156,9 +162,34 @@ static int exchange(int fd, const uint8_t *hdr, const uint8_t *a, size_t alen, c
 	return resp->failed ? -1 : 0;
 }
 
+/* The signer's first words on a door connection: a welcome (0), or a
+ * refusal or nothing sensible within DOOR_WELCOME_MS (-1 with err). */
+int signer_door_welcome(int fd, char *err, size_t errlen)
+{
+	uint8_t hdr[SIGNER_MSG_HEADER];
+	char why[512];
+	size_t len;
+
+	if (recv_within(fd, hdr, sizeof hdr, DOOR_WELCOME_MS) < 0) {
+		seterr(err, errlen, "no answer within %d s", DOOR_WELCOME_MS / 1000);
+		return -1;
+	}
+	if (signer_resp_header(hdr, &len, err, errlen) < 0)
+		return -1;
+	if (hdr[1] == SIGNER_OK && len == 0)
+		return 0;
+	if (len >= sizeof why || recv_within(fd, (uint8_t *)why, len, DOOR_WELCOME_MS) < 0)
+		len = 0;
+	why[len] = 0;
+	seterr(err, errlen, "%s: %s", hdr[1] == SIGNER_REFUSED ? "refused" : "an unexpected answer",
+	       len ? why : "no reason given");
+	return -1;
+}
+
 static int door_dial(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char why[ERRLEN];
 	int fd;
 
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -171,6 +202,11 @@ static int door_dial(const char *path, char *err, size_t errlen)
 		seterr(err, errlen, "the daemon's signer at %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (signer_door_welcome(fd, why, sizeof why) < 0) {
+		seterr(err, errlen, "the daemon's signer at %s: %s", path, why);
+		close(fd);
 		return -1;
 	}
 	return fd;

@@ -58,6 +58,9 @@ void signer_client_install(struct signer_client *c);
  * (signer_proc.h: the administrators' door, STATE/signer.sock) */
 
 /* A client of one connection to the door; NULL with err when nothing answers there. */
+/* On a connection to the door: the signer's welcome read (0), or -1 with
+ * err naming its refusal, or saying that nothing came within 5 s. */
+int signer_door_welcome(int fd, char *err, size_t errlen);
 struct signer_client *signer_door_connect(const char *path, char *err, size_t errlen);
 /* The hooks for a command: the keys of keys_dir are loaded, made
  * (pki_key_generate) and saved (pki_key_save of a key made here) by the

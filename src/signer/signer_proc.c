@@ -121,7 +121,9 @@ static int door_receive(int door)
 	return fd;
 }
 
-/* Root or the signer's own user may come in; anyone else gets one refusal. */
+/* Root or the signer's own user may come in, welcomed by an empty OK (so a
+ * command knows at once that the signer answers); anyone else gets one
+ * refusal. */
 static int door_admits(int fd)
 {
 	struct ucred cred;
@@ -129,8 +131,10 @@ static int door_admits(int fd)
 	uint8_t hdr[SIGNER_MSG_HEADER];
 	char why[160];
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && (cred.uid == 0 || cred.uid == geteuid()))
-		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && (cred.uid == 0 || cred.uid == geteuid())) {
+		signer_resp_header_encode(hdr, SIGNER_OK, 0);
+		return send_all(fd, hdr, sizeof hdr) == 0;
+	}
 	snprintf(why, sizeof why, "uid %ld may not use the daemon's signer (root or uid %ld only)", (long)cred.uid,
 		 (long)geteuid());
 	log_warn("signer: refused an administrator's connection from pid %ld: %s", (long)cred.pid, why);

@@ -8,7 +8,8 @@
 # search works). The signer has no socket but its socketpairs. The opencapf
 # command uses the keys through the signer's door (strace: it opens no key
 # file): an ITL, a new CAPF key made, self-signed and saved by the signer and
-# used by the daemon; the daemon's user is refused there. Killing the
+# used by the daemon; the daemon's user is refused there; with the signer
+# stopped, a command gives up on the door after 5 s and warns. Killing the
 # signer stops the daemon with status 1, and every recorded LSC verifies.
 # Then the same daemon started as the unprivileged user: same separation of
 # processes. Needs root (77 otherwise).
@@ -128,6 +129,17 @@ daemon_socks=$(ls -l /proc/"$DAEMON_PID"/fd | grep -c 'socket:')
 [ "$(echo "$socks" | wc -w)" -gt 0 ] && [ "$daemon_socks" -gt 0 ] && ok "the signer holds $(echo "$socks" | wc -w) socketpair ends" ||
 	not_ok "the signer holds socketpair ends"
 equal "the signer runs as keys/'s owner (root), not as the daemon's user" "$(awk '/^Uid:/ {print $2}' /proc/"$SIGNER"/status)" 0
+
+# a signer that does not answer at the door (stopped): a command waits 5 s for
+# its welcome, says so, and opens the key files itself
+kill -STOP "$SIGNER"
+started=$(date +%s)
+check "with the signer stopped, itl publish still works" "$OPENCAPF" itl publish
+took=$(( $(date +%s) - started ))
+kill -CONT "$SIGNER"
+expect_output "warning: the daemon's signer at .*signer.sock: no answer within 5 s: the command opens the key files itself" \
+	"... after a warning that names the socket"
+[ "$took" -le 15 ] && ok "... within 15 s ($took s)" || not_ok "... within 15 s (took $took s)"
 
 # killing the signer stops the daemon, with nothing half-recorded
 "$OPENCAPF" phone op SEP001122334455 install --by "2030-01-01 12:00" >/dev/null

@@ -4,6 +4,7 @@
  */
 #include "cmd/opencapf/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,13 @@ static void signer_of_daemon(const struct cli *cli)
 	char path[4200], keys[4200], err[ERRLEN];
 
 	if (door || snprintf(path, sizeof path, "%s/%s", cli->state_dir, SIGNER_DOOR_SOCKET) >= (int)sizeof path ||
-	    access(path, F_OK) != 0 || !(door = signer_door_connect(path, err, sizeof err)))
+	    access(path, F_OK) != 0)
 		return;
+	if (!(door = signer_door_connect(path, err, sizeof err))) {
+		if (errno != ECONNREFUSED) /* refused: a socket left by a daemon that was killed */
+			fprintf(stderr, "opencapf: warning: %s: the command opens the key files itself\n", err);
+		return;
+	}
 	if (signer_provider_load(err, sizeof err) < 0) {
 		signer_client_free(door);
 		door = NULL;

@@ -172,10 +172,20 @@ static void *door_relay(void *arg)
 	return NULL;
 }
 
+/* No door: the socket is gone, so commands open the keys themselves. */
+static void door_not_opened(struct privsep *ps, int fd, const char *why)
+{
+	log_warn("privileges: cannot open %s: %s: opencapf commands open the keys themselves", ps->door_path, why);
+	if (fd >= 0)
+		close(fd);
+	unlink(ps->door_path);
+	ps->door_path[0] = 0;
+}
+
 void privsep_door_open(struct privsep *ps, const struct daemon_config *cfg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, rc;
 
 	if (ps->door < 0)
 		return;
@@ -189,17 +199,16 @@ void privsep_door_open(struct privsep *ps, const struct daemon_config *cfg)
 	memcpy(sa.sun_path, ps->door_path, strlen(ps->door_path) + 1);
 	unlink(ps->door_path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || fchmod(fd, 0600) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(ps->door_path, 0600) < 0 || listen(fd, 16) < 0 ||
-	    pthread_create(&ps->door_thread, NULL, door_relay, ps) != 0) {
-		log_warn("privileges: cannot open %s: %s: opencapf commands open the keys themselves", ps->door_path,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(ps->door_path);
-		ps->door_path[0] = 0;
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(ps->door_path, 0600) < 0 || listen(fd, 16) < 0) {
+		door_not_opened(ps, fd, strerror(errno));
 		return;
 	}
-	ps->door_listen = fd;
+	ps->door_listen = fd; /* before the relay starts: it accepts on this */
+	if ((rc = pthread_create(&ps->door_thread, NULL, door_relay, ps)) != 0) {
+		ps->door_listen = -1;
+		door_not_opened(ps, fd, strerror(rc));
+		return;
+	}
 	log_info("privileges: opencapf commands reach the signer through %s", ps->door_path);
 }
 
