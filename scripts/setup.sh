@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config libssl-dev libsqlite3-dev libpq-dev libp11-kit-dev
 	libevent-dev libjansson-dev libinih-dev libcmocka-dev libpcap-dev libxml2-dev openssl sqlite3)
-TEST_PKGS=(clang libclang-rt-14-dev python3 libxml2-utils procps psmisc iproute2 curl tcpdump jq chromium tftp-hpa python3-cryptography)
+TEST_PKGS=(clang libclang-rt-14-dev python3 libxml2-utils procps psmisc iproute2 curl tcpdump jq chromium tftp-hpa python3-cryptography
+	strace)
 # Keys in a PKCS#11 token: SoftHSM2 (scripts/test-softhsm.sh, tests/signer), opensc's pkcs11-tool.
 TEST_PKGS+=(softhsm2 opensc)
 # The PostgreSQL store's tests start a server of their own (tests/pg/with-postgres.sh).
