@@ -90,16 +90,21 @@ new_fp=$(openssl s_client -connect "127.0.0.1:${CAPF[b]}" </dev/null 2>/dev/null
 [ -n "$new_fp" ] && [ "$new_fp" != "$old_fp" ] && ok "node b's CAPF listener presents it" ||
 	not_ok "node b's CAPF listener presents the new certificate ($old_fp -> $new_fp)"
 
+# itl_b_lists SHA1: 1 once node b's published ITL lists that certificate
+# (within 20 s), else 0.
+itl_b_lists() {
+	for _ in $(seq 1 40); do
+		"$OPENCAPF" itl show "$B/tftp/ITLFile.tlv" 2>/dev/null | grep -q "$1" && { echo 1; return; }
+		sleep 0.5
+	done
+	echo 0
+}
+
 # The ITL: node a's CLI published the new one into node a's folder; node b
 # republishes into its own within a tick (10 s) of its check, once, and
 # neither node rewrites it again while nothing changes.
 new_sha1=$("$OPENCAPF" --state "$A" capf cert | openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/:/ /g')
-listed=0
-for _ in $(seq 1 40); do
-	"$OPENCAPF" itl show "$B/tftp/ITLFile.tlv" 2>/dev/null | grep -q "$new_sha1" && { listed=1; break; }
-	sleep 0.5
-done
-equal "node b's published ITL lists the new CAPF certificate" "$listed" 1
+equal "node b's published ITL lists the new CAPF certificate" "$(itl_b_lists "$new_sha1")" 1
 check "node b's ITL verifies" "$OPENCAPF" itl show "$B/tftp/ITLFile.tlv"
 equal "node b logs the republish once" "$(grep -c 'ITL: republished' "$TEST_TMP/b.log")" 1
 equal "node a, where it changed, does not republish" "$(grep -c 'ITL: republished' "$TEST_TMP/a.log")" 0
@@ -134,12 +139,7 @@ equal "node b switches to the new TVS certificate" "$switched" 1
 	not_ok "the TVS certificate was renewed ($old_tvs -> $new_tvs)"
 equal "node a's TVS presents it too" "$(tvs_fp "${TVS[a]}")" "$new_tvs"
 tvs_sha1=$("$OPENCAPF" --state "$A" tvs cert | openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/:/ /g')
-listed=0
-for _ in $(seq 1 40); do
-	"$OPENCAPF" itl show "$B/tftp/ITLFile.tlv" 2>/dev/null | grep -q "$tvs_sha1" && { listed=1; break; }
-	sleep 0.5
-done
-equal "node b's published ITL lists the new TVS certificate" "$listed" 1
+equal "node b's published ITL lists the new TVS certificate" "$(itl_b_lists "$tvs_sha1")" 1
 expect_exit 0 "a phone takes node b's new ITL" "$PHONESIM" itl "$TEST_TMP/$P" "$B/tftp/ITLFile.tlv"
 
 # Node a killed: node b serves on.
