@@ -141,9 +141,12 @@ stop_node() {
 
 # load FIRST COUNT RECEIVED [OPTIONS...]: one bounded phonesim load through both nodes.
 load() {
-	local first=$1 count=$2 received=$3
+	local first=$1 count=$2 received=$3 nodes="127.0.0.1:${PORT[a]},127.0.0.1:${PORT[b]}"
 	shift 3
-	timeout -k 5 150 "$PHONESIM" load --capf "127.0.0.1:${PORT[a]},127.0.0.1:${PORT[b]}" \
+	# phone k of a load starts on its k mod 2nd address: a phone keeps the node
+	# it started on in the first load, as a phone keeps its capfList's order
+	[ $(( (16#${first#SEP} - 16#${FIRST#SEP}) % 2 )) = 0 ] || nodes="127.0.0.1:${PORT[b]},127.0.0.1:${PORT[a]}"
+	timeout -k 5 150 "$PHONESIM" load --capf "$nodes" \
 		--trust "$DIR/capf.pem" --first "$first" --count "$count" --concurrency "$CONCURRENCY" \
 		--received "$received" --timeout 20 --max-seconds 120 "$@"
 }
