@@ -76,11 +76,11 @@ head -c $((size - 100)) "$TEST_TMP/during.ocb" >"$TEST_TMP/truncated.ocb"
 expect_exit 1 "a truncated archive is refused" "$OPENCAPF" --state "$TEST_TMP/x" restore "$TEST_TMP/truncated.ocb"
 expect_output "truncated: $((size - 100)) bytes, the header announces $size" "... saying it is truncated"
 cp "$TEST_TMP/during.ocb" "$TEST_TMP/tampered.ocb"
-printf '\x5a' | dd of="$TEST_TMP/tampered.ocb" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+flip_byte "$TEST_TMP/tampered.ocb" $((size / 2))
 expect_exit 1 "an altered archive is refused" "$OPENCAPF" --state "$TEST_TMP/x" restore "$TEST_TMP/tampered.ocb"
 expect_output "checksum mismatch: the archive was altered or damaged" "... saying so"
 cp "$TEST_TMP/enc.ocb" "$TEST_TMP/enc-tampered.ocb"
-printf '\x5a' | dd of="$TEST_TMP/enc-tampered.ocb" bs=1 seek=1000 conv=notrunc 2>/dev/null
+flip_byte "$TEST_TMP/enc-tampered.ocb" 1000
 expect_exit 1 "an altered encrypted archive is refused" "$OPENCAPF" --state "$TEST_TMP/x" restore \
 	"$TEST_TMP/enc-tampered.ocb" --passphrase-file "$TEST_TMP/pass"
 expect_output "authentication failed" "... saying so"

@@ -51,12 +51,11 @@ done
 # --- broken files give the reason
 # set_byte FILE OFFSET VALUE (decimal)
 set_byte() { printf "\\$(printf %03o "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-byte_at() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
 head -c 5000 "$VECTORS/ITLFile-sha1.tlv" >"$TEST_TMP/trunc.tlv"
 expect_exit 1 "truncated ITL does not verify" "$OPENCAPF" itl show "$TEST_TMP/trunc.tlv"
 expect_output "^Verification of the ITL file failed: truncated record at byte 3840" "truncated: says where"
 cp "$VECTORS/ITLFile-sha1.tlv" "$TEST_TMP/tampered.tlv"
-set_byte "$TEST_TMP/tampered.tlv" 3000 $(( ($(byte_at "$TEST_TMP/tampered.tlv" 3000) + 1) % 256 ))
+flip_byte "$TEST_TMP/tampered.tlv" 3000
 expect_exit 1 "tampered ITL does not verify" "$OPENCAPF" itl show "$TEST_TMP/tampered.tlv"
 expect_output "^Verification of the ITL file failed: bad signature" "tampered: bad signature"
 expect_output "^This etoken was not used to sign the ITL file\.$" "tampered: the SAST record did not sign it"
@@ -197,14 +196,14 @@ expect_exit 0 "TVS with a hash-only TVS record" "$PHONESIM" tvs "$TEST_TMP/$P4" 
 
 P5=SEP0000000A0005; new_phone $P5
 cp "$ITL" "$TEST_TMP/ours-tampered.tlv"
-set_byte "$TEST_TMP/ours-tampered.tlv" 1000 $(( ($(byte_at "$TEST_TMP/ours-tampered.tlv" 1000) + 1) % 256 ))
+flip_byte "$TEST_TMP/ours-tampered.tlv" 1000
 expect_exit 1 "phonesim refuses a tampered ITL" "$PHONESIM" itl "$TEST_TMP/$P5" "$TEST_TMP/ours-tampered.tlv"
 expect_output "^Trust List Update Failed$" "phone console: Trust List Update Failed"
 expect_output "result: ITL refused: bad signature" "the result says bad signature"
 [ ! -e "$TEST_TMP/$P5/ITLFile.tlv" ] && ok "a refused ITL is not kept" || not_ok "refused ITL was stored"
 expect_exit 1 "phonesim refuses a truncated ITL" "$PHONESIM" itl "$TEST_TMP/$P5" "$TEST_TMP/trunc.tlv"
 cp "$ITL" "$TEST_TMP/$P5/ITLFile.tlv"
-set_byte "$TEST_TMP/$P5/ITLFile.tlv" 1000 $(( ($(byte_at "$TEST_TMP/$P5/ITLFile.tlv" 1000) + 1) % 256 ))
+flip_byte "$TEST_TMP/$P5/ITLFile.tlv" 1000
 add $P5; op $P5 install
 expect_exit 3 "an ITL changed on the phone's disk is not used" "$PHONESIM" capf "$TEST_TMP/$P5" "$CAPF" --timeout 20
 expect_output "does not verify" "changed ITL: says why"

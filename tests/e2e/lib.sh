@@ -53,6 +53,14 @@ equal() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', wanted '$3')"; fi
 }
 
+# flip_byte FILE OFFSET: inverts every bit of one byte, so the file is sure to change
+# (writing a fixed byte into random content would change nothing 1 time in 256).
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 free_port() {
 	local p
 	for _ in $(seq 1 50); do

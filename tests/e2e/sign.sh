@@ -98,9 +98,7 @@ expect_exit 1 "sgn verify with another certificate fails" "$OPENCAPF" --state "$
 	--cert "$TEST_TMP/capf.pem" "$F/ringer.raw.sgn"
 expect_output "serial number" "the reason is the serial number"
 cp "$F/ringer.raw.sgn" "$TEST_TMP/tampered.sgn"
-# Flip every bit of one content byte: writing a fixed byte would leave the random content unchanged 1 time in 256.
-python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[1000] ^= 0xff; open(p, "wb").write(b)' \
-	"$TEST_TMP/tampered.sgn"
+flip_byte "$TEST_TMP/tampered.sgn" 1000
 expect_exit 1 "a changed content byte fails verification" "$OPENCAPF" --state "$STATE" sgn verify "$TEST_TMP/tampered.sgn"
 expect_output "bad signature" "the reason is a bad signature"
 expect_exit 1 "an unsigned file is refused" "$OPENCAPF" --state "$STATE" sgn verify "$F/Softkeys.xml"
