@@ -33,9 +33,9 @@ int api_config_set(struct api_config *cfg, const char *key, const char *value);
 
 struct api_server;
 
-/* Open the store, bind the listener and start the thread. *out stays NULL
- * (and 0 is returned) when the listener is off, or when the default address
- * is busy (a warning is logged). */
+/* Open the store, bind the listener and start the thread. When the listener
+ * is off, or the default address is busy (a warning is logged), the thread
+ * runs only the upkeep timers (CRL, provisioning, ITL). */
 int api_server_start(const struct api_config *cfg, struct api_server **out, char *err, size_t errlen);
 /* Stop the thread, close everything (NULL is fine). */
 void api_server_stop(struct api_server *srv);

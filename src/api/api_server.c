@@ -1,6 +1,8 @@
 /*
  * api_server.c: the API thread: one event loop, one evhttp server, one
- * store handle. Every request goes through handle_request:
+ * store handle. The loop also runs the upkeep timers (CRL publication,
+ * provisioning folder, published ITL: api_pki.c, api_provision.c), also
+ * when the HTTP server is off. Every request goes through handle_request:
  *
  *   target (path, query) decoded  ->  /api/... and /metrics: route lookup
  *   (404/405), body size (413), who is asking (401/403/429), JSON body
@@ -251,10 +253,21 @@ static int check_listen_config(const struct api_config *cfg, struct sockaddr_sto
 	return 0;
 }
 
+/* The thread's event loop and store handle, which the upkeep timers need
+ * with or without the HTTP server. */
+static int setup_loop(struct api_server *srv, char *err, size_t errlen)
+{
+	if (evthread_use_pthreads() < 0 || !(srv->base = event_base_new())) {
+		seterr(err, errlen, "cannot create the API thread's event loop");
+		return -1;
+	}
+	return store_open(srv->cfg.state_dir, STORE_OPEN_EXISTING, &srv->st, err, errlen);
+}
+
 static int setup_http(struct api_server *srv, char *err, size_t errlen)
 {
-	if (evthread_use_pthreads() < 0 || !(srv->base = event_base_new()) || !(srv->http = evhttp_new(srv->base))) {
-		seterr(err, errlen, "cannot create the HTTP server's event loop");
+	if (!(srv->http = evhttp_new(srv->base))) {
+		seterr(err, errlen, "cannot create the HTTP server");
 		return -1;
 	}
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
@@ -269,7 +282,7 @@ static int setup_http(struct api_server *srv, char *err, size_t errlen)
 	if (srv->cfg.cert_file[0] && !(srv->ssl_ctx = https_ctx(srv->cfg.cert_file, srv->cfg.key_file, err, errlen)))
 		return -1;
 	evhttp_set_bevcb(srv->http, api_conn_bev, srv);
-	return store_open(srv->cfg.state_dir, STORE_OPEN_EXISTING, &srv->st, err, errlen);
+	return 0;
 }
 
 /* 0 bound, 1 the default address is busy (warned), -1 error. */
@@ -325,46 +338,60 @@ static void server_free(struct api_server *srv)
 	free(srv);
 }
 
-int api_server_start(const struct api_config *cfg, struct api_server **out, char *err, size_t errlen)
+/* The HTTP server on its listener: 0 serving, 1 off (by configuration, or
+ * the default address is busy: warned), -1 error. */
+static int start_http(struct api_server *srv, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	struct api_server *srv;
 	socklen_t sslen;
 	int rc;
 
-	*out = NULL;
-	if (!cfg->listen[0] || strcmp(cfg->listen, "off") == 0)
-		return 0;
-	if (check_listen_config(cfg, &ss, &sslen, err, errlen) < 0)
+	if (!srv->cfg.listen[0] || strcmp(srv->cfg.listen, "off") == 0)
+		return 1;
+	if (check_listen_config(&srv->cfg, &ss, &sslen, err, errlen) < 0 || setup_http(srv, err, errlen) < 0)
 		return -1;
+	if ((rc = bind_listener(srv, &ss, sslen, err, errlen)) == 1) {
+		evhttp_free(srv->http);
+		srv->http = NULL;
+	}
+	if (rc != 0)
+		return rc;
+	if (api_static_find_dir(&srv->cfg, srv->web_dir, sizeof srv->web_dir) < 0)
+		log_warn("HTTP API: no web UI folder found (set [http] web_dir); only the API is served");
+	return 0;
+}
+
+int api_server_start(const struct api_config *cfg, struct api_server **out, char *err, size_t errlen)
+{
+	struct api_server *srv;
+	int http_off;
+
+	*out = NULL;
 	if (!(srv = calloc(1, sizeof *srv))) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	srv->cfg = *cfg;
-	if (setup_http(srv, err, errlen) < 0 || (rc = bind_listener(srv, &ss, sslen, err, errlen)) < 0) {
+	if (setup_loop(srv, err, errlen) < 0 || (http_off = start_http(srv, err, errlen)) < 0) {
 		server_free(srv);
 		return -1;
-	}
-	if (rc > 0) {
-		server_free(srv);
-		return 0;
 	}
 	if (api_crl_timer_start(srv) < 0 || api_provision_timer_start(srv) < 0) {
 		seterr(err, errlen, "cannot start the CRL and provisioning timers");
 		server_free(srv);
 		return -1;
 	}
-	if (api_static_find_dir(cfg, srv->web_dir, sizeof srv->web_dir) < 0)
-		log_warn("HTTP API: no web UI folder found (set [http] web_dir); only the API is served");
 	if (pthread_create(&srv->thread, NULL, api_thread, srv) != 0) {
 		seterr(err, errlen, "cannot start the HTTP API thread");
 		server_free(srv);
 		return -1;
 	}
 	srv->started = 1;
-	log_info("HTTP API on %s://%s, web UI %s%s", srv->ssl_ctx ? "https" : "http", cfg->listen,
-		 srv->web_dir[0] ? "from " : "off", srv->web_dir);
+	if (http_off)
+		log_info("HTTP API off; CRL, provisioning and ITL upkeep still run");
+	else
+		log_info("HTTP API on %s://%s, web UI %s%s", srv->ssl_ctx ? "https" : "http", cfg->listen,
+			 srv->web_dir[0] ? "from " : "off", srv->web_dir);
 	*out = srv;
 	return 0;
 }

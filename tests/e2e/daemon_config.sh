@@ -64,4 +64,22 @@ expect_exit 1 "a state that does not exist is refused" "$OPENCAPFD" --state "$TE
 	--capf-listen "127.0.0.1:$(free_port)" --tvs-listen off --http-listen off
 expect_output "opencapf init" "error says how to create the state"
 
+# --- with the HTTP API off the upkeep still runs: the CRL at start, and an
+# ITL removed by hand is put back at the next check (every 10 s)
+log_within() { # SECONDS PATTERN
+	local i
+	for i in $(seq 1 $(($1 * 10))); do grep -q "$2" "$DAEMON_LOG" && return 0; sleep 0.1; done
+	return 1
+}
+start_daemon "$S" --tftp-dir "$TEST_TMP/tftp" || exit 1
+log_within 5 "HTTP API off; CRL, provisioning and ITL upkeep still run" && ok "API off: the upkeep runs" ||
+	not_ok "API off: the upkeep runs"
+log_within 10 "CRL .* published" && ok "API off: the CRL is published" || not_ok "API off: the CRL is published"
+rm -f "$TEST_TMP/tftp/ITLFile.tlv"
+log_within 25 "ITL: republished" && [ -s "$TEST_TMP/tftp/ITLFile.tlv" ] &&
+	ok "API off: a removed ITLFile.tlv is published again" ||
+	not_ok "API off: a removed ITLFile.tlv is published again"
+check "... and it verifies" "$OPENCAPF" itl show "$TEST_TMP/tftp/ITLFile.tlv"
+stop_daemon
+
 finish
