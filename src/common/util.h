@@ -103,7 +103,7 @@ int devname_normalize(const char *in, char *out, size_t cap);
 int devname_valid(const char *name);
 /* What a device name may be, for error sentences. */
 #define DEVNAME_RULE "SEP followed by 12 hex digits (e.g. SEP001122334455), the phone's MAC address, " \
-		     "or a soft client's CSF, BOT, TCT or TAB followed by up to 12 letters and digits"
+		     "or a soft client's CSF, BOT, TCT or TAB followed by up to 12 upper-case letters and digits"
 
 /* Text a phone field may hold: valid UTF-8, no control characters. 1 if so. */
 int text_valid(const char *s);

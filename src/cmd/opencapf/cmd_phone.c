@@ -188,7 +188,10 @@ static int report_failure(int rc, const char *name, const char *what, const char
 
 static const char add_usage[] =
 	"usage: opencapf phone add NAME [OPTIONS]\n\n"
-	"Add a phone (NAME is SEP + 12 upper-case hex digits) with its CAPF settings.\n\n";
+	"Add a phone with its CAPF settings. NAME is the device name: SEP and the\n"
+	"MAC address's 12 hex digits (a MAC address or lower case is rewritten so),\n"
+	"or a soft client's CSF, BOT, TCT or TAB and up to 12 upper-case letters\n"
+	"and digits.\n\n";
 
 static int phone_add(struct cli *cli, int argc, char **argv)
 {
