@@ -4,12 +4,13 @@
  * lifetime and failed-login limits. Every key is checked; config.c turns
  * -2 into "unknown setting" and -1 into "bad value".
  */
-#include "net/addr.h"
 #include "api/api.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "common/setting.h"
+#include "net/addr.h"
 
 void api_config_defaults(struct api_config *cfg)
 {
@@ -21,59 +22,25 @@ void api_config_defaults(struct api_config *cfg)
 	cfg->login_window = 300;
 }
 
-static int copy_str(char *dst, size_t cap, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n >= cap)
-		return -1;
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
-static int parse_int(const char *v, int lo, int hi, int *out)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		*out = 1;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
 int api_config_set(struct api_config *cfg, const char *key, const char *value)
 {
 	if (strcmp(key, "listen") == 0) {
 		cfg->listen_is_default = 0;
-		if (!addr_listen_setting_valid(value))
-			return -1;
-		return copy_str(cfg->listen, sizeof cfg->listen, value);
+		return addr_listen_setting(cfg->listen, sizeof cfg->listen, value);
 	}
 	if (strcmp(key, "cert") == 0)
-		return copy_str(cfg->cert_file, sizeof cfg->cert_file, value);
+		return setting_str(cfg->cert_file, sizeof cfg->cert_file, value);
 	if (strcmp(key, "key") == 0)
-		return copy_str(cfg->key_file, sizeof cfg->key_file, value);
+		return setting_str(cfg->key_file, sizeof cfg->key_file, value);
 	if (strcmp(key, "web_dir") == 0)
-		return copy_str(cfg->web_dir, sizeof cfg->web_dir, value);
+		return setting_str(cfg->web_dir, sizeof cfg->web_dir, value);
 	if (strcmp(key, "session_minutes") == 0)
-		return parse_int(value, 1, 7 * 24 * 60, &cfg->session_minutes);
+		return setting_int(value, 1, 7 * 24 * 60, &cfg->session_minutes);
 	if (strcmp(key, "metrics_public") == 0)
-		return parse_bool(value, &cfg->metrics_public);
+		return setting_bool(value, &cfg->metrics_public);
 	if (strcmp(key, "login_max_failures") == 0)
-		return parse_int(value, 1, 100000, &cfg->login_max_failures);
+		return setting_int(value, 1, 100000, &cfg->login_max_failures);
 	if (strcmp(key, "login_window") == 0)
-		return parse_int(value, 1, 86400, &cfg->login_window);
+		return setting_int(value, 1, 86400, &cfg->login_window);
 	return -2;
 }

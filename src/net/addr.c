@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/setting.h"
 #include "common/util.h"
 
 int addr_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
@@ -62,12 +63,14 @@ bad:
 	return -1;
 }
 
-int addr_listen_setting_valid(const char *text)
+int addr_listen_setting(char *dst, size_t cap, const char *text)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return text[0] == '\0' || strcmp(text, "off") == 0 || addr_parse(text, &ss, &len, NULL, 0) == 0;
+	if (text[0] && strcmp(text, "off") != 0 && addr_parse(text, &ss, &len, NULL, 0) < 0)
+		return setting_refuse("ADDR:PORT, e.g. 0.0.0.0:3804 or [::]:3804, or off");
+	return setting_str(dst, cap, text);
 }
 
 int addr_check_free(const struct sockaddr *sa, socklen_t len, const char *text, char *err, size_t errlen)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/setting.h"
 #include "net/addr.h"
 #include "net/http_files.h"
 #include "net/tftp_server.h"
@@ -39,49 +40,27 @@ void file_service_defaults(struct file_service_cfg *c)
 	c->tftp_max_per_address = 64;
 }
 
-static int set_int(const char *v, int lo, int hi, int *out)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-static int set_listen(char *dst, size_t cap, const char *v)
-{
-	if (!addr_listen_setting_valid(v) || strlen(v) >= cap)
-		return -1;
-	snprintf(dst, cap, "%s", v);
-	return 0;
-}
-
 int file_service_config_set(struct file_service_cfg *c, const char *key, const char *value)
 {
 	if (strcmp(key, "tftp_listen") == 0)
-		return set_listen(c->tftp_listen, sizeof c->tftp_listen, value);
+		return addr_listen_setting(c->tftp_listen, sizeof c->tftp_listen, value);
 	if (strcmp(key, "http_listen") == 0)
-		return set_listen(c->http_listen, sizeof c->http_listen, value);
+		return addr_listen_setting(c->http_listen, sizeof c->http_listen, value);
 	if (strcmp(key, "https_listen") == 0)
-		return set_listen(c->https_listen, sizeof c->https_listen, value);
+		return addr_listen_setting(c->https_listen, sizeof c->https_listen, value);
 	if (strcmp(key, "https_cert") == 0 || strcmp(key, "https_key") == 0) {
 		char *dst = key[6] == 'c' ? c->https_cert : c->https_key;
 
-		if (strlen(value) >= sizeof c->https_cert)
-			return -1;
-		snprintf(dst, sizeof c->https_cert, "%s", value);
-		return 0;
+		return setting_str(dst, sizeof c->https_cert, value);
 	}
 	if (strcmp(key, "tftp_timeout_ms") == 0)
-		return set_int(value, 10, 60000, &c->tftp_timeout_ms);
+		return setting_int(value, 10, 60000, &c->tftp_timeout_ms);
 	if (strcmp(key, "tftp_retries") == 0)
-		return set_int(value, 1, 100, &c->tftp_retries);
+		return setting_int(value, 1, 100, &c->tftp_retries);
 	if (strcmp(key, "tftp_max_transfers") == 0)
-		return set_int(value, 1, 1000000, &c->tftp_max_transfers);
+		return setting_int(value, 1, 1000000, &c->tftp_max_transfers);
 	if (strcmp(key, "tftp_max_per_address") == 0)
-		return set_int(value, 1, 1000000, &c->tftp_max_per_address);
+		return setting_int(value, 1, 1000000, &c->tftp_max_per_address);
 	return -2;
 }
 

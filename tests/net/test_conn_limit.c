@@ -260,9 +260,9 @@ static void test_caps_configured(void **state)
 	assert_non_null(strstr(note, "the listeners' max_connections (800 together) lowered to fit the daemon's 448"));
 
 	assert_int_equal(daemon_config_set(&cfg, "register", "handshake_timeout", "0", err, sizeof err), -1);
-	assert_string_equal(err, "bad value for register.handshake_timeout: '0'");
+	assert_string_equal(err, "bad value for register.handshake_timeout: '0' (expected a whole number from 1 to 3600)");
 	assert_int_equal(daemon_config_set(&cfg, "capf", "max_per_address", "x", err, sizeof err), -1);
-	assert_string_equal(err, "bad value for capf.max_per_address: 'x'");
+	assert_string_equal(err, "bad value for capf.max_per_address: 'x' (expected a whole number from 0 to 1000000)");
 }
 
 int main(void)

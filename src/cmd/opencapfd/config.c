@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/setting.h"
 #include "common/util.h"
 #include "net/addr.h"
 
@@ -48,25 +49,9 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	cfg->signer_ops_rate = SIGNER_OPS_RATE_DEFAULT;
 }
 
-static int parse_int(const char *v, int lo, int hi, int *out)
+static int set_tls_profile(const char *v, enum tls_profile *p)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-static int copy_str(char *dst, size_t cap, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n >= cap)
-		return -1;
-	memcpy(dst, v, n + 1);
-	return 0;
+	return tls_profile_parse(v, p) < 0 ? setting_refuse("legacy or modern") : 0;
 }
 
 static int set_log_level(struct daemon_config *cfg, const char *v)
@@ -78,33 +63,35 @@ static int set_log_level(struct daemon_config *cfg, const char *v)
 			cfg->log_level = i;
 			return 0;
 		}
-	return -1;
+	return setting_refuse("debug, info, warning or error");
 }
 
 static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "state") == 0)
-		return copy_str(cfg->state_dir, sizeof cfg->state_dir, v);
+		return setting_str(cfg->state_dir, sizeof cfg->state_dir, v);
 	if (strcmp(key, "node") == 0)
-		return strchr(v, '/') ? -1 : copy_str(cfg->node, sizeof cfg->node, v);   /* "": the host name */
+		return strchr(v, '/') ? setting_refuse("a name without '/'")
+				       : setting_str(cfg->node, sizeof cfg->node, v); /* "": the host name */
 	if (strcmp(key, "store") == 0)
 		return v[0] && strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11)
-			       ? -1 : copy_str(cfg->store_uri, sizeof cfg->store_uri, v);
+			       ? setting_refuse("postgresql://..., or empty for SQLite in the state folder")
+			       : setting_str(cfg->store_uri, sizeof cfg->store_uri, v);
 	if (strcmp(key, "workers") == 0)
-		return parse_int(v, 0, 256, &cfg->workers);
+		return setting_int(v, 0, 256, &cfg->workers);
 	if (strcmp(key, "max_connections") == 0) {
 		cfg->max_connections_set = 1;
-		return parse_int(v, 1, CONN_MAX, &cfg->max_connections);
+		return setting_int(v, 1, CONN_MAX, &cfg->max_connections);
 	}
 	if (strcmp(key, "log_level") == 0)
 		return set_log_level(cfg, v);
 	if (strcmp(key, "pidfile") == 0)
-		return copy_str(cfg->pidfile, sizeof cfg->pidfile, v);
+		return setting_str(cfg->pidfile, sizeof cfg->pidfile, v);
 	if (strcmp(key, "drain_seconds") == 0)
-		return parse_int(v, 0, 3600, &cfg->drain_seconds);
+		return setting_int(v, 0, 3600, &cfg->drain_seconds);
 	if (strcmp(key, "user") == 0) {
 		cfg->user_set = 1;
-		return v[0] ? copy_str(cfg->user, sizeof cfg->user, v) : -1;
+		return v[0] ? setting_str(cfg->user, sizeof cfg->user, v) : setting_refuse("a user name");
 	}
 	return -2;
 }
@@ -113,9 +100,9 @@ static int set_daemon(struct daemon_config *cfg, const char *key, const char *v)
 static int set_signer(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "lsc_per_second") == 0)
-		return parse_int(v, 1, 1000000, &cfg->signer_lsc_rate);
+		return setting_int(v, 1, 1000000, &cfg->signer_lsc_rate);
 	if (strcmp(key, "ops_per_second") == 0)
-		return parse_int(v, 1, 10000000, &cfg->signer_ops_rate);
+		return setting_int(v, 1, 10000000, &cfg->signer_ops_rate);
 	return -2;
 }
 
@@ -123,18 +110,12 @@ static int set_signer(struct daemon_config *cfg, const char *key, const char *v)
 static int set_limits(struct listener_limits *l, const char *key, const char *v)
 {
 	if (strcmp(key, "max_connections") == 0)
-		return parse_int(v, 0, CONN_MAX, &l->max_connections);
+		return setting_int(v, 0, CONN_MAX, &l->max_connections);
 	if (strcmp(key, "max_per_address") == 0)
-		return parse_int(v, 0, CONN_MAX, &l->max_per_address);
+		return setting_int(v, 0, CONN_MAX, &l->max_per_address);
 	if (strcmp(key, "handshake_timeout") == 0)
-		return parse_int(v, 1, 3600, &l->handshake_timeout);
+		return setting_int(v, 1, 3600, &l->handshake_timeout);
 	return -2;
-}
-
-/* A listener address: checked here so a typo is a configuration error. */
-static int set_listen(char *dst, size_t cap, const char *v)
-{
-	return addr_listen_setting_valid(v) ? copy_str(dst, cap, v) : -1;
 }
 
 static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
@@ -142,22 +123,22 @@ static int set_capf(struct daemon_config *cfg, const char *key, const char *v)
 	struct capf_server_cfg *c = &cfg->capf;
 
 	if (strcmp(key, "listen") == 0)
-		return set_listen(cfg->capf_listen, sizeof cfg->capf_listen, v);
+		return addr_listen_setting(cfg->capf_listen, sizeof cfg->capf_listen, v);
 	if (strcmp(key, "tls_profile") == 0)
-		return tls_profile_parse(v, &cfg->capf_tls_profile);
+		return set_tls_profile(v, &cfg->capf_tls_profile);
 	if (strcmp(key, "tls_ciphers") == 0)
-		return copy_str(cfg->capf_tls_ciphers, sizeof cfg->capf_tls_ciphers, v);
+		return setting_str(cfg->capf_tls_ciphers, sizeof cfg->capf_tls_ciphers, v);
 	if (strcmp(key, "auth_timeout") == 0)
-		return parse_int(v, 1, 3600, &c->auth_timeout);
+		return setting_int(v, 1, 3600, &c->auth_timeout);
 	if (strcmp(key, "keygen_timeout") == 0)
-		return parse_int(v, 1, 86400, &c->keygen_timeout);
+		return setting_int(v, 1, 86400, &c->keygen_timeout);
 	if (strcmp(key, "lockout_failures") == 0)
-		return parse_int(v, 0, 1000, &c->lockout_failures);
+		return setting_int(v, 0, 1000, &c->lockout_failures);
 	if (strcmp(key, "lockout_seconds") == 0)
-		return parse_int(v, 1, 86400 * 30, &c->lockout_seconds);
+		return setting_int(v, 1, 86400 * 30, &c->lockout_seconds);
 	if (strcmp(key, "lsc_days") == 0) {
 		cfg->lsc_days_set = 1;
-		return parse_int(v, 1, 36500, &c->lsc_days);
+		return setting_int(v, 1, 36500, &c->lsc_days);
 	}
 	return set_limits(&cfg->capf_limits, key, v);
 }
@@ -168,40 +149,40 @@ static int set_tvs(struct daemon_config *cfg, const char *key, const char *v)
 
 	if (strcmp(key, "listen") == 0) {
 		cfg->tvs_listen_set = 1;
-		return set_listen(cfg->tvs_listen, sizeof cfg->tvs_listen, v);
+		return addr_listen_setting(cfg->tvs_listen, sizeof cfg->tvs_listen, v);
 	}
 	if (strcmp(key, "tls_profile") == 0)
-		return tls_profile_parse(v, &cfg->tvs_tls_profile);
+		return set_tls_profile(v, &cfg->tvs_tls_profile);
 	if (strcmp(key, "tls_ciphers") == 0)
-		return copy_str(cfg->tvs_tls_ciphers, sizeof cfg->tvs_tls_ciphers, v);
+		return setting_str(cfg->tvs_tls_ciphers, sizeof cfg->tvs_tls_ciphers, v);
 	if (strcmp(key, "ttl") == 0) {
-		if (parse_int(v, 0, INT_MAX, &ttl) < 0)
+		if (setting_int(v, 0, INT_MAX, &ttl) < 0)
 			return -1;
 		cfg->tvs.default_ttl = (uint32_t)ttl;
 		return 0;
 	}
 	if (strcmp(key, "idle_timeout") == 0)
-		return parse_int(v, 1, 86400, &cfg->tvs.idle_timeout);
+		return setting_int(v, 1, 86400, &cfg->tvs.idle_timeout);
 	return set_limits(&cfg->tvs_limits, key, v);
 }
 
 static int set_register(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "listen") == 0)
-		return set_listen(cfg->register_listen, sizeof cfg->register_listen, v);
+		return addr_listen_setting(cfg->register_listen, sizeof cfg->register_listen, v);
 	if (strcmp(key, "tls_profile") == 0)
-		return tls_profile_parse(v, &cfg->register_tls_profile);
+		return set_tls_profile(v, &cfg->register_tls_profile);
 	if (strcmp(key, "tls_ciphers") == 0)
-		return copy_str(cfg->register_tls_ciphers, sizeof cfg->register_tls_ciphers, v);
+		return setting_str(cfg->register_tls_ciphers, sizeof cfg->register_tls_ciphers, v);
 	if (strcmp(key, "timeout") == 0)
-		return parse_int(v, 1, 3600, &cfg->reg.timeout);
+		return setting_int(v, 1, 3600, &cfg->reg.timeout);
 	return set_limits(&cfg->reg_limits, key, v);
 }
 
 static int set_itl(struct daemon_config *cfg, const char *key, const char *v)
 {
 	if (strcmp(key, "tftp_dir") == 0)
-		return *v ? copy_str(cfg->tftp_dir, sizeof cfg->tftp_dir, v) : -1;
+		return *v ? setting_str(cfg->tftp_dir, sizeof cfg->tftp_dir, v) : setting_refuse("a folder");
 	return -2;
 }
 
@@ -210,6 +191,7 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 {
 	int rc;
 
+	setting_expected_clear();
 	if (strcmp(section, "daemon") == 0)
 		rc = set_daemon(cfg, key, value);
 	else if (strcmp(section, "capf") == 0)
@@ -233,7 +215,8 @@ int daemon_config_set(struct daemon_config *cfg, const char *section, const char
 	if (rc == -2)
 		seterr(err, errlen, "unknown setting '%s' in [%s]", key, section);
 	else if (rc < 0)
-		seterr(err, errlen, "bad value for %s.%s: '%s'", section, key, value);
+		seterr(err, errlen, "bad value for %s.%s: '%s' (%s%s)", section, key, value,
+		       setting_expected()[0] ? "expected " : "see CONFIGURATION in opencapfd(8)", setting_expected());
 	return rc < 0 ? -1 : 0;
 }
 
