@@ -47,14 +47,7 @@ declare -A PID PORT
 cleanup() { for n in "${!PID[@]}"; do [ -n "${PID[$n]}" ] && kill "${PID[$n]}" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
 
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((30000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
+. scripts/port_lib.sh
 ticks_of() { # utime + stime of these processes and their children
 	local t=0 p
 	for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do

@@ -32,8 +32,8 @@ cnf=$state/tftp/SEP001122334455.cnf.xml
 "$build/src/cmd/opencapf/opencapf" --state "$state" sign "$cnf" >/dev/null
 size=$(stat -c %s "$cnf.sgn")
 
-port() { echo $((20000 + RANDOM % 40000)); }
-tport=$(port); hport=$(port)
+. scripts/port_lib.sh
+tport=$(free_port); hport=$(free_port)
 "$build/src/cmd/opencapfd/opencapfd" --state "$state" --capf-listen off --tvs-listen off --http-listen off \
 	--tftp-listen "127.0.0.1:$tport" --http-files-listen "127.0.0.1:$hport" >"$tmp/daemon.log" 2>&1 &
 pid=$!

@@ -47,14 +47,7 @@ register() {
 # A fresh range of device numbers for each run: SEP + range + 5 hex digits.
 next_first() { FIRST=$(printf '%07X00000' "$NEXT_RANGE"); NEXT_RANGE=$((NEXT_RANGE + 1)); }
 
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((30000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
+. scripts/port_lib.sh
 
 # start_daemon STATE [OPTIONS]: sets PORT, DAEMON_PID; refuses a port that
 # another process shares (SO_REUSEPORT would split the connections).

@@ -86,14 +86,7 @@ trap 'exit 130' INT TERM
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sql() { sqlite3 -cmd ".timeout 10000" "$@"; }
 
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-	done
-	return 1
-}
+. scripts/port_lib.sh
 
 # start_daemon STATE PORT LOG: opencapfd with only the CAPF listener; 0 once
 # it accepts connections (10 s at most, a few attempts: a port just freed by

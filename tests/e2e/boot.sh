@@ -45,7 +45,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	{ echo "SKIP: openssl cannot make an EC certificate"; exit 77; }
 TFTP_PORT=
 for _ in 1 2 3 4 5; do
-	TFTP_PORT=$((20000 + RANDOM % 40000))
+	TFTP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	HTTPS_PORT=$(free_port)
 	start_daemon "$S" --tftp-listen "127.0.0.1:$TFTP_PORT" --http-files-listen "127.0.0.1:$HTTP_PORT" \

@@ -55,7 +55,7 @@ INI=$TEST_TMP/opencapfd.ini
 printf '[files]\ntftp_timeout_ms = 300\ntftp_retries = 2\ntftp_max_per_address = 2\n' >"$INI"
 TFTP_PORT=
 for _ in 1 2 3 4 5; do
-	TFTP_PORT=$((20000 + RANDOM % 40000))
+	TFTP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	API_PORT=$(free_port)
 	HTTPS_PORT=$(free_port)

@@ -61,14 +61,7 @@ flip_byte() {
 	printf "\\$(printf %03o $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/port_lib.sh"
 
 # wait_port PORT: until something listens there (10 s at most).
 wait_port() {

@@ -35,7 +35,7 @@ fr_start() {
 	local d="$TEST_TMP/fr-$1" lines=$2 try
 	mkdir -p "$d/log" "$d/run"
 	for try in 1 2 3 4 5; do
-		FR_PORT=$(udp_port)
+		FR_PORT=$(free_port)
 		cat >"$d/radiusd.conf" <<EOF
 # written by servers_freeradius.sh: EAP-TLS only, on 127.0.0.1:$FR_PORT
 prefix = /usr

@@ -109,11 +109,6 @@ fingerprints() {
 		done | sort
 }
 
-# udp_port: a free UDP port on 127.0.0.1.
-udp_port() {
-	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # wait_log FILE PATTERN PID [SECONDS]: until FILE matches PATTERN (0), or PID
 # exits or time runs out (1).
 wait_log() {
