@@ -103,14 +103,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 db_uri() { echo "${OPENCAPF_TEST_PG/:\/\/\/*\?/:///$1?}"; }
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$URI" -c "$1"; }
 
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-	done
-	return 1
-}
+. scripts/port_lib.sh
 
 # start_node NAME STATE LOG: opencapfd --node NAME on PORT[NAME]; 0 once it accepts.
 start_node() {
@@ -172,10 +165,17 @@ pg_restart() {
 		-m fast -w restart >/dev/null 2>&1
 }
 
+# start_both T: nodes a and b on new ports; a port taken between its choice
+# and the bind (by another test's socket) is tried again, three times at most.
 start_both() {
-	local t=$1
-	PORT[a]=$(free_port) && PORT[b]=$(free_port) || die "no free port"
-	start_node a "$t/a" "$t/a.log" && start_node b "$t/b" "$t/b.log"
+	local t=$1 n
+	for _ in 1 2 3; do
+		PORT[a]=$(free_port) && PORT[b]=$(free_port) || die "no free port"
+		start_node a "$t/a" "$t/a.log" && start_node b "$t/b" "$t/b.log" && return 0
+		for n in a b; do [ -z "${PID[$n]:-}" ] || stop_node "$n"; done
+		grep -q "Address already in use" "$t/a.log" "$t/b.log" 2>/dev/null || return 1
+	done
+	return 1
 }
 
 # ---- the template, and the length of an uninterrupted load ----
@@ -267,7 +267,7 @@ retry() {
 }
 
 trial() {
-	local n=$1 t=$DIR/trial-$1 delay victim node running=- before=0 pending=0 rounds=0 t0 problems fo
+	local n=$1 t=$DIR/trial-$1 delay= victim= node running=- before=0 pending=0 rounds=0 t0 problems fo=
 	t0=$(now_ms)
 	rm -rf "$t" && mkdir -p "$t" && : >"$t/received" || die "cannot set up $t"
 	problems=$t/problems
@@ -306,6 +306,7 @@ trial() {
 	fi
 	local what="node $victim killed at $delay ms ($running), $before LSCs received by then, ${fo:-0} failovers,"
 	[ "$KILL" = node ] || what="PostgreSQL restarted at $delay ms ($running), $before LSCs received, ${fo:-0} failovers,"
+	[ -n "$delay" ] || what="nodes not started,"
 	what="$what $pending pending after, $rounds retry round$([ "$rounds" = 1 ] || echo s),"
 	what="$what $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN { printf "%.1f", ms / 1000 }') s"
 	if [ -s "$problems" ]; then
