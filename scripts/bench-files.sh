@@ -13,8 +13,13 @@
 # (default build-bench, configured as a release build if missing).
 set -eo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in -h|--help) sed -n '2,/^set -eo/{/^set -eo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
 secs=${1:-10}
 clients=${2:-32}
+case "$secs" in ''|*[!0-9]*|0) echo "bench-files.sh: SECONDS must be a positive whole number, not '$secs'" >&2; exit 2 ;; esac
+case "$clients" in ''|*[!0-9]*) echo "bench-files.sh: CLIENTS must be 1..1024, not '$clients'" >&2; exit 2 ;; esac
+[ "$clients" -ge 1 ] && [ "$clients" -le 1024 ] ||
+	{ echo "bench-files.sh: CLIENTS must be 1..1024, not '$clients'" >&2; exit 2; }
 build=${BENCH_BUILD:-build-bench}
 doc=${BENCH_DOC:-docs/benchmark.md}
 [ -d "$build" ] || meson setup "$build" --buildtype=release >/dev/null
@@ -63,6 +68,11 @@ configuration of $size bytes, every request logged; a shared machine makes these
 $table"
 echo "$text"
 [ "$doc" = - ] && exit 0
+if grep -q "| failed |" <<<"$table"; then
+	echo "a transfer failed: $doc left as it was; the daemon's last log lines:" >&2
+	tail -n 20 "$tmp/daemon.log" >&2
+	exit 1
+fi
 begin='<!-- files-bench:begin -->' end='<!-- files-bench:end -->'
 if ! grep -q "$begin" "$doc"; then
 	printf '\n## File service\n\n%s\n%s\n' "$begin" "$end" >>"$doc"
