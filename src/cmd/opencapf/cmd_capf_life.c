@@ -12,17 +12,14 @@
 #include <string.h>
 
 #include "admin/capf_lifecycle.h"
+#include "common/setting.h"
 
 int capf_parse_days(const char *cmd, const char *s, int *days)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 1 || v > 36500) {
+	if (setting_int(s, 1, 36500, days) < 0) {
 		cli_error("capf %s: --days %s: expected a number of days from 1 to 36500", cmd, s);
 		return -1;
 	}
-	*days = (int)v;
 	return 0;
 }
 

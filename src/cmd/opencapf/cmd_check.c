@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin/health.h"
+#include "common/setting.h"
 
 #define CHECK_MAX_ITEMS 16
 #define CHECK_MAX_LINES 64
@@ -59,14 +60,10 @@ static void on_finding(const struct health_finding *f, void *arg)
 
 static int parse_count(const char *opt, const char *v, int lo, int hi, int *out)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (!*v || *end || n < lo || n > hi) {
+	if (setting_int(v, lo, hi, out) < 0) {
 		cli_error("%s %s: expected a whole number from %d to %d", opt, text_valid(v) ? v : "?", lo, hi);
 		return -1;
 	}
-	*out = (int)n;
 	return 0;
 }
 

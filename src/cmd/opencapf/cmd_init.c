@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "admin/capf_lifecycle.h"
+#include "common/setting.h"
 #include "pki/pki.h"
 #include "signer/signer_p11.h"
 #include "store/store.h"
@@ -59,17 +60,6 @@ struct init_opts {
 	int force;
 	char key_store[1024];    /* a PKCS#11 token URI, or "" for key files */
 };
-
-static int parse_days(const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 1 || v > 36500)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
 
 static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *o, int *help)
 {
@@ -106,7 +96,7 @@ static int init_parse(struct cli *cli, int argc, char **argv, struct init_opts *
 			break;
 		case 'd':
 		case 'l':
-			if (parse_days(optarg, c == 'd' ? &o->days : &o->lsc_days) < 0) {
+			if (setting_int(optarg, 1, 36500, c == 'd' ? &o->days : &o->lsc_days) < 0) {
 				cli_error("init: --%s %s: expected a number of days from 1 to 36500",
 					  c == 'd' ? "days" : "lsc-days", optarg);
 				return -1;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/setting.h"
 #include "diag/capture.h"
 
 static const char pcap_usage[] =
@@ -211,10 +212,9 @@ static int load_ctx(struct cli *cli, int no_state, struct classify_ctx *ctx, con
 
 static int parse_port(const char *s, uint16_t *port)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
+	int v;
 
-	if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) {
+	if (setting_int(s, 1, 65535, &v) < 0) {
 		cli_error("pcap: --port wants a port number from 1 to 65535, not '%s'", s);
 		return -1;
 	}

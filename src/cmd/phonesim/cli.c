@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/setting.h"
+
 void ps_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -75,16 +77,10 @@ int ps_expect_args(int argc, char **argv, int want, const char *usage)
 
 int ps_parse_int(const char *what, const char *s, int min, int max, int *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
+	if (setting_int(s, min, max, out) < 0) {
 		ps_error("%s must be a whole number from %d to %d, not '%s'", what, min, max, s);
 		return -1;
 	}
-	*out = (int)v;
 	return 0;
 }
 
