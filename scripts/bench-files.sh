@@ -17,8 +17,7 @@ case "${1:-}" in -h|--help) sed -n '2,/^set -eo/{/^set -eo/d;s/^# \{0,1\}//;p}' 
 secs=${1:-10}
 clients=${2:-32}
 case "$secs" in ''|*[!0-9]*|0) echo "bench-files.sh: SECONDS must be a positive whole number, not '$secs'" >&2; exit 2 ;; esac
-case "$clients" in ''|*[!0-9]*) echo "bench-files.sh: CLIENTS must be 1..1024, not '$clients'" >&2; exit 2 ;; esac
-[ "$clients" -ge 1 ] && [ "$clients" -le 1024 ] ||
+[[ "$clients" =~ ^[0-9]+$ ]] && [ "$clients" -ge 1 ] && [ "$clients" -le 1024 ] ||
 	{ echo "bench-files.sh: CLIENTS must be 1..1024, not '$clients'" >&2; exit 2; }
 build=${BENCH_BUILD:-build-bench}
 doc=${BENCH_DOC:-docs/benchmark.md}
